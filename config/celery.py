@@ -1,0 +1,17 @@
+"""The Celery application.
+
+With no ``CELERY_BROKER_URL`` the broker is kombu's *filesystem* transport in
+``var/broker/``: a real, asynchronous queue shared by the web process and a
+``celery worker`` process with no server to install (the embedded default of
+``make run``). Production points ``CELERY_BROKER_URL`` at Redis.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("dispatch_service")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

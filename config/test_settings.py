@@ -1,0 +1,35 @@
+"""Settings for the test suite: production settings with a test key and fast hashing.
+
+Tests run with DEBUG off, like production, so that what they check is what
+ships; only what would make them slow or need ``collectstatic`` is changed.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from .settings import *  # noqa: F403
+from .settings import STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
+    # A private queue per test session, so a `make run` worker on the same
+    # checkout never picks up (or steals) a test's tasks.
+    import tempfile
+    from pathlib import Path
+
+    _broker = Path(tempfile.mkdtemp(prefix="dispatch-test-broker-"))
+    for _folder in ("queue", "control"):
+        (_broker / _folder).mkdir()
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker / "queue"),
+        "data_folder_out": str(_broker / "queue"),
+        "control_folder": str(_broker / "control"),
+        "store_processed": False,
+    }

@@ -1,0 +1,158 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import (
+    Crew,
+    CrewUnavailability,
+    Job,
+    JobReport,
+    JobStatusChange,
+    PartnerCompany,
+    Plan,
+    Skill,
+    Visit,
+)
+
+
+@admin.register(PartnerCompany)
+class PartnerCompanyAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_group_company", "phone", "email")
+    list_filter = ("is_group_company", "regions")
+    search_fields = ("name", "name_kana")
+    filter_horizontal = ("regions",)
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+class UnavailabilityInline(admin.TabularInline):
+    model = CrewUnavailability
+    extra = 0
+
+
+@admin.register(Crew)
+class CrewAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "company",
+        "members",
+        "shift_start",
+        "shift_end",
+        "max_jobs_per_day",
+        "cost_per_km_yen",
+        "is_active",
+    )
+    list_filter = ("company", "is_active", "skills")
+    search_fields = ("name", "company__name", "home_base_address")
+    list_select_related = ("company",)
+    filter_horizontal = ("skills",)
+    inlines = [UnavailabilityInline]
+
+
+@admin.register(CrewUnavailability)
+class CrewUnavailabilityAdmin(admin.ModelAdmin):
+    list_display = ("crew", "start_date", "end_date", "reason")
+    list_filter = ("crew__company",)
+    search_fields = ("crew__name", "reason")
+    list_select_related = ("crew", "crew__company")
+    date_hierarchy = "start_date"
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = JobStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ("from_status", "to_status", "changed_by", "note", "changed_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # History is written by the state machine only.
+        return False
+
+
+class ReportInline(admin.TabularInline):
+    model = JobReport
+    extra = 0
+    fields = ("kind", "crew", "reason_code", "reason_text", "occurred_at")
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "kind",
+        "site",
+        "status",
+        "duration_minutes",
+        "priority",
+        "earliest_date",
+        "due_date",
+        "due_date_is_hard",
+    )
+    list_filter = ("status", "kind", "priority", "due_date_is_hard", "required_skills")
+    search_fields = ("reference", "site__name", "site__address", "contract__contract_id")
+    list_select_related = ("site",)
+    autocomplete_fields = ("site", "contract")
+    filter_horizontal = ("required_skills",)
+    date_hierarchy = "due_date"
+    # Status changes go through the state machine (dispatch.services.job_transition).
+    readonly_fields = ("status", "status_changed_at", "version", "created_at", "updated_at")
+    inlines = [StatusChangeInline, ReportInline]
+
+
+@admin.register(JobStatusChange)
+class JobStatusChangeAdmin(admin.ModelAdmin):
+    list_display = ("job", "from_status", "to_status", "changed_by", "changed_at")
+    list_filter = ("to_status",)
+    search_fields = ("job__reference", "note")
+    list_select_related = ("job", "changed_by")
+    readonly_fields = ("job", "from_status", "to_status", "changed_by", "note", "changed_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class VisitInline(admin.TabularInline):
+    model = Visit
+    extra = 0
+    autocomplete_fields = ("job", "crew")
+    fields = ("crew", "date", "sequence", "job", "planned_start", "planned_end", "locked")
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "start_date", "end_date", "region", "status", "version", "published_at")
+    list_filter = ("status", "region")
+    search_fields = ("name",)
+    list_select_related = ("region",)
+    date_hierarchy = "start_date"
+    readonly_fields = ("version", "published_at", "created_at", "updated_at")
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    list_display = (
+        "job",
+        "crew",
+        "date",
+        "sequence",
+        "planned_start",
+        "planned_end",
+        "locked",
+        "plan",
+    )
+    list_filter = ("plan", "locked", "crew__company", "date")
+    search_fields = ("job__reference", "crew__name", "job__site__name")
+    list_select_related = ("job", "crew", "plan")
+    autocomplete_fields = ("job", "crew", "plan")
+
+
+@admin.register(JobReport)
+class JobReportAdmin(admin.ModelAdmin):
+    list_display = ("job", "kind", "crew", "reason_code", "occurred_at", "reported_by")
+    list_filter = ("kind", "reason_code", "crew__company")
+    search_fields = ("job__reference", "reason_text", "idempotency_key")
+    list_select_related = ("job", "crew", "reported_by")
+    autocomplete_fields = ("job", "crew", "visit")

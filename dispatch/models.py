@@ -1,0 +1,496 @@
+"""Partner crews, jobs and plans.
+
+The planner reads crews and jobs from here and writes its result back as
+visits of a plan. Invariants that would corrupt a plan if broken (a window
+that ends before it starts, a crew without members, two visits of the same
+job in one plan) are database constraints, so no code path can skip them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sites.models import Contract, Region, Site
+
+from .states import JobKind, JobStatus
+
+ALL_WEEKDAYS_MASK = 0b1111111
+MONDAY_TO_FRIDAY_MASK = 0b0011111
+
+
+class PartnerCompany(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    name_kana = models.CharField(_("name (kana)"), max_length=200, blank=True)
+    is_group_company = models.BooleanField(_("group company"), default=False)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    regions = models.ManyToManyField(
+        Region, verbose_name=_("regions"), related_name="partner_companies", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner company")
+        verbose_name_plural = _("partner companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Crew(models.Model):
+    company = models.ForeignKey(
+        PartnerCompany, verbose_name=_("company"), on_delete=models.PROTECT, related_name="crews"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    members = models.PositiveSmallIntegerField(_("members"), default=2)
+    skills = models.ManyToManyField(
+        Skill, verbose_name=_("skills"), related_name="crews", blank=True
+    )
+    home_base_address = models.CharField(_("home base address"), max_length=300, blank=True)
+    home_latitude = models.FloatField(_("home base latitude"))
+    home_longitude = models.FloatField(_("home base longitude"))
+    shift_start = models.TimeField(_("shift start"), default=dt.time(8, 30))
+    shift_end = models.TimeField(_("shift end"), default=dt.time(17, 30))
+    working_weekdays = models.PositiveSmallIntegerField(
+        _("working weekdays"),
+        default=MONDAY_TO_FRIDAY_MASK,
+        help_text=_("Bit mask, Monday = 1, Tuesday = 2, … Sunday = 64."),
+    )
+    max_jobs_per_day = models.PositiveSmallIntegerField(_("max jobs per day"), default=5)
+    cost_per_km_yen = models.PositiveIntegerField(_("cost per km (yen)"), default=60)
+    capacity_units = models.PositiveSmallIntegerField(
+        _("capacity units"),
+        null=True,
+        blank=True,
+        help_text=_("Equipment the crew can carry in a day; empty = unlimited."),
+    )
+    min_gap_minutes = models.PositiveSmallIntegerField(
+        _("minimum gap between jobs (min)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty = the plan's default."),
+    )
+    max_utilization_percent = models.PositiveSmallIntegerField(
+        _("maximum utilization (%)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty = the plan's default."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["company__name", "name"]
+        verbose_name = _("crew")
+        verbose_name_plural = _("crews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "name"], name="crew_unique_name_per_company"
+            ),
+            models.CheckConstraint(name="crew_members_positive", condition=Q(members__gte=1)),
+            models.CheckConstraint(
+                name="crew_shift_ordered", condition=Q(shift_start__lt=F("shift_end"))
+            ),
+            models.CheckConstraint(
+                name="crew_weekdays_mask",
+                condition=Q(working_weekdays__gte=1, working_weekdays__lte=ALL_WEEKDAYS_MASK),
+            ),
+            models.CheckConstraint(
+                name="crew_max_jobs_positive", condition=Q(max_jobs_per_day__gte=1)
+            ),
+            models.CheckConstraint(
+                name="crew_home_latitude_in_range",
+                condition=Q(home_latitude__gte=-90, home_latitude__lte=90),
+            ),
+            models.CheckConstraint(
+                name="crew_home_longitude_in_range",
+                condition=Q(home_longitude__gte=-180, home_longitude__lte=180),
+            ),
+            models.CheckConstraint(
+                name="crew_max_utilization_percent",
+                condition=Q(max_utilization_percent__isnull=True)
+                | Q(max_utilization_percent__gte=1, max_utilization_percent__lte=100),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company.name} / {self.name}"
+
+    def works_on_weekday(self, weekday: int) -> bool:
+        """``weekday`` as in :meth:`datetime.date.weekday` (Monday = 0)."""
+        return bool(self.working_weekdays & (1 << weekday))
+
+    @property
+    def working_weekday_numbers(self) -> list[int]:
+        return [day for day in range(7) if self.works_on_weekday(day)]
+
+
+class CrewUnavailability(models.Model):
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.CASCADE, related_name="unavailabilities"
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until (inclusive)"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["crew_id", "start_date"]
+        verbose_name = _("crew unavailability")
+        verbose_name_plural = _("crew unavailabilities")
+        constraints = [
+            models.CheckConstraint(
+                name="unavailability_dates_ordered", condition=Q(start_date__lte=F("end_date"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crew} unavailable {self.start_date} to {self.end_date}"
+
+
+class Job(models.Model):
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=JobKind.choices)
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="jobs"
+    )
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=JobStatus.choices, default=JobStatus.NEW
+    )
+    duration_minutes = models.PositiveIntegerField(_("duration (min)"))
+    required_skills = models.ManyToManyField(
+        Skill, verbose_name=_("required skills"), related_name="jobs", blank=True
+    )
+    members_needed = models.PositiveSmallIntegerField(_("crew members needed"), default=1)
+    earliest_date = models.DateField(_("earliest date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    due_date_is_hard = models.BooleanField(
+        _("due date is a promise"),
+        default=False,
+        help_text=_("Hard: never planned after the due date. Soft: late days cost."),
+    )
+    preferred_dates = models.JSONField(
+        _("customer's preferred dates"),
+        default=list,
+        blank=True,
+        help_text=_("ISO dates; empty = any allowed day."),
+    )
+    unavailable_dates = models.JSONField(
+        _("customer's unavailable dates"), default=list, blank=True
+    )
+    window_start = models.TimeField(_("access from"), null=True, blank=True)
+    window_end = models.TimeField(_("access until"), null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), default=3, help_text=_("1 = lowest, 5 = most urgent.")
+    )
+    capacity_units = models.PositiveSmallIntegerField(_("capacity units"), default=0)
+    work_instructions = models.TextField(_("work instructions"), blank=True)
+    parking_arrangement = models.CharField(_("parking arrangement"), max_length=300, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_date", "reference"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        constraints = [
+            models.CheckConstraint(
+                name="job_kind_valid", condition=Q(kind__in=[k.value for k in JobKind])
+            ),
+            models.CheckConstraint(
+                name="job_status_valid", condition=Q(status__in=[s.value for s in JobStatus])
+            ),
+            models.CheckConstraint(
+                name="job_duration_positive", condition=Q(duration_minutes__gte=1)
+            ),
+            models.CheckConstraint(
+                name="job_duration_within_a_day", condition=Q(duration_minutes__lte=24 * 60)
+            ),
+            models.CheckConstraint(name="job_members_positive", condition=Q(members_needed__gte=1)),
+            models.CheckConstraint(
+                name="job_priority_1_to_5", condition=Q(priority__gte=1, priority__lte=5)
+            ),
+            models.CheckConstraint(
+                name="job_dates_ordered",
+                condition=Q(earliest_date__isnull=True)
+                | Q(due_date__isnull=True)
+                | Q(earliest_date__lte=F("due_date")),
+            ),
+            models.CheckConstraint(
+                name="job_window_complete",
+                condition=Q(window_start__isnull=True, window_end__isnull=True)
+                | Q(window_start__isnull=False, window_end__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="job_window_ordered",
+                condition=Q(window_start__isnull=True) | Q(window_start__lt=F("window_end")),
+            ),
+            models.CheckConstraint(
+                name="job_hard_due_needs_date",
+                condition=Q(due_date_is_hard=False) | Q(due_date__isnull=False),
+            ),
+            models.CheckConstraint(name="job_reference_not_blank", condition=~Q(reference="")),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.get_kind_display()})"
+
+
+class JobStatusChange(models.Model):
+    """One step of a job's history; written by ``job_transition`` only."""
+
+    job = models.ForeignKey(
+        Job, verbose_name=_("job"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=24, choices=JobStatus.choices)
+    to_status = models.CharField(_("to"), max_length=24, choices=JobStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["job_id", "changed_at", "id"]
+        verbose_name = _("job status change")
+        verbose_name_plural = _("job status changes")
+        constraints = [
+            models.CheckConstraint(
+                name="status_change_is_a_change", condition=~Q(from_status=F("to_status"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job.reference}: {self.from_status} → {self.to_status}"
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPTIMIZING = "optimizing", _("Optimizing")
+    PROPOSED = "proposed", _("Proposed")
+    PUBLISHED = "published", _("Published")
+    SUPERSEDED = "superseded", _("Superseded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Plan(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plans",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    params = models.JSONField(
+        _("solver parameters"),
+        default=dict,
+        blank=True,
+        help_text=_("Time limit, slack rules and weights used for optimization."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        constraints = [
+            models.CheckConstraint(
+                name="plan_dates_ordered", condition=Q(start_date__lte=F("end_date"))
+            ),
+            models.CheckConstraint(
+                name="plan_status_valid", condition=Q(status__in=[s.value for s in PlanStatus])
+            ),
+            models.CheckConstraint(name="plan_version_positive", condition=Q(version__gte=1)),
+            models.CheckConstraint(
+                name="plan_published_dated",
+                condition=~Q(status=PlanStatus.PUBLISHED) | Q(published_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.start_date} to {self.end_date}, {self.get_status_display()})"
+
+
+class Visit(models.Model):
+    """One job on one crew-day of a plan, with its planned times and place in the route."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="visits"
+    )
+    job = models.ForeignKey(
+        Job, verbose_name=_("job"), on_delete=models.PROTECT, related_name="visits"
+    )
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.PROTECT, related_name="visits"
+    )
+    date = models.DateField(_("date"))
+    sequence = models.PositiveSmallIntegerField(_("position in the route"))
+    planned_start = models.DateTimeField(_("planned start"))
+    planned_end = models.DateTimeField(_("planned end"))
+    travel_minutes_from_previous = models.PositiveIntegerField(
+        _("travel from previous stop (min)"), default=0
+    )
+    travel_m_from_previous = models.PositiveIntegerField(
+        _("travel from previous stop (m)"), default=0
+    )
+    locked = models.BooleanField(
+        _("locked"), default=False, help_text=_("Kept exactly where it is when re-optimizing.")
+    )
+
+    class Meta:
+        ordering = ["plan_id", "crew_id", "date", "sequence"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "job"], name="visit_one_per_job_per_plan"),
+            models.UniqueConstraint(
+                fields=["plan", "crew", "date", "sequence"], name="visit_unique_position"
+            ),
+            models.CheckConstraint(
+                name="visit_times_ordered", condition=Q(planned_start__lt=F("planned_end"))
+            ),
+            models.CheckConstraint(name="visit_sequence_positive", condition=Q(sequence__gte=1)),
+        ]
+        indexes = [models.Index(fields=["crew", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.job.reference} by {self.crew.name} on {self.date} #{self.sequence}"
+
+
+class ReportKind(models.TextChoices):
+    EN_ROUTE = "en_route", _("En route")
+    ARRIVED = "arrived", _("Arrived")
+    STARTED = "started", _("Started")
+    COMPLETED = "completed", _("Completed")
+    INCOMPLETE = "incomplete", _("Not finished")
+
+
+class IncompleteReason(models.TextChoices):
+    CUSTOMER_ABSENT = "customer_absent", _("Customer absent")
+    NO_ACCESS = "no_access", _("No access to the building or room")
+    BUILDING_ISSUE = "building_issue", _("Surprise in the building (conduit, riser…)")
+    CUSTOMER_ENVIRONMENT = "customer_environment", _("Customer's environment not ready")
+    EQUIPMENT = "equipment", _("Equipment missing or faulty")
+    TIME_OVERRUN = "time_overrun", _("Ran out of time")
+    WEATHER = "weather", _("Weather")
+    OTHER = "other", _("Other")
+
+
+class JobReport(models.Model):
+    """What the crew reports from the field."""
+
+    job = models.ForeignKey(
+        Job, verbose_name=_("job"), on_delete=models.CASCADE, related_name="reports"
+    )
+    visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("visit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.PROTECT, related_name="reports"
+    )
+    kind = models.CharField(_("report"), max_length=16, choices=ReportKind.choices)
+    reason_code = models.CharField(
+        _("reason"), max_length=24, choices=IncompleteReason.choices, blank=True
+    )
+    reason_text = models.TextField(_("details"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job_id", "occurred_at", "id"]
+        verbose_name = _("job report")
+        verbose_name_plural = _("job reports")
+        constraints = [
+            models.CheckConstraint(
+                name="report_kind_valid", condition=Q(kind__in=[k.value for k in ReportKind])
+            ),
+            # "Not finished" without a reason leaves the coordinator guessing.
+            models.CheckConstraint(
+                name="report_incomplete_has_reason",
+                condition=~Q(kind=ReportKind.INCOMPLETE) | ~Q(reason_code=""),
+            ),
+            models.CheckConstraint(
+                name="report_reason_only_when_incomplete",
+                condition=Q(kind=ReportKind.INCOMPLETE) | Q(reason_code=""),
+            ),
+            models.CheckConstraint(
+                name="report_reason_code_valid",
+                condition=Q(reason_code="")
+                | Q(reason_code__in=[r.value for r in IncompleteReason]),
+            ),
+            # A retried request from a flaky mobile network must not create a second report.
+            models.UniqueConstraint(
+                fields=["crew", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="report_idempotency_key_unique_per_crew",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job.reference}: {self.get_kind_display()}"

@@ -1,0 +1,43 @@
+"""Writes to dispatch data. Every multi-row change happens here, atomically."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import Job, JobStatusChange
+from .states import check_transition
+
+
+@transaction.atomic
+def job_transition(*, job: Job, to_status: str, by: User | None = None, note: str = "") -> Job:
+    """Move ``job`` to ``to_status`` if the state machine allows it, recording the step.
+
+    The row is re-read under ``select_for_update`` so that two concurrent
+    requests (a crew's report and a coordinator's cancel, say) cannot both
+    validate against the same old status and both win.
+
+    Raises
+    ------
+    dispatch.states.TransitionError
+        When the move is not allowed from the job's current status.
+    """
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    check_transition(locked.status, to_status, kind=locked.kind)
+    now = timezone.now()
+    JobStatusChange.objects.create(
+        job=locked,
+        from_status=locked.status,
+        to_status=to_status,
+        changed_by=by,
+        note=note,
+        changed_at=now,
+    )
+    locked.status = to_status
+    locked.status_changed_at = now
+    locked.version += 1
+    locked.save(update_fields=["status", "status_changed_at", "version", "updated_at"])
+    job.status, job.status_changed_at, job.version = locked.status, now, locked.version
+    return locked

@@ -1,0 +1,529 @@
+"""The OR-Tools routing model: the only module that imports OR-Tools.
+
+Mapping (nothing outside this module sees a routing index):
+
+* one **vehicle per crew-day**, starting and ending at the crew's home node;
+* one **node per job** that survived screening (:func:`scheduler.reasons.screen`),
+  then one node per crew home;
+* **time** cumul = start of service on the absolute seconds axis.
+
+Each rule is one small function below, hard rules first, then soft goals. The
+objective is integer milli-yen, so it matches
+:func:`scheduler.result.objective_terms` exactly (plus a large penalty for
+dropping a locked visit, which only exists to keep the model solvable when two
+locked visits collide).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from scheduler.model import CrewDay, Job, Plan, Problem
+from scheduler.params import AnyOf, CancelToken, ProgressCallback, SolveParams, is_cancelled
+from scheduler.result import MILLI, drive_cost_milli
+from scheduler.travel import TravelMatrix
+
+LOCKED_DROP_PENALTY_MILLI = 10**13
+"""Cost of dropping a locked visit: above any realistic plan, yet far from int64 overflow."""
+
+
+@dataclass
+class RoutingOutcome:
+    """What the search returned, in domain terms (job ids per crew-day)."""
+
+    found: bool
+    routes: dict[tuple[str, int], list[str]]
+    dropped: list[str]
+    stop_reason: str
+    runtime_s: float
+    first_solution_s: float | None
+    objective_milli: int | None
+    warm_start_used: bool
+    solutions_seen: int = 0
+
+
+@dataclass
+class _Model:
+    """An OR-Tools model under construction and the lookup tables around it."""
+
+    problem: Problem
+    travel: TravelMatrix
+    jobs: list[Job]
+    vehicles: list[CrewDay]
+    allowed: dict[str, tuple[tuple[str, int], ...]]
+    manager: pywrapcp.RoutingIndexManager = field(init=False)
+    routing: pywrapcp.RoutingModel = field(init=False)
+    node_location: npt.NDArray[np.int64] = field(init=False)
+    service_s: npt.NDArray[np.int64] = field(init=False)
+    is_job: npt.NDArray[np.bool_] = field(init=False)
+    vehicle_of_key: dict[tuple[str, int], int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        crews = self.problem.crews_by_id()
+        # One node per distinct home location: crews sharing a depot share its node.
+        home_of_crew = {
+            cd.crew_id: self.travel.index(crews[cd.crew_id].home) for cd in self.vehicles
+        }
+        home_locations = sorted(set(home_of_crew.values()))
+        home_node = {loc: len(self.jobs) + k for k, loc in enumerate(home_locations)}
+        locations = [self.travel.index(j.location) for j in self.jobs] + home_locations
+        self.node_location = np.asarray(locations, dtype=np.int64)
+        self.service_s = np.asarray(
+            [j.duration_s for j in self.jobs] + [0] * len(home_locations), dtype=np.int64
+        )
+        self.is_job = np.arange(len(locations)) < len(self.jobs)
+        starts = [home_node[home_of_crew[cd.crew_id]] for cd in self.vehicles]
+        self.manager = pywrapcp.RoutingIndexManager(
+            len(locations), len(self.vehicles), starts, starts
+        )
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.vehicle_of_key = {cd.key: v for v, cd in enumerate(self.vehicles)}
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self.node_location)
+
+    def job_index(self, k: int) -> int:
+        """Routing index of the k-th job."""
+        return int(self.manager.NodeToIndex(k))
+
+    def submatrix(self, matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """A location matrix restricted to (and ordered by) the model's nodes."""
+        return matrix[np.ix_(self.node_location, self.node_location)]
+
+    def crew(self, vehicle: int) -> str:
+        return self.vehicles[vehicle].crew_id
+
+
+# ----------------------------------------------------------------------------- hard rules
+
+
+def _add_skill_and_day_rule(m: _Model) -> None:
+    """Skills, members, allowed days, capacity alone: restrict each job's vehicles.
+
+    Screening already computed the crew-days each job fits on alone; here they
+    become the vehicle domain. ``-1`` keeps the job droppable (NOTES.md:
+    ``SetAllowedVehiclesForIndex`` is broken in this binding).
+    """
+    num_vehicles = len(m.vehicles)
+    for k, job in enumerate(m.jobs):
+        allowed = sorted(m.vehicle_of_key[key] for key in m.allowed[job.id])
+        if len(allowed) < num_vehicles:
+            m.routing.VehicleVar(m.job_index(k)).SetValues([-1, *allowed])
+
+
+def _min_gap_transits(m: _Model, gap_s: int) -> npt.NDArray[np.int64]:
+    """Time transit of an arc: service at the origin + driving + the minimum gap.
+
+    The gap is added only between two jobs, never on the legs from or to home.
+    OR-Tools' slack variable is only an *upper* bound on waiting, so the
+    minimum free time has to be part of the transit itself.
+    """
+    transit = m.service_s[:, None] + m.submatrix(m.travel.duration_s)
+    if gap_s:
+        transit = transit + gap_s * (m.is_job[:, None] & m.is_job[None, :])
+    return transit
+
+
+def _add_min_gap_slack(m: _Model) -> pywrapcp.RoutingDimension:
+    """The time dimension, with one transit matrix per distinct minimum gap."""
+    gaps = [m.problem.min_gap_s(m.problem.crew(cd.crew_id)) for cd in m.vehicles]
+    callback_of_gap = {
+        gap: m.routing.RegisterTransitMatrix(_min_gap_transits(m, gap).tolist())
+        for gap in sorted(set(gaps))
+    }
+    horizon_s = max(cd.shift_end_s for cd in m.vehicles)
+    m.routing.AddDimensionWithVehicleTransits(
+        [callback_of_gap[g] for g in gaps], horizon_s, horizon_s, False, "time"
+    )
+    return m.routing.GetDimensionOrDie("time")
+
+
+def _add_shift(m: _Model, time_dim: pywrapcp.RoutingDimension) -> None:
+    """Each route leaves home at or after the shift start and is back by its end."""
+    for v, cd in enumerate(m.vehicles):
+        time_dim.CumulVar(m.routing.Start(v)).SetRange(cd.shift_start_s, cd.shift_end_s)
+        time_dim.CumulVar(m.routing.End(v)).SetRange(cd.shift_start_s, cd.shift_end_s)
+
+
+def _add_time_windows(m: _Model, time_dim: pywrapcp.RoutingDimension) -> None:
+    """A visit starts inside one of its windows (a locked start is a one-point window).
+
+    The domain is the windows' hull minus the gaps between them. Screening
+    guarantees at least one window is reachable, so the hull is never empty.
+    """
+    for k, job in enumerate(m.jobs):
+        windows = job.start_windows()
+        if not windows:
+            continue
+        cumul = time_dim.CumulVar(m.job_index(k))
+        cumul.SetRange(windows[0].start_s, max(w.end_s for w in windows))
+        reach_s = windows[0].end_s
+        for w in windows[1:]:
+            if w.start_s > reach_s + 1:
+                cumul.RemoveInterval(reach_s + 1, w.start_s - 1)
+            reach_s = max(reach_s, w.end_s)
+
+
+def _add_max_utilization(m: _Model) -> None:
+    """Work + travel of a crew-day stay below floor(max_utilization x shift).
+
+    A second dimension without the gap and without waiting, capped per vehicle.
+    Skipped when no cap is tighter than the shift itself.
+    """
+    caps = [m.problem.busy_cap_s(cd) for cd in m.vehicles]
+    if all(cap >= cd.shift_s for cap, cd in zip(caps, m.vehicles, strict=True)):
+        return
+    busy = m.service_s[:, None] + m.submatrix(m.travel.duration_s)
+    callback = m.routing.RegisterTransitMatrix(busy.tolist())
+    m.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, "busy")
+
+
+def _add_max_jobs_per_day(m: _Model) -> pywrapcp.RoutingDimension | None:
+    """Count visits per crew-day; the count cumul is also a visit's 0-based position."""
+    crews = [m.problem.crew(cd.crew_id) for cd in m.vehicles]
+    needs_positions = any(j.fixed is not None and j.fixed.sequence is not None for j in m.jobs)
+    if not needs_positions and all(c.max_jobs_per_day is None for c in crews):
+        return None
+    ones = m.routing.RegisterUnaryTransitVector(m.is_job.astype(np.int64).tolist())
+    limits = [len(m.jobs) if c.max_jobs_per_day is None else c.max_jobs_per_day for c in crews]
+    m.routing.AddDimensionWithVehicleCapacity(ones, 0, limits, True, "jobs")
+    return m.routing.GetDimensionOrDie("jobs")
+
+
+def _add_capacity(m: _Model) -> None:
+    """Equipment units per crew-day (and vehicle capacity in the VRPTW benchmark)."""
+    crews = [m.problem.crew(cd.crew_id) for cd in m.vehicles]
+    if all(c.capacity_units is None for c in crews) or not any(j.demand_units for j in m.jobs):
+        return
+    demand = [j.demand_units for j in m.jobs] + [0] * (m.num_nodes - len(m.jobs))
+    callback = m.routing.RegisterUnaryTransitVector(demand)
+    total = sum(demand)
+    caps = [total if c.capacity_units is None else c.capacity_units for c in crews]
+    m.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, "capacity")
+
+
+def _add_locked_visits(
+    m: _Model, time_dim: pywrapcp.RoutingDimension, jobs_dim: pywrapcp.RoutingDimension | None
+) -> None:
+    """Locked visits keep crew-day (via screening), start (as a window) and position."""
+    for k, job in enumerate(m.jobs):
+        if job.fixed is None or job.fixed.sequence is None or jobs_dim is None:
+            continue
+        jobs_dim.CumulVar(m.job_index(k)).SetValue(job.fixed.sequence)
+
+
+# ----------------------------------------------------------------------------- soft goals
+
+
+def _add_travel_costs(m: _Model) -> None:
+    """Kilometres x the crew's cost per km + drive time, and a fixed cost per used crew-day.
+
+    One arc-cost matrix per distinct cost-per-km; per-arc rounding follows
+    :func:`scheduler.result.drive_cost_milli` so costs recompute exactly.
+    """
+    weights = m.problem.weights
+    duration = m.submatrix(m.travel.duration_s)
+    drive_milli = (duration * weights.drive_yen_per_hour * MILLI + 1800) // 3600
+    assert drive_cost_milli(3600, weights.drive_yen_per_hour) == weights.drive_yen_per_hour * MILLI
+    distance = m.submatrix(m.travel.distance_m)
+    per_km = [m.problem.crew(cd.crew_id).cost_per_km_yen for cd in m.vehicles]
+    callback_of_rate = {
+        rate: m.routing.RegisterTransitMatrix((distance * rate + drive_milli).tolist())
+        for rate in sorted(set(per_km))
+    }
+    for v, rate in enumerate(per_km):
+        m.routing.SetArcCostEvaluatorOfVehicle(callback_of_rate[rate], v)
+        m.routing.SetFixedCostOfVehicle(weights.crew_day_fixed_yen * MILLI, v)
+
+
+def _add_lateness(m: _Model) -> None:
+    """Days past a soft due date cost ``lateness_yen_per_day x priority`` each.
+
+    A "day" dimension with zero transit and no slack carries the vehicle's day
+    index to every visit; a soft upper bound at the due day prices each day late.
+    """
+    late_jobs = [
+        (k, job)
+        for k, job in enumerate(m.jobs)
+        if job.due_day is not None
+        and not job.due_is_hard
+        and any(day > job.due_day for _, day in m.allowed[job.id])
+    ]
+    if not late_jobs or m.problem.weights.lateness_yen_per_day == 0:
+        return
+    zero = m.routing.RegisterUnaryTransitVector([0] * m.num_nodes)
+    max_day = max(cd.day for cd in m.vehicles)
+    m.routing.AddDimension(zero, 0, max(max_day, 0), False, "day")
+    day_dim = m.routing.GetDimensionOrDie("day")
+    for v, cd in enumerate(m.vehicles):
+        day_dim.CumulVar(m.routing.Start(v)).SetValue(cd.day)
+    rate = m.problem.weights.lateness_yen_per_day * MILLI
+    for k, job in late_jobs:
+        assert job.due_day is not None
+        day_dim.SetCumulVarSoftUpperBound(m.job_index(k), job.due_day, rate * job.priority)
+
+
+def _add_unassigned_penalties(m: _Model) -> None:
+    """Dropping a job costs ``unassigned_yen x priority`` (plus disruption if it was planned).
+
+    Locked visits get a prohibitive penalty rather than being mandatory: the
+    model stays solvable when locks collide, and the collision is reported.
+    """
+    weights = m.problem.weights
+    referenced = m.problem.reference.assignment() if m.problem.reference else {}
+    for k, job in enumerate(m.jobs):
+        if job.fixed is not None:
+            penalty = LOCKED_DROP_PENALTY_MILLI
+        else:
+            penalty = weights.unassigned_yen * job.priority * MILLI
+            if job.id in referenced:
+                penalty += weights.disruption_yen * MILLI
+        m.routing.AddDisjunction([m.job_index(k)], penalty)
+
+
+def _add_minimal_disruption(m: _Model) -> None:
+    """Moving a job away from its crew-day in the reference plan costs ``disruption_yen``.
+
+    A per-vehicle unary dimension counts, on each route, the jobs whose
+    reference crew-day is another one; its span cost prices them. This keeps
+    the cost on the assignment (crew, day) only, so re-ordering a day's visits
+    to save kilometres is free, and it needs no per-vehicle arc matrices.
+    """
+    if m.problem.reference is None or m.problem.weights.disruption_yen == 0:
+        return
+    referenced = m.problem.reference.assignment()
+    if not any(j.id in referenced for j in m.jobs):
+        return
+    callbacks = []
+    for cd in m.vehicles:
+        moved = [int(j.id in referenced and referenced[j.id] != cd.key) for j in m.jobs]
+        moved += [0] * (m.num_nodes - len(m.jobs))
+        callbacks.append(m.routing.RegisterUnaryTransitVector(moved))
+    m.routing.AddDimensionWithVehicleTransits(callbacks, 0, len(m.jobs), True, "disruption")
+    disruption = m.routing.GetDimensionOrDie("disruption")
+    disruption.SetSpanCostCoefficientForAllVehicles(m.problem.weights.disruption_yen * MILLI)
+
+
+# ----------------------------------------------------------------------------- search
+
+
+def search_parameters(stop: AnyOf, params: SolveParams) -> pywrapcp.DefaultRoutingSearchParameters:
+    """OR-Tools search parameters for a stopping rule and our search settings.
+
+    Construction: ``params.first_solution`` (parallel cheapest insertion by
+    default, robust on tight windows). Improvement: guided local search, the
+    metaheuristic OR-Tools recommends for VRPs.
+    """
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, params.first_solution.value
+    )
+    search.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    search.guided_local_search_lambda_coefficient = params.guided_local_search_lambda
+    if stop.max_runtime_s is not None:
+        search.time_limit.FromMilliseconds(max(1, int(stop.max_runtime_s * 1000)))
+    if stop.first_feasible:
+        search.solution_limit = 1
+    search.log_search = params.log_search
+    return search
+
+
+class _Monitor:
+    """Tracks the best objective, reports progress, and applies soft stops.
+
+    Only installed as a custom limit when a rule needs checking during the
+    search (no-improvement span, cancellation): the check is a Python call per
+    search step, so plain time limits stay native.
+    """
+
+    def __init__(
+        self,
+        m: _Model,
+        stop: AnyOf,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+    ) -> None:
+        self.m = m
+        self.progress = progress
+        self.cancel = cancel
+        self.no_improvement_s = stop.no_improvement_s
+        self.started = time.monotonic()
+        self.last_improvement = self.started
+        self.best: int | None = None
+        self.first_solution_s: float | None = None
+        self.solutions = 0
+        self.reason: str | None = None
+
+    def at_solution(self) -> None:
+        self.solutions += 1
+        objective = int(self.m.routing.CostVar().Value())
+        now = time.monotonic()
+        if self.first_solution_s is None:
+            self.first_solution_s = now - self.started
+        if self.best is None or objective < self.best:
+            self.best = objective
+            self.last_improvement = now
+            if self.progress is not None:
+                assigned = sum(
+                    1
+                    for k in range(len(self.m.jobs))
+                    if self.m.routing.NextVar(self.m.job_index(k)).Value() != self.m.job_index(k)
+                )
+                self.progress(now - self.started, objective / MILLI, assigned)
+
+    def should_stop(self) -> bool:
+        if is_cancelled(self.cancel):
+            self.reason = "cancelled"
+            return True
+        if (
+            self.no_improvement_s is not None
+            and self.best is not None
+            and time.monotonic() - self.last_improvement > self.no_improvement_s
+        ):
+            self.reason = "no_improvement"
+            return True
+        return False
+
+
+def _build(
+    problem: Problem,
+    travel: TravelMatrix,
+    candidates: Mapping[str, Sequence[tuple[str, int]]],
+    seed: int,
+) -> _Model:
+    """Create the model with every rule and goal; jobs are shuffled by ``seed``."""
+    jobs = [j for j in problem.jobs if candidates.get(j.id)]
+    if seed:
+        random.Random(seed).shuffle(jobs)
+    m = _Model(
+        problem=problem,
+        travel=travel,
+        jobs=jobs,
+        vehicles=list(problem.crew_days),
+        allowed={j.id: tuple(candidates[j.id]) for j in jobs},
+    )
+    _add_skill_and_day_rule(m)
+    time_dim = _add_min_gap_slack(m)
+    _add_shift(m, time_dim)
+    _add_time_windows(m, time_dim)
+    _add_max_utilization(m)
+    jobs_dim = _add_max_jobs_per_day(m)
+    _add_capacity(m)
+    _add_locked_visits(m, time_dim, jobs_dim)
+    _add_travel_costs(m)
+    _add_lateness(m)
+    _add_unassigned_penalties(m)
+    _add_minimal_disruption(m)
+    return m
+
+
+def _warm_start_routes(m: _Model, plan: Plan) -> list[list[int]]:
+    """The plan as routing indices per vehicle (unknown jobs and crew-days skipped)."""
+    position = {job.id: k for k, job in enumerate(m.jobs)}
+    routes: list[list[int]] = [[] for _ in m.vehicles]
+    for key, job_ids in plan.routes.items():
+        v = m.vehicle_of_key.get(tuple(key))  # type: ignore[arg-type]
+        if v is None:
+            continue
+        routes[v] = [m.job_index(position[j]) for j in job_ids if j in position]
+    return routes
+
+
+def solve_routing(
+    problem: Problem,
+    travel: TravelMatrix,
+    candidates: Mapping[str, Sequence[tuple[str, int]]],
+    *,
+    stop: AnyOf,
+    params: SolveParams,
+    progress: ProgressCallback | None = None,
+    warm_start: Plan | None = None,
+    cancel: CancelToken | None = None,
+) -> RoutingOutcome:
+    """Build the OR-Tools model and search.
+
+    Parameters
+    ----------
+    problem, travel
+        The problem and its travel matrix.
+    candidates
+        Crew-days each schedulable job fits on alone (jobs without any are left out).
+    stop, params, progress, warm_start, cancel
+        See :func:`scheduler.solve`.
+
+    Returns
+    -------
+    RoutingOutcome
+        Job ids per crew-day, dropped job ids and how the search went.
+    """
+    m = _build(problem, travel, candidates, params.seed)
+    search = search_parameters(stop, params)
+    monitor = _Monitor(m, stop, progress, cancel)
+    m.routing.AddAtSolutionCallback(monitor.at_solution)
+    if stop.no_improvement_s is not None or cancel is not None:
+        m.routing.AddSearchMonitor(m.routing.solver().CustomLimit(monitor.should_stop))
+    m.routing.CloseModelWithParameters(search)
+    monitor.started = monitor.last_improvement = time.monotonic()
+    solution = None
+    warm_used = False
+    if warm_start is not None:
+        initial = m.routing.ReadAssignmentFromRoutes(_warm_start_routes(m, warm_start), True)
+        if initial is not None:
+            warm_used = True
+            solution = m.routing.SolveFromAssignmentWithParameters(initial, search)
+    if solution is None:
+        solution = m.routing.SolveWithParameters(search)
+    runtime_s = time.monotonic() - monitor.started
+    if solution is None:
+        return RoutingOutcome(
+            found=False,
+            routes={},
+            dropped=[j.id for j in m.jobs],
+            stop_reason=monitor.reason or _stop_reason(stop, runtime_s),
+            runtime_s=runtime_s,
+            first_solution_s=None,
+            objective_milli=None,
+            warm_start_used=warm_used,
+            solutions_seen=monitor.solutions,
+        )
+    routes: dict[tuple[str, int], list[str]] = {}
+    planned: set[str] = set()
+    for v, cd in enumerate(m.vehicles):
+        index = solution.Value(m.routing.NextVar(m.routing.Start(v)))
+        ids = []
+        while not m.routing.IsEnd(index):
+            ids.append(m.jobs[m.manager.IndexToNode(index)].id)
+            index = solution.Value(m.routing.NextVar(index))
+        if ids:
+            routes[cd.key] = ids
+            planned.update(ids)
+    return RoutingOutcome(
+        found=True,
+        routes=routes,
+        dropped=[j.id for j in m.jobs if j.id not in planned],
+        stop_reason=monitor.reason or _stop_reason(stop, runtime_s),
+        runtime_s=runtime_s,
+        first_solution_s=monitor.first_solution_s,
+        objective_milli=int(solution.ObjectiveValue()),
+        warm_start_used=warm_used,
+        solutions_seen=monitor.solutions,
+    )
+
+
+def _stop_reason(stop: AnyOf, runtime_s: float) -> str:
+    """Why a search without a soft stop ended."""
+    if stop.first_feasible:
+        return "first_feasible"
+    if stop.max_runtime_s is not None and runtime_s >= stop.max_runtime_s * 0.98:
+        return "time_limit"
+    return "search_completed"

@@ -1,0 +1,191 @@
+"""How long and how to search: stopping criteria and solver parameters.
+
+Stopping criteria are tiny validated objects, as in PyVRP, combined with ``|``
+("stop when any of them says so")::
+
+    MaxRuntime(30) | NoImprovement(5)
+    FirstFeasible()
+
+Progress is reported through a plain callable and cancellation through a
+``threading.Event`` (or any ``() -> bool``), so the CLI, a Celery task and the
+tests can all drive the same solver.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class MaxRuntime:
+    """Stop after ``seconds`` of search (wall clock, model building excluded)."""
+
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if not self.seconds > 0:
+            raise ValueError("MaxRuntime.seconds must be > 0")
+
+    def __or__(self, other: StopCriterion) -> AnyOf:
+        return AnyOf((self, other))
+
+
+@dataclass(frozen=True)
+class NoImprovement:
+    """Stop when the best plan has not improved for ``seconds``.
+
+    Checked from inside the search, so it costs a little speed; combine it with
+    :class:`MaxRuntime` to also bound the total time.
+    """
+
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if not self.seconds > 0:
+            raise ValueError("NoImprovement.seconds must be > 0")
+
+    def __or__(self, other: StopCriterion) -> AnyOf:
+        return AnyOf((self, other))
+
+
+@dataclass(frozen=True)
+class FirstFeasible:
+    """Stop at the first complete plan (construction only, no improvement).
+
+    The fastest way to get *a* plan, and the only reproducible mode that does
+    not depend on the machine's speed.
+    """
+
+    def __or__(self, other: StopCriterion) -> AnyOf:
+        return AnyOf((self, other))
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Stop as soon as any of the criteria is met."""
+
+    criteria: tuple[MaxRuntime | NoImprovement | FirstFeasible | AnyOf, ...]
+
+    def __post_init__(self) -> None:
+        flat: list[MaxRuntime | NoImprovement | FirstFeasible | AnyOf] = []
+        for criterion in self.criteria:
+            if isinstance(criterion, AnyOf):
+                flat.extend(criterion.criteria)  # already flat: AnyOf flattens on creation
+            elif isinstance(criterion, MaxRuntime | NoImprovement | FirstFeasible):
+                flat.append(criterion)
+            else:
+                raise TypeError(f"not a stopping criterion: {criterion!r}")
+        if not flat:
+            raise ValueError("AnyOf needs at least one criterion")
+        object.__setattr__(self, "criteria", tuple(flat))
+
+    def __or__(self, other: StopCriterion) -> AnyOf:
+        return AnyOf((*self.criteria, other))
+
+    @property
+    def max_runtime_s(self) -> float | None:
+        """The tightest :class:`MaxRuntime`, if any."""
+        runtimes = [c.seconds for c in self.criteria if isinstance(c, MaxRuntime)]
+        return min(runtimes) if runtimes else None
+
+    @property
+    def no_improvement_s(self) -> float | None:
+        """The tightest :class:`NoImprovement`, if any."""
+        spans = [c.seconds for c in self.criteria if isinstance(c, NoImprovement)]
+        return min(spans) if spans else None
+
+    @property
+    def first_feasible(self) -> bool:
+        """Whether to stop at the first plan."""
+        return any(isinstance(c, FirstFeasible) for c in self.criteria)
+
+
+StopCriterion = MaxRuntime | NoImprovement | FirstFeasible | AnyOf
+
+
+def as_any_of(stop: StopCriterion) -> AnyOf:
+    """Normalise a single criterion or a combination to :class:`AnyOf`."""
+    return stop if isinstance(stop, AnyOf) else AnyOf((stop,))
+
+
+class FirstSolution(StrEnum):
+    """Construction heuristics worth choosing from (names as in OR-Tools).
+
+    ``PARALLEL_CHEAPEST_INSERTION`` is the default: OR-Tools' own default
+    (``PATH_CHEAPEST_ARC``) finds no plan at all on tight time windows when
+    every job is mandatory (``/work/shared/NOTES.md``).
+    """
+
+    PARALLEL_CHEAPEST_INSERTION = "PARALLEL_CHEAPEST_INSERTION"
+    LOCAL_CHEAPEST_INSERTION = "LOCAL_CHEAPEST_INSERTION"
+    SEQUENTIAL_CHEAPEST_INSERTION = "SEQUENTIAL_CHEAPEST_INSERTION"
+    SAVINGS = "SAVINGS"
+    PATH_CHEAPEST_ARC = "PATH_CHEAPEST_ARC"
+    AUTOMATIC = "AUTOMATIC"
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Search settings that do not change what a good plan is (see ``Weights`` for that).
+
+    Attributes
+    ----------
+    seed
+        Permutes the order in which jobs are presented to the solver. OR-Tools'
+        routing search has no random seed of its own, so different seeds give
+        different (equally valid) search trajectories. With ``FirstFeasible``
+        the same seed gives the same plan on every run and machine; time-limited
+        search depends on how much work fits in the time and is not repeatable.
+    num_workers
+        Independent searches run in parallel processes (different seeds and
+        construction heuristics); the best plan wins. ``1`` keeps everything in
+        this process.
+    first_solution
+        Construction heuristic of the (first) worker.
+    guided_local_search_lambda
+        Penalty strength of guided local search; OR-Tools' default is 0.1.
+    restarts
+        Construction heuristics to restart from, one after the other in this
+        process, each followed by guided local search for an equal share of the
+        ``MaxRuntime``; the best plan wins. Empty = one search from
+        ``first_solution``. Which construction leads to the best local optimum
+        differs from problem to problem (measured on Solomon: savings-like
+        starts win on clustered instances, path-cheapest-arc on long routes,
+        parallel insertion on tight windows), so a portfolio is more robust
+        than any single choice when there is time for it.
+    log_search
+        Let OR-Tools print its search log to stderr.
+    """
+
+    seed: int = 0
+    num_workers: int = 1
+    first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
+    guided_local_search_lambda: float = 0.1
+    log_search: bool = False
+    restarts: tuple[FirstSolution, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.num_workers < 1:
+            raise ValueError("num_workers must be >= 1")
+        if self.guided_local_search_lambda < 0:
+            raise ValueError("guided_local_search_lambda must be >= 0")
+
+
+ProgressCallback = Callable[[float, float, int], None]
+"""Called as ``progress(elapsed_s, best_objective_yen, assigned_count)`` on each improvement."""
+
+
+CancelToken = threading.Event | Callable[[], bool]
+"""Set the event (or return ``True``) to stop the search and keep the best plan so far."""
+
+
+def is_cancelled(token: CancelToken | None) -> bool:
+    """Whether a cancellation token asks to stop."""
+    if token is None:
+        return False
+    if isinstance(token, threading.Event):
+        return token.is_set()
+    return bool(token())

@@ -1,0 +1,364 @@
+"""What comes out of the solver: routes with times, unassigned jobs with reasons, KPIs.
+
+A :class:`Result` is plain data (frozen dataclasses, JSON-serialisable through
+:meth:`Result.to_dict`). It is built from the order of jobs per crew-day alone
+(:func:`build_result`): times come from :func:`scheduler.timing.schedule_route`
+and costs from :func:`objective_terms`, so the solver, the greedy baseline and
+the validator all agree on every number.
+
+Money in the objective breakdown is in yen (floats, exact to 1/1000 yen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from scheduler.model import Plan, Problem
+from scheduler.timing import Visit, schedule_route
+from scheduler.travel import TravelMatrix
+
+MILLI = 1000
+"""The solver's objective is integer milli-yen; reports divide by this."""
+
+OBJECTIVE_TERMS = ("distance", "drive_time", "fixed", "lateness", "unassigned", "disruption")
+"""Names of the objective terms, in the order they are reported."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a job is not in the plan: a stable ``rule`` code and a human sentence.
+
+    Rule codes: ``skill``, ``members``, ``day``, ``shift``, ``window``,
+    ``max_utilization``, ``capacity``, ``max_jobs``, ``locked``,
+    ``capacity_used`` (feasible alone, but the crew-days that could take it
+    are full), ``not_worth`` (fits, but costs more than its unassigned penalty),
+    ``search`` (the search stopped before finding any plan).
+    """
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    """A job left out of the plan, with at least one reason."""
+
+    job_id: str
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One crew-day's route with its totals.
+
+    Attributes
+    ----------
+    depart_s, return_s
+        When the crew leaves and is back home.
+    distance_m, drive_s
+        Travel of the whole route, home legs included.
+    work_s
+        Time on site.
+    wait_s
+        Planned free time between stops (sum of ``slack_before_s``).
+    slack_s
+        Free time in the shift: shift length minus work minus driving.
+    utilization
+        ``(work_s + drive_s) / shift length``.
+    """
+
+    crew_id: str
+    day: int
+    shift_start_s: int
+    shift_end_s: int
+    depart_s: int
+    return_s: int
+    visits: tuple[Visit, ...]
+    return_travel_m: int
+    return_travel_s: int
+    distance_m: int
+    drive_s: int
+    work_s: int
+    wait_s: int
+    slack_s: int
+    utilization: float
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """``(crew_id, day)``."""
+        return (self.crew_id, self.day)
+
+    @property
+    def job_ids(self) -> tuple[str, ...]:
+        """Jobs in visit order."""
+        return tuple(v.job_id for v in self.visits)
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Plan-level figures the coordinator and the benchmarks look at."""
+
+    total_km: float
+    drive_hours: float
+    work_hours: float
+    jobs_assigned: int
+    jobs_unassigned: int
+    crew_days_used: int
+    mean_utilization: float
+    mean_slack_s: float
+    km_per_job: float
+
+
+@dataclass(frozen=True)
+class Result:
+    """A plan and how it was found.
+
+    Attributes
+    ----------
+    routes
+        Non-empty crew-day routes, sorted by ``(day, crew_id)``.
+    unassigned
+        Jobs not planned, each with its reasons.
+    kpis
+        Plan-level figures.
+    objective_yen
+        Cost by term (see :data:`OBJECTIVE_TERMS`); :meth:`cost` is their sum.
+    status
+        ``"plan_found"`` or ``"no_plan_found"``.
+    stop_reason
+        Why the search ended: ``time_limit``, ``no_improvement``,
+        ``first_feasible``, ``cancelled``, ``search_completed`` or ``screened_out``
+        (nothing to plan).
+    runtime_s
+        Wall time of the search (model building excluded).
+    first_solution_s
+        Seconds until the first plan was found, when known.
+    """
+
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...]
+    kpis: Kpis
+    objective_yen: Mapping[str, float]
+    status: str = "plan_found"
+    stop_reason: str = "search_completed"
+    runtime_s: float = 0.0
+    first_solution_s: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def cost(self) -> float:
+        """Total objective in yen."""
+        return float(sum(self.objective_yen.values()))
+
+    def is_feasible(self) -> bool:
+        """Whether a plan was found that keeps every locked visit.
+
+        Unassigned jobs do not make a plan infeasible (they are priced); a
+        dropped locked visit does, because the plan then moved something the
+        coordinator froze.
+        """
+        if self.status != "plan_found":
+            return False
+        return not any(r.rule == "locked" for u in self.unassigned for r in u.reasons)
+
+    def route(self, crew_id: str, day: int) -> Route | None:
+        """The route of a crew-day, or ``None`` when it has no visits."""
+        for route in self.routes:
+            if route.key == (crew_id, day):
+                return route
+        return None
+
+    def assignment(self) -> dict[str, tuple[str, int]]:
+        """``job_id -> (crew_id, day)`` for every planned job."""
+        return {v.job_id: r.key for r in self.routes for v in r.visits}
+
+    def to_plan(self) -> Plan:
+        """The order of jobs per crew-day, e.g. to warm-start or as a reference."""
+        return Plan(routes={r.key: r.job_ids for r in self.routes})
+
+    def summary(self) -> str:
+        """A short human-readable report (used by the CLI and logs)."""
+        k = self.kpis
+        lines = [
+            f"status: {self.status} ({self.stop_reason}) after {self.runtime_s:.2f} s",
+            f"cost: {self.cost():,.0f} yen "
+            + ", ".join(f"{name} {value:,.0f}" for name, value in self.objective_yen.items()),
+            f"jobs: {k.jobs_assigned} assigned, {k.jobs_unassigned} unassigned "
+            f"on {k.crew_days_used} crew-days",
+            f"travel: {k.total_km:.1f} km, {k.drive_hours:.1f} h driving; "
+            f"work {k.work_hours:.1f} h",
+            f"mean utilization {k.mean_utilization:.0%}, mean slack "
+            f"{k.mean_slack_s / 60:.0f} min per crew-day",
+        ]
+        for u in self.unassigned:
+            lines.append(f"unassigned {u.job_id}: " + "; ".join(r.message for r in u.reasons))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (tuples become lists, day keys stay fields)."""
+        data = asdict(self)
+        data["cost_yen"] = self.cost()
+        data["objective_yen"] = dict(self.objective_yen)
+        data["extra"] = dict(self.extra)
+        return data
+
+
+def drive_cost_milli(duration_s: int, yen_per_hour: int) -> int:
+    """Milli-yen of driving ``duration_s`` seconds, rounded half up per leg.
+
+    The OR-Tools adapter applies exactly this rounding to each arc, so the
+    solver's objective and :func:`objective_terms` agree to the milli-yen.
+    """
+    return (duration_s * yen_per_hour * MILLI + 1800) // 3600
+
+
+def objective_terms(
+    problem: Problem,
+    travel: TravelMatrix,
+    routes: Mapping[tuple[str, int], Sequence[str]],
+    unassigned_ids: Sequence[str],
+) -> dict[str, int]:
+    """The objective by term, in integer milli-yen, recomputed from scratch.
+
+    Parameters
+    ----------
+    problem, travel
+        What is being planned and the travel matrix used for it.
+    routes
+        Job ids in visit order per ``(crew_id, day)``.
+    unassigned_ids
+        Jobs not planned.
+
+    Returns
+    -------
+    dict[str, int]
+        One entry per name in :data:`OBJECTIVE_TERMS`.
+    """
+    weights = problem.weights
+    jobs = problem.jobs_by_id()
+    crews = problem.crews_by_id()
+    terms = dict.fromkeys(OBJECTIVE_TERMS, 0)
+    for (crew_id, day), job_ids in routes.items():
+        if not job_ids:
+            continue
+        crew = crews[crew_id]
+        stops = [travel.index(crew.home)]
+        stops += [travel.index(jobs[j].location) for j in job_ids]
+        stops.append(stops[0])
+        for a, b in pairwise(stops):
+            terms["distance"] += int(travel.distance_m[a, b]) * crew.cost_per_km_yen
+            terms["drive_time"] += drive_cost_milli(
+                int(travel.duration_s[a, b]), weights.drive_yen_per_hour
+            )
+        terms["fixed"] += weights.crew_day_fixed_yen * MILLI
+        for job_id in job_ids:
+            job = jobs[job_id]
+            if job.due_day is not None and day > job.due_day:
+                late_days = day - job.due_day
+                terms["lateness"] += late_days * weights.lateness_yen_per_day * job.priority * MILLI
+    for job_id in unassigned_ids:
+        terms["unassigned"] += weights.unassigned_yen * jobs[job_id].priority * MILLI
+    if problem.reference is not None:
+        planned = {j: key for key, ids in routes.items() for j in ids}
+        for job_id, key in problem.reference.assignment().items():
+            if job_id in jobs and planned.get(job_id) != key:
+                terms["disruption"] += weights.disruption_yen * MILLI
+    return terms
+
+
+def build_route(
+    problem: Problem, travel: TravelMatrix, crew_id: str, day: int, job_ids: Sequence[str]
+) -> Route:
+    """Schedule one crew-day's jobs (earliest times) and total it up."""
+    crew_day = problem.crew_days_by_key()[(crew_id, day)]
+    schedule = schedule_route(problem, travel, crew_day, job_ids)
+    jobs = problem.jobs_by_id()
+    distance_m = sum(v.travel_m for v in schedule.visits) + schedule.return_travel_m
+    drive_s = sum(v.travel_s for v in schedule.visits) + schedule.return_travel_s
+    work_s = sum(jobs[j].duration_s for j in job_ids)
+    shift_s = crew_day.shift_s
+    return Route(
+        crew_id=crew_id,
+        day=day,
+        shift_start_s=crew_day.shift_start_s,
+        shift_end_s=crew_day.shift_end_s,
+        depart_s=schedule.depart_s,
+        return_s=schedule.return_s,
+        visits=schedule.visits,
+        return_travel_m=schedule.return_travel_m,
+        return_travel_s=schedule.return_travel_s,
+        distance_m=distance_m,
+        drive_s=drive_s,
+        work_s=work_s,
+        wait_s=sum(v.slack_before_s for v in schedule.visits),
+        slack_s=shift_s - work_s - drive_s,
+        utilization=(work_s + drive_s) / shift_s if shift_s > 0 else 0.0,
+    )
+
+
+def compute_kpis(routes: Sequence[Route], jobs_unassigned: int) -> Kpis:
+    """Plan-level figures from the routes."""
+    used = [r for r in routes if r.visits]
+    jobs_assigned = sum(len(r.visits) for r in used)
+    total_km = sum(r.distance_m for r in used) / 1000.0
+    return Kpis(
+        total_km=total_km,
+        drive_hours=sum(r.drive_s for r in used) / 3600.0,
+        work_hours=sum(r.work_s for r in used) / 3600.0,
+        jobs_assigned=jobs_assigned,
+        jobs_unassigned=jobs_unassigned,
+        crew_days_used=len(used),
+        mean_utilization=sum(r.utilization for r in used) / len(used) if used else 0.0,
+        mean_slack_s=sum(r.slack_s for r in used) / len(used) if used else 0.0,
+        km_per_job=total_km / jobs_assigned if jobs_assigned else 0.0,
+    )
+
+
+def build_result(
+    problem: Problem,
+    travel: TravelMatrix,
+    routes: Mapping[tuple[str, int], Sequence[str]],
+    unassigned: Sequence[Unassigned],
+    *,
+    status: str = "plan_found",
+    stop_reason: str = "search_completed",
+    runtime_s: float = 0.0,
+    first_solution_s: float | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Result:
+    """Assemble a :class:`Result` from the order of jobs per crew-day.
+
+    Parameters
+    ----------
+    problem, travel
+        What was planned, and with which travel matrix.
+    routes
+        Job ids in visit order per ``(crew_id, day)``; empty routes are dropped.
+    unassigned
+        Jobs left out, with reasons.
+    status, stop_reason, runtime_s, first_solution_s, extra
+        How the plan was found (see :class:`Result`).
+
+    Returns
+    -------
+    Result
+        Routes with earliest-start times, KPIs and the objective breakdown.
+    """
+    built = sorted(
+        (build_route(problem, travel, c, d, ids) for (c, d), ids in routes.items() if ids),
+        key=lambda r: (r.day, r.crew_id),
+    )
+    terms = objective_terms(problem, travel, routes, [u.job_id for u in unassigned])
+    return Result(
+        routes=tuple(built),
+        unassigned=tuple(sorted(unassigned, key=lambda u: u.job_id)),
+        kpis=compute_kpis(built, len(unassigned)),
+        objective_yen={name: value / MILLI for name, value in terms.items()},
+        status=status,
+        stop_reason=stop_reason,
+        runtime_s=runtime_s,
+        first_solution_s=first_solution_s,
+        extra=dict(extra or {}),
+    )

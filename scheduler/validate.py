@@ -1,0 +1,430 @@
+"""An independent check of every hard rule, without OR-Tools.
+
+The solver is tested against this module, so it shares no code with the
+OR-Tools adapter: it reads the plan (a :class:`~scheduler.result.Result`, a
+:class:`~scheduler.model.Plan`, or one crew-day's job order) and the problem,
+and lists every broken rule. Rule names are stable strings because the web UI
+shows them when a manual move is refused (HTTP 409):
+
+======================  =====================================================
+rule                    broken when
+======================  =====================================================
+``unknown``             the plan names a job or crew-day the problem lacks
+``duplicate``           a job is planned more than once
+``skill``               the crew lacks a skill the job requires
+``members``             the crew has fewer members than the job needs
+``day``                 the job's dates forbid that day, or the crew does not work it
+``window``              a visit starts outside the job's access windows
+``shift``               the route leaves before the shift or is home after it
+``min_gap``             less free time than the minimum gap between two jobs
+``max_utilization``     work + travel exceed the crew-day's utilization cap
+``max_jobs``            more visits than the crew's daily maximum
+``capacity``            job demand exceeds the crew's capacity units
+``locked``              a locked visit moved (crew, day, start or position)
+``travel``              times or legs disagree with the travel matrix
+``kpi``                 reported totals or costs disagree with a recomputation
+======================  =====================================================
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from scheduler.model import CrewDay, Job, Plan, Problem
+from scheduler.result import MILLI, Result, Route, build_route, objective_terms
+from scheduler.timing import Visit
+from scheduler.travel import TravelMatrix, travel_for
+
+RULES = (
+    "unknown",
+    "duplicate",
+    "skill",
+    "members",
+    "day",
+    "window",
+    "shift",
+    "min_gap",
+    "max_utilization",
+    "max_jobs",
+    "capacity",
+    "locked",
+    "travel",
+    "kpi",
+)
+"""Every rule name :func:`validate` may report."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule, with where it happened."""
+
+    rule: str
+    message: str
+    job_id: str | None = None
+    crew_id: str | None = None
+    day: int | None = None
+
+
+def validate(
+    problem: Problem, plan: Result | Plan, travel: TravelMatrix | None = None
+) -> list[Violation]:
+    """List every hard rule the plan breaks (empty list = valid).
+
+    Parameters
+    ----------
+    problem
+        The problem the plan is for.
+    plan
+        A solver :class:`Result` (its times, legs, totals and costs are checked
+        as reported) or a :class:`Plan` (times are derived as the earliest
+        schedule of each route's order).
+    travel
+        The travel matrix; defaults to :func:`scheduler.travel.travel_for`.
+
+    Returns
+    -------
+    list[Violation]
+        Violations in a stable order (route by route, then plan-wide rules).
+    """
+    travel = travel or travel_for(problem)
+    violations: list[Violation] = []
+    if isinstance(plan, Result):
+        routes: Sequence[Route] = plan.routes
+        for route in routes:
+            violations += _check_route(problem, travel, route, reported=True)
+        order = {r.key: r.job_ids for r in routes}
+        unassigned_ids = [u.job_id for u in plan.unassigned]
+    else:
+        order = {key: tuple(ids) for key, ids in plan.routes.items()}
+        for (crew_id, day), job_ids in order.items():
+            violations += validate_route(problem, crew_id, day, job_ids, travel)
+        unassigned_ids = [j.id for j in problem.jobs if j.id not in plan.assignment()]
+    violations += _check_each_job_once(problem, order.values())
+    violations += _check_locked_kept(problem, order)
+    if isinstance(plan, Result):
+        violations += _check_totals(problem, travel, plan, order, unassigned_ids)
+    return violations
+
+
+def validate_route(
+    problem: Problem,
+    crew_id: str,
+    day: int,
+    visits: Sequence[str] | Route,
+    travel: TravelMatrix | None = None,
+) -> list[Violation]:
+    """Check one crew-day's route, e.g. after a manual move in the web UI.
+
+    Parameters
+    ----------
+    problem
+        The problem the route belongs to.
+    crew_id, day
+        The crew-day.
+    visits
+        Job ids in visit order (times are derived as the earliest schedule) or a
+        :class:`~scheduler.result.Route` with reported times.
+    travel
+        The travel matrix; defaults to :func:`scheduler.travel.travel_for`.
+
+    Returns
+    -------
+    list[Violation]
+        Route-level violations. Whether a job also appears on another route is
+        a plan-wide rule checked by :func:`validate`.
+    """
+    travel = travel or travel_for(problem)
+    if isinstance(visits, Route):
+        return _check_route(problem, travel, visits, reported=True)
+    job_ids = list(visits)
+    unknown = [j for j in job_ids if j not in problem.jobs_by_id()]
+    crew_day = problem.crew_days_by_key().get((crew_id, day))
+    violations = [
+        Violation("unknown", f"job {j} is not in the problem", j, crew_id, day) for j in unknown
+    ]
+    if crew_day is None:
+        return [*violations, _no_crew_day(problem, crew_id, day)]
+    known = [j for j in job_ids if j not in unknown]
+    route = build_route(problem, travel, crew_id, day, known)
+    duplicates = [j for j, n in Counter(known).items() if n > 1]
+    violations += [
+        Violation("duplicate", f"job {j} appears twice in the route", j, crew_id, day)
+        for j in duplicates
+    ]
+    return violations + _check_route(problem, travel, route, reported=False)
+
+
+def _no_crew_day(problem: Problem, crew_id: str, day: int) -> Violation:
+    """The violation for a route on a crew-day the problem does not have."""
+    if crew_id not in problem.crews_by_id():
+        return Violation("unknown", f"crew {crew_id} is not in the problem", None, crew_id, day)
+    return Violation("day", f"crew {crew_id} does not work on day {day}", None, crew_id, day)
+
+
+def _check_route(
+    problem: Problem, travel: TravelMatrix, route: Route, *, reported: bool
+) -> list[Violation]:
+    """All route-level rules; ``reported`` also checks times/legs/totals as given."""
+    crew_day = problem.crew_days_by_key().get(route.key)
+    if crew_day is None:
+        return [_no_crew_day(problem, route.crew_id, route.day)]
+    jobs = problem.jobs_by_id()
+    unknown = [v.job_id for v in route.visits if v.job_id not in jobs]
+    if unknown:
+        return [
+            Violation("unknown", f"job {j} is not in the problem", j, *route.key) for j in unknown
+        ]
+    route_jobs = [jobs[v.job_id] for v in route.visits]
+    violations: list[Violation] = []
+    for job in route_jobs:
+        violations += _check_crew_fits_job(problem, crew_day, job)
+    violations += _check_times(problem, travel, crew_day, route, route_jobs)
+    violations += _check_route_loads(problem, crew_day, route, route_jobs)
+    if reported:
+        violations += _check_route_totals(problem, travel, route)
+    return violations
+
+
+def _check_crew_fits_job(problem: Problem, crew_day: CrewDay, job: Job) -> list[Violation]:
+    """Skills, members and day of one job on one crew-day."""
+    crew = problem.crew(crew_day.crew_id)
+    where = (job.id, crew_day.crew_id, crew_day.day)
+    violations: list[Violation] = []
+    missing = sorted(job.required_skills - crew.skills)
+    if missing:
+        violations.append(
+            Violation("skill", f"crew {crew.id} lacks skill(s) {', '.join(missing)}", *where)
+        )
+    if crew.members < job.members_needed:
+        violations.append(
+            Violation(
+                "members",
+                f"job needs {job.members_needed} members, crew {crew.id} has {crew.members}",
+                *where,
+            )
+        )
+    if not job.day_allowed(crew_day.day):
+        violations.append(Violation("day", f"job may not be done on day {crew_day.day}", *where))
+    return violations
+
+
+def _check_times(
+    problem: Problem,
+    travel: TravelMatrix,
+    crew_day: CrewDay,
+    route: Route,
+    route_jobs: Sequence[Job],
+) -> list[Violation]:
+    """Windows, shift, minimum gap and consistency of times with travel."""
+    crew = problem.crew(crew_day.crew_id)
+    gap_s = problem.min_gap_s(crew)
+    key = route.key
+    violations: list[Violation] = []
+    if route.depart_s < crew_day.shift_start_s:
+        violations.append(Violation("shift", "the crew leaves home before its shift", None, *key))
+    here = travel.index(crew.home)
+    clock_s = route.depart_s
+    for position, (visit, job) in enumerate(zip(route.visits, route_jobs, strict=True)):
+        there = travel.index(job.location)
+        leg_m = int(travel.distance_m[here, there])
+        leg_s = int(travel.duration_s[here, there])
+        violations += _check_leg(visit, leg_m, leg_s, clock_s, job, key)
+        if not job.start_allowed(visit.start_s):
+            violations.append(
+                Violation(
+                    "window",
+                    f"visit starts outside its access windows ({visit.start_s} s)",
+                    job.id,
+                    *key,
+                )
+            )
+        free_s = visit.start_s - (clock_s + leg_s)
+        if position > 0 and free_s < gap_s:
+            violations.append(
+                Violation(
+                    "min_gap",
+                    f"only {free_s} s free before the visit, {gap_s} s required",
+                    job.id,
+                    *key,
+                )
+            )
+        clock_s = visit.end_s
+        here = there
+    home = travel.index(crew.home)
+    back_s = int(travel.duration_s[here, home])
+    if clock_s + back_s > crew_day.shift_end_s:
+        violations.append(
+            Violation(
+                "shift",
+                f"the crew is home at {clock_s + back_s} s, after its shift ends "
+                f"at {crew_day.shift_end_s} s",
+                None,
+                *key,
+            )
+        )
+    if route.return_s != clock_s + back_s:
+        violations.append(Violation("travel", "reported return time is inconsistent", None, *key))
+    return violations
+
+
+def _check_leg(
+    visit: Visit, leg_m: int, leg_s: int, clock_s: int, job: Job, key: tuple[str, int]
+) -> list[Violation]:
+    """The visit's leg and times agree with the matrix and the job's duration."""
+    problems = []
+    if (visit.travel_m, visit.travel_s) != (leg_m, leg_s):
+        problems.append("leg differs from the travel matrix")
+    if visit.arrival_s < clock_s + leg_s:
+        problems.append("arrives before the travel time allows")
+    if visit.start_s < visit.arrival_s:
+        problems.append("starts before arriving")
+    if visit.end_s != visit.start_s + job.duration_s:
+        problems.append("end is not start + duration")
+    return [Violation("travel", p, job.id, *key) for p in problems]
+
+
+def _check_route_loads(
+    problem: Problem, crew_day: CrewDay, route: Route, route_jobs: Sequence[Job]
+) -> list[Violation]:
+    """Utilization, number of jobs and capacity of one crew-day."""
+    crew = problem.crew(crew_day.crew_id)
+    key = route.key
+    violations: list[Violation] = []
+    busy_s = sum(j.duration_s for j in route_jobs) + sum(v.travel_s for v in route.visits)
+    busy_s += route.return_travel_s if route.visits else 0
+    cap_s = problem.busy_cap_s(crew_day)
+    if route.visits and busy_s > cap_s:
+        violations.append(
+            Violation(
+                "max_utilization",
+                f"work + travel {busy_s} s exceed the cap of {cap_s} s "
+                f"({problem.max_utilization(crew):.0%} of the shift)",
+                None,
+                *key,
+            )
+        )
+    if crew.max_jobs_per_day is not None and len(route_jobs) > crew.max_jobs_per_day:
+        violations.append(
+            Violation(
+                "max_jobs",
+                f"{len(route_jobs)} jobs, at most {crew.max_jobs_per_day} a day",
+                None,
+                *key,
+            )
+        )
+    demand = sum(j.demand_units for j in route_jobs)
+    if crew.capacity_units is not None and demand > crew.capacity_units:
+        violations.append(
+            Violation(
+                "capacity", f"demand {demand} exceeds capacity {crew.capacity_units}", None, *key
+            )
+        )
+    return violations
+
+
+def _check_route_totals(problem: Problem, travel: TravelMatrix, route: Route) -> list[Violation]:
+    """Reported route totals match a recomputation from the matrix."""
+    jobs = problem.jobs_by_id()
+    crew = problem.crew(route.crew_id)
+    stops = [travel.index(crew.home)] + [
+        travel.index(jobs[v.job_id].location) for v in route.visits
+    ]
+    stops.append(stops[0])
+    distance_m = sum(int(travel.distance_m[a, b]) for a, b in pairwise(stops))
+    drive_s = sum(int(travel.duration_s[a, b]) for a, b in pairwise(stops))
+    work_s = sum(jobs[v.job_id].duration_s for v in route.visits)
+    reported = (route.distance_m, route.drive_s, route.work_s)
+    if reported != (distance_m, drive_s, work_s):
+        return [
+            Violation(
+                "kpi",
+                f"route totals {reported} differ from recomputed {(distance_m, drive_s, work_s)}",
+                None,
+                *route.key,
+            )
+        ]
+    return []
+
+
+def _check_each_job_once(problem: Problem, routes: Iterable[Sequence[str]]) -> list[Violation]:
+    """No job appears on two routes (or twice on one)."""
+    counts = Counter(j for ids in routes for j in ids)
+    return [
+        Violation("duplicate", f"job {job_id} is planned {n} times", job_id)
+        for job_id, n in sorted(counts.items())
+        if n > 1
+    ]
+
+
+def _check_locked_kept(
+    problem: Problem, order: Mapping[tuple[str, int], Sequence[str]]
+) -> list[Violation]:
+    """Locked visits are planned on their crew-day, at their position (start checked as window)."""
+    planned = {j: (key, pos) for key, ids in order.items() for pos, j in enumerate(ids)}
+    violations: list[Violation] = []
+    for job in problem.jobs:
+        if job.fixed is None:
+            continue
+        fixed = job.fixed
+        if job.id not in planned:
+            violations.append(
+                Violation("locked", "locked visit is not planned", job.id, fixed.crew_id, fixed.day)
+            )
+            continue
+        key, position = planned[job.id]
+        if key != (fixed.crew_id, fixed.day):
+            violations.append(
+                Violation(
+                    "locked",
+                    f"locked on {fixed.crew_id} day {fixed.day}, planned on {key[0]} day {key[1]}",
+                    job.id,
+                    *key,
+                )
+            )
+        elif fixed.sequence is not None and position != fixed.sequence:
+            violations.append(
+                Violation(
+                    "locked",
+                    f"locked at position {fixed.sequence}, planned at {position}",
+                    job.id,
+                    *key,
+                )
+            )
+    return violations
+
+
+def _check_totals(
+    problem: Problem,
+    travel: TravelMatrix,
+    result: Result,
+    order: Mapping[tuple[str, int], Sequence[str]],
+    unassigned_ids: Sequence[str],
+) -> list[Violation]:
+    """Every job is planned or unassigned (with a reason); KPIs and costs recompute."""
+    violations: list[Violation] = []
+    planned = {j for ids in order.values() for j in ids}
+    unassigned = set(unassigned_ids)
+    for job in problem.jobs:
+        if job.id not in planned and job.id not in unassigned:
+            violations.append(Violation("kpi", "job neither planned nor unassigned", job.id))
+        if job.id in planned and job.id in unassigned:
+            violations.append(Violation("kpi", "job both planned and unassigned", job.id))
+    for u in result.unassigned:
+        if not u.reasons:
+            violations.append(Violation("kpi", "unassigned job without a reason", u.job_id))
+    terms = objective_terms(problem, travel, order, unassigned_ids)
+    for name, milli in terms.items():
+        reported = result.objective_yen.get(name)
+        if reported is None or round(reported * MILLI) != milli:
+            violations.append(
+                Violation(
+                    "kpi", f"objective term {name}: reported {reported}, recomputed {milli / MILLI}"
+                )
+            )
+    km = sum(r.distance_m for r in result.routes) / 1000.0
+    if abs(result.kpis.total_km - km) > 1e-6 or result.kpis.jobs_assigned != len(planned):
+        violations.append(Violation("kpi", "plan KPIs differ from the routes"))
+    return violations

@@ -1,0 +1,216 @@
+"""The solver as a whole: batching, priorities, warm start, disruption, stopping, progress."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from scheduler import (
+    FirstFeasible,
+    MaxRuntime,
+    NoImprovement,
+    Plan,
+    Problem,
+    SolveParams,
+    Weights,
+    solve,
+)
+from tests.scheduler.conftest import (
+    QUICK,
+    TOKYO,
+    assert_valid,
+    at,
+    crew,
+    crew_days,
+    job,
+    problem,
+    reason_rules,
+)
+
+
+def two_clusters_world() -> Problem:
+    """Two crews at one depot; four jobs 6 km north, four 6 km south; four jobs a day each."""
+    north = [job(f"n{k}", at(0.3 * k, 6)) for k in range(4)]
+    south = [job(f"s{k}", at(0.3 * k, -6)) for k in range(4)]
+    return problem(
+        [crew("A", max_jobs_per_day=4), crew("B", max_jobs_per_day=4)],
+        crew_days(["A", "B"]),
+        [*north, *south],
+    )
+
+
+def test_batching_each_crew_takes_one_cluster() -> None:
+    """Nearby jobs are batched on the same crew-day: one crew goes north, the other south."""
+    p = two_clusters_world()
+    result = solve(p, MaxRuntime(0.5))
+    assert_valid(p, result)
+    clusters = {frozenset(j[0] for j in route.job_ids) for route in result.routes}
+    assert clusters == {frozenset("n"), frozenset("s")}
+
+
+def test_high_priority_work_wins_when_capacity_runs_out() -> None:
+    """One crew-day fits one of two 5-hour jobs: the priority-5 job is planned, the
+    priority-1 job is unassigned because its capacity went to higher-priority work."""
+    p = problem(
+        [crew("A")],
+        crew_days(["A"]),
+        [
+            job("low", at(0.5, 0), minutes=300, priority=1),
+            job("high", at(0, 0.5), minutes=300, priority=5),
+        ],
+    )
+    result = solve(p, QUICK)
+    assert_valid(p, result)
+    assert set(result.assignment()) == {"high"}
+    assert reason_rules(result, "low") == ["capacity_used"]
+    assert "higher priority" in result.unassigned[0].reasons[0].message
+
+
+def test_job_not_worth_its_cost_is_explained() -> None:
+    """When leaving a far job unassigned is cheaper than driving there, the reason says so."""
+    p = problem(
+        [crew("A")],
+        crew_days(["A"]),
+        [job("far", at(40, 0))],
+        weights=Weights(unassigned_yen=1),
+    )
+    result = solve(p, QUICK)
+    assert_valid(p, result)
+    assert reason_rules(result, "far") == ["not_worth"]
+
+
+def test_solver_objective_matches_the_recomputed_cost() -> None:
+    """OR-Tools' integer objective equals the independently recomputed cost of the plan."""
+    p = two_clusters_world()
+    result = solve(p, QUICK)
+    assert result.extra["solver_objective_yen"] == result.cost()
+
+
+def line_world() -> Problem:
+    """One crew, three jobs on the corners of a 2 km square with home: the best route goes
+    round the square (either way)."""
+    corners = [at(2, 0), at(2, 2), at(0, 2)]
+    return problem([crew("A")], crew_days(["A"]), [job(f"j{k}", c) for k, c in enumerate(corners)])
+
+
+def test_warm_start_keeps_a_plan_when_nothing_better_exists() -> None:
+    """Starting from the optimal plan, the solver returns that plan (or its mirror, same cost)."""
+    p = line_world()
+    best = Plan({("A", 0): ("j0", "j1", "j2")})
+    result = solve(p, QUICK, warm_start=best)
+    assert_valid(p, result)
+    assert result.extra["warm_start_used"] is True
+    assert result.routes[0].job_ids in {("j0", "j1", "j2"), ("j2", "j1", "j0")}
+
+
+def test_warm_start_breaking_a_rule_is_ignored() -> None:
+    """A warm start that no longer fits (crew-day unknown, rules changed) is not forced."""
+    p = line_world()
+    result = solve(p, QUICK, warm_start=Plan({("B", 3): ("j0",), ("A", 0): ("j2", "j0", "j1")}))
+    assert_valid(p, result)
+    assert result.kpis.jobs_assigned == 3
+
+
+def test_minimal_disruption_keeps_reference_assignments_when_costs_are_equal() -> None:
+    """Two identical crews at one depot: each job stays on the crew of the published plan."""
+    jobs = [job("a", at(1, 0)), job("b", at(-1, 0))]
+    reference = Plan({("B", 0): ("a",), ("A", 0): ("b",)})
+    p = problem([crew("A"), crew("B")], crew_days(["A", "B"]), jobs, reference=reference)
+    result = solve(p, QUICK)
+    assert_valid(p, result)
+    assert result.assignment() == {"a": ("B", 0), "b": ("A", 0)}
+    assert result.objective_yen["disruption"] == 0
+
+
+def test_disruption_is_priced_when_moving_pays_off() -> None:
+    """A job published on a far crew moves to the near one when that saves more than the
+    disruption penalty, and the move is priced."""
+    p = problem(
+        [crew("near"), crew("far", home=at(30, 0))],
+        crew_days(["near", "far"]),
+        [job("a", at(0.5, 0))],
+        weights=Weights(disruption_yen=100),
+        reference=Plan({("far", 0): ("a",)}),
+    )
+    result = solve(p, QUICK)
+    assert_valid(p, result)
+    assert result.assignment() == {"a": ("near", 0)}
+    assert result.objective_yen["disruption"] == 100
+
+
+def test_first_feasible_is_reproducible_for_a_seed() -> None:
+    """Construction only, same seed: the same plan every time; the stop reason says why."""
+    p = two_clusters_world()
+    runs = [solve(p, FirstFeasible(), SolveParams(seed=3)) for _ in range(2)]
+    assert runs[0].to_plan() == runs[1].to_plan()
+    assert runs[0].stop_reason == "first_feasible"
+    assert_valid(p, runs[0])
+
+
+def test_no_improvement_stops_before_the_time_limit() -> None:
+    """A tiny problem stops for lack of improvement long before a generous time limit."""
+    p = line_world()
+    result = solve(p, MaxRuntime(30) | NoImprovement(0.2))
+    assert_valid(p, result)
+    assert result.stop_reason == "no_improvement"
+
+
+def test_progress_reports_improvements_and_cancel_stops_the_search() -> None:
+    """Progress gets (elapsed, objective, assigned) with falling objectives; setting the
+    cancel event from the callback ends the search with the best plan so far."""
+    p = two_clusters_world()
+    cancel = threading.Event()
+    seen: list[tuple[float, float, int]] = []
+
+    def progress(elapsed_s: float, best_objective_yen: float, assigned_count: int) -> None:
+        seen.append((elapsed_s, best_objective_yen, assigned_count))
+        cancel.set()
+
+    result = solve(p, MaxRuntime(30), progress=progress, cancel=cancel)
+    assert_valid(p, result)
+    assert result.stop_reason == "cancelled"
+    assert seen and seen[0][2] == 8
+    objectives = [o for _, o, _ in seen]
+    assert objectives == sorted(objectives, reverse=True)
+
+
+def test_parallel_workers_return_a_valid_plan() -> None:
+    """Two independent workers (another seed and construction) still give one valid plan."""
+    p = two_clusters_world()
+    result = solve(p, MaxRuntime(0.3), SolveParams(num_workers=2))
+    assert_valid(p, result)
+    assert result.kpis.jobs_assigned == 8
+
+
+def test_result_is_json_serialisable_and_summarised() -> None:
+    """``to_dict`` survives json.dumps; ``summary`` names the key figures."""
+    p = problem([crew("A")], crew_days(["A"]), [job("a", at(1, 0)), job("x", TOKYO, minutes=900)])
+    result = solve(p, QUICK)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["kpis"]["jobs_assigned"] == 1
+    assert data["unassigned"][0]["reasons"][0]["rule"] == "shift"
+    assert "unassigned x" in result.summary()
+    assert result.cost() == sum(result.objective_yen.values())
+
+
+def test_problem_with_nothing_schedulable_returns_empty_plan() -> None:
+    """When screening rules out every job, no search runs and each job has its reason."""
+    p = problem(
+        [crew("A")], crew_days(["A"]), [job("x", at(1, 0), required_skills=frozenset({"z"}))]
+    )
+    result = solve(p, QUICK)
+    assert_valid(p, result)
+    assert result.stop_reason == "screened_out"
+
+
+def test_restarts_portfolio_returns_the_best_valid_plan() -> None:
+    """Restarting from several constructions within one time limit gives a valid plan."""
+    from scheduler import FirstSolution
+
+    p = two_clusters_world()
+    params = SolveParams(
+        restarts=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION)
+    )
+    result = solve(p, MaxRuntime(0.4), params)
+    assert_valid(p, result)
+    assert result.kpis.jobs_assigned == 8

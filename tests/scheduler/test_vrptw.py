@@ -1,0 +1,95 @@
+"""The VRPTW command: Solomon parsing, mapping onto the scheduler model, the JSON answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scheduler import validate
+from scheduler.vrptw import exact_distance, exact_violations, main, parse_solomon, to_problem
+
+SOLOMON_DIR = Path("/work/shared/data/vrptw/solomon")
+
+TINY = "\r\n".join(
+    [
+        "TINY4",
+        "",
+        "VEHICLE",
+        "NUMBER     CAPACITY",
+        "  2         10",
+        "",
+        "CUSTOMER",
+        "CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME",
+        " ",
+        "    0      0          0          0          0        100          0",
+        "    1      3          4          4          0         50          1",
+        "    2      6          8          4          0         50          1",
+        "    3     -3          4          4          0         50          1",
+        "    4     -6          8          4         20         30          1",
+        "",
+    ]
+)
+"""Depot at the origin, two customers up-right and two up-left, capacity for two each."""
+
+
+def test_parse_tiny_file_with_crlf() -> None:
+    """Vehicles, capacity and customer rows are read as numbered in the file."""
+    instance = parse_solomon(TINY)
+    assert (instance.name, instance.vehicles, instance.capacity) == ("TINY4", 2, 10)
+    assert [c.number for c in instance.customers] == [1, 2, 3, 4]
+    assert instance.customers[3].ready == 20
+
+
+def test_parse_c101_counts() -> None:
+    """C101 has 25 vehicles of capacity 200 and 100 customers."""
+    instance = parse_solomon((SOLOMON_DIR / "C101.txt").read_text())
+    assert (instance.vehicles, instance.capacity, len(instance.customers)) == (25, 200, 100)
+    assert instance.depot.due == 1236
+    assert instance.customers[0].service == 90
+
+
+def test_problem_mapping_keeps_windows_and_scaled_travel() -> None:
+    """Customers become jobs with demand and a start window; times are scaled by 1000 and
+    travel times rounded up so integral schedules stay feasible in exact arithmetic."""
+    problem = to_problem(parse_solomon(TINY))
+    job = problem.jobs_by_id()["4"]
+    assert (job.windows[0].start_s, job.windows[0].end_s, job.demand_units) == (20_000, 30_000, 4)
+    assert problem.travel is not None
+    assert problem.travel.duration(problem.crews[0].home, problem.jobs[0].location) == 5000
+
+
+def test_cli_prints_one_feasible_json_answer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The command prints {instance, distance, vehicles, routes, seconds}; the routes serve
+    every customer once and are feasible with exact double-precision times."""
+    path = tmp_path / "TINY4.txt"
+    path.write_bytes(TINY.encode())
+    assert main([str(path), "--time-limit", "0.3", "--seed", "1"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert set(answer) == {"instance", "distance", "vehicles", "routes", "seconds"}
+    instance = parse_solomon(TINY)
+    assert exact_violations(instance, answer["routes"]) == []
+    assert answer["vehicles"] == len(answer["routes"]) == 2
+    assert answer["distance"] == pytest.approx(exact_distance(instance, answer["routes"]))
+    assert answer["distance"] == pytest.approx(40.0)
+
+
+def test_c101_solution_is_feasible_in_exact_arithmetic(capsys: pytest.CaptureFixture[str]) -> None:
+    """A short run on C101 serves all 100 customers within windows and capacity."""
+    assert main([str(SOLOMON_DIR / "C101.txt"), "--time-limit", "1"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    instance = parse_solomon((SOLOMON_DIR / "C101.txt").read_text())
+    assert exact_violations(instance, answer["routes"]) == []
+    assert answer["instance"] == "C101"
+
+
+def test_scheduler_validator_accepts_vrptw_results() -> None:
+    """The benchmark goes through the same model: the product's validator passes too."""
+    from scheduler import MaxRuntime, solve
+
+    problem = to_problem(parse_solomon(TINY))
+    result = solve(problem, MaxRuntime(0.2))
+    assert validate(problem, result) == []

@@ -7,8 +7,11 @@ from .models import (
     Job,
     JobReport,
     JobStatusChange,
+    OptimizationRun,
     PartnerCompany,
     Plan,
+    PlanChange,
+    PlanningBatch,
     Skill,
     Visit,
 )
@@ -156,3 +159,51 @@ class JobReportAdmin(admin.ModelAdmin):
     search_fields = ("job__reference", "reason_text", "idempotency_key")
     list_select_related = ("job", "crew", "reported_by")
     autocomplete_fields = ("job", "crew", "visit")
+
+
+@admin.register(OptimizationRun)
+class OptimizationRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "plan",
+        "status",
+        "jobs_assigned",
+        "jobs_total",
+        "best_objective_yen",
+        "elapsed_seconds",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("plan__name", "error")
+    list_select_related = ("plan",)
+    # Runs are written by the worker; the admin only reads them.
+    readonly_fields = [f.name for f in OptimizationRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PlanChange)
+class PlanChangeAdmin(admin.ModelAdmin):
+    list_display = ("plan", "published_version", "crew", "job", "kind")
+    list_filter = ("kind", "crew__company")
+    search_fields = ("job__reference", "crew__name")
+    list_select_related = ("plan", "crew", "job")
+    readonly_fields = ("plan", "crew", "job", "kind", "before", "after", "published_version")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PlanningBatch)
+class PlanningBatchAdmin(admin.ModelAdmin):
+    list_display = ("id", "start_date", "end_date", "created_by", "created_at", "finished_at")
+    readonly_fields = (
+        "start_date",
+        "end_date",
+        "created_by",
+        "created_at",
+        "finished_at",
+        "summary",
+    )

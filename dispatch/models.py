@@ -338,6 +338,24 @@ class Plan(models.Model):
         related_name="+",
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    revises = models.ForeignKey(
+        "self",
+        verbose_name=_("revision of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="revisions",
+        help_text=_("The published plan this draft will replace when published."),
+    )
+    unassigned = models.JSONField(
+        _("unassigned jobs with reasons"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "From the last optimization: [{job_id, reference, reasons: [{rule, message}]}]."
+        ),
+    )
+    kpis = models.JSONField(_("key figures"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -494,3 +512,163 @@ class JobReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job.reference}: {self.get_kind_display()}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class PlanningBatch(models.Model):
+    """Several regions planned at once: one run per region, gathered into one summary.
+
+    The summary is written by whichever run finishes last (under a row lock),
+    a chord kept in the database so it needs no Celery result backend.
+    """
+
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("planning batch")
+        verbose_name_plural = _("planning batches")
+        constraints = [
+            models.CheckConstraint(
+                name="batch_dates_ordered", condition=Q(start_date__lte=F("end_date"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Batch {self.pk} ({self.start_date} to {self.end_date})"
+
+
+class OptimizationRun(models.Model):
+    """One optimization of a plan: its parameters, live progress and outcome.
+
+    Stored with its seed and parameters so a run can be reproduced; polled by
+    the UI and the API while the worker updates the progress fields.
+    """
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="runs"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    seed = models.PositiveIntegerField(_("seed"), default=0)
+    time_limit_seconds = models.PositiveIntegerField(_("time limit (s)"), default=30)
+    batch = models.ForeignKey(
+        PlanningBatch,
+        verbose_name=_("batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    plan_version_at_start = models.PositiveIntegerField(_("plan version at start"), default=1)
+    elapsed_seconds = models.FloatField(_("elapsed (s)"), default=0.0)
+    best_objective_yen = models.FloatField(_("best objective (yen)"), null=True, blank=True)
+    jobs_assigned = models.PositiveIntegerField(_("jobs assigned"), default=0)
+    jobs_total = models.PositiveIntegerField(_("jobs to plan"), default=0)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+    summary = models.JSONField(_("result summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("optimization run")
+        verbose_name_plural = _("optimization runs")
+        constraints = [
+            # Two workers writing two proposals into one plan would interleave
+            # their visits; the database refuses a second active run outright.
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=Q(status__in=ACTIVE_RUN_STATUSES),
+                name="run_one_active_per_plan",
+            ),
+            models.CheckConstraint(
+                name="run_status_valid", condition=Q(status__in=[s.value for s in RunStatus])
+            ),
+            models.CheckConstraint(
+                name="run_time_limit_positive", condition=Q(time_limit_seconds__gte=1)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.plan.name} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_RUN_STATUSES
+
+
+class ChangeKind(models.TextChoices):
+    ADDED = "added", _("Added")
+    REMOVED = "removed", _("Removed")
+    MOVED = "moved", _("Moved")
+
+
+class PlanChange(models.Model):
+    """What a publication changed for one crew, so the partner is told exactly what is new."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="changes"
+    )
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.PROTECT, related_name="plan_changes"
+    )
+    job = models.ForeignKey(
+        Job, verbose_name=_("job"), on_delete=models.PROTECT, related_name="plan_changes"
+    )
+    kind = models.CharField(_("change"), max_length=8, choices=ChangeKind.choices)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    published_version = models.PositiveIntegerField(_("published version"))
+
+    class Meta:
+        ordering = ["plan_id", "crew_id", "kind", "job_id"]
+        verbose_name = _("plan change")
+        verbose_name_plural = _("plan changes")
+        constraints = [
+            models.CheckConstraint(
+                name="plan_change_kind_valid", condition=Q(kind__in=[k.value for k in ChangeKind])
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "crew", "job", "published_version"],
+                name="plan_change_unique_per_crew_job",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job.reference} {self.get_kind_display()} for {self.crew.name}"

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .models import Job, JobStatusChange
-from .states import check_transition
+from .models import Crew, Job, JobReport, JobStatusChange, ReportKind, Visit
+from .states import JobStatus, check_transition
 
 
 @transaction.atomic
@@ -41,3 +41,34 @@ def job_transition(*, job: Job, to_status: str, by: User | None = None, note: st
     locked.save(update_fields=["status", "status_changed_at", "version", "updated_at"])
     job.status, job.status_changed_at, job.version = locked.status, now, locked.version
     return locked
+
+
+@transaction.atomic
+def job_report_incomplete(
+    *,
+    job: Job,
+    crew: Crew,
+    reason_code: str,
+    reason_text: str = "",
+    by: User | None = None,
+    visit: Visit | None = None,
+) -> JobReport:
+    """Record an unfinished visit and send the job back to the planning queue.
+
+    The report and both status steps (→ incomplete → ready) commit together:
+    the job is never left "incomplete" with nobody planning it, and its
+    history shows why it came back.
+    """
+    report = JobReport.objects.create(
+        job=job,
+        crew=crew,
+        visit=visit,
+        kind=ReportKind.INCOMPLETE,
+        reason_code=reason_code,
+        reason_text=reason_text,
+        reported_by=by,
+    )
+    note = f"{reason_code}: {reason_text}"[:500]
+    job_transition(job=job, to_status=JobStatus.INCOMPLETE, by=by, note=note)
+    job_transition(job=job, to_status=JobStatus.READY, by=by, note="back to the planning queue")
+    return report

@@ -46,7 +46,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.READY: frozenset({S.SCHEDULED, S.AWAITING_PERMISSION, S.CANCELLED}),
     # Back to ready when a plan drops the job before the crew has it.
     S.SCHEDULED: frozenset({S.DISPATCHED, S.READY, S.CANCELLED}),
-    S.DISPATCHED: frozenset({S.IN_PROGRESS, S.SCHEDULED, S.READY, S.CANCELLED}),
+    # Incomplete straight from dispatched: the crew came but could not start
+    # (customer absent, no access), which is the commonest unfinished visit.
+    S.DISPATCHED: frozenset({S.IN_PROGRESS, S.INCOMPLETE, S.SCHEDULED, S.READY, S.CANCELLED}),
     S.IN_PROGRESS: frozenset({S.COMPLETED, S.INCOMPLETE}),
     # An unfinished visit returns to the coordinator's queue, never vanishes.
     S.INCOMPLETE: frozenset({S.READY, S.AWAITING_PERMISSION, S.CANCELLED}),

@@ -1,0 +1,160 @@
+"""``plan_week``: create and optimize a week's plan from the command line, with live progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dispatch.models import Crew, OptimizationRun, Plan, RunStatus
+from dispatch.planning import (
+    PlanningError,
+    plan_create,
+    plan_publish,
+    plan_request_optimization,
+    run_optimization,
+)
+from dispatch.problem import DEFAULT_TIME_LIMIT_SECONDS, ParameterError
+from sites.models import Region
+
+
+class Command(BaseCommand):
+    help = "Create a plan for a week, optimize it with live progress, print its key figures."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--start", required=True, help="First day, YYYY-MM-DD.")
+        parser.add_argument("--days", type=int, default=5, help="Days in the plan (default 5).")
+        parser.add_argument("--region", help="Region code; default: every crew and job.")
+        parser.add_argument(
+            "--time-limit", type=int, default=DEFAULT_TIME_LIMIT_SECONDS, help="Seconds."
+        )
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--min-gap", type=int, help="Minimum gap between jobs (minutes).")
+        parser.add_argument("--max-utilization", type=float, help="E.g. 0.85.")
+        parser.add_argument("--publish", action="store_true", help="Publish the result.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            start = dt.date.fromisoformat(options["start"])
+        except ValueError as exc:
+            raise CommandError(f"--start must be YYYY-MM-DD, got {options['start']!r}") from exc
+        if not 1 <= options["days"] <= 31:
+            raise CommandError("--days must be from 1 to 31")
+        region = None
+        if options["region"]:
+            region = Region.objects.filter(code=options["region"]).first()
+            if region is None:
+                known = ", ".join(Region.objects.values_list("code", flat=True)) or "none"
+                raise CommandError(f"unknown region {options['region']!r} (known: {known})")
+        params: dict[str, Any] = {
+            "time_limit_seconds": options["time_limit"],
+            "seed": options["seed"],
+        }
+        if options["min_gap"] is not None:
+            params["min_gap_minutes"] = options["min_gap"]
+        if options["max_utilization"] is not None:
+            params["max_utilization"] = options["max_utilization"]
+        end = start + dt.timedelta(days=options["days"] - 1)
+        try:
+            plan = plan_create(
+                name=f"{region.name if region else 'All regions'} {start:%Y-%m-%d}",
+                start_date=start,
+                end_date=end,
+                region=region,
+                params=params,
+            )
+            run = plan_request_optimization(plan=plan, enqueue=False)
+        except (PlanningError, ParameterError) as exc:
+            raise CommandError(str(exc)) from exc
+
+        console = Console(file=self.stdout._out, width=max(Console().width, 120))  # type: ignore[attr-defined]
+        console.print(f"Plan {plan.pk}: {plan.name} ({start} to {end}), run {run.pk}")
+        with Progress(
+            TextColumn("[bold]optimizing"),
+            BarColumn(),
+            TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+            TextColumn("{task.fields[assigned]} jobs planned"),
+            TextColumn("best {task.fields[best]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("solve", total=run.time_limit_seconds, assigned=0, best="-")
+
+            def show(progress: OptimizationRun) -> None:
+                best = progress.best_objective_yen
+                bar.update(
+                    task,
+                    completed=min(progress.elapsed_seconds, run.time_limit_seconds),
+                    assigned=progress.jobs_assigned,
+                    best="-" if best is None else f"¥{best:,.0f}",
+                )
+
+            run = run_optimization(run_id=run.pk, progress_hook=show)
+            bar.update(task, completed=run.time_limit_seconds)
+
+        plan.refresh_from_db()
+        if run.status != RunStatus.SUCCEEDED:
+            raise CommandError(f"optimization {run.status}: {run.error}")
+        self._print_summary(console, plan)
+        if options["publish"]:
+            plan = plan_publish(plan=plan)
+            console.print(f"[green]Published plan {plan.pk} (version {plan.version}).")
+
+    def _print_summary(self, console: Console, plan: Plan) -> None:
+        kpis = plan.kpis
+        console.print(
+            f"\nJobs planned: {kpis['jobs_assigned']}   unassigned: {kpis['jobs_unassigned']}   "
+            f"crew-days used: {kpis['crew_days_used']}\n"
+            f"Distance: {kpis['total_km']} km ({kpis['km_per_job']} km/job)   "
+            f"driving: {kpis['drive_hours']} h   work: {kpis['work_hours']} h\n"
+            f"Mean utilization: {kpis['mean_utilization']:.0%}   "
+            f"mean slack per crew-day: {kpis['mean_slack_minutes']} min"
+        )
+        objective = Table(title="Objective (yen)")
+        objective.add_column("term")
+        objective.add_column("yen", justify="right")
+        for term, yen in kpis["objective_yen"].items():
+            objective.add_row(term, f"{yen:,.0f}")
+        console.print(objective)
+
+        crews = {c.pk: c for c in Crew.objects.select_related("company")}
+        days = Table(title="Crew-days")
+        for column in ("crew", "date", "jobs", "km", "drive min", "slack min", "utilization"):
+            days.add_column(
+                column, justify="left" if column in ("crew", "date") else "right", no_wrap=True
+            )
+        for route in sorted(kpis["routes"], key=lambda r: (r["crew_id"], r["date"])):
+            crew = crews.get(route["crew_id"])
+            days.add_row(
+                f"{crew.company.name} {crew.name}" if crew else str(route["crew_id"]),
+                route["date"],
+                str(route["jobs"]),
+                f"{route['km']}",
+                str(route["drive_minutes"]),
+                str(route["slack_minutes"]),
+                f"{route['utilization']:.0%}",
+            )
+        console.print(days)
+
+        reasons = Counter(
+            reason["rule"] for item in plan.unassigned for reason in item["reasons"][:1]
+        )
+        if plan.unassigned:
+            table = Table(title=f"Unassigned jobs ({len(plan.unassigned)}), by first reason")
+            table.add_column("reason")
+            table.add_column("jobs", justify="right")
+            table.add_column("example")
+            for rule, count in reasons.most_common():
+                example = next(
+                    item for item in plan.unassigned if item["reasons"][0]["rule"] == rule
+                )
+                table.add_row(
+                    rule, str(count), f"{example['reference']}: {example['reasons'][0]['message']}"
+                )
+            console.print(table)

@@ -1,0 +1,638 @@
+"""The plan lifecycle: create, optimize, publish, revise. Every write here is atomic.
+
+States of a plan::
+
+    draft --optimize--> optimizing --> proposed --publish--> published --> superseded
+                            |  ^           |                     |
+                            |  +--optimize-+                     +--revise--> (new) proposed
+                            +--> failed (first run failed) / back to proposed
+
+A run never writes half a plan: the solver works outside any transaction and
+its result replaces the plan's visits in one transaction, and only if nobody
+edited the plan meanwhile (the plan's version is compared under a row lock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+import scheduler
+from accounts.models import User
+from sites.models import Region
+
+from .models import (
+    ACTIVE_RUN_STATUSES,
+    ChangeKind,
+    Job,
+    OptimizationRun,
+    Plan,
+    PlanChange,
+    PlanningBatch,
+    PlanStatus,
+    RunStatus,
+    Visit,
+)
+from .problem import (
+    PlanningInput,
+    PlanParameters,
+    plan_problem,
+    result_kpis,
+    result_unassigned,
+    result_visits,
+)
+from .services import job_transition
+from .states import JobStatus
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_WRITE_INTERVAL_S = 0.5
+"""How often a running optimization writes its progress row (and reads cancel requests)."""
+
+#: Where a plan may be optimized from.
+OPTIMIZABLE = (PlanStatus.DRAFT, PlanStatus.PROPOSED, PlanStatus.FAILED)
+
+
+class PlanningError(Exception):
+    """A request the plan's current state does not allow (HTTP 409 in the API)."""
+
+    code = "plan_state"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class PlanBusy(PlanningError):
+    code = "plan_busy"
+
+
+class PlanConflict(PlanningError):
+    """Someone changed the plan since the caller (or the running optimization) read it."""
+
+    code = "plan_conflict"
+
+
+def _bump(plan: Plan, **fields: object) -> None:
+    """Save ``fields`` on a locked plan and bump its version."""
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.version = F("version") + 1
+    plan.save(update_fields=[*fields, "version", "updated_at"])
+    plan.refresh_from_db(fields=["version"])
+
+
+def _locked_plan(plan: Plan) -> Plan:
+    return Plan.objects.select_for_update().get(pk=plan.pk)
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    name: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    region: Region | None = None,
+    params: dict | None = None,
+    by: User | None = None,
+) -> Plan:
+    """A new draft plan; ``params`` are validated now so a bad value fails here, not in a worker."""
+    if end_date < start_date:
+        raise PlanningError("the plan must not end before it starts", field="end_date")
+    if (end_date - start_date).days > 31:
+        raise PlanningError("a plan covers at most 31 days", field="end_date")
+    checked = PlanParameters.from_dict(params or {})
+    return Plan.objects.create(
+        name=name,
+        start_date=start_date,
+        end_date=end_date,
+        region=region,
+        params=checked.to_dict(),
+        created_by=by,
+    )
+
+
+def runs_fail_stale(*, plan: Plan | None = None) -> int:
+    """Mark runs whose worker went silent as failed, so a lost worker never blocks a plan.
+
+    A running optimization writes a heartbeat at least every
+    ``PROGRESS_WRITE_INTERVAL_S``; one silent for longer than its own time
+    limit plus two minutes has lost its worker (killed, machine gone).
+    """
+    now = timezone.now()
+    stale = 0
+    runs = OptimizationRun.objects.filter(status__in=ACTIVE_RUN_STATUSES)
+    if plan is not None:
+        runs = runs.filter(plan=plan)
+    for run in runs.select_related("plan"):
+        last_sign = run.heartbeat_at or run.created_at
+        allowed = dt.timedelta(seconds=run.time_limit_seconds + 120)
+        if run.status == RunStatus.QUEUED:
+            allowed = dt.timedelta(hours=1)
+        if now - last_sign > allowed:
+            _run_finish_unsuccessfully(
+                run.pk, RunStatus.FAILED, "the worker stopped reporting (lost or killed)"
+            )
+            stale += 1
+    return stale
+
+
+def plan_request_optimization(
+    *,
+    plan: Plan,
+    by: User | None = None,
+    time_limit_seconds: int | None = None,
+    seed: int | None = None,
+    enqueue: bool = True,
+) -> OptimizationRun:
+    """Queue an optimization of ``plan``; the Celery task starts after this transaction commits.
+
+    Raises
+    ------
+    PlanBusy
+        When the plan already has a queued or running optimization.
+    PlanningError
+        When the plan is published, superseded or cancelled.
+    """
+    runs_fail_stale(plan=plan)
+    overrides = {}
+    if time_limit_seconds is not None:
+        overrides["time_limit_seconds"] = time_limit_seconds
+    if seed is not None:
+        overrides["seed"] = seed
+    try:
+        with transaction.atomic():
+            locked = _locked_plan(plan)
+            if OptimizationRun.objects.filter(plan=locked, status__in=ACTIVE_RUN_STATUSES).exists():
+                raise PlanBusy("this plan is already being optimized; wait or cancel that run")
+            if locked.status not in OPTIMIZABLE:
+                raise PlanningError(
+                    f"a {locked.get_status_display().lower()} plan cannot be optimized"
+                    + ("; revise it first" if locked.status == PlanStatus.PUBLISHED else ""),
+                    field="status",
+                )
+            params = PlanParameters.from_dict({**locked.params, **overrides})
+            _bump(locked, status=PlanStatus.OPTIMIZING)
+            run = OptimizationRun.objects.create(
+                plan=locked,
+                params=params.to_dict(),
+                seed=params.seed,
+                time_limit_seconds=params.time_limit_seconds,
+                plan_version_at_start=locked.version,
+                created_by=by,
+            )
+            if enqueue:
+                from .tasks import optimize_plan
+
+                run_id = run.pk
+                transaction.on_commit(lambda: optimize_plan.delay(run_id))
+    except IntegrityError as exc:  # the partial unique index: a concurrent request won
+        raise PlanBusy("this plan is already being optimized; wait or cancel that run") from exc
+    plan.refresh_from_db()
+    return run
+
+
+def run_cancel(*, run: OptimizationRun) -> OptimizationRun:
+    """Stop a run: at once if still queued, at the solver's next check if running.
+
+    The plan keeps its previous proposal either way: a cancelled run writes nothing.
+    """
+    with transaction.atomic():
+        locked = OptimizationRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status == RunStatus.RUNNING:
+            locked.cancel_requested = True
+            locked.save(update_fields=["cancel_requested"])
+    if locked.status == RunStatus.QUEUED:
+        _run_finish_unsuccessfully(locked.pk, RunStatus.CANCELLED, "cancelled before it started")
+    elif locked.status != RunStatus.RUNNING:
+        raise PlanningError(f"the run has already {locked.status}", field="status")
+    run.refresh_from_db()
+    return run
+
+
+def _plan_status_after_failure(plan: Plan) -> str:
+    return PlanStatus.PROPOSED if plan.visits.exists() else PlanStatus.FAILED
+
+
+@transaction.atomic
+def _run_finish_unsuccessfully(run_id: int, status: str, error: str) -> None:
+    run = OptimizationRun.objects.select_for_update().get(pk=run_id)
+    if run.status not in ACTIVE_RUN_STATUSES:
+        return
+    plan = _locked_plan(run.plan)
+    run.status = status
+    run.error = error
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    if plan.status == PlanStatus.OPTIMIZING:
+        after = _plan_status_after_failure(plan)
+        if status == RunStatus.CANCELLED and after == PlanStatus.FAILED:
+            after = PlanStatus.DRAFT
+        _bump(plan, status=after)
+
+
+@dataclass
+class _Progress:
+    """Throttled writer of a run's progress row; also the solver's cancel check."""
+
+    run_id: int
+    hook: Callable[[OptimizationRun], None] | None = None
+    last_write: float = 0.0
+    cancelled: bool = False
+    best: float | None = None
+    assigned: int = 0
+    started: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    def on_improvement(self, elapsed_s: float, best_objective_yen: float, assigned: int) -> None:
+        self.best, self.assigned = best_objective_yen, assigned
+        self._write(force=False)
+
+    def should_stop(self) -> bool:
+        self._write(force=False)
+        return self.cancelled
+
+    def _write(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_write < PROGRESS_WRITE_INTERVAL_S:
+            return
+        with self.lock:
+            self.last_write = now
+            fields = {
+                "elapsed_seconds": round(now - self.started, 2),
+                "jobs_assigned": self.assigned,
+                "heartbeat_at": timezone.now(),
+            }
+            if self.best is not None:
+                fields["best_objective_yen"] = round(self.best, 1)
+            OptimizationRun.objects.filter(pk=self.run_id).update(**fields)
+            self.cancelled = OptimizationRun.objects.filter(
+                pk=self.run_id, cancel_requested=True
+            ).exists()
+            if self.hook is not None:
+                self.hook(OptimizationRun.objects.get(pk=self.run_id))
+
+
+def run_optimization(
+    *, run_id: int, progress_hook: Callable[[OptimizationRun], None] | None = None
+) -> OptimizationRun:
+    """Execute a queued run: claim it, solve outside any transaction, write the proposal atomically.
+
+    Safe to call twice with the same id (a redelivered task): only the call
+    that moves the run from *queued* to *running* does anything.
+    """
+    claimed = OptimizationRun.objects.filter(
+        pk=run_id, status=RunStatus.QUEUED, cancel_requested=False
+    ).update(status=RunStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now())
+    run = OptimizationRun.objects.select_related("plan").get(pk=run_id)
+    if claimed != 1:
+        logger.info("run %s not claimed (status %s): nothing to do", run_id, run.status)
+        return run
+    try:
+        params = PlanParameters.from_dict(run.params)
+        planning = plan_problem(plan=run.plan, params=params)
+        OptimizationRun.objects.filter(pk=run_id).update(jobs_total=len(planning.jobs))
+        progress = _Progress(run_id=run_id, hook=progress_hook)
+        result = scheduler.solve(
+            planning.problem,
+            scheduler.MaxRuntime(params.time_limit_seconds),
+            scheduler.SolveParams(seed=params.seed),
+            progress=progress.on_improvement,
+            warm_start=planning.warm_start,
+            cancel=progress.should_stop,
+        )
+        if progress.cancelled:
+            _run_finish_unsuccessfully(run_id, RunStatus.CANCELLED, "cancelled while running")
+        elif result.status != "plan_found" and planning.jobs:
+            _run_finish_unsuccessfully(run_id, RunStatus.FAILED, f"solver: {result.status}")
+        else:
+            _run_store_result(run_id=run_id, planning=planning, result=result)
+    except Exception as exc:
+        logger.exception("optimization run %s failed", run_id)
+        _run_finish_unsuccessfully(run_id, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def _run_store_result(*, run_id: int, planning: PlanningInput, result: scheduler.Result) -> None:
+    run = OptimizationRun.objects.select_for_update().get(pk=run_id)
+    plan = _locked_plan(run.plan)
+    if plan.version != run.plan_version_at_start:
+        # A coordinator edited the plan while the solver ran on the old state:
+        # writing the result would silently undo that edit.
+        run.status = RunStatus.FAILED
+        run.error = (
+            f"the plan was edited during the optimization (version {run.plan_version_at_start} "
+            f"became {plan.version}); its edits are kept, run the optimization again"
+        )
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        if plan.status == PlanStatus.OPTIMIZING:
+            _bump(plan, status=_plan_status_after_failure(plan))
+        return
+    locked_job_ids = set(plan.visits.filter(locked=True).values_list("job_id", flat=True))
+    plan.visits.all().delete()
+    Visit.objects.bulk_create(
+        result_visits(plan=plan, planning=planning, result=result, locked_job_ids=locked_job_ids)
+    )
+    kpis = result_kpis(planning=planning, result=result)
+    _bump(
+        plan,
+        status=PlanStatus.PROPOSED,
+        unassigned=result_unassigned(planning=planning, result=result),
+        kpis=kpis,
+    )
+    run.status = RunStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.jobs_assigned = result.kpis.jobs_assigned
+    run.best_objective_yen = round(result.cost(), 1)
+    run.summary = {
+        **{k: v for k, v in kpis.items() if k != "routes"},
+        "stop_reason": result.stop_reason,
+        "runtime_s": round(result.runtime_s, 2),
+        "first_solution_s": result.first_solution_s,
+    }
+    run.save(
+        update_fields=["status", "finished_at", "jobs_assigned", "best_objective_yen", "summary"]
+    )
+
+
+def _visit_snapshot(visit: Visit) -> dict:
+    return {
+        "crew_id": visit.crew_id,
+        "date": visit.date.isoformat(),
+        "sequence": visit.sequence,
+        "planned_start": visit.planned_start.isoformat(),
+        "planned_end": visit.planned_end.isoformat(),
+    }
+
+
+def _published_predecessor(plan: Plan) -> Plan | None:
+    if plan.revises_id is not None:
+        return Plan.objects.select_for_update().filter(pk=plan.revises_id).first()
+    return (
+        Plan.objects.select_for_update()
+        .filter(
+            region=plan.region,
+            status=PlanStatus.PUBLISHED,
+            start_date__lte=plan.end_date,
+            end_date__gte=plan.start_date,
+        )
+        .exclude(pk=plan.pk)
+        .order_by("-published_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def plan_publish(
+    *, plan: Plan, by: User | None = None, expected_version: int | None = None
+) -> Plan:
+    """Make the proposal the plan crews see, and record per crew what changed.
+
+    The published plan it replaces (its revision source, or the published plan
+    of the same region and dates) becomes *superseded*; jobs planned now move
+    to *scheduled*, jobs it no longer holds go back to *ready*.
+    """
+    locked = _locked_plan(plan)
+    if expected_version is not None and locked.version != expected_version:
+        raise PlanConflict(
+            f"the plan changed since you loaded it (version {expected_version}, now "
+            f"{locked.version}); reload and publish again",
+            field="version",
+        )
+    if locked.status != PlanStatus.PROPOSED:
+        raise PlanningError(
+            f"only a proposed plan can be published; this one is "
+            f"{locked.get_status_display().lower()}",
+            field="status",
+        )
+    previous = _published_predecessor(locked)
+    new_visits = {v.job_id: v for v in locked.visits.all()}
+    old_visits = {} if previous is None else {v.job_id: v for v in previous.visits.all()}
+    published_version = locked.version + 1
+    changes: list[PlanChange] = []
+    for job_id, visit in new_visits.items():
+        before = old_visits.get(job_id)
+        after_snapshot = _visit_snapshot(visit)
+        if before is None or before.crew_id != visit.crew_id:
+            changes.append(
+                PlanChange(
+                    plan=locked,
+                    crew_id=visit.crew_id,
+                    job_id=job_id,
+                    kind=ChangeKind.ADDED,
+                    after=after_snapshot,
+                    published_version=published_version,
+                )
+            )
+        if before is not None and before.crew_id != visit.crew_id:
+            changes.append(
+                PlanChange(
+                    plan=locked,
+                    crew_id=before.crew_id,
+                    job_id=job_id,
+                    kind=ChangeKind.REMOVED,
+                    before=_visit_snapshot(before),
+                    published_version=published_version,
+                )
+            )
+        if before is not None and before.crew_id == visit.crew_id:
+            before_snapshot = _visit_snapshot(before)
+            if before_snapshot != after_snapshot:
+                changes.append(
+                    PlanChange(
+                        plan=locked,
+                        crew_id=visit.crew_id,
+                        job_id=job_id,
+                        kind=ChangeKind.MOVED,
+                        before=before_snapshot,
+                        after=after_snapshot,
+                        published_version=published_version,
+                    )
+                )
+    for job_id, before in old_visits.items():
+        if job_id not in new_visits:
+            changes.append(
+                PlanChange(
+                    plan=locked,
+                    crew_id=before.crew_id,
+                    job_id=job_id,
+                    kind=ChangeKind.REMOVED,
+                    before=_visit_snapshot(before),
+                    published_version=published_version,
+                )
+            )
+    PlanChange.objects.bulk_create(changes)
+
+    for job in Job.objects.filter(pk__in=new_visits, status=JobStatus.READY):
+        job_transition(job=job, to_status=JobStatus.SCHEDULED, by=by, note=f"plan {locked.pk}")
+    dropped = set(old_visits) - set(new_visits)
+    for job in Job.objects.filter(
+        pk__in=dropped, status__in=[JobStatus.SCHEDULED, JobStatus.DISPATCHED]
+    ):
+        job_transition(
+            job=job, to_status=JobStatus.READY, by=by, note=f"dropped by plan {locked.pk}"
+        )
+    if previous is not None:
+        _bump(previous, status=PlanStatus.SUPERSEDED)
+    _bump(locked, status=PlanStatus.PUBLISHED, published_at=timezone.now())
+    return locked
+
+
+@transaction.atomic
+def plan_revise(*, plan: Plan, by: User | None = None) -> Plan:
+    """Start changing a published plan: a proposed copy that replaces it when published.
+
+    Crews keep seeing the published plan until then; re-optimizing the copy
+    weighs against moving what they already have (minimal disruption).
+    """
+    locked = _locked_plan(plan)
+    if locked.status != PlanStatus.PUBLISHED:
+        raise PlanningError("only a published plan can be revised", field="status")
+    open_revision = locked.revisions.exclude(
+        status__in=[PlanStatus.SUPERSEDED, PlanStatus.CANCELLED, PlanStatus.PUBLISHED]
+    ).first()
+    if open_revision is not None:
+        raise PlanBusy(f"this plan already has an open revision (plan {open_revision.pk})")
+    revision = Plan.objects.create(
+        name=locked.name,
+        start_date=locked.start_date,
+        end_date=locked.end_date,
+        region=locked.region,
+        params=locked.params,
+        created_by=by,
+        revises=locked,
+        status=PlanStatus.PROPOSED,
+        unassigned=locked.unassigned,
+        kpis=locked.kpis,
+    )
+    Visit.objects.bulk_create(
+        Visit(
+            plan=revision,
+            job_id=v.job_id,
+            crew_id=v.crew_id,
+            date=v.date,
+            sequence=v.sequence,
+            planned_start=v.planned_start,
+            planned_end=v.planned_end,
+            travel_minutes_from_previous=v.travel_minutes_from_previous,
+            travel_m_from_previous=v.travel_m_from_previous,
+            locked=v.locked,
+        )
+        for v in locked.visits.all()
+    )
+    return revision
+
+
+@transaction.atomic
+def visit_set_locked(*, visit: Visit, locked: bool, expected_version: int | None = None) -> Visit:
+    """Lock or unlock a visit: a manual edit, so it bumps the plan's version.
+
+    The bump is what lets a running optimization notice the edit and refuse
+    to overwrite it.
+    """
+    plan = _locked_plan(visit.plan)
+    if expected_version is not None and plan.version != expected_version:
+        raise PlanConflict(
+            f"the plan changed since you loaded it (version {expected_version}, now "
+            f"{plan.version})",
+            field="version",
+        )
+    if plan.status in (PlanStatus.SUPERSEDED, PlanStatus.CANCELLED):
+        raise PlanningError("this plan can no longer be edited", field="status")
+    Visit.objects.filter(pk=visit.pk).update(locked=locked)
+    _bump(plan)
+    visit.refresh_from_db()
+    return visit
+
+
+def planning_batch_start(
+    *,
+    start_date: dt.date,
+    end_date: dt.date,
+    regions: list[Region],
+    by: User | None = None,
+    params: dict | None = None,
+) -> PlanningBatch:
+    """Plan several regions in parallel: one plan and one run per region, fanned out as a group.
+
+    Running more ``celery worker`` processes (on any machine, same broker and
+    database) is all it takes to plan more regions at the same time.
+    """
+    if not regions:
+        raise PlanningError("choose at least one region", field="regions")
+    with transaction.atomic():
+        batch = PlanningBatch.objects.create(
+            start_date=start_date, end_date=end_date, created_by=by
+        )
+        run_ids = []
+        for region in regions:
+            plan = plan_create(
+                name=f"{region.name} {start_date:%Y-%m-%d}",
+                start_date=start_date,
+                end_date=end_date,
+                region=region,
+                params=params,
+                by=by,
+            )
+            run = plan_request_optimization(plan=plan, by=by, enqueue=False)
+            OptimizationRun.objects.filter(pk=run.pk).update(batch=batch)
+            run_ids.append(run.pk)
+
+        def fan_out() -> None:
+            from celery import group
+
+            from .tasks import optimize_plan
+
+            group(optimize_plan.si(run_id) for run_id in run_ids).apply_async()
+
+        transaction.on_commit(fan_out)
+    return batch
+
+
+def batch_try_finish(*, batch_id: int) -> bool:
+    """Write the batch summary if every run of it has finished; True when this call wrote it."""
+    with transaction.atomic():
+        batch = PlanningBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.finished_at is not None:
+            return False
+        runs = list(
+            batch.runs.select_related("plan", "plan__region").order_by("plan__region__code")
+        )
+        if any(run.is_active for run in runs):
+            return False
+        regions = [
+            {
+                "region": run.plan.region.code if run.plan.region else None,
+                "plan_id": run.plan_id,
+                "run_status": run.status,
+                "jobs_assigned": run.plan.kpis.get("jobs_assigned", 0),
+                "jobs_unassigned": run.plan.kpis.get("jobs_unassigned", 0),
+                "total_km": run.plan.kpis.get("total_km", 0.0),
+                "error": run.error,
+            }
+            for run in runs
+        ]
+        batch.summary = {
+            "regions": regions,
+            "jobs_assigned": sum(r["jobs_assigned"] for r in regions),
+            "jobs_unassigned": sum(r["jobs_unassigned"] for r in regions),
+            "total_km": round(sum(r["total_km"] for r in regions), 1),
+            "failed": [r["region"] for r in regions if r["run_status"] != RunStatus.SUCCEEDED],
+        }
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["summary", "finished_at"])
+        return True

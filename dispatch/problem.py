@@ -1,0 +1,436 @@
+"""Translate between the database and the scheduler library.
+
+The scheduler knows nothing of Django, dates or time zones: it works on one
+absolute axis of integer seconds from the start of the horizon, with string
+ids. This module is the only place that knows both sides. ``t = 0`` is local
+midnight (``settings.TIME_ZONE``) of the plan's first day; every time is
+computed through aware local datetimes so the axis stays right even where
+clocks change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+
+import scheduler
+from sites.models import Site
+
+from .models import Crew, CrewUnavailability, Job, Plan, Visit
+from .states import FIXED_STATUSES, JobStatus
+
+DEFAULT_TIME_LIMIT_SECONDS = 30
+DEFAULT_MIN_GAP_MINUTES = 15
+DEFAULT_MAX_UTILIZATION = 0.85
+
+
+class ParameterError(ValueError):
+    """A plan parameter that cannot be used; ``field`` names it for the API."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        self.field = field_name
+        super().__init__(f"{field_name}: {message}")
+
+
+def _check_whole(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ParameterError(name, f"must be a whole number from {low} to {high}")
+
+
+@dataclass(frozen=True)
+class PlanParameters:
+    """The knobs a coordinator sets on a plan; stored on every run to reproduce it."""
+
+    time_limit_seconds: int = DEFAULT_TIME_LIMIT_SECONDS
+    seed: int = 0
+    min_gap_minutes: int = DEFAULT_MIN_GAP_MINUTES
+    max_utilization: float = DEFAULT_MAX_UTILIZATION
+    weights: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> PlanParameters:
+        """Validate ``raw`` (a plan's ``params``); unknown keys are refused, not ignored."""
+        known = {"time_limit_seconds", "seed", "min_gap_minutes", "max_utilization", "weights"}
+        for key in raw:
+            if key not in known:
+                raise ParameterError(key, "unknown parameter")
+        params = cls(**raw)
+        _check_whole("time_limit_seconds", params.time_limit_seconds, 1, 3600)
+        _check_whole("seed", params.seed, 0, 2**31 - 1)
+        _check_whole("min_gap_minutes", params.min_gap_minutes, 0, 240)
+        utilization = params.max_utilization
+        if isinstance(utilization, bool) or not isinstance(utilization, int | float):
+            raise ParameterError("max_utilization", "must be a number")
+        if not 0 < utilization <= 1:
+            raise ParameterError("max_utilization", "must be greater than 0 and at most 1")
+        if not isinstance(params.weights, dict):
+            raise ParameterError("weights", "must be an object of yen amounts")
+        allowed_weights = set(scheduler.Weights.__dataclass_fields__)
+        for name, value in params.weights.items():
+            if name not in allowed_weights:
+                raise ParameterError(f"weights.{name}", "unknown weight")
+            _check_whole(f"weights.{name}", value, 0, 10**9)
+        return params
+
+    def to_dict(self) -> dict:
+        return {
+            "time_limit_seconds": self.time_limit_seconds,
+            "seed": self.seed,
+            "min_gap_minutes": self.min_gap_minutes,
+            "max_utilization": self.max_utilization,
+            "weights": dict(self.weights),
+        }
+
+
+@dataclass(frozen=True)
+class PlanningInput:
+    """A scheduler problem plus what is needed to map its result back to rows."""
+
+    problem: scheduler.Problem
+    horizon_start: dt.datetime
+    dates: tuple[dt.date, ...]
+    jobs: dict[str, Job]
+    crews: dict[str, Crew]
+    screened_out: tuple[dict, ...]
+    """Jobs kept out of the solver with their reasons (same shape as plan.unassigned)."""
+    warm_start: scheduler.Plan | None
+
+    def at(self, t_s: int) -> dt.datetime:
+        """The aware datetime of a scheduler time."""
+        return self.horizon_start + dt.timedelta(seconds=t_s)
+
+    def date_of(self, day: int) -> dt.date:
+        return self.dates[day]
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _seconds(horizon_start: dt.datetime, day: dt.date, time_of_day: dt.time) -> int:
+    moment = dt.datetime.combine(day, time_of_day, tzinfo=horizon_start.tzinfo)
+    return int((moment - horizon_start).total_seconds())
+
+
+def plan_dates(plan: Plan) -> tuple[dt.date, ...]:
+    days = (plan.end_date - plan.start_date).days + 1
+    return tuple(plan.start_date + dt.timedelta(days=i) for i in range(days))
+
+
+def plan_crews(plan: Plan) -> list[Crew]:
+    """Active crews of the companies that serve the plan's region (all, without a region)."""
+    crews = Crew.objects.filter(is_active=True).prefetch_related("skills")
+    if plan.region_id is not None:
+        crews = crews.filter(company__regions=plan.region_id)
+    return list(crews.select_related("company").order_by("id").distinct())
+
+
+def plan_candidate_jobs(plan: Plan) -> list[Job]:
+    """Jobs the plan should place: ready ones allowed in its range, plus those it already holds.
+
+    A job already in the plan (or in the published plan it revises) stays a
+    candidate whatever its status, so that re-optimizing never silently drops
+    a scheduled or started job.
+    """
+    held = Visit.objects.filter(plan__in=_plans_held(plan)).values("job_id")
+    ready = Q(status=JobStatus.READY) & (
+        Q(earliest_date__isnull=True) | Q(earliest_date__lte=plan.end_date)
+    )
+    if plan.region_id is not None:
+        ready &= Q(site__region=plan.region_id)
+    jobs = (
+        Job.objects.filter(ready | Q(pk__in=held))
+        .exclude(status=JobStatus.CANCELLED)
+        .select_related("site")
+        .prefetch_related("required_skills")
+        .order_by("id")
+    )
+    return list(jobs)
+
+
+def _plans_held(plan: Plan) -> list[Plan]:
+    return [plan] if plan.revises_id is None else [plan, plan.revises]
+
+
+def _routes(visits: Iterable[Visit], dates: tuple[dt.date, ...]) -> scheduler.Plan:
+    day_of = {date: i for i, date in enumerate(dates)}
+    routes: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for visit in sorted(visits, key=lambda v: (v.crew_id, v.date, v.sequence)):
+        if visit.date in day_of:
+            routes[(str(visit.crew_id), day_of[visit.date])].append(str(visit.job_id))
+    return scheduler.Plan(routes={key: tuple(ids) for key, ids in routes.items()})
+
+
+def _crew_days(
+    crews: list[Crew], dates: tuple[dt.date, ...], horizon_start: dt.datetime
+) -> list[scheduler.CrewDay]:
+    off: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for row in CrewUnavailability.objects.filter(
+        crew__in=crews, start_date__lte=dates[-1], end_date__gte=dates[0]
+    ):
+        off[row.crew_id].append((row.start_date, row.end_date))
+    crew_days = []
+    for crew in crews:
+        for day, date in enumerate(dates):
+            if not crew.works_on_weekday(date.weekday()):
+                continue
+            if any(start <= date <= end for start, end in off[crew.pk]):
+                continue
+            crew_days.append(
+                scheduler.CrewDay(
+                    crew_id=str(crew.pk),
+                    day=day,
+                    shift_start_s=_seconds(horizon_start, date, crew.shift_start),
+                    shift_end_s=_seconds(horizon_start, date, crew.shift_end),
+                )
+            )
+    return crew_days
+
+
+def _to_crew(crew: Crew) -> scheduler.Crew:
+    return scheduler.Crew(
+        id=str(crew.pk),
+        home=scheduler.Location(crew.home_latitude, crew.home_longitude),
+        skills=frozenset(skill.code for skill in crew.skills.all()),
+        members=crew.members,
+        cost_per_km_yen=crew.cost_per_km_yen,
+        min_gap_s=None if crew.min_gap_minutes is None else crew.min_gap_minutes * 60,
+        max_utilization=(
+            None if crew.max_utilization_percent is None else crew.max_utilization_percent / 100
+        ),
+        max_jobs_per_day=crew.max_jobs_per_day,
+        capacity_units=crew.capacity_units,
+    )
+
+
+def _day_index(date: dt.date | None, dates: tuple[dt.date, ...]) -> int | None:
+    return None if date is None else (date - dates[0]).days
+
+
+def _unavailable_days(job: Job, dates: tuple[dt.date, ...]) -> frozenset[int]:
+    days = set()
+    for raw in job.unavailable_dates or []:
+        try:
+            date = dt.date.fromisoformat(str(raw))
+        except ValueError:
+            continue
+        if dates[0] <= date <= dates[-1]:
+            days.add((date - dates[0]).days)
+    return frozenset(days)
+
+
+def _windows(
+    job: Job, dates: tuple[dt.date, ...], horizon_start: dt.datetime
+) -> tuple[scheduler.TimeWindow, ...] | None:
+    """Start windows per day from the access hours; ``None`` when the job cannot fit them.
+
+    Access hours bound the whole visit, the scheduler's windows bound its
+    start: the last start is closing time minus the duration.
+    """
+    if job.window_start is None or job.window_end is None:
+        return ()
+    duration_s = job.duration_minutes * 60
+    windows = []
+    for date in dates:
+        open_s = _seconds(horizon_start, date, job.window_start)
+        last_start_s = _seconds(horizon_start, date, job.window_end) - duration_s
+        if last_start_s < open_s:
+            return None
+        windows.append(scheduler.TimeWindow(open_s, last_start_s))
+    return tuple(windows)
+
+
+def _screened(job: Job, rule: str, message: str) -> dict:
+    return {
+        "job_id": job.pk,
+        "reference": job.reference,
+        "reasons": [{"rule": rule, "message": message}],
+    }
+
+
+def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
+    """Build the scheduler problem for ``plan`` from the current database state.
+
+    Locked visits and visits of jobs already in progress or done become fixed
+    assignments; the plan's current visits are the warm start; the published
+    plan it revises is the reference for minimal disruption.
+    """
+    dates = plan_dates(plan)
+    horizon_start = dt.datetime.combine(dates[0], dt.time(0), tzinfo=_tz())
+    crews = plan_crews(plan)
+    crew_ids = {crew.pk for crew in crews}
+    candidates = plan_candidate_jobs(plan)
+    own_visits = {
+        v.job_id: v
+        for v in Visit.objects.filter(plan=plan).only(
+            "job_id", "crew_id", "date", "sequence", "planned_start", "locked"
+        )
+    }
+
+    jobs: dict[str, Job] = {}
+    problem_jobs: list[scheduler.Job] = []
+    screened: list[dict] = []
+    for job in candidates:
+        site: Site = job.site
+        if not site.has_coordinates:
+            screened.append(_screened(job, "location", "the site has no coordinates yet"))
+            continue
+        windows = _windows(job, dates, horizon_start)
+        if windows is None:
+            screened.append(
+                _screened(
+                    job,
+                    "window",
+                    f"the job takes {job.duration_minutes} min but its access hours "
+                    f"({job.window_start:%H:%M}-{job.window_end:%H:%M}) are shorter",
+                )
+            )
+            continue
+        fixed = None
+        visit = own_visits.get(job.pk)
+        if visit is not None and (visit.locked or job.status in FIXED_STATUSES):
+            if visit.crew_id not in crew_ids or not dates[0] <= visit.date <= dates[-1]:
+                screened.append(
+                    _screened(job, "locked", "its fixed visit is outside this plan's crews or days")
+                )
+                continue
+            # The start time pins the visit, and with it its order among fixed visits.
+            fixed = scheduler.FixedAssignment(
+                crew_id=str(visit.crew_id),
+                day=(visit.date - dates[0]).days,
+                start_s=int((visit.planned_start - horizon_start).total_seconds()),
+            )
+        jobs[str(job.pk)] = job
+        problem_jobs.append(
+            scheduler.Job(
+                id=str(job.pk),
+                location=scheduler.Location(site.latitude, site.longitude),  # type: ignore[arg-type]
+                duration_s=job.duration_minutes * 60,
+                required_skills=frozenset(skill.code for skill in job.required_skills.all()),
+                members_needed=job.members_needed,
+                earliest_day=_day_index(job.earliest_date, dates),
+                due_day=_day_index(job.due_date, dates),
+                due_is_hard=job.due_date_is_hard,
+                unavailable_days=_unavailable_days(job, dates),
+                windows=windows,
+                priority=job.priority,
+                demand_units=job.capacity_units,
+                fixed=fixed,
+            )
+        )
+
+    weights = scheduler.Weights(**params.weights)
+    rules = scheduler.Rules(
+        min_gap_s=params.min_gap_minutes * 60, max_utilization=params.max_utilization
+    )
+    reference = None
+    if plan.revises_id is not None:
+        reference = _routes(Visit.objects.filter(plan_id=plan.revises_id), dates)
+    warm_start = _routes(own_visits.values(), dates) if own_visits else reference
+    problem = scheduler.Problem(
+        crews=tuple(_to_crew(crew) for crew in crews),
+        crew_days=tuple(_crew_days(crews, dates, horizon_start)) if crews else (),
+        jobs=tuple(problem_jobs),
+        rules=rules,
+        weights=weights,
+        reference=reference,
+    )
+    return PlanningInput(
+        problem=problem,
+        horizon_start=horizon_start,
+        dates=dates,
+        jobs=jobs,
+        crews={str(crew.pk): crew for crew in crews},
+        screened_out=tuple(screened),
+        warm_start=warm_start,
+    )
+
+
+def result_visits(
+    *, plan: Plan, planning: PlanningInput, result: scheduler.Result, locked_job_ids: set[int]
+) -> list[Visit]:
+    """Unsaved :class:`Visit` rows for every stop of ``result``."""
+    visits = []
+    for route in result.routes:
+        crew = planning.crews[route.crew_id]
+        date = planning.date_of(route.day)
+        for sequence, stop in enumerate(route.visits, start=1):
+            job = planning.jobs[stop.job_id]
+            visits.append(
+                Visit(
+                    plan=plan,
+                    job=job,
+                    crew=crew,
+                    date=date,
+                    sequence=sequence,
+                    planned_start=planning.at(stop.start_s),
+                    planned_end=planning.at(stop.end_s),
+                    travel_minutes_from_previous=math.ceil(stop.travel_s / 60),
+                    travel_m_from_previous=stop.travel_m,
+                    locked=job.pk in locked_job_ids,
+                )
+            )
+    return visits
+
+
+def result_unassigned(*, planning: PlanningInput, result: scheduler.Result) -> list[dict]:
+    """The plan's unassigned list: screened-out jobs first, then the solver's, with reasons."""
+    rows = list(planning.screened_out)
+    for item in result.unassigned:
+        job = planning.jobs[item.job_id]
+        rows.append(
+            {
+                "job_id": job.pk,
+                "reference": job.reference,
+                "reasons": [{"rule": r.rule, "message": r.message} for r in item.reasons],
+            }
+        )
+    return rows
+
+
+def result_kpis(*, planning: PlanningInput, result: scheduler.Result) -> dict:
+    kpis = result.kpis
+    routes = [
+        {
+            "crew_id": int(route.crew_id),
+            "date": planning.date_of(route.day).isoformat(),
+            "km": round(route.distance_m / 1000, 1),
+            "drive_minutes": round(route.drive_s / 60),
+            "work_minutes": round(route.work_s / 60),
+            "slack_minutes": round(route.slack_s / 60),
+            "utilization": round(route.utilization, 3),
+            "jobs": len(route.visits),
+        }
+        for route in result.routes
+    ]
+    return {
+        "jobs_assigned": kpis.jobs_assigned,
+        "jobs_unassigned": kpis.jobs_unassigned + len(planning.screened_out),
+        "total_km": round(kpis.total_km, 1),
+        "drive_hours": round(kpis.drive_hours, 2),
+        "work_hours": round(kpis.work_hours, 2),
+        "crew_days_used": kpis.crew_days_used,
+        "mean_utilization": round(kpis.mean_utilization, 3),
+        "mean_slack_minutes": round(kpis.mean_slack_s / 60, 1),
+        "km_per_job": round(kpis.km_per_job, 2),
+        "objective_yen": {name: round(value, 1) for name, value in result.objective_yen.items()},
+        "routes": routes,
+    }
+
+
+__all__ = [
+    "ParameterError",
+    "PlanParameters",
+    "PlanningInput",
+    "plan_problem",
+    "result_kpis",
+    "result_unassigned",
+    "result_visits",
+]

@@ -1,0 +1,18 @@
+"""Celery tasks: they load ids and call services, nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .models import OptimizationRun
+from .planning import batch_try_finish, run_optimization
+
+
+@shared_task(name="dispatch.optimize_plan", acks_late=True, reject_on_worker_lost=True)
+def optimize_plan(run_id: int) -> str:
+    """Run one optimization; a redelivered duplicate finds the run claimed and does nothing."""
+    run = run_optimization(run_id=run_id)
+    batch_id = OptimizationRun.objects.filter(pk=run_id).values_list("batch_id", flat=True).first()
+    if batch_id is not None:
+        batch_try_finish(batch_id=batch_id)
+    return run.status

@@ -11,7 +11,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "partner_company", "is_staff", "is_active")
     list_select_related = ("partner_company",)
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Role"), {"fields": ("role", "partner_company")}),
     )
     add_fieldsets = (

@@ -139,7 +139,7 @@ def plan_candidate_jobs(plan: Plan) -> list[Job]:
     candidate whatever its status, so that re-optimizing never silently drops
     a scheduled or started job.
     """
-    held = Visit.objects.filter(plan__in=_plans_held(plan)).values("job_id")
+    held = Visit.objects.filter(plan_id__in=_plans_held(plan)).values("job_id")
     ready = Q(status=JobStatus.READY) & (
         Q(earliest_date__isnull=True) | Q(earliest_date__lte=plan.end_date)
     )
@@ -155,8 +155,9 @@ def plan_candidate_jobs(plan: Plan) -> list[Job]:
     return list(jobs)
 
 
-def _plans_held(plan: Plan) -> list[Plan]:
-    return [plan] if plan.revises_id is None else [plan, plan.revises]
+def _plans_held(plan: Plan) -> list[int]:
+    """Ids of the plan and of the published plan it revises, if any."""
+    return [plan.pk] if plan.revises_id is None else [plan.pk, plan.revises_id]
 
 
 def _routes(visits: Iterable[Visit], dates: tuple[dt.date, ...]) -> scheduler.Plan:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
@@ -72,7 +72,9 @@ class Command(BaseCommand):
         except (PlanningError, ParameterError) as exc:
             raise CommandError(str(exc)) from exc
 
-        console = Console(file=self.stdout._out, width=max(Console().width, 120))  # type: ignore[attr-defined]
+        # The raw stream, not Django's OutputWrapper: rich writes partial lines.
+        stream = cast(IO[str], self.stdout._out)
+        console = Console(file=stream, width=max(Console().width, 120))
         console.print(f"Plan {plan.pk}: {plan.name} ({start} to {end}), run {run.pk}")
         with Progress(
             TextColumn("[bold]optimizing"),

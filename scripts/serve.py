@@ -20,7 +20,14 @@ BIN = Path(sys.executable).parent
 ADDRESS = os.environ.get("DISPATCH_ADDRESS", "127.0.0.1:8000")
 
 
+def _stop_on_signal(signum: int, frame: object) -> None:
+    # `kill` or a closed terminal must stop the worker too, not orphan it.
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     worker = subprocess.Popen(
         [

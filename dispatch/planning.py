@@ -379,6 +379,39 @@ def _visit_snapshot(visit: Visit) -> dict:
     }
 
 
+Change = tuple[int, int, str, dict | None, dict | None]
+"""``(crew_id, job_id, kind, before, after)``: one line of what a crew is told."""
+
+
+def visits_diff(old: dict[int, Visit], new: dict[int, Visit]) -> list[Change]:
+    """What changes for each crew between two versions of a plan (both keyed by job id).
+
+    A job that changes crew is *removed* for the old crew and *added* for the
+    new one: each partner hears about its own work only. A job that stays with
+    its crew but changes day, time or position is *moved*.
+    """
+    changes: list[Change] = []
+    for job_id, visit in new.items():
+        before = old.get(job_id)
+        after_snapshot = _visit_snapshot(visit)
+        if before is None:
+            changes.append((visit.crew_id, job_id, ChangeKind.ADDED, None, after_snapshot))
+        elif before.crew_id != visit.crew_id:
+            before_snapshot = _visit_snapshot(before)
+            changes.append((visit.crew_id, job_id, ChangeKind.ADDED, None, after_snapshot))
+            changes.append((before.crew_id, job_id, ChangeKind.REMOVED, before_snapshot, None))
+        elif _visit_snapshot(before) != after_snapshot:
+            changes.append(
+                (visit.crew_id, job_id, ChangeKind.MOVED, _visit_snapshot(before), after_snapshot)
+            )
+    for job_id, before in old.items():
+        if job_id not in new:
+            changes.append(
+                (before.crew_id, job_id, ChangeKind.REMOVED, _visit_snapshot(before), None)
+            )
+    return changes
+
+
 def _published_predecessor(plan: Plan) -> Plan | None:
     if plan.revises_id is not None:
         return Plan.objects.select_for_update().filter(pk=plan.revises_id).first()
@@ -423,59 +456,18 @@ def plan_publish(
     new_visits = {v.job_id: v for v in locked.visits.all()}
     old_visits = {} if previous is None else {v.job_id: v for v in previous.visits.all()}
     published_version = locked.version + 1
-    changes: list[PlanChange] = []
-    for job_id, visit in new_visits.items():
-        before = old_visits.get(job_id)
-        after_snapshot = _visit_snapshot(visit)
-        if before is None or before.crew_id != visit.crew_id:
-            changes.append(
-                PlanChange(
-                    plan=locked,
-                    crew_id=visit.crew_id,
-                    job_id=job_id,
-                    kind=ChangeKind.ADDED,
-                    after=after_snapshot,
-                    published_version=published_version,
-                )
-            )
-        if before is not None and before.crew_id != visit.crew_id:
-            changes.append(
-                PlanChange(
-                    plan=locked,
-                    crew_id=before.crew_id,
-                    job_id=job_id,
-                    kind=ChangeKind.REMOVED,
-                    before=_visit_snapshot(before),
-                    published_version=published_version,
-                )
-            )
-        if before is not None and before.crew_id == visit.crew_id:
-            before_snapshot = _visit_snapshot(before)
-            if before_snapshot != after_snapshot:
-                changes.append(
-                    PlanChange(
-                        plan=locked,
-                        crew_id=visit.crew_id,
-                        job_id=job_id,
-                        kind=ChangeKind.MOVED,
-                        before=before_snapshot,
-                        after=after_snapshot,
-                        published_version=published_version,
-                    )
-                )
-    for job_id, before in old_visits.items():
-        if job_id not in new_visits:
-            changes.append(
-                PlanChange(
-                    plan=locked,
-                    crew_id=before.crew_id,
-                    job_id=job_id,
-                    kind=ChangeKind.REMOVED,
-                    before=_visit_snapshot(before),
-                    published_version=published_version,
-                )
-            )
-    PlanChange.objects.bulk_create(changes)
+    PlanChange.objects.bulk_create(
+        PlanChange(
+            plan=locked,
+            crew_id=crew_id,
+            job_id=job_id,
+            kind=kind,
+            before=before,
+            after=after,
+            published_version=published_version,
+        )
+        for crew_id, job_id, kind, before, after in visits_diff(old_visits, new_visits)
+    )
 
     for job in Job.objects.filter(pk__in=new_visits, status=JobStatus.READY):
         job_transition(job=job, to_status=JobStatus.SCHEDULED, by=by, note=f"plan {locked.pk}")

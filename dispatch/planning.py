@@ -485,6 +485,24 @@ def plan_publish(
 
 
 @transaction.atomic
+def plan_discard(*, plan: Plan) -> Plan:
+    """Throw away a plan that was never published (or a revision): it becomes *cancelled*.
+
+    Its visits are kept for the record but no crew ever sees them; a running
+    optimization must be cancelled first so nothing writes into a discarded plan.
+    """
+    locked = _locked_plan(plan)
+    if locked.status in (PlanStatus.PUBLISHED, PlanStatus.SUPERSEDED, PlanStatus.CANCELLED):
+        raise PlanningError(
+            f"a {locked.get_status_display().lower()} plan cannot be discarded", field="status"
+        )
+    if locked.runs.filter(status__in=ACTIVE_RUN_STATUSES).exists():
+        raise PlanBusy("cancel the running optimization before discarding the plan")
+    _bump(locked, status=PlanStatus.CANCELLED)
+    return locked
+
+
+@transaction.atomic
 def plan_revise(*, plan: Plan, by: User | None = None) -> Plan:
     """Start changing a published plan: a proposed copy that replaces it when published.
 

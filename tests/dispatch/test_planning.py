@@ -24,6 +24,7 @@ from dispatch.planning import (
     PlanConflict,
     PlanningError,
     plan_create,
+    plan_discard,
     plan_publish,
     plan_request_optimization,
     plan_revise,
@@ -369,3 +370,45 @@ def test_an_incomplete_report_sends_the_job_back_to_the_queue_with_its_history(
     next_plan = world.plan()
     optimize(next_plan)
     assert job.pk in visits_of(next_plan)
+
+
+def test_a_plan_that_was_never_published_can_be_discarded(world: World) -> None:
+    plan = world.plan()
+    run = plan_request_optimization(plan=plan, enqueue=False)
+    with pytest.raises(PlanBusy, match="cancel the running optimization"):
+        plan_discard(plan=plan)
+    run_cancel(run=run)
+    assert plan_discard(plan=plan).status == PlanStatus.CANCELLED
+    with pytest.raises(PlanningError, match="cannot be optimized"):
+        plan_request_optimization(plan=plan, enqueue=False)
+
+
+def test_a_published_plan_cannot_be_discarded(world: World) -> None:
+    plan = world.plan()
+    optimize(plan)
+    plan_publish(plan=plan)
+    with pytest.raises(PlanningError, match="cannot be discarded"):
+        plan_discard(plan=plan)
+
+
+def test_a_job_in_progress_keeps_its_visit_when_a_revision_is_reoptimized(world: World) -> None:
+    """Started work is fact, not a proposal: the solver plans around it."""
+    plan = world.plan()
+    optimize(plan)
+    plan_publish(plan=plan)
+    visit = Visit.objects.filter(plan=plan).order_by("job").first()
+    assert visit is not None
+    job = visit.job
+    job_transition(job=job, to_status=JobStatus.DISPATCHED)
+    job_transition(job=job, to_status=JobStatus.IN_PROGRESS)
+
+    revision = plan_revise(plan=plan)
+    # Make the solver want to move everything: the visit's crew now costs a fortune per km.
+    type(visit.crew).objects.filter(pk=visit.crew_id).update(cost_per_km_yen=100_000)
+    assert optimize(revision).status == RunStatus.SUCCEEDED
+    kept = Visit.objects.get(plan=revision, job=job)
+    assert (kept.crew_id, kept.date, kept.planned_start) == (
+        visit.crew_id,
+        visit.date,
+        visit.planned_start,
+    )

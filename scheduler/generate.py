@@ -34,6 +34,7 @@ from scheduler.model import (
     Location,
     Problem,
     Rules,
+    TimeWindow,
     daily_windows,
 )
 
@@ -279,7 +280,7 @@ def _job(rng: random.Random, index: int, n_days: int) -> Job:
         # A refused day never removes the last allowed day before a hard due day.
         unavailable = frozenset({rng.randrange(earliest_day, due_day)})
 
-    windows = ()
+    windows: tuple[TimeWindow, ...] = ()
     if window_hours is not None:
         open_s, close_s = (round(h * HOUR_S) for h in window_hours)
         # Windows only on days the job may be done: no dead windows to mislead.

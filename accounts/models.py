@@ -58,3 +58,36 @@ class User(AbstractUser):
     @property
     def is_support(self) -> bool:
         return self.role == Role.SUPPORT
+
+
+class ApiToken(models.Model):
+    """A machine client's token: stored hashed, shown once, revocable at once.
+
+    Only the SHA-256 of the secret is kept, so a leaked database does not leak
+    working credentials; the short prefix lets a user tell tokens apart.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints = [
+            models.CheckConstraint(name="api_token_name_not_blank", condition=~Q(name="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,11 +1,19 @@
-"""The REST API under ``/api/v1/`` (grown by the API issue)."""
+"""The REST API under ``/api/v1/``. Each area has its own URL module."""
 
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import auth_views, views
 
 app_name = "api"
 
 urlpatterns = [
     path("health/", views.health, name="health"),
+    path("auth/login/", auth_views.LoginView.as_view(), name="login"),
+    path("auth/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("auth/me/", auth_views.MeView.as_view(), name="me"),
+    path("auth/tokens/", auth_views.TokenListView.as_view(), name="tokens"),
+    path("auth/tokens/<int:pk>/", auth_views.TokenDetailView.as_view(), name="token-detail"),
+    path("", include("api.crud.urls")),
+    path("", include("api.planning.urls")),
+    path("", include("api.partner.urls")),
 ]

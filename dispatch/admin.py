@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from .models import (
+    CalendarFeed,
     Crew,
     CrewUnavailability,
     Job,
@@ -207,3 +208,11 @@ class PlanningBatchAdmin(admin.ModelAdmin):
         "finished_at",
         "summary",
     )
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ("crew", "created_by", "created_at", "revoked_at")
+    list_filter = ("revoked_at", "crew__company")
+    list_select_related = ("crew", "crew__company", "created_by")
+    readonly_fields = ("token_hash", "created_at")

@@ -672,3 +672,37 @@ class PlanChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job.reference} {self.get_kind_display()} for {self.crew.name}"
+
+
+class CalendarFeed(models.Model):
+    """A secret iCalendar URL for one crew, for calendar apps that cannot send a token header.
+
+    Only the hash of the secret is stored; revoking takes effect on the next fetch.
+    """
+
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["crew_id", "-created_at"]
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.crew}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -110,7 +110,7 @@ class PlanningInput:
         return self.dates[day]
 
 
-def _tz() -> ZoneInfo:
+def planning_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
@@ -248,6 +248,41 @@ def _windows(
     return tuple(windows)
 
 
+def _fixed_of(
+    visit: Visit, dates: tuple[dt.date, ...], horizon_start: dt.datetime
+) -> scheduler.FixedAssignment:
+    """A visit that must not move: the start time pins it, and with it its order."""
+    return scheduler.FixedAssignment(
+        crew_id=str(visit.crew_id),
+        day=(visit.date - dates[0]).days,
+        start_s=int((visit.planned_start - horizon_start).total_seconds()),
+    )
+
+
+def _to_job(
+    job: Job,
+    dates: tuple[dt.date, ...],
+    windows: tuple[scheduler.TimeWindow, ...],
+    fixed: scheduler.FixedAssignment | None,
+) -> scheduler.Job:
+    site = job.site
+    return scheduler.Job(
+        id=str(job.pk),
+        location=scheduler.Location(site.latitude, site.longitude),  # type: ignore[arg-type]
+        duration_s=job.duration_minutes * 60,
+        required_skills=frozenset(skill.code for skill in job.required_skills.all()),
+        members_needed=job.members_needed,
+        earliest_day=_day_index(job.earliest_date, dates),
+        due_day=_day_index(job.due_date, dates),
+        due_is_hard=job.due_date_is_hard,
+        unavailable_days=_unavailable_days(job, dates),
+        windows=windows,
+        priority=job.priority,
+        demand_units=job.capacity_units,
+        fixed=fixed,
+    )
+
+
 def _screened(job: Job, rule: str, message: str) -> dict:
     return {
         "job_id": job.pk,
@@ -264,7 +299,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     plan it revises is the reference for minimal disruption.
     """
     dates = plan_dates(plan)
-    horizon_start = dt.datetime.combine(dates[0], dt.time(0), tzinfo=_tz())
+    horizon_start = dt.datetime.combine(dates[0], dt.time(0), tzinfo=planning_tz())
     crews = plan_crews(plan)
     crew_ids = {crew.pk for crew in crews}
     candidates = plan_candidate_jobs(plan)
@@ -302,30 +337,9 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
                     _screened(job, "locked", "its fixed visit is outside this plan's crews or days")
                 )
                 continue
-            # The start time pins the visit, and with it its order among fixed visits.
-            fixed = scheduler.FixedAssignment(
-                crew_id=str(visit.crew_id),
-                day=(visit.date - dates[0]).days,
-                start_s=int((visit.planned_start - horizon_start).total_seconds()),
-            )
+            fixed = _fixed_of(visit, dates, horizon_start)
         jobs[str(job.pk)] = job
-        problem_jobs.append(
-            scheduler.Job(
-                id=str(job.pk),
-                location=scheduler.Location(site.latitude, site.longitude),  # type: ignore[arg-type]
-                duration_s=job.duration_minutes * 60,
-                required_skills=frozenset(skill.code for skill in job.required_skills.all()),
-                members_needed=job.members_needed,
-                earliest_day=_day_index(job.earliest_date, dates),
-                due_day=_day_index(job.due_date, dates),
-                due_is_hard=job.due_date_is_hard,
-                unavailable_days=_unavailable_days(job, dates),
-                windows=windows,
-                priority=job.priority,
-                demand_units=job.capacity_units,
-                fixed=fixed,
-            )
-        )
+        problem_jobs.append(_to_job(job, dates, windows, fixed))
 
     weights = scheduler.Weights(**params.weights)
     rules = scheduler.Rules(
@@ -352,6 +366,60 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         screened_out=tuple(screened),
         warm_start=warm_start,
     )
+
+
+def route_problem(
+    *, plan: Plan, crew: Crew, date: dt.date, jobs: list[Job], fixed_visits: dict[int, Visit]
+) -> tuple[PlanningInput, list[scheduler.Violation]]:
+    """A one-route problem for checking a manual edit: one crew-day and the jobs on it.
+
+    Small on purpose: a drag in the week board must be checked in milliseconds,
+    without loading the whole week. Returns the problem and the violations
+    found while building it (a site without coordinates, access hours shorter
+    than the job) that the scheduler's validator cannot see.
+    """
+    params = PlanParameters.from_dict(plan.params)
+    dates = plan_dates(plan)
+    horizon_start = dt.datetime.combine(dates[0], dt.time(0), tzinfo=planning_tz())
+    problems: list[scheduler.Violation] = []
+    problem_jobs = []
+    for job in jobs:
+        windows = _windows(job, dates, horizon_start)
+        if not job.site.has_coordinates:
+            problems.append(
+                scheduler.Violation("location", "the site has no coordinates yet", str(job.pk))
+            )
+            continue
+        if windows is None:
+            problems.append(
+                scheduler.Violation(
+                    "window", "the job is longer than its access hours", str(job.pk)
+                )
+            )
+            continue
+        visit = fixed_visits.get(job.pk)
+        fixed = None if visit is None else _fixed_of(visit, dates, horizon_start)
+        problem_jobs.append(_to_job(job, dates, windows, fixed))
+    crew_days = [cd for cd in _crew_days([crew], dates, horizon_start) if dates[cd.day] == date]
+    problem = scheduler.Problem(
+        crews=(_to_crew(crew),),
+        crew_days=tuple(crew_days),
+        jobs=tuple(problem_jobs),
+        rules=scheduler.Rules(
+            min_gap_s=params.min_gap_minutes * 60, max_utilization=params.max_utilization
+        ),
+        weights=scheduler.Weights(**params.weights),
+    )
+    planning = PlanningInput(
+        problem=problem,
+        horizon_start=horizon_start,
+        dates=dates,
+        jobs={str(job.pk): job for job in jobs},
+        crews={str(crew.pk): crew},
+        screened_out=(),
+        warm_start=None,
+    )
+    return planning, problems
 
 
 def result_visits(

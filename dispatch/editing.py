@@ -1,0 +1,243 @@
+"""Manual edits of a plan: move, place, unassign, lock. Checked by the scheduler's validator.
+
+A coordinator's drag is a proposal like any other: every route it touches is
+checked against the same hard rules the solver obeys (skills, members, day,
+access window, shift, minimum gap, utilization, max jobs, capacity, locked
+visits), and refused with the broken rule's name. Accepted edits re-time the
+touched routes at once and bump the plan's version, which is how a running
+optimization learns that it must not overwrite them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+
+import scheduler
+from accounts.models import User
+from scheduler.timing import RouteSchedule
+
+from .models import Crew, Job, Plan, PlanStatus, Visit
+from .planning import PlanConflict, PlanningError, _bump, _locked_plan
+from .problem import planning_tz, route_problem
+from .states import FIXED_STATUSES, PLANNABLE_STATUSES
+
+#: Plans whose visits may be edited by hand (a published plan is revised first).
+EDITABLE = (PlanStatus.DRAFT, PlanStatus.PROPOSED, PlanStatus.FAILED, PlanStatus.OPTIMIZING)
+
+RouteKey = tuple[int, dt.date]
+
+
+class RuleViolation(PlanningError):
+    """The edit would break a hard rule; ``rule`` names the first, ``violations`` lists all."""
+
+    code = "rule_violated"
+
+    def __init__(self, violations: Sequence[scheduler.Violation]) -> None:
+        self.violations = list(violations)
+        self.rule = self.violations[0].rule
+        super().__init__(f"{self.rule}: {self.violations[0].message}")
+
+    def as_dicts(self) -> list[dict]:
+        return [{"rule": v.rule, "message": v.message, "job_id": v.job_id} for v in self.violations]
+
+
+def _editable_plan(plan: Plan, expected_version: int | None) -> Plan:
+    locked = _locked_plan(plan)
+    if expected_version is not None and locked.version != expected_version:
+        raise PlanConflict(
+            f"the plan changed since you loaded it (version {expected_version}, now "
+            f"{locked.version}); reload and try again",
+            field="version",
+        )
+    if locked.status not in EDITABLE:
+        hint = "; revise it first" if locked.status == PlanStatus.PUBLISHED else ""
+        raise PlanningError(
+            f"a {locked.get_status_display().lower()} plan cannot be edited{hint}", field="status"
+        )
+    return locked
+
+
+def _route(plan: Plan, key: RouteKey) -> list[Visit]:
+    crew_id, date = key
+    return list(
+        Visit.objects.filter(plan=plan, crew_id=crew_id, date=date)
+        .select_related("job__site")
+        .order_by("sequence")
+    )
+
+
+def _check_date(plan: Plan, date: dt.date) -> None:
+    if not plan.start_date <= date <= plan.end_date:
+        raise RuleViolation([scheduler.Violation("day", f"{date} is outside the plan's dates")])
+
+
+def _rewrite(plan: Plan, routes: dict[RouteKey, list[Job]], locked: dict[int, Visit]) -> None:
+    """Validate every changed route, then replace its visits with freshly timed ones.
+
+    All routes are checked before anything is written, so a refused edit
+    changes nothing.
+    """
+    crews = {c.pk: c for c in Crew.objects.filter(pk__in={k[0] for k in routes})}
+    timed: dict[RouteKey, tuple[RouteSchedule, list[Job]]] = {}
+    for key, jobs in routes.items():
+        if not jobs:
+            continue
+        crew_id, date = key
+        planning, problems = route_problem(
+            plan=plan, crew=crews[crew_id], date=date, jobs=jobs, fixed_visits=locked
+        )
+        if problems:
+            raise RuleViolation(problems)
+        day = (date - plan.start_date).days
+        job_ids = [str(job.pk) for job in jobs]
+        violations = scheduler.validate_route(planning.problem, str(crew_id), day, job_ids)
+        if violations:
+            raise RuleViolation(violations)
+        crew_day = planning.problem.crew_days_by_key()[(str(crew_id), day)]
+        travel = scheduler.travel_for(planning.problem)
+        timed[key] = (scheduler.schedule_route(planning.problem, travel, crew_day, job_ids), jobs)
+
+    for crew_id, date in routes:
+        Visit.objects.filter(plan=plan, crew_id=crew_id, date=date).delete()
+    horizon_start = dt.datetime.combine(plan.start_date, dt.time(0), tzinfo=planning_tz())
+    new_visits = []
+    for (crew_id, date), (schedule, jobs) in timed.items():
+        by_id = {str(job.pk): job for job in jobs}
+        for sequence, stop in enumerate(schedule.visits, start=1):
+            job = by_id[stop.job_id]
+            new_visits.append(
+                Visit(
+                    plan=plan,
+                    job=job,
+                    crew_id=crew_id,
+                    date=date,
+                    sequence=sequence,
+                    planned_start=horizon_start + dt.timedelta(seconds=stop.start_s),
+                    planned_end=horizon_start + dt.timedelta(seconds=stop.end_s),
+                    travel_minutes_from_previous=-(-stop.travel_s // 60),
+                    travel_m_from_previous=stop.travel_m,
+                    locked=job.pk in locked,
+                )
+            )
+    Visit.objects.bulk_create(new_visits)
+
+
+def _locked_visits(plan: Plan, keys: Sequence[RouteKey]) -> dict[int, Visit]:
+    locked: dict[int, Visit] = {}
+    for key in keys:
+        for visit in _route(plan, key):
+            if visit.locked or visit.job.status in FIXED_STATUSES:
+                locked[visit.job_id] = visit
+    return locked
+
+
+def _insert(jobs: list[Job], job: Job, position: int | None) -> list[Job]:
+    """``position`` is 1-based; None or past the end appends."""
+    index = len(jobs) if position is None else max(0, min(position - 1, len(jobs)))
+    return [*jobs[:index], job, *jobs[index:]]
+
+
+def _drop_from_unassigned(plan: Plan, job_id: int) -> list[dict]:
+    return [item for item in plan.unassigned if item.get("job_id") != job_id]
+
+
+@transaction.atomic
+def visit_move(
+    *,
+    visit: Visit,
+    crew: Crew,
+    date: dt.date,
+    position: int | None = None,
+    expected_version: int | None = None,
+    by: User | None = None,
+) -> Visit:
+    """Move a visit to ``crew`` on ``date`` at ``position`` (1-based; default: last).
+
+    Raises
+    ------
+    RuleViolation
+        With the rule the new route would break (HTTP 409 in the API).
+    """
+    plan = _editable_plan(visit.plan, expected_version)
+    visit = Visit.objects.select_related("job__site").get(pk=visit.pk)
+    _check_date(plan, date)
+    if visit.locked:
+        raise RuleViolation(
+            [scheduler.Violation("locked", "the visit is locked; unlock it before moving it")]
+        )
+    if visit.job.status in FIXED_STATUSES:
+        raise RuleViolation(
+            [scheduler.Violation("locked", "the work has started; the visit cannot move")]
+        )
+    source: RouteKey = (visit.crew_id, visit.date)
+    target: RouteKey = (crew.pk, date)
+    source_jobs = [v.job for v in _route(plan, source) if v.pk != visit.pk]
+    target_jobs = source_jobs if source == target else [v.job for v in _route(plan, target)]
+    routes = {source: source_jobs, target: _insert(target_jobs, visit.job, position)}
+    _rewrite(plan, routes, _locked_visits(plan, list(routes)))
+    _bump(plan)
+    return Visit.objects.get(plan=plan, job=visit.job)
+
+
+@transaction.atomic
+def visit_place(
+    *,
+    plan: Plan,
+    job: Job,
+    crew: Crew,
+    date: dt.date,
+    position: int | None = None,
+    expected_version: int | None = None,
+    by: User | None = None,
+) -> Visit:
+    """Put an unscheduled job into a crew-day of the plan (a drag from the queue)."""
+    plan = _editable_plan(plan, expected_version)
+    _check_date(plan, date)
+    job = Job.objects.select_related("site").get(pk=job.pk)
+    if job.status not in PLANNABLE_STATUSES:
+        raise RuleViolation(
+            [
+                scheduler.Violation(
+                    "not_ready",
+                    f"the job is {job.get_status_display().lower()}; only jobs ready to plan "
+                    "(survey done, permissions granted) can be placed",
+                    str(job.pk),
+                )
+            ]
+        )
+    if Visit.objects.filter(plan=plan, job=job).exists():
+        raise PlanningError("the job is already in this plan; move its visit instead", field="job")
+    target: RouteKey = (crew.pk, date)
+    routes = {target: _insert([v.job for v in _route(plan, target)], job, position)}
+    _rewrite(plan, routes, _locked_visits(plan, [target]))
+    _bump(plan, unassigned=_drop_from_unassigned(plan, job.pk))
+    return Visit.objects.get(plan=plan, job=job)
+
+
+@transaction.atomic
+def visit_unassign(
+    *, visit: Visit, expected_version: int | None = None, by: User | None = None
+) -> None:
+    """Take a visit out of the plan (back to the queue); the rest of its day is re-timed."""
+    plan = _editable_plan(visit.plan, expected_version)
+    visit = Visit.objects.select_related("job").get(pk=visit.pk)
+    if visit.locked or visit.job.status in FIXED_STATUSES:
+        raise RuleViolation(
+            [scheduler.Violation("locked", "a locked or started visit cannot be unassigned")]
+        )
+    source: RouteKey = (visit.crew_id, visit.date)
+    remaining = [v.job for v in _route(plan, source) if v.pk != visit.pk]
+    _rewrite(plan, {source: remaining}, _locked_visits(plan, [source]))
+    who = f" by {by.get_username()}" if by is not None else ""
+    unassigned = [
+        *_drop_from_unassigned(plan, visit.job_id),
+        {
+            "job_id": visit.job_id,
+            "reference": visit.job.reference,
+            "reasons": [{"rule": "manual", "message": f"taken out of the plan by hand{who}"}],
+        },
+    ]
+    _bump(plan, unassigned=unassigned)

@@ -23,6 +23,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from dispatch.editing import RuleViolation
 from dispatch.planning import PlanConflict, PlanningError
 from dispatch.problem import ParameterError
 from dispatch.states import TransitionError
@@ -76,6 +77,14 @@ def _as_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, PlanConflict):
         fields = {exc.field: [str(exc)]} if exc.field else None
         return ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc), fields=fields)
+    if isinstance(exc, RuleViolation):
+        return ApiError(
+            status.HTTP_409_CONFLICT,
+            exc.code,
+            str(exc),
+            rule=exc.rule,
+            violations=exc.as_dicts(),
+        )
     if isinstance(exc, PlanningError):
         fields = {exc.field: [str(exc)]} if exc.field else None
         return ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc), fields=fields)

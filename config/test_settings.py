@@ -33,3 +33,6 @@ if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
         "control_folder": str(_broker / "control"),
         "store_processed": False,
     }
+
+# WhiteNoise warns about a missing STATIC_ROOT on every request; tests never collectstatic.
+STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405

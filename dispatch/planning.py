@@ -110,6 +110,18 @@ def plan_create(
     if (end_date - start_date).days > 31:
         raise PlanningError("a plan covers at most 31 days", field="end_date")
     checked = PlanParameters.from_dict(params or {})
+    # A new plan for a week and region that crews already have is a revision
+    # of it: it keeps those jobs in play and weighs against moving them.
+    published = (
+        Plan.objects.filter(
+            region=region,
+            status=PlanStatus.PUBLISHED,
+            start_date__lte=end_date,
+            end_date__gte=start_date,
+        )
+        .order_by("-published_at")
+        .first()
+    )
     return Plan.objects.create(
         name=name,
         start_date=start_date,
@@ -117,6 +129,7 @@ def plan_create(
         region=region,
         params=checked.to_dict(),
         created_by=by,
+        revises=published,
     )
 
 
@@ -646,3 +659,30 @@ def batch_try_finish(*, batch_id: int) -> bool:
         batch.finished_at = timezone.now()
         batch.save(update_fields=["summary", "finished_at"])
         return True
+
+
+@transaction.atomic
+def plan_update(
+    *,
+    plan: Plan,
+    name: str | None = None,
+    params: dict | None = None,
+    expected_version: int | None = None,
+) -> Plan:
+    """Rename a plan or change its solver parameters (validated now, used by the next run)."""
+    locked = _locked_plan(plan)
+    if expected_version is not None and locked.version != expected_version:
+        raise PlanConflict(
+            f"the plan changed since you loaded it (version {expected_version}, now "
+            f"{locked.version})",
+            field="version",
+        )
+    if locked.status in (PlanStatus.SUPERSEDED, PlanStatus.CANCELLED):
+        raise PlanningError("this plan can no longer be changed", field="status")
+    fields: dict[str, object] = {}
+    if name is not None:
+        fields["name"] = name
+    if params is not None:
+        fields["params"] = PlanParameters.from_dict({**locked.params, **params}).to_dict()
+    _bump(locked, **fields)
+    return locked

@@ -7,6 +7,8 @@ from these functions, so an object outside the scope is simply not found.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from accounts.models import Role, User
@@ -15,8 +17,15 @@ from sites.models import Site
 from .models import Crew, Job, Plan, PlanStatus, Visit
 
 
+def _role(user: User | Any) -> str | None:
+    """The user's role; None for anonymous users (who see nothing)."""
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
 def crews_visible_to(user: User) -> QuerySet[Crew]:
     crews = Crew.objects.all()
+    if _role(user) is None:
+        return crews.none()
     if user.role == Role.PARTNER:
         return crews.filter(company_id=user.partner_company_id)
     return crews
@@ -24,6 +33,8 @@ def crews_visible_to(user: User) -> QuerySet[Crew]:
 
 def plans_visible_to(user: User) -> QuerySet[Plan]:
     plans = Plan.objects.all()
+    if _role(user) is None:
+        return plans.none()
     if user.role == Role.PARTNER:
         return plans.filter(
             status=PlanStatus.PUBLISHED, visits__crew__company_id=user.partner_company_id
@@ -36,12 +47,16 @@ def published_visits_of_company(company_id: int | None) -> QuerySet[Visit]:
 
 
 def visits_visible_to(user: User) -> QuerySet[Visit]:
+    if _role(user) is None:
+        return Visit.objects.none()
     if user.role == Role.PARTNER:
         return published_visits_of_company(user.partner_company_id)
     return Visit.objects.all()
 
 
 def jobs_visible_to(user: User) -> QuerySet[Job]:
+    if _role(user) is None:
+        return Job.objects.none()
     if user.role == Role.PARTNER:
         visible = published_visits_of_company(user.partner_company_id).values("job_id")
         return Job.objects.filter(pk__in=visible)
@@ -49,6 +64,8 @@ def jobs_visible_to(user: User) -> QuerySet[Job]:
 
 
 def sites_visible_to(user: User) -> QuerySet[Site]:
+    if _role(user) is None:
+        return Site.objects.none()
     if user.role == Role.PARTNER:
         visible = published_visits_of_company(user.partner_company_id).values("job__site_id")
         return Site.objects.filter(pk__in=visible)

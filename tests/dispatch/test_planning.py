@@ -412,3 +412,13 @@ def test_a_job_in_progress_keeps_its_visit_when_a_revision_is_reoptimized(world:
         visit.date,
         visit.planned_start,
     )
+
+
+def test_a_new_plan_for_a_published_week_revises_it_and_keeps_its_jobs(world: World) -> None:
+    first = world.plan()
+    optimize(first)
+    plan_publish(plan=first)
+    second = world.plan()
+    assert second.revises == first
+    assert optimize(second).status == RunStatus.SUCCEEDED
+    assert set(visits_of(second)) == {job.pk for job in world.jobs}

@@ -1,0 +1,124 @@
+"""/api/v1/visits/: manual moves checked by the validator (409 with the rule), locks, unassign."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from dispatch.models import Plan, PlanStatus, Visit
+from dispatch.planning import plan_revise
+from tests.api.conftest import MONDAY, Cast
+from tests.factories import make_crew
+
+pytestmark = pytest.mark.django_db
+
+Client = Callable[[User | None], APIClient]
+
+
+@pytest.fixture
+def revision(cast: Cast) -> Plan:
+    return plan_revise(plan=cast.plan)
+
+
+def visit_in(plan: Plan, job_id: int) -> Visit:
+    return Visit.objects.get(plan=plan, job_id=job_id)
+
+
+def test_a_move_to_a_qualified_crew_is_accepted(
+    cast: Cast, client_for: Client, revision: Plan
+) -> None:
+    visit = visit_in(revision, cast.job_a.pk)
+    response = client_for(cast.coordinator).post(
+        f"/api/v1/visits/{visit.pk}/move/",
+        {"crew": cast.crew_b.pk, "date": str(MONDAY), "position": 1, "version": revision.version},
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["crew"] == cast.crew_b.pk and response.json()["sequence"] == 1
+    moved_b = visit_in(revision, cast.job_b.pk)
+    assert (
+        moved_b.sequence == 2
+        and moved_b.planned_start >= visit_in(revision, cast.job_a.pk).planned_end
+    )
+
+
+def test_a_move_to_a_crew_without_the_skill_is_refused_with_the_rule(
+    cast: Cast, client_for: Client, revision: Plan
+) -> None:
+    cast.job_a.required_skills.add(cast.crew_a.skills.get())
+    novice = make_crew(company=cast.company_b, name="Novice")
+    visit = visit_in(revision, cast.job_a.pk)
+    response = client_for(cast.coordinator).post(
+        f"/api/v1/visits/{visit.pk}/move/", {"crew": novice.pk, "date": str(MONDAY)}
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "rule_violated" and error["rule"] == "skill"
+    assert error["violations"][0]["rule"] == "skill"
+    assert visit_in(revision, cast.job_a.pk).crew_id == cast.crew_a.pk
+
+
+def test_move_input_is_validated(cast: Cast, client_for: Client, revision: Plan) -> None:
+    visit = visit_in(revision, cast.job_a.pk)
+    response = client_for(cast.coordinator).post(
+        f"/api/v1/visits/{visit.pk}/move/", {"crew": 999999, "date": "monday", "position": 0}
+    )
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"crew", "date", "position"}
+
+
+def test_lock_unlock_and_unassign(cast: Cast, client_for: Client, revision: Plan) -> None:
+    client = client_for(cast.coordinator)
+    visit = visit_in(revision, cast.job_a.pk)
+    assert client.post(f"/api/v1/visits/{visit.pk}/lock/").json()["locked"] is True
+    refused = client.post(f"/api/v1/visits/{visit.pk}/unassign/")
+    assert refused.status_code == 409 and refused.json()["error"]["rule"] == "locked"
+    assert client.post(f"/api/v1/visits/{visit.pk}/unlock/").json()["locked"] is False
+    assert client.post(f"/api/v1/visits/{visit.pk}/unassign/").status_code == 204
+    revision.refresh_from_db()
+    assert revision.unassigned[-1]["job_id"] == cast.job_a.pk
+
+
+def test_a_stale_version_is_a_409_and_nothing_moves(
+    cast: Cast, client_for: Client, revision: Plan
+) -> None:
+    visit = visit_in(revision, cast.job_a.pk)
+    response = client_for(cast.coordinator).post(
+        f"/api/v1/visits/{visit.pk}/lock/", {"version": revision.version + 1}
+    )
+    assert response.status_code == 409 and response.json()["error"]["code"] == "plan_conflict"
+    assert not visit_in(revision, cast.job_a.pk).locked
+
+
+def test_placing_a_job_from_the_queue(cast: Cast, client_for: Client, revision: Plan) -> None:
+    client = client_for(cast.coordinator)
+    visit = visit_in(revision, cast.job_a.pk)
+    client.post(f"/api/v1/visits/{visit.pk}/unassign/")
+    cast.job_a.status = "ready"
+    cast.job_a.save()
+    placed = client.post(
+        f"/api/v1/plans/{revision.pk}/visits/",
+        {"job": cast.job_a.pk, "crew": cast.crew_a.pk, "date": str(MONDAY)},
+    )
+    assert placed.status_code == 201, placed.json()
+    again = client.post(
+        f"/api/v1/plans/{revision.pk}/visits/",
+        {"job": cast.job_a.pk, "crew": cast.crew_a.pk, "date": str(MONDAY)},
+    )
+    assert again.status_code == 409
+
+
+def test_partners_read_their_own_published_visits_only(cast: Cast, client_for: Client) -> None:
+    partner_a = client_for(cast.partner_a)
+    assert partner_a.get(f"/api/v1/visits/{cast.visit_a.pk}/").status_code == 200
+    assert partner_a.get(f"/api/v1/visits/{cast.visit_b.pk}/").status_code == 404
+    assert partner_a.post(f"/api/v1/visits/{cast.visit_a.pk}/lock/").status_code == 403
+    listed = partner_a.get(f"/api/v1/plans/{cast.plan.pk}/visits/").json()
+    assert [v["id"] for v in listed] == [cast.visit_a.pk]
+
+
+def test_visits_of_a_draft_are_invisible_to_partners(cast: Cast, client_for: Client) -> None:
+    Plan.objects.filter(pk=cast.plan.pk).update(status=PlanStatus.PROPOSED)
+    assert client_for(cast.partner_a).get(f"/api/v1/visits/{cast.visit_a.pk}/").status_code == 404

@@ -161,6 +161,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.local_time_of_day",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "dispatch.states.JobStatus",
+        "JobKindEnum": "dispatch.states.JobKind",
+        "PlanStatusEnum": "dispatch.models.PlanStatus",
+        "RunStatusEnum": "dispatch.models.RunStatus",
+        "ReportKindEnum": "dispatch.models.ReportKind",
+        "ChangeKindEnum": "dispatch.models.ChangeKind",
+        "IncompleteReasonEnum": "dispatch.models.IncompleteReason",
+        "PermissionStatusEnum": "sites.models.PermissionStatus",
+        "ContractStatusEnum": "sites.models.ContractStatus",
+    },
 }
 # Oversized payloads are refused before they are parsed (413 in the API's error shape).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)

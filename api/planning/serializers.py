@@ -19,7 +19,7 @@ class PlanSerializer(serializers.ModelSerializer):
     """A plan as coordinators see it: its state, parameters, key figures and unplanned jobs."""
 
     region = RegionField(allow_null=True, required=False)
-    revises = serializers.PrimaryKeyRelatedField(read_only=True)
+    revises = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     links = serializers.SerializerMethodField()
 
     class Meta:

@@ -2,7 +2,7 @@
 
 A view sets ``roles = {"coordinator": WRITE, "support": READ}``; a role that
 is not listed gets 403, an anonymous caller 401. Which *objects* a role sees is
-the view's queryset's job (see ``api.scoping``): another partner's object is
+the view's queryset's job (see ``dispatch.selectors``): another partner's object is
 simply not found (404), so existence never leaks.
 """
 

@@ -14,12 +14,21 @@ from django.db.models import QuerySet
 from accounts.models import Role, User
 from sites.models import Site
 
-from .models import Crew, Job, Plan, PlanStatus, Visit
+from .models import Crew, Job, PartnerCompany, Plan, PlanStatus, Visit
 
 
 def _role(user: User | Any) -> str | None:
     """The user's role; None for anonymous users (who see nothing)."""
     return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+def companies_visible_to(user: User) -> QuerySet[PartnerCompany]:
+    companies = PartnerCompany.objects.all()
+    if _role(user) is None:
+        return companies.none()
+    if user.role == Role.PARTNER:
+        return companies.filter(pk=user.partner_company_id)
+    return companies
 
 
 def crews_visible_to(user: User) -> QuerySet[Crew]:

@@ -1,0 +1,448 @@
+"""CRUD endpoints for the reference data coordinators keep: companies, crews, sites, jobs….
+
+Each viewset states who may do what in ``roles`` and which objects a caller
+sees in ``visible_to``. Partners get their querysets from ``dispatch.selectors``,
+so another partner's object is simply not found (404, never 403) and filters
+only ever narrow what the caller may already see.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Role, User
+from api.concurrency import ETagMixin, etag_of
+from api.errors import ApiError
+from api.permissions import READ, WRITE
+from dispatch.models import (
+    Crew,
+    CrewUnavailability,
+    Job,
+    JobReport,
+    JobStatusChange,
+    PartnerCompany,
+    Skill,
+)
+from dispatch.selectors import (
+    companies_visible_to,
+    crews_visible_to,
+    jobs_visible_to,
+    sites_visible_to,
+)
+from dispatch.services import job_transition
+from sites.models import (
+    ConstructionRecord,
+    Contract,
+    Customer,
+    GeocodeStatus,
+    Permission,
+    Region,
+    Site,
+    SiteSurvey,
+)
+from sites.tasks import site_request_geocoding
+
+from . import filters
+from . import serializers as s
+
+COORDINATOR = {"coordinator": WRITE}
+COORDINATOR_AND_SUPPORT = {"coordinator": WRITE, "support": READ}
+COORDINATOR_AND_PARTNER = {"coordinator": WRITE, "partner": READ}
+EVERYONE_READS = {"coordinator": WRITE, "support": READ, "partner": READ}
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "The ETag you read. If the resource changed since, the write answers 412 "
+        "and changes nothing."
+    ),
+)
+
+
+def in_use(what: str) -> ApiError:
+    """The 409 for deleting something other records still need, as ``ProtectedError`` gives."""
+    return ApiError(
+        status.HTTP_409_CONFLICT,
+        "in_use",
+        f"{what} still refer to this one; remove or reassign them first",
+    )
+
+
+def with_concurrency_docs(viewset: type[Any]) -> type[Any]:
+    """Document the optional If-Match header on the writes of ``viewset``."""
+    return extend_schema_view(
+        update=extend_schema(parameters=[IF_MATCH]),
+        partial_update=extend_schema(parameters=[IF_MATCH]),
+        destroy=extend_schema(parameters=[IF_MATCH]),
+    )(viewset)
+
+
+class CrudViewSet(ETagMixin, viewsets.ModelViewSet):
+    """A model's CRUD with ETag/If-Match, a role table and a per-caller scope.
+
+    ``queryset`` tells the schema generator the model and is what roles
+    without a narrower scope see; ``visible_to`` builds what one caller may
+    see (from ``dispatch.selectors`` where partners are concerned), with the
+    joins and prefetches its serializer needs.
+    """
+
+    roles: ClassVar[dict[str, str]] = COORDINATOR
+    queryset: QuerySet[Any]
+
+    def visible_to(self, user: User) -> QuerySet[Any]:
+        return self.queryset.all()
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation has no real user to scope by.
+            return self.queryset.none()
+        return self.visible_to(self.request.user)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        # The row and its many-to-many links commit together or not at all.
+        with transaction.atomic():
+            serializer.save()
+
+
+@with_concurrency_docs
+class PartnerCompanyViewSet(CrudViewSet):
+    """Partner construction companies. A partner sees only its own company."""
+
+    roles = COORDINATOR_AND_PARTNER
+    queryset = PartnerCompany.objects.all()
+    serializer_class = s.PartnerCompanySerializer
+    filterset_class = filters.PartnerCompanyFilter
+    ordering_fields = ["id", "name", "is_group_company"]
+
+    def visible_to(self, user: User) -> QuerySet[PartnerCompany]:
+        return companies_visible_to(user).prefetch_related("regions")
+
+
+@with_concurrency_docs
+class SkillViewSet(CrudViewSet):
+    """Skills that crews have and jobs require, referred to by ``code``."""
+
+    roles = EVERYONE_READS
+    queryset = Skill.objects.all()
+    serializer_class = s.SkillSerializer
+    filterset_class = filters.SkillFilter
+    ordering_fields = ["id", "code", "name"]
+
+    def perform_destroy(self, instance: Skill) -> None:
+        # Many-to-many links do not protect: deleting a skill in use would
+        # silently drop a job's requirement and let the planner send a crew
+        # that cannot do the work.
+        if instance.crews.exists() or instance.jobs.exists():
+            raise in_use("crews or jobs")
+        instance.delete()
+
+
+@with_concurrency_docs
+class RegionViewSet(CrudViewSet):
+    """Planning areas."""
+
+    roles = COORDINATOR_AND_SUPPORT
+    queryset = Region.objects.all()
+    serializer_class = s.RegionSerializer
+    filterset_class = filters.RegionFilter
+    ordering_fields = ["id", "code", "name"]
+
+    def perform_destroy(self, instance: Region) -> None:
+        # Sites and plans protect their region; the companies' region list
+        # would just lose it silently.
+        if instance.partner_companies.exists():
+            raise in_use("partner companies")
+        instance.delete()
+
+
+@with_concurrency_docs
+class CrewViewSet(CrudViewSet):
+    """Partner crews with their skills. A partner sees its own company's crews only."""
+
+    roles = COORDINATOR_AND_PARTNER
+    queryset = Crew.objects.select_related("company").prefetch_related("skills")
+    serializer_class = s.CrewSerializer
+    filterset_class = filters.CrewFilter
+    ordering_fields = ["id", "name", "company__name", "members", "is_active", "shift_start"]
+
+    def visible_to(self, user: User) -> QuerySet[Crew]:
+        return crews_visible_to(user).select_related("company").prefetch_related("skills")
+
+
+@with_concurrency_docs
+class CrewUnavailabilityViewSet(CrudViewSet):
+    """Days a crew cannot work (holiday, training, vehicle in repair)."""
+
+    roles = COORDINATOR
+    queryset = CrewUnavailability.objects.all()
+    serializer_class = s.CrewUnavailabilitySerializer
+    filterset_class = filters.CrewUnavailabilityFilter
+    ordering_fields = ["id", "crew", "start_date", "end_date"]
+
+
+SITE_FOR_ROLE = PolymorphicProxySerializer(
+    component_name="SiteForRole",
+    serializers=[s.SiteSerializer, s.PartnerSiteSerializer],
+    resource_type_field_name=None,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Coordinators and support get `Site`; partners get `PartnerSite`.",
+        responses=SITE_FOR_ROLE,
+    ),
+    retrieve=extend_schema(
+        description="Coordinators and support get `Site`; partners get `PartnerSite`.",
+        responses=SITE_FOR_ROLE,
+    ),
+)
+@with_concurrency_docs
+class SiteViewSet(CrudViewSet):
+    """Buildings. Partners see only the sites of their published visits, in a restricted shape.
+
+    Geocoding follows the data: a site created without coordinates is queued
+    for the geocoder; a changed address (unless the coordinates were set by
+    hand) sends it back to ``pending``; coordinates given here count as manual.
+    """
+
+    roles = EVERYONE_READS
+    queryset = Site.objects.all()
+    filterset_class = filters.SiteFilter
+    ordering_fields = ["id", "name", "city", "postal_code", "geocode_status", "updated_at"]
+
+    def _is_partner(self) -> bool:
+        return getattr(self.request.user, "role", None) == Role.PARTNER
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        return s.PartnerSiteSerializer if self._is_partner() else s.SiteSerializer
+
+    def visible_to(self, user: User) -> QuerySet[Site]:
+        sites = sites_visible_to(user)
+        if user.role != Role.PARTNER:
+            return sites
+        newest_first = SiteSurvey.objects.order_by("-surveyed_on", "-id")
+        return sites.prefetch_related(
+            Prefetch("surveys", queryset=newest_first, to_attr="surveys_newest_first")
+        )
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        has_coordinates = serializer.validated_data.get("latitude") is not None
+        with transaction.atomic():
+            site = serializer.save(
+                geocode_status=GeocodeStatus.MANUAL if has_coordinates else GeocodeStatus.PENDING
+            )
+            if not has_coordinates:
+                site_request_geocoding(site=site)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        site: Site = serializer.instance
+        data = serializer.validated_data
+        latitude = data.get("latitude", site.latitude)
+        longitude = data.get("longitude", site.longitude)
+        moved = (latitude, longitude) != (site.latitude, site.longitude)
+        new_address = "address" in data and data["address"] != site.address
+        geocoding: dict[str, Any] = {}
+        if moved and latitude is not None:
+            # A coordinator's pin beats the geocoder; the geocoder leaves
+            # manual sites alone from now on.
+            geocoding = {"geocode_status": GeocodeStatus.MANUAL, "geocode_error": ""}
+        elif moved or (new_address and site.geocode_status != GeocodeStatus.MANUAL):
+            geocoding = {"geocode_status": GeocodeStatus.PENDING, "geocode_error": ""}
+        site = serializer.save(**geocoding)  # ETagMixin.update runs us inside a transaction
+        if geocoding.get("geocode_status") == GeocodeStatus.PENDING:
+            site_request_geocoding(site=site)
+
+
+@with_concurrency_docs
+class CustomerViewSet(CrudViewSet):
+    """Customers with their contacts; support looks them up during calls."""
+
+    roles = COORDINATOR_AND_SUPPORT
+    queryset = Customer.objects.all()
+    serializer_class = s.CustomerSerializer
+    filterset_class = filters.CustomerFilter
+    ordering_fields = ["id", "name", "name_kana", "created_at"]
+
+
+@with_concurrency_docs
+class ContractViewSet(CrudViewSet):
+    roles = COORDINATOR_AND_SUPPORT
+    queryset = Contract.objects.select_related("customer").prefetch_related("sites")
+    serializer_class = s.ContractSerializer
+    filterset_class = filters.ContractFilter
+    ordering_fields = ["id", "contract_id", "status", "signed_on"]
+
+
+@with_concurrency_docs
+class SiteSurveyViewSet(CrudViewSet):
+    roles = COORDINATOR_AND_SUPPORT
+    queryset = SiteSurvey.objects.all()
+    serializer_class = s.SiteSurveySerializer
+    filterset_class = filters.SiteSurveyFilter
+    ordering_fields = ["id", "site", "surveyed_on", "complexity", "created_at"]
+
+
+@with_concurrency_docs
+class SitePermissionViewSet(CrudViewSet):
+    """Consents of customer, management company, owner and tenants (``sites.Permission``)."""
+
+    roles = COORDINATOR_AND_SUPPORT
+    queryset = Permission.objects.all()
+    serializer_class = s.SitePermissionSerializer
+    filterset_class = filters.SitePermissionFilter
+    ordering_fields = ["id", "site", "party", "status", "requested_on", "decided_on", "expires_on"]
+
+
+@with_concurrency_docs
+class ConstructionRecordViewSet(CrudViewSet):
+    """As-built notes, written by delivery for support to read years later."""
+
+    roles = COORDINATOR_AND_SUPPORT
+    queryset = ConstructionRecord.objects.all()
+    serializer_class = s.ConstructionRecordSerializer
+    filterset_class = filters.ConstructionRecordFilter
+    ordering_fields = ["id", "site", "recorded_at"]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        user: User = self.request.user
+        name = serializer.validated_data.get("recorded_by_name") or (
+            user.get_full_name() or user.get_username()
+        )
+        serializer.save(recorded_by=user, recorded_by_name=name)
+
+
+@extend_schema_view(
+    update=extend_schema(
+        parameters=[IF_MATCH], request=s.JobSerializer, responses=s.JobDetailSerializer
+    ),
+    partial_update=extend_schema(
+        parameters=[IF_MATCH], request=s.JobSerializer, responses=s.JobDetailSerializer
+    ),
+    destroy=extend_schema(parameters=[IF_MATCH]),
+    create=extend_schema(request=s.JobSerializer, responses={201: s.JobDetailSerializer}),
+)
+class JobViewSet(CrudViewSet):
+    """Jobs with their history. Status moves only through ``transition``, via the state machine.
+
+    Updates bump ``version``; a client that sends the version it read gets
+    409 ``stale_version`` instead of overwriting a newer change.
+    """
+
+    roles = EVERYONE_READS
+    queryset = Job.objects.prefetch_related("required_skills")
+    filterset_class = filters.JobFilter
+    ordering_fields = [
+        "id",
+        "reference",
+        "status",
+        "priority",
+        "earliest_date",
+        "due_date",
+        "status_changed_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        # One representation for retrieve and for writes: the ETag of a read
+        # must match the one If-Match is checked against.
+        return s.JobSerializer if self.action == "list" else s.JobDetailSerializer
+
+    def visible_to(self, user: User) -> QuerySet[Job]:
+        jobs = jobs_visible_to(user).prefetch_related("required_skills")
+        if self.action == "list":
+            return jobs
+        history = JobStatusChange.objects.order_by("changed_at", "id")
+        reports = JobReport.objects.order_by("occurred_at", "id")
+        if user.role == Role.PARTNER:
+            # A job moved from partner B to partner A keeps B's reports; A
+            # must not read them.
+            reports = reports.filter(crew__company_id=user.partner_company_id)
+        return jobs.prefetch_related(
+            Prefetch("status_changes", queryset=history),
+            Prefetch("reports", queryset=reports),
+        )
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.validated_data.pop("version", None)  # a new job starts at version 1
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        job: Job = serializer.instance  # locked by ETagMixin.update
+        expected = serializer.validated_data.pop("version", None)
+        check_version(job, expected)
+        serializer.save(version=job.version + 1)
+
+    @extend_schema(
+        request=s.JobTransitionSerializer,
+        responses={200: s.JobDetailSerializer},
+        description=(
+            "Move the job to another status if the state machine allows it; an illegal "
+            "move answers 409 illegal_transition with current_status. Coordinators only."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str | None = None) -> Response:
+        job: Job = self.get_object()
+        form = s.JobTransitionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job.pk)
+            check_version(locked, form.validated_data.get("version"))
+            job_transition(
+                job=locked,
+                to_status=form.validated_data["status"],
+                by=request.user,
+                note=form.validated_data["note"],
+            )
+        fresh = self.get_queryset().get(pk=job.pk)
+        data = s.JobDetailSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(data, headers={"ETag": etag_of(data)})
+
+
+def check_version(job: Job, expected: int | None) -> None:
+    """Refuse a write based on an older read of ``job`` (call with the row locked)."""
+    if expected is not None and expected != job.version:
+        raise ApiError(
+            status.HTTP_409_CONFLICT,
+            "stale_version",
+            f"the job changed since you read it (you sent version {expected}, it is now "
+            f"{job.version}); reload it and apply your change again",
+            fields={"version": [f"expected {job.version}"]},
+            current_version=job.version,
+        )
+
+
+__all__ = [
+    "ConstructionRecordViewSet",
+    "ContractViewSet",
+    "CrewUnavailabilityViewSet",
+    "CrewViewSet",
+    "CustomerViewSet",
+    "JobViewSet",
+    "PartnerCompanyViewSet",
+    "RegionViewSet",
+    "SitePermissionViewSet",
+    "SiteSurveyViewSet",
+    "SiteViewSet",
+    "SkillViewSet",
+]

@@ -1,0 +1,306 @@
+"""``/api/v1/jobs/``: jobs with their history; status moves only through ``transition``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from dispatch.models import Job, JobReport, JobStatusChange, ReportKind
+from dispatch.services import job_transition
+from dispatch.states import JobStatus
+from sites.models import Region
+from tests.api.conftest import Cast
+from tests.factories import make_job, make_site, make_skill
+
+URL = "/api/v1/jobs/"
+Client = Callable[[User | None], APIClient]
+
+
+def job_input(cast: Cast, **overrides: Any) -> dict[str, Any]:
+    return {
+        "reference": "J-NEW-1",
+        "kind": "new_line",
+        "site": cast.job_a.site_id,
+        "duration_minutes": 90,
+        "required_skills": ["fibre_splicing"],
+        "earliest_date": "2026-11-23",
+        "due_date": "2026-11-27",
+        "due_date_is_hard": True,
+        "preferred_dates": ["2026-11-25", "2026-11-24", "2026-11-25"],
+        "window_start": "09:00",
+        "window_end": "12:00",
+        "priority": 4,
+        **overrides,
+    }
+
+
+def detail(job: Job) -> str:
+    return f"{URL}{job.pk}/"
+
+
+def test_it_works(cast: Cast, client_for: Client) -> None:
+    """A coordinator lists, creates, reads, updates and deletes jobs."""
+    client = client_for(cast.coordinator)
+    assert client.get(URL).json()["count"] == 2
+
+    created = client.post(URL, job_input(cast), format="json")
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["status"] == "new"
+    assert body["version"] == 1
+    assert body["required_skills"] == ["fibre_splicing"]
+    assert body["preferred_dates"] == ["2026-11-24", "2026-11-25"]  # sorted, once each
+
+    job_url = f"{URL}{body['id']}/"
+    assert client.get(job_url).json()["reference"] == "J-NEW-1"
+    updated = client.patch(job_url, {"priority": 5, "work_instructions": "B1F"}, format="json")
+    assert updated.status_code == 200
+    assert updated.json()["priority"] == 5
+    assert client.delete(job_url).status_code == 204
+    assert not Job.objects.filter(pk=body["id"]).exists()
+
+
+def test_status_is_read_only(cast: Cast, client_for: Client) -> None:
+    """Writing ``status`` directly is ignored: only the state machine moves a job."""
+    client = client_for(cast.coordinator)
+    response = client.patch(detail(cast.job_a), {"status": "completed"}, format="json")
+    assert response.status_code == 200
+    assert Job.objects.get(pk=cast.job_a.pk).status == JobStatus.SCHEDULED
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"window_start": "12:00", "window_end": "09:00"}, "window_end"),
+        ({"window_end": None}, "window_end"),
+        ({"earliest_date": "2026-12-01"}, "due_date"),
+        ({"due_date": None}, "due_date"),  # hard due date without a date
+        ({"duration_minutes": 0}, "duration_minutes"),
+        ({"duration_minutes": 1441}, "duration_minutes"),
+        ({"priority": 6}, "priority"),
+        ({"priority": 0}, "priority"),
+        ({"preferred_dates": ["next tuesday"]}, "preferred_dates.0"),
+        ({"unavailable_dates": ["2026-02-30"]}, "unavailable_dates.0"),
+        ({"unavailable_dates": ["2026-11-24"]}, "preferred_dates"),
+        ({"required_skills": ["no_such_skill"]}, "required_skills"),
+        ({"site": 999_999}, "site"),
+        ({"kind": "demolition"}, "kind"),
+        ({"reference": "J-TAKEN"}, "reference"),
+    ],
+)
+def test_it_validates_input(
+    cast: Cast, client_for: Client, overrides: dict[str, Any], field: str
+) -> None:
+    """Bad input answers 400 naming the field and writes nothing."""
+    make_job(reference="J-TAKEN")
+    response = client_for(cast.coordinator).post(URL, job_input(cast, **overrides), format="json")
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["error"]["fields"]
+    assert Job.objects.count() == 3
+
+
+def test_a_partial_update_is_checked_against_the_stored_values(
+    cast: Cast, client_for: Client
+) -> None:
+    """Setting only a hard due date on a job without a due date is refused."""
+    response = client_for(cast.coordinator).patch(
+        detail(cast.job_a), {"due_date_is_hard": True}, format="json"
+    )
+    assert response.status_code == 400
+    assert "due_date" in response.json()["error"]["fields"]
+
+
+def test_every_update_bumps_the_version(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+    first = client.patch(detail(cast.job_a), {"priority": 2}, format="json").json()
+    second = client.patch(detail(cast.job_a), {"priority": 1}, format="json").json()
+    assert (first["version"], second["version"]) == (2, 3)
+
+
+def test_a_stale_version_answers_409_and_writes_nothing(cast: Cast, client_for: Client) -> None:
+    """A coordinator saving an edit of version 1 after someone else saved version 2 must reload."""
+    client = client_for(cast.coordinator)
+    client.patch(detail(cast.job_a), {"priority": 2}, format="json")
+
+    stale = client.patch(detail(cast.job_a), {"priority": 5, "version": 1}, format="json")
+    assert stale.status_code == 409
+    assert stale.json()["error"]["code"] == "stale_version"
+    assert stale.json()["error"]["current_version"] == 2
+    assert Job.objects.get(pk=cast.job_a.pk).priority == 2
+
+    fresh = client.patch(detail(cast.job_a), {"priority": 5, "version": 2}, format="json")
+    assert fresh.status_code == 200
+    assert fresh.json()["version"] == 3
+
+
+def test_a_stale_etag_answers_412_and_the_fresh_one_works(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+    old_tag = client.get(detail(cast.job_a))["ETag"]
+    client.patch(detail(cast.job_a), {"priority": 2}, format="json")
+
+    stale = client.patch(detail(cast.job_a), {"priority": 5}, format="json", HTTP_IF_MATCH=old_tag)
+    assert stale.status_code == 412
+    assert Job.objects.get(pk=cast.job_a.pk).priority == 2
+
+    fresh_tag = client.get(detail(cast.job_a))["ETag"]
+    fresh = client.patch(
+        detail(cast.job_a), {"priority": 5}, format="json", HTTP_IF_MATCH=fresh_tag
+    )
+    assert fresh.status_code == 200
+
+
+def test_a_legal_transition_is_recorded_in_the_history(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+    response = client.post(
+        f"{detail(cast.job_a)}transition/",
+        {"status": "dispatched", "note": "sent to A"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "dispatched"
+    assert body["version"] == 2
+    assert [(c["from_status"], c["to_status"], c["note"]) for c in body["status_changes"]] == [
+        ("scheduled", "dispatched", "sent to A")
+    ]
+    assert body["status_changes"][0]["changed_by"] == cast.coordinator.pk
+
+
+def test_an_illegal_transition_answers_409_with_the_current_status(
+    cast: Cast, client_for: Client
+) -> None:
+    response = client_for(cast.coordinator).post(
+        f"{detail(cast.job_a)}transition/", {"status": "handed_over"}, format="json"
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert (error["code"], error["current_status"]) == ("illegal_transition", "scheduled")
+    assert not JobStatusChange.objects.exists()
+
+
+def test_a_transition_with_a_stale_version_answers_409(cast: Cast, client_for: Client) -> None:
+    response = client_for(cast.coordinator).post(
+        f"{detail(cast.job_a)}transition/", {"status": "ready", "version": 7}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "stale_version"
+    assert Job.objects.get(pk=cast.job_a.pk).status == JobStatus.SCHEDULED
+
+
+def test_a_transition_to_an_unknown_status_answers_400(cast: Cast, client_for: Client) -> None:
+    response = client_for(cast.coordinator).post(
+        f"{detail(cast.job_a)}transition/", {"status": "teleported"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "status" in response.json()["error"]["fields"]
+
+
+def test_support_reads_the_job_history_but_cannot_write(cast: Cast, client_for: Client) -> None:
+    """Support answers calls with the job's history: status steps and crew reports."""
+    job_transition(job=cast.job_a, to_status=JobStatus.DISPATCHED, by=cast.coordinator)
+    JobReport.objects.create(job=cast.job_a, crew=cast.crew_a, kind=ReportKind.EN_ROUTE)
+    client = client_for(cast.support)
+
+    body = client.get(detail(cast.job_a)).json()
+    assert [c["to_status"] for c in body["status_changes"]] == ["dispatched"]
+    assert [r["kind"] for r in body["reports"]] == ["en_route"]
+
+    assert client.post(URL, job_input(cast), format="json").status_code == 403
+    assert client.patch(detail(cast.job_a), {"priority": 1}, format="json").status_code == 403
+    assert client.delete(detail(cast.job_a)).status_code == 403
+    transition = client.post(f"{detail(cast.job_a)}transition/", {"status": "ready"})
+    assert transition.status_code == 403
+
+
+def test_partner_a_sees_only_the_jobs_of_its_published_visits(
+    cast: Cast, client_for: Client
+) -> None:
+    make_job()  # not planned at all
+    client = client_for(cast.partner_a)
+    assert [job["reference"] for job in client.get(URL).json()["results"]] == [cast.job_a.reference]
+    assert client.get(detail(cast.job_a)).status_code == 200
+    assert client.get(detail(cast.job_b)).status_code == 404
+
+
+def test_partner_a_does_not_read_partner_bs_reports_on_a_job_moved_to_a(
+    cast: Cast, client_for: Client
+) -> None:
+    """B reported on the job before it was moved to A: A reads its own reports only."""
+    JobReport.objects.create(
+        job=cast.job_a, crew=cast.crew_b, kind=ReportKind.INCOMPLETE, reason_code="no_access"
+    )
+    JobReport.objects.create(job=cast.job_a, crew=cast.crew_a, kind=ReportKind.EN_ROUTE)
+    body = client_for(cast.partner_a).get(detail(cast.job_a)).json()
+    assert [report["crew"] for report in body["reports"]] == [cast.crew_a.pk]
+
+
+def test_partners_cannot_write_or_transition(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.partner_a)
+    assert client.post(URL, job_input(cast), format="json").status_code == 403
+    assert client.patch(detail(cast.job_a), {"priority": 1}, format="json").status_code == 403
+    transition = client.post(f"{detail(cast.job_a)}transition/", {"status": "dispatched"})
+    assert transition.status_code == 403
+
+
+def test_filters_do_not_leak_across_partners(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.partner_a)
+    assert client.get(URL, {"site": cast.job_b.site_id}).json()["results"] == []
+    assert client.get(URL, {"reference": cast.job_b.reference}).json()["results"] == []
+
+
+def test_filters(cast: Cast, client_for: Client) -> None:
+    north = Region.objects.create(code="tokyo-north", name="Tokyo north")
+    urgent = make_job(
+        reference="J-URGENT",
+        site=make_site(region=north),
+        priority=5,
+        due_date="2026-11-24",
+        status=JobStatus.READY,
+    )
+    urgent.required_skills.add(make_skill("aerial_work"))
+    client = client_for(cast.coordinator)
+
+    def references(**params: Any) -> list[str]:
+        return [job["reference"] for job in client.get(URL, params).json()["results"]]
+
+    assert references(status=["ready", "new"]) == ["J-URGENT"]
+    assert references(region=north.pk) == ["J-URGENT"]
+    assert references(priority_min=4) == ["J-URGENT"]
+    assert references(skill="aerial_work") == ["J-URGENT"]
+    assert references(due_date_after="2026-11-20", due_date_before="2026-11-30") == ["J-URGENT"]
+    assert references(site=cast.job_a.site_id) == [cast.job_a.reference]
+    assert references(ordering="-reference") == sorted(
+        [cast.job_a.reference, cast.job_b.reference, "J-URGENT"], reverse=True
+    )
+
+
+def test_deleting_a_planned_job_answers_409_in_use(cast: Cast, client_for: Client) -> None:
+    response = client_for(cast.coordinator).delete(detail(cast.job_a))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "in_use"
+
+
+def test_the_list_does_a_constant_number_of_queries(
+    cast: Cast, client_for: Client, django_assert_max_num_queries: Any
+) -> None:
+    skills = [make_skill("fibre_splicing"), make_skill("mc_install")]
+    for _ in range(20):
+        make_job(site=cast.job_a.site).required_skills.add(*skills)
+    for user in (cast.coordinator, cast.partner_a):
+        client = client_for(user)
+        with django_assert_max_num_queries(3):  # count, jobs, skills
+            client.get(URL, {"page_size": 100})
+
+
+def test_the_detail_does_a_constant_number_of_queries(
+    cast: Cast, client_for: Client, django_assert_max_num_queries: Any
+) -> None:
+    for kind in (ReportKind.EN_ROUTE, ReportKind.ARRIVED, ReportKind.STARTED):
+        JobReport.objects.create(job=cast.job_a, crew=cast.crew_a, kind=kind)
+    client = client_for(cast.coordinator)
+    with django_assert_max_num_queries(4):  # job, skills, status changes, reports
+        client.get(detail(cast.job_a))

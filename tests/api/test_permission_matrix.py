@@ -1,0 +1,230 @@
+"""Every operation of the API, for every role: who gets in, who is turned away.
+
+The table below is the access policy written down once. The test walks the
+OpenAPI schema (so the URLconf as it really is) and fails for any operation the
+table does not mention: a new endpoint cannot ship without a rule.
+
+Codes per operation, in the order coordinator, support, partner:
+``+`` the role gets in (any answer but 401/403), ``-`` the role is refused (403).
+Anonymous callers get 401 everywhere except the operations in ``PUBLIC``.
+Partners use their own company's objects here; reaching another partner's
+objects is covered by the isolation tests (404, never 403).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import pytest
+from django.core.cache import cache
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from dispatch.models import CalendarFeed, CrewUnavailability, OptimizationRun, RunStatus
+from sites.models import ConstructionRecord, Contract, Customer, Permission, SiteSurvey
+from tests.api.conftest import MONDAY, Cast
+
+DETAIL_METHODS = ("GET", "PUT", "PATCH", "DELETE")
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+MATRIX: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/auth/login/"): "+++",
+    ("POST", "/api/v1/auth/logout/"): "+++",
+    ("GET", "/api/v1/auth/me/"): "+++",
+    ("GET", "/api/v1/auth/tokens/"): "+++",
+    ("POST", "/api/v1/auth/tokens/"): "+++",
+    ("DELETE", "/api/v1/auth/tokens/{id}/"): "+++",
+    ("GET", "/api/v1/health/"): "+++",
+    ("GET", "/api/v1/calendar/{token}.ics"): "+++",
+    ("GET", "/api/v1/crews/{crew_id}/calendar-feeds/"): "+-+",
+    ("POST", "/api/v1/crews/{crew_id}/calendar-feeds/"): "+-+",
+    ("DELETE", "/api/v1/calendar-feeds/{id}/"): "+-+",
+    # Reference data every role reads; only coordinators change it.
+    **{(m, "/api/v1/skills/"): c for m, c in (("GET", "+++"), ("POST", "+--"))},
+    **{(m, "/api/v1/skills/{id}/"): "+++" if m == "GET" else "+--" for m in DETAIL_METHODS},
+    # Partners: their own company and crews, read-only.
+    **{(m, "/api/v1/partner-companies/"): c for m, c in (("GET", "+-+"), ("POST", "+--"))},
+    **{
+        (m, "/api/v1/partner-companies/{id}/"): "+-+" if m == "GET" else "+--"
+        for m in DETAIL_METHODS
+    },
+    **{(m, "/api/v1/crews/"): c for m, c in (("GET", "+-+"), ("POST", "+--"))},
+    **{(m, "/api/v1/crews/{id}/"): "+-+" if m == "GET" else "+--" for m in DETAIL_METHODS},
+    **{(m, "/api/v1/crew-unavailabilities/"): "+--" for m in ("GET", "POST")},
+    **{(m, "/api/v1/crew-unavailabilities/{id}/"): "+--" for m in DETAIL_METHODS},
+    # What support reads during a call; partners see only their jobs' sites.
+    **{(m, "/api/v1/sites/"): c for m, c in (("GET", "+++"), ("POST", "+--"))},
+    **{(m, "/api/v1/sites/{id}/"): "+++" if m == "GET" else "+--" for m in DETAIL_METHODS},
+    **{(m, "/api/v1/jobs/"): c for m, c in (("GET", "+++"), ("POST", "+--"))},
+    **{(m, "/api/v1/jobs/{id}/"): "+++" if m == "GET" else "+--" for m in DETAIL_METHODS},
+    ("POST", "/api/v1/jobs/{id}/transition/"): "+--",
+    ("GET", "/api/v1/jobs/{job_id}/reports/"): "+++",
+    ("POST", "/api/v1/jobs/{job_id}/reports/"): "+-+",
+    **{
+        (m, f"/api/v1/{name}/"): c
+        for name in (
+            "regions",
+            "customers",
+            "contracts",
+            "surveys",
+            "site-permissions",
+            "construction-records",
+        )
+        for m, c in (("GET", "++-"), ("POST", "+--"))
+    },
+    **{
+        (m, f"/api/v1/{name}/{{id}}/"): "++-" if m == "GET" else "+--"
+        for name in (
+            "regions",
+            "customers",
+            "contracts",
+            "surveys",
+            "site-permissions",
+            "construction-records",
+        )
+        for m in DETAIL_METHODS
+    },
+    # Plans: coordinators plan; partners read what is published for them; support never.
+    ("GET", "/api/v1/plans/"): "+-+",
+    ("POST", "/api/v1/plans/"): "+--",
+    ("GET", "/api/v1/plans/{id}/"): "+-+",
+    ("PATCH", "/api/v1/plans/{id}/"): "+--",
+    ("GET", "/api/v1/plans/{id}/changes/"): "+-+",
+    ("GET", "/api/v1/plans/{id}/visits/"): "+-+",
+    ("POST", "/api/v1/plans/{id}/visits/"): "+--",
+    ("GET", "/api/v1/plans/{id}/runs/"): "+--",
+    **{
+        ("POST", f"/api/v1/plans/{{id}}/{action}/"): "+--"
+        for action in ("optimize", "publish", "revise", "discard")
+    },
+    ("GET", "/api/v1/runs/{id}/"): "+--",
+    ("POST", "/api/v1/runs/{id}/cancel/"): "+--",
+    ("GET", "/api/v1/visits/{id}/"): "+-+",
+    **{
+        ("POST", f"/api/v1/visits/{{id}}/{action}/"): "+--"
+        for action in ("move", "lock", "unlock", "unassign")
+    },
+    ("GET", "/api/v1/routes/"): "+-+",
+    ("GET", "/api/v1/routes/geojson/"): "+-+",
+}
+
+PUBLIC = {
+    ("POST", "/api/v1/auth/login/"),
+    ("GET", "/api/v1/health/"),
+    ("GET", "/api/v1/calendar/{token}.ics"),
+}
+
+ROLES = ("coordinator", "support", "partner")
+
+
+def _operations() -> list[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    )
+
+
+OPERATIONS = _operations()
+
+
+def test_every_operation_has_a_rule_and_every_rule_an_operation() -> None:
+    missing = [op for op in OPERATIONS if op not in MATRIX]
+    stale = [op for op in MATRIX if op not in OPERATIONS]
+    assert not missing, f"operations without an access rule: {missing}"
+    assert not stale, f"rules for operations that do not exist: {stale}"
+
+
+def _path_values(cast: Cast) -> dict[str, int | str]:
+    """One real object of partner A's world per resource, created for the walk."""
+    survey = SiteSurvey.objects.create(
+        site=cast.job_a.site,
+        surveyed_on=MONDAY - dt.timedelta(days=20),
+        surveyor="山田",
+        distance_to_base_station_m=300,
+    )
+    customer = Customer.objects.create(name="株式会社テスト")
+    contract = Contract.objects.create(customer=customer, contract_id="C-MATRIX-1")
+    permission = Permission.objects.create(
+        site=cast.job_a.site, party="owner", requested_on=MONDAY - dt.timedelta(days=30)
+    )
+    record = ConstructionRecord.objects.create(
+        site=cast.job_a.site, media_converter_location="3F EPS"
+    )
+    unavailable = CrewUnavailability.objects.create(
+        crew=cast.crew_a, start_date=MONDAY, end_date=MONDAY
+    )
+    run = OptimizationRun.objects.create(plan=cast.plan, status=RunStatus.SUCCEEDED)
+    feed = CalendarFeed.objects.create(crew=cast.crew_a, token_hash="0" * 64)
+    return {
+        "/api/v1/plans/": cast.plan.pk,
+        "/api/v1/visits/": cast.visit_a.pk,
+        "/api/v1/runs/": run.pk,
+        "/api/v1/crews/": cast.crew_a.pk,
+        "/api/v1/jobs/": cast.job_a.pk,
+        "/api/v1/sites/": cast.job_a.site_id,
+        "/api/v1/partner-companies/": cast.company_a.pk,
+        "/api/v1/skills/": cast.crew_a.skills.get().pk,
+        "/api/v1/regions/": cast.region.pk,
+        "/api/v1/customers/": customer.pk,
+        "/api/v1/contracts/": contract.pk,
+        "/api/v1/surveys/": survey.pk,
+        "/api/v1/site-permissions/": permission.pk,
+        "/api/v1/construction-records/": record.pk,
+        "/api/v1/crew-unavailabilities/": unavailable.pk,
+        "/api/v1/calendar-feeds/": feed.pk,
+        "/api/v1/auth/tokens/": 999_999,
+        "/api/v1/calendar/": "not-a-real-token",
+    }
+
+
+def _url(path: str, values: dict[str, int | str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        prefix = path[: match.start()]
+        return str(values[prefix])
+
+    url = re.sub(r"\{[a-z_]+\}", value, path)
+    return url + ("?date=2026-11-23" if "/routes/" in path else "")
+
+
+def _user(cast: Cast, role: str | None) -> User | None:
+    return {
+        None: None,
+        "coordinator": cast.coordinator,
+        "support": cast.support,
+        "partner": cast.partner_a,
+    }[role]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [*ROLES, None], ids=[*ROLES, "anonymous"])
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_the_role_gets_exactly_the_access_the_matrix_says(
+    cast: Cast,
+    client_for: Callable[[User | None], APIClient],
+    method: str,
+    path: str,
+    role: str | None,
+) -> None:
+    cache.clear()  # login throttling must not interfere with the walk
+    url = _url(path, _path_values(cast))
+    client = client_for(_user(cast, role))
+    response = getattr(client, method.lower())(url, {}, format="json")
+    if role is None:
+        if (method, path) in PUBLIC:
+            assert response.status_code not in (401, 403), response.content
+        else:
+            assert response.status_code == 401, response.content
+        return
+    expected = MATRIX[(method, path)][ROLES.index(role)]
+    if expected == "+":
+        assert response.status_code not in (401, 403), response.content
+    else:
+        assert response.status_code == 403, response.content
+    if response.status_code >= 400:
+        assert set(response.json()["error"]) >= {"status", "code", "message"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from .models import ApiToken, User
 
 PREFIX_LENGTH = 8
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def _hash(key: str) -> str:
@@ -33,7 +35,11 @@ def token_authenticate(key: str) -> ApiToken | None:
         .first()
     )
     if token is not None:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        # Minute resolution is plenty for "when was this token last used" and
+        # saves a write on nearly every request of a busy crew app.
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
 
 

@@ -87,7 +87,7 @@ def _as_api_error(exc: Exception) -> ApiError | None:
         )
     if isinstance(exc, PlanningError):
         fields = {exc.field: [str(exc)]} if exc.field else None
-        return ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc), fields=fields)
+        return ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc), fields=fields, **exc.extra)
     if isinstance(exc, ParameterError):
         return ApiError(400, "invalid", str(exc), fields={exc.field: [str(exc)]})
     if isinstance(exc, TransitionError):

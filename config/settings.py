@@ -146,6 +146,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("THROTTLE_LOGIN", "10/min"),
         "tokens": env_str("THROTTLE_TOKENS", "30/min"),
+        "calendar": env_str("THROTTLE_CALENDAR", "120/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -66,8 +66,9 @@ class PlanningError(Exception):
 
     code = "plan_state"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, **extra: object) -> None:
         self.field = field
+        self.extra = extra
         super().__init__(message)
 
 

@@ -27,7 +27,7 @@ def companies_visible_to(user: User) -> QuerySet[PartnerCompany]:
     if _role(user) is None:
         return companies.none()
     if user.role == Role.PARTNER:
-        return companies.filter(pk=user.partner_company_id)
+        return companies.filter(pk=user.partner_company_id or 0)
     return companies
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
@@ -55,6 +56,12 @@ def _visit(plan: Plan, job: Job, crew: Crew, hour: int) -> Visit:
         travel_minutes_from_previous=20,
         travel_m_from_previous=6500,
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters() -> None:
+    """Throttling counts live in the cache; one test's requests must not throttle the next."""
+    cache.clear()
 
 
 @pytest.fixture

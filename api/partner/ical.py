@@ -1,0 +1,164 @@
+"""A crew's published visits as an iCalendar feed behind a secret, revocable URL.
+
+Calendar apps subscribe to a URL and cannot send an ``Authorization`` header,
+so the URL itself is the credential: a random secret of which only the
+SHA-256 is stored (a leaked database leaks no working feed). Revoking sets
+``revoked_at`` and the next fetch answers 404.
+
+What goes into an event is what a crew needs to turn up right: where, when,
+what to do, where to park, when the building is open. Customer names and
+phone numbers stay out: calendar URLs get shared and synced to third-party
+services far more often than API tokens do; the routes API carries them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import zoneinfo
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from accounts.models import User
+from dispatch.models import CalendarFeed, Crew, PlanStatus, Visit
+from dispatch.states import JobStatus
+from sites.models import SiteSurvey
+
+from .routes import Stop
+
+#: The window of visits a feed carries, around today.
+PAST_DAYS = 7
+FUTURE_DAYS = 60
+
+#: How often calendar apps should poll (a hint; Google ignores it, Apple honours it).
+REFRESH_INTERVAL = dt.timedelta(hours=1)
+
+PRODID = "-//isp-field-dispatch//crew calendar//EN"
+UID_DOMAIN = "isp-field-dispatch"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_feed_create(*, crew: Crew, by: User | None = None) -> tuple[CalendarFeed, str]:
+    """A new feed for ``crew``; returns the row and the secret token (show it once)."""
+    token = secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.create(crew=crew, token_hash=_hash(token), created_by=by)
+    return feed, token
+
+
+def calendar_feed_revoke(*, feed: CalendarFeed) -> CalendarFeed:
+    """Revoke at once; revoking twice keeps the first revocation time."""
+    CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    feed.refresh_from_db(fields=["revoked_at"])
+    return feed
+
+
+def feed_crew_for_token(token: str) -> Crew | None:
+    """The crew of the active feed with this secret, or None (unknown or revoked)."""
+    feed = (
+        CalendarFeed.objects.select_related("crew__company")
+        .filter(token_hash=_hash(token), revoked_at__isnull=True)
+        .first()
+    )
+    return feed.crew if feed is not None else None
+
+
+def feed_today() -> dt.date:
+    """Today in ``settings.TIME_ZONE``: the feed's window follows the crew's calendar day."""
+    return timezone.localdate()
+
+
+def feed_visits(*, crew: Crew, today: dt.date | None = None) -> list[Visit]:
+    """The crew's published visits from a week ago to two months ahead, in time order."""
+    today = today or feed_today()
+    return list(
+        Visit.objects.filter(
+            crew=crew,
+            plan__status=PlanStatus.PUBLISHED,
+            date__gte=today - dt.timedelta(days=PAST_DAYS),
+            date__lte=today + dt.timedelta(days=FUTURE_DAYS),
+        )
+        .select_related("plan", "job__site")
+        .prefetch_related(
+            Prefetch(
+                "job__site__surveys",
+                queryset=SiteSurvey.objects.order_by("-surveyed_on", "-id"),
+                to_attr="surveys_newest_first",
+            )
+        )
+        .order_by("planned_start", "id")
+    )
+
+
+def visit_uid(visit: Visit) -> str:
+    """Stable across plan revisions while the job stays on the same crew-day.
+
+    A revision copies visits into a new plan (new primary keys), so the visit's
+    id would make every calendar app delete and re-create every event at each
+    publication; job, crew and day name the same appointment for the crew.
+    """
+    return f"job-{visit.job_id}-crew-{visit.crew_id}-{visit.date:%Y%m%d}@{UID_DOMAIN}"
+
+
+def _description(stop: Stop) -> str:
+    job = stop.job
+    access = stop.access
+    lines = [f"{job.reference} ({job.get_kind_display()}), {job.duration_minutes} min"]
+    if job.work_instructions:
+        lines.append(f"Work: {job.work_instructions}")
+    if stop.parking_arrangement:
+        lines.append(f"Parking: {stop.parking_arrangement}")
+    if access.start is not None and access.end is not None:
+        lines.append(f"Access: {access.start:%H:%M}-{access.end:%H:%M}")
+    if access.rules:
+        lines.append(f"Access rules: {access.rules}")
+    return "\n".join(lines)
+
+
+def _event(visit: Visit, tz: dt.tzinfo) -> Event:
+    # Arrival is not derived here: an event spans the work, which is what a
+    # calendar shows; the routes API carries the arrival.
+    stop = Stop(visit=visit, planned_arrival=visit.planned_start)
+    site = stop.site
+    published_at = visit.plan.published_at or visit.plan.updated_at
+    event = Event.new(
+        uid=visit_uid(visit),
+        summary=f"{visit.job.get_kind_display()}: {site.name}",
+        start=visit.planned_start.astimezone(tz),
+        end=visit.planned_end.astimezone(tz),
+        location=site.address,
+        description=_description(stop),
+        # No METHOD: DTSTAMP is when the information was last revised (RFC 5545 3.8.7.2).
+        stamp=published_at,
+        last_modified=published_at,
+    )
+    event.add("status", "CANCELLED" if visit.job.status == JobStatus.CANCELLED else "CONFIRMED")
+    if site.latitude is not None and site.longitude is not None:
+        event.add("geo", (site.latitude, site.longitude))
+    return event
+
+
+def crew_calendar(*, crew: Crew, visits: Iterable[Visit]) -> bytes:
+    """The VCALENDAR of ``visits``, with times in ``settings.TIME_ZONE`` and its VTIMEZONE."""
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    calendar = Calendar.new(
+        prodid=PRODID,
+        uid=f"crew-{crew.pk}@{UID_DOMAIN}",
+        name=f"{crew.company.name} / {crew.name}",
+    )
+    calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    for visit in visits:
+        calendar.add_component(_event(visit, tz))
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

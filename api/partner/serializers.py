@@ -1,0 +1,292 @@
+"""Input and output shapes of the partner endpoints.
+
+Output serializers read the plain objects of :mod:`api.partner.routes` and the
+models; they exist as much for the OpenAPI schema (partners generate clients
+from it) as for rendering. Times render in ``settings.TIME_ZONE`` with their
+offset (``2026-11-23T09:00:00+09:00``): a crew reads local time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from dispatch.models import CalendarFeed, IncompleteReason, JobReport, ReportKind
+from dispatch.states import JobKind, JobStatus
+from sites.models import BuildingType, ConduitStatus
+
+#: A phone's clock may run a little fast; a report further in the future is a bug.
+OCCURRED_AT_FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+class PartnerErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (see ``api.errors``), for the schema."""
+
+    class Body(serializers.Serializer):
+        status = serializers.IntegerField()
+        code = serializers.CharField()
+        message = serializers.CharField()
+        fields = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        )
+
+    error = Body()
+
+
+# --- routes -------------------------------------------------------------------------
+
+
+class RouteQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="Day, YYYY-MM-DD.")
+    crew = serializers.IntegerField(
+        min_value=1, required=False, help_text="Only this crew (coordinators: any crew)."
+    )
+
+
+class GeoJSONQuerySerializer(RouteQuerySerializer):
+    crew = serializers.IntegerField(min_value=1, help_text="The crew whose route to draw.")
+
+
+class HomeBaseSerializer(serializers.Serializer):
+    address = serializers.CharField(source="home_base_address")
+    latitude = serializers.FloatField(source="home_latitude")
+    longitude = serializers.FloatField(source="home_longitude")
+
+
+class RouteCrewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    company = serializers.CharField(source="company.name")
+    members = serializers.IntegerField()
+    shift_start = serializers.TimeField()
+    shift_end = serializers.TimeField()
+    home_base = HomeBaseSerializer(source="*")
+
+
+class StopJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    kind = serializers.ChoiceField(choices=JobKind.choices)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    duration_minutes = serializers.IntegerField()
+    members_needed = serializers.IntegerField()
+    priority = serializers.IntegerField()
+    work_instructions = serializers.CharField()
+
+
+class StopSiteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    postal_code = serializers.CharField()
+    building_type = serializers.ChoiceField(choices=BuildingType.choices)
+    floors = serializers.IntegerField(allow_null=True)
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+
+
+class AccessSerializer(serializers.Serializer):
+    start = serializers.TimeField(allow_null=True, help_text="Earliest entry, local time.")
+    end = serializers.TimeField(allow_null=True, help_text="Latest time on site, local time.")
+    source = serializers.ChoiceField(
+        choices=["job", "survey"],
+        allow_null=True,
+        help_text="The job's window when it has one, else the latest survey's access hours.",
+    )
+    rules = serializers.CharField(help_text="Key, escort, elevator booking… (latest survey).")
+
+
+class ParkingSerializer(serializers.Serializer):
+    arrangement = serializers.CharField(
+        source="parking_arrangement",
+        help_text="Arranged for this job, else what the latest survey noted.",
+    )
+    # A plain string, not an enum: the choices are sites.models.Parking, already
+    # published in the schema under the survey's own field name.
+    kind = serializers.CharField(
+        source="parking_kind", allow_null=True, help_text="none, street, tenant_lot, building_lot"
+    )
+
+
+class SurveyNotesSerializer(serializers.Serializer):
+    surveyed_on = serializers.DateField()
+    structure = serializers.CharField()
+    conduit_status = serializers.ChoiceField(choices=ConduitStatus.choices)
+    riser_route = serializers.CharField()
+    distance_to_base_station_m = serializers.IntegerField()
+    complexity = serializers.CharField()
+    findings = serializers.CharField()
+
+
+class AsBuiltNotesSerializer(serializers.Serializer):
+    media_converter_location = serializers.CharField()
+    port = serializers.CharField()
+    riser = serializers.CharField()
+    cable_route = serializers.CharField()
+    notes = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+
+
+class SiteNotesSerializer(serializers.Serializer):
+    survey = SurveyNotesSerializer(allow_null=True, help_text="The site's latest survey.")
+    as_built = AsBuiltNotesSerializer(
+        allow_null=True,
+        help_text="Latest construction record; only for plan changes and maintenance.",
+    )
+
+
+class CustomerContactSerializer(serializers.Serializer):
+    contract_id = serializers.CharField()
+    name = serializers.CharField()
+    contact_person = serializers.CharField()
+    phone = serializers.CharField(help_text="Call on arrival.")
+    phone_alt = serializers.CharField()
+
+
+class StopSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField(source="visit.sequence")
+    visit_id = serializers.IntegerField(source="visit.pk")
+    plan_id = serializers.IntegerField(source="visit.plan_id")
+    planned_arrival = serializers.DateTimeField(
+        help_text="Previous stop's end plus the drive, never after the start; "
+        "for the first stop the planned start."
+    )
+    planned_start = serializers.DateTimeField(source="visit.planned_start")
+    planned_end = serializers.DateTimeField(source="visit.planned_end")
+    wait_minutes = serializers.IntegerField(help_text="Slack between arrival and start.")
+    travel_minutes_from_previous = serializers.IntegerField(
+        source="visit.travel_minutes_from_previous",
+        help_text="From the previous stop, or from the home base for the first stop.",
+    )
+    travel_km_from_previous = serializers.FloatField()
+    job = StopJobSerializer()
+    site = StopSiteSerializer()
+    map_url = serializers.URLField(allow_null=True)
+    access = AccessSerializer()
+    parking = ParkingSerializer(source="*")
+    site_notes = SiteNotesSerializer(source="*")
+    customer = CustomerContactSerializer(allow_null=True)
+
+
+class RouteTotalsSerializer(serializers.Serializer):
+    stops = serializers.IntegerField()
+    travel_km = serializers.FloatField(help_text="Home to the last stop.")
+    travel_minutes = serializers.IntegerField()
+    return_home_km = serializers.FloatField(
+        allow_null=True, help_text="Estimated (haversine with the planner's detour and speed)."
+    )
+    return_home_minutes = serializers.IntegerField(allow_null=True)
+    total_km = serializers.FloatField()
+    total_drive_minutes = serializers.IntegerField()
+    work_minutes = serializers.IntegerField()
+    leave_home_at = serializers.DateTimeField(allow_null=True)
+    first_start = serializers.DateTimeField(allow_null=True)
+    last_end = serializers.DateTimeField(allow_null=True)
+    back_home_at = serializers.DateTimeField(allow_null=True)
+
+
+class RouteSerializer(serializers.Serializer):
+    crew = RouteCrewSerializer()
+    date = serializers.DateField()
+    home_map_url = serializers.URLField()
+    stops = StopSerializer(many=True)
+    totals = RouteTotalsSerializer()
+
+
+class RoutesSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    routes = RouteSerializer(many=True)
+
+
+class GeoJSONGeometrySerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Point", "LineString"])
+    coordinates = serializers.JSONField(help_text="[longitude, latitude] (RFC 7946 order).")
+
+
+class GeoJSONFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Feature"])
+    geometry = GeoJSONGeometrySerializer()
+    properties = serializers.DictField()
+
+
+class GeoJSONFeatureCollectionSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    features = GeoJSONFeatureSerializer(many=True)
+
+
+# --- reports ------------------------------------------------------------------------
+
+
+class ReportCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    reason_code = serializers.ChoiceField(
+        choices=IncompleteReason.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when kind is 'incomplete', refused otherwise.",
+    )
+    reason_text = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False, help_text="When it happened on site; default: when received."
+    )
+
+    def validate_occurred_at(self, value: dt.datetime) -> dt.datetime:
+        if value > timezone.now() + OCCURRED_AT_FUTURE_TOLERANCE:
+            raise serializers.ValidationError("cannot be in the future")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Said here rather than left to the database constraint so the answer
+        # names the field and nothing at all is attempted.
+        if attrs["kind"] == ReportKind.INCOMPLETE and not attrs.get("reason_code"):
+            raise serializers.ValidationError(
+                {"reason_code": ["required when the visit could not be finished"]}
+            )
+        if attrs["kind"] != ReportKind.INCOMPLETE and attrs.get("reason_code"):
+            raise serializers.ValidationError(
+                {"reason_code": ["only an 'incomplete' report carries a reason"]}
+            )
+        return attrs
+
+
+class FieldReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobReport
+        fields = [
+            "id",
+            "job",
+            "visit",
+            "crew",
+            "kind",
+            "reason_code",
+            "reason_text",
+            "occurred_at",
+            "reported_by",
+            "idempotency_key",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+# --- calendar feeds -----------------------------------------------------------------
+
+
+class CalendarFeedSerializer(serializers.ModelSerializer):
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = CalendarFeed
+        fields = ["id", "crew", "created_by", "created_at", "revoked_at", "is_active"]
+        read_only_fields = fields
+
+
+class CreatedCalendarFeedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="The secret subscription URL. Shown once, never again.")
+    token = serializers.CharField(help_text="The secret part of the URL.")
+    feed = CalendarFeedSerializer()

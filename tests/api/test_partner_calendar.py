@@ -1,0 +1,251 @@
+"""Calendar feeds: a secret .ics URL per crew, created and revoked through the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+from rest_framework.test import APIClient
+
+import api.partner.ical
+from accounts.models import User
+from dispatch.models import CalendarFeed, Crew, PlanStatus
+from dispatch.planning import plan_publish, plan_revise
+from dispatch.states import JobStatus
+from sites.models import SiteSurvey
+from tests.api.conftest import JST, MONDAY, Cast
+from tests.factories import make_plan, make_visit
+
+Client = Callable[[User | None], APIClient]
+
+
+@pytest.fixture(autouse=True)
+def _today_is_the_casts_monday(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api.partner.ical, "feed_today", lambda: MONDAY)
+
+
+def feeds_url(crew: Crew) -> str:
+    return f"/api/v1/crews/{crew.pk}/calendar-feeds/"
+
+
+def create_feed(client: APIClient, crew: Crew) -> Any:
+    response = client.post(feeds_url(crew))
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def fetch(url: str) -> Any:
+    """As a calendar app does: no credentials, whatever Accept header."""
+    return APIClient().get(url, HTTP_ACCEPT="text/calendar, */*")
+
+
+def events_of(response: Any) -> list[Any]:
+    assert response.status_code == 200, response.content
+    return list(Calendar.from_ical(response.content).events)
+
+
+def test_it_works(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    response = fetch(created["url"])
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Cache-Control"] == "no-store"
+    (event,) = events_of(response)
+    assert event.get("summary") == "New line: A現場ビル"
+
+
+def test_the_secret_url_is_shown_once_and_stored_hashed(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.partner_a)
+    created = create_feed(client, cast.crew_a)
+
+    assert created["url"] == f"http://testserver/api/v1/calendar/{created['token']}.ics"
+    assert created["feed"]["crew"] == cast.crew_a.pk
+    feed = CalendarFeed.objects.get()
+    assert feed.token_hash == hashlib.sha256(created["token"].encode()).hexdigest()
+    listed = client.get(feeds_url(cast.crew_a)).json()
+    assert [f["id"] for f in listed] == [feed.pk]
+    assert created["token"] not in str(listed)
+
+
+def test_an_event_carries_where_when_and_what(cast: Cast, client_for: Client) -> None:
+    cast.job_a.parking_arrangement = "来客用 2 番"
+    cast.job_a.save()
+    SiteSurvey.objects.create(
+        site=cast.job_a.site,
+        surveyed_on=dt.date(2026, 10, 1),
+        surveyor="佐藤",
+        distance_to_base_station_m=300,
+        access_start=dt.time(8),
+        access_end=dt.time(20),
+        access_rules="守衛室で入館証",
+    )
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    (event,) = events_of(fetch(created["url"]))
+
+    assert event.uid == (f"job-{cast.job_a.pk}-crew-{cast.crew_a.pk}-20261123@isp-field-dispatch")
+    assert event.start == dt.datetime(2026, 11, 23, 9, tzinfo=event.start.tzinfo)
+    assert str(event.start.tzinfo) == "Asia/Tokyo"
+    assert event.end - event.start == dt.timedelta(minutes=120)
+    assert event.get("location") == cast.job_a.site.address
+    assert (event.get("geo").latitude, event.get("geo").longitude) == (35.692, 139.795)
+    description = event.get("description")
+    assert "3F EPS 経由で MC 設置" in description
+    assert "Parking: 来客用 2 番" in description
+    assert "Access: 08:00-20:00" in description
+    assert "守衛室で入館証" in description
+    assert event.get("status") == "CONFIRMED"
+
+
+def test_the_calendar_declares_its_time_zone(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    calendar = Calendar.from_ical(fetch(created["url"]).content)
+
+    assert [tz.tz_name for tz in calendar.timezones] == ["Asia/Tokyo"]
+    assert b"DTSTART;TZID=Asia/Tokyo:20261123T090000" in calendar.to_ical()
+
+
+def test_a_feed_holds_only_that_crews_published_visits_around_today(
+    cast: Cast, client_for: Client
+) -> None:
+    make_visit(plan=make_plan(status=PlanStatus.DRAFT), crew=cast.crew_a)  # not published
+    published = make_plan(status=PlanStatus.PUBLISHED, published_at=cast.plan.published_at)
+    for offset, sequence in ((-8, 1), (-7, 2), (60, 3), (61, 4)):
+        day = MONDAY + dt.timedelta(days=offset)
+        start = dt.datetime.combine(day, dt.time(10), tzinfo=JST)
+        make_visit(
+            plan=published,
+            crew=cast.crew_a,
+            date=day,
+            sequence=sequence,
+            planned_start=start,
+            planned_end=start + dt.timedelta(hours=1),
+        )
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    days = sorted(event.start.date() for event in events_of(fetch(created["url"])))
+
+    assert days == [
+        MONDAY - dt.timedelta(days=7),
+        MONDAY,
+        MONDAY + dt.timedelta(days=60),
+    ]
+
+
+def test_a_cancelled_job_shows_as_a_cancelled_event(cast: Cast, client_for: Client) -> None:
+    cast.job_a.status = JobStatus.CANCELLED
+    cast.job_a.save()
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    (event,) = events_of(fetch(created["url"]))
+
+    assert event.get("status") == "CANCELLED"
+
+
+def test_event_uids_survive_a_plan_revision(cast: Cast, client_for: Client) -> None:
+    """Re-publishing copies the visits; calendar apps must not see new appointments."""
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    before = [event.uid for event in events_of(fetch(created["url"]))]
+
+    plan_publish(plan=plan_revise(plan=cast.plan))
+
+    after = [event.uid for event in events_of(fetch(created["url"]))]
+    assert after == before
+
+
+def test_a_revoked_feed_answers_404_at_once(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.partner_a)
+    created = create_feed(client, cast.crew_a)
+    assert fetch(created["url"]).status_code == 200
+
+    response = client.delete(f"/api/v1/calendar-feeds/{created['feed']['id']}/")
+
+    assert response.status_code == 204
+    gone = fetch(created["url"])
+    assert gone.status_code == 404
+    assert gone.json()["error"]["code"] == "not_found"
+    assert CalendarFeed.objects.get().revoked_at is not None
+
+
+def test_revoking_twice_keeps_the_first_revocation(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.partner_a)
+    feed_id = create_feed(client, cast.crew_a)["feed"]["id"]
+    client.delete(f"/api/v1/calendar-feeds/{feed_id}/")
+    first = CalendarFeed.objects.get().revoked_at
+
+    assert client.delete(f"/api/v1/calendar-feeds/{feed_id}/").status_code == 204
+    assert CalendarFeed.objects.get().revoked_at == first
+
+
+def test_an_unknown_token_answers_404_in_the_apis_error_shape(cast: Cast) -> None:
+    response = fetch("/api/v1/calendar/" + "x" * 43 + ".ics")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["status"] == 404
+
+
+def test_partner_b_can_neither_create_list_nor_revoke_partner_as_feeds(
+    cast: Cast, client_for: Client
+) -> None:
+    feed_id = create_feed(client_for(cast.partner_a), cast.crew_a)["feed"]["id"]
+    client = client_for(cast.partner_b)
+
+    assert client.post(feeds_url(cast.crew_a)).status_code == 404
+    assert client.get(feeds_url(cast.crew_a)).status_code == 404
+    assert client.delete(f"/api/v1/calendar-feeds/{feed_id}/").status_code == 404
+    assert CalendarFeed.objects.get().revoked_at is None
+
+
+def test_partner_bs_feed_shows_partner_bs_crew_only(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_b), cast.crew_b)
+
+    (event,) = events_of(fetch(created["url"]))
+
+    assert event.get("summary") == "New line: B現場ビル"
+
+
+def test_a_coordinator_manages_any_crews_feeds(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+    created = create_feed(client, cast.crew_b)
+
+    assert client.delete(f"/api/v1/calendar-feeds/{created['feed']['id']}/").status_code == 204
+
+
+def test_support_is_forbidden(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.support)
+
+    assert client.post(feeds_url(cast.crew_a)).status_code == 403
+    assert client.get(feeds_url(cast.crew_a)).status_code == 403
+
+
+def test_anonymous_cannot_create_feeds(cast: Cast, client_for: Client) -> None:
+    assert client_for(None).post(feeds_url(cast.crew_a)).status_code == 401
+
+
+def test_the_feed_ignores_credentials_it_does_not_need(cast: Cast, client_for: Client) -> None:
+    """A stale or foreign Authorization header must not break a calendar subscription."""
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    response = APIClient().get(created["url"], HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    assert response.status_code == 200
+
+
+def test_the_feed_takes_a_fixed_number_of_queries(
+    cast: Cast, client_for: Client, django_assert_max_num_queries: Any
+) -> None:
+    for sequence in range(2, 8):
+        make_visit(plan=cast.plan, crew=cast.crew_a, sequence=sequence)
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    # feed + crew, visits (joined), surveys
+    with django_assert_max_num_queries(3):
+        events = events_of(fetch(created["url"]))
+    assert len(events) == 7

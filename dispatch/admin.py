@@ -5,6 +5,7 @@ from .models import (
     CalendarFeed,
     Crew,
     CrewUnavailability,
+    EstimateRule,
     Job,
     JobReport,
     JobStatusChange,
@@ -216,3 +217,16 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     list_filter = ("revoked_at", "crew__company")
     list_select_related = ("crew", "crew__company", "created_by")
     readonly_fields = ("token_hash", "created_at")
+
+
+@admin.register(EstimateRule)
+class EstimateRuleAdmin(admin.ModelAdmin):
+    """The survey-to-estimate rule table; coordinators tune it here."""
+
+    list_display = (
+        "order", "name", "field", "operator", "value", "add_minutes", "add_skill", "is_active",
+    )  # fmt: skip
+    list_display_links = ("name",)
+    list_editable = ("order", "add_minutes", "is_active")
+    list_filter = ("is_active", "field")
+    search_fields = ("name", "reason")

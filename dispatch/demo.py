@@ -70,6 +70,7 @@ from .models import (
     MONDAY_TO_FRIDAY_MASK,
     Crew,
     CrewUnavailability,
+    EstimateRule,
     IncompleteReason,
     Job,
     JobReport,
@@ -1124,7 +1125,6 @@ _DATA_MODELS: tuple[type[Model], ...] = (
     Plan,
     Crew,
     PartnerCompany,
-    Skill,
     Region,
 )
 
@@ -1183,8 +1183,11 @@ def reset_demo() -> None:
         model._default_manager.all().delete()
     User.objects.filter(Q(username__in=demo_usernames()) | Q(role=Role.PARTNER)).delete()
     Group.objects.filter(name=COORDINATOR_GROUP).delete()
-    for model in (PartnerCompany, Skill, Region):
+    for model in (PartnerCompany, Region):
         model.objects.all().delete()
+    # Skills the estimate rule table refers to are reference data, not demo data.
+    in_rules = EstimateRule.objects.filter(add_skill__isnull=False).values("add_skill")
+    Skill.objects.exclude(pk__in=in_rules).delete()
 
 
 @transaction.atomic
@@ -1373,8 +1376,12 @@ class _Builder:
         return regions
 
     def skills(self) -> dict[str, Skill]:
-        skills = Skill.objects.bulk_create(Skill(code=code, name=name) for code, name in SKILLS)
-        return {skill.code: skill for skill in skills}
+        # Some skills already exist: the estimate rule table's migration creates them.
+        skills = {}
+        for code, name in SKILLS:
+            skill, _ = Skill.objects.update_or_create(code=code, defaults={"name": name})
+            skills[code] = skill
+        return skills
 
     def companies(self, regions: list[Region]) -> list[PartnerCompany]:
         companies = PartnerCompany.objects.bulk_create(

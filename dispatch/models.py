@@ -209,6 +209,24 @@ class Job(models.Model):
         _("priority"), default=3, help_text=_("1 = lowest, 5 = most urgent.")
     )
     capacity_units = models.PositiveSmallIntegerField(_("capacity units"), default=0)
+    survey = models.ForeignKey(
+        "sites.SiteSurvey",
+        verbose_name=_("survey"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        help_text=_("The survey this job's estimate comes from."),
+    )
+    estimate = models.JSONField(
+        _("estimate"),
+        default=dict,
+        blank=True,
+        help_text=_("Duration and skills the survey's rules gave, with the reason for each."),
+    )
+    duration_override_note = models.CharField(
+        _("why the estimate was overridden"), max_length=300, blank=True
+    )
     work_instructions = models.TextField(_("work instructions"), blank=True)
     parking_arrangement = models.CharField(_("parking arrangement"), max_length=300, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -706,3 +724,63 @@ class CalendarFeed(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class EstimateRule(models.Model):
+    """One line of the table that turns a survey's findings into a job's duration and skills.
+
+    Coordinators edit the table in the admin. A rule matches when the survey's
+    ``field`` compares to ``value`` with ``operator``; every matching rule adds
+    its minutes and skill, and its ``reason`` is shown next to the estimate.
+    """
+
+    class Operator(models.TextChoices):
+        EQUALS = "eq", _("equals")
+        AT_LEAST = "gte", _("is at least")
+        MORE_THAN = "gt", _("is more than")
+        IS_TRUE = "true", _("is yes")
+
+    class Field(models.TextChoices):
+        CONDUIT = "conduit_status", _("conduit / cable path")
+        DISTANCE = "distance_to_base_station_m", _("distance to the base station (m)")
+        STRUCTURE = "structure", _("structure")
+        COMPLEXITY = "complexity", _("complexity")
+        NEW_CABLING = "new_cabling_needed", _("new cabling needed")
+        FLOORS = "site_floors", _("floors of the building")
+        ESCORT = "needs_escort", _("escort needed")
+        JOB_KIND = "job_kind", _("kind of job")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    field = models.CharField(_("survey field"), max_length=32, choices=Field.choices)
+    operator = models.CharField(_("operator"), max_length=8, choices=Operator.choices)
+    value = models.CharField(_("value"), max_length=50, blank=True)
+    add_minutes = models.IntegerField(_("add minutes"), default=0)
+    add_skill = models.ForeignKey(
+        Skill,
+        verbose_name=_("require skill"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason shown"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("estimate rule")
+        verbose_name_plural = _("estimate rules")
+        constraints = [
+            models.CheckConstraint(
+                name="estimate_rule_operator_valid",
+                condition=Q(operator__in=["eq", "gte", "gt", "true"]),
+            ),
+            models.CheckConstraint(
+                name="estimate_rule_minutes_bounded",
+                condition=Q(add_minutes__gte=-240, add_minutes__lte=480),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

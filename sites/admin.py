@@ -4,6 +4,8 @@ from .models import (
     ConstructionRecord,
     Contract,
     Customer,
+    IpAssignment,
+    IpPool,
     Permission,
     Region,
     Site,
@@ -120,3 +122,19 @@ class ConstructionRecordAdmin(admin.ModelAdmin):
     list_select_related = ("site",)
     autocomplete_fields = ("site", "job")
     date_hierarchy = "recorded_at"
+
+
+@admin.register(IpPool)
+class IpPoolAdmin(admin.ModelAdmin):
+    list_display = ("name", "network", "region", "is_active")
+    list_filter = ("is_active", "region")
+    search_fields = ("name", "network")
+
+
+@admin.register(IpAssignment)
+class IpAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("address", "pool", "contract", "assigned_at")
+    list_filter = ("pool",)
+    search_fields = ("address", "contract__contract_id")
+    list_select_related = ("pool", "contract")
+    autocomplete_fields = ("contract",)

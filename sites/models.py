@@ -160,6 +160,12 @@ class Customer(models.Model):
         return self.name
 
 
+class BillingStatus(models.TextChoices):
+    PENDING = "pending", _("Not set up")
+    REQUESTED = "requested", _("Direct debit requested")
+    READY = "ready", _("Billing ready")
+
+
 class ContractStatus(models.TextChoices):
     SIGNED = "signed", _("Signed")
     ACTIVE = "active", _("Line open")
@@ -180,6 +186,11 @@ class Contract(models.Model):
         _("status"), max_length=16, choices=ContractStatus.choices, default=ContractStatus.SIGNED
     )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    billing_status = models.CharField(
+        _("billing"), max_length=16, choices=BillingStatus.choices, default=BillingStatus.PENDING
+    )
+    billing_ready_on = models.DateField(_("billing ready on"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
 
     class Meta:
         ordering = ["contract_id"]
@@ -270,6 +281,26 @@ class SiteSurvey(models.Model):
     findings = models.TextField(_("findings"), blank=True)
     complexity = models.CharField(
         _("complexity"), max_length=8, choices=Complexity.choices, default=Complexity.MEDIUM
+    )
+    new_cabling_needed = models.BooleanField(
+        _("new cabling through the building needed"), default=False
+    )
+    needs_key = models.BooleanField(_("key needed"), default=False)
+    needs_escort = models.BooleanField(_("escort needed"), default=False)
+    needs_elevator_booking = models.BooleanField(_("elevator booking needed"), default=False)
+    needed_parties = models.JSONField(
+        _("permissions needed from"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Parties whose consent the construction needs: customer, management, owner, tenant."
+        ),
+    )
+    photos = models.JSONField(
+        _("photos"),
+        default=list,
+        blank=True,
+        help_text=_("Metadata only: [{name, taken_at, caption}]; the files live elsewhere."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -410,6 +441,12 @@ class ConstructionRecord(models.Model):
     )
     recorded_by_name = models.CharField(_("recorded by (name)"), max_length=100, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    archived_at = models.DateTimeField(
+        _("archived for support at"),
+        null=True,
+        blank=True,
+        help_text=_("Set at handover: from then on this is the record support reads."),
+    )
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
@@ -424,3 +461,53 @@ class ConstructionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"As-built of {self.site.name} ({self.recorded_at:%Y-%m-%d})"
+
+
+class IpPool(models.Model):
+    """A block of addresses delivery hands out to customers' lines."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    network = models.CharField(_("network (CIDR)"), max_length=43, unique=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ip_pools",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("IP pool")
+        verbose_name_plural = _("IP pools")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.network})"
+
+
+class IpAssignment(models.Model):
+    """One address given to one contract. The unique constraints make double use impossible."""
+
+    pool = models.ForeignKey(
+        IpPool, verbose_name=_("pool"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    address = models.GenericIPAddressField(_("address"))
+    contract = models.OneToOneField(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="ip_assignment"
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["pool_id", "address"]
+        verbose_name = _("IP assignment")
+        verbose_name_plural = _("IP assignments")
+        constraints = [
+            # Two concurrent allocations that pick the same free address: the
+            # database lets exactly one of them commit.
+            models.UniqueConstraint(fields=["address"], name="ip_address_assigned_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} for {self.contract}"

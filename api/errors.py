@@ -26,6 +26,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from dispatch.editing import RuleViolation
 from dispatch.planning import PlanConflict, PlanningError
 from dispatch.problem import ParameterError
+from dispatch.readiness import JobBlocked
 from dispatch.states import TransitionError
 
 
@@ -90,6 +91,14 @@ def _as_api_error(exc: Exception) -> ApiError | None:
         return ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc), fields=fields, **exc.extra)
     if isinstance(exc, ParameterError):
         return ApiError(400, "invalid", str(exc), fields={exc.field: [str(exc)]})
+    if isinstance(exc, JobBlocked):
+        return ApiError(
+            status.HTTP_409_CONFLICT,
+            exc.code,
+            str(exc),
+            job_id=exc.job.pk,
+            blockers=exc.as_dicts(),
+        )
     if isinstance(exc, TransitionError):
         return ApiError(
             status.HTTP_409_CONFLICT,

@@ -22,6 +22,7 @@ from scheduler.timing import RouteSchedule
 from .models import Crew, Job, Plan, PlanStatus, Visit
 from .planning import PlanConflict, PlanningError, _bump, _locked_plan
 from .problem import planning_tz, route_problem
+from .readiness import job_blockers
 from .states import FIXED_STATUSES, PLANNABLE_STATUSES
 
 #: Plans whose visits may be edited by hand (a published plan is revised first).
@@ -207,6 +208,11 @@ def visit_place(
                     str(job.pk),
                 )
             ]
+        )
+    blockers = job_blockers(job, on=date)
+    if blockers:
+        raise RuleViolation(
+            [scheduler.Violation(b.code, b.message, str(job.pk)) for b in blockers]
         )
     if Visit.objects.filter(plan=plan, job=job).exists():
         raise PlanningError("the job is already in this plan; move its visit instead", field="job")

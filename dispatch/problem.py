@@ -24,6 +24,7 @@ import scheduler
 from sites.models import Site
 
 from .models import Crew, CrewUnavailability, Job, Plan, Visit
+from .readiness import job_blockers
 from .states import FIXED_STATUSES, JobStatus
 
 DEFAULT_TIME_LIMIT_SECONDS = 30
@@ -148,8 +149,8 @@ def plan_candidate_jobs(plan: Plan) -> list[Job]:
     jobs = (
         Job.objects.filter(ready | Q(pk__in=held))
         .exclude(status=JobStatus.CANCELLED)
-        .select_related("site")
-        .prefetch_related("required_skills")
+        .select_related("site", "survey")
+        .prefetch_related("required_skills", "site__surveys", "site__permissions")
         .order_by("id")
     )
     return list(jobs)
@@ -331,6 +332,12 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             continue
         fixed = None
         visit = own_visits.get(job.pk)
+        is_fixed = visit is not None and (visit.locked or job.status in FIXED_STATUSES)
+        blockers = [] if is_fixed else job_blockers(job, on=dates[0])
+        if blockers:
+            # Whatever its status says, a job whose permission lapsed is not planned.
+            screened.append(_screened(job, blockers[0].code, blockers[0].message))
+            continue
         if visit is not None and (visit.locked or job.status in FIXED_STATUSES):
             if visit.crew_id not in crew_ids or not dates[0] <= visit.date <= dates[-1]:
                 screened.append(

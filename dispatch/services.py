@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 
 from .models import Crew, Job, JobReport, JobStatusChange, ReportKind, Visit
+from .readiness import JobBlocked, job_blockers
 from .states import JobStatus, check_transition
 
 
@@ -23,9 +24,17 @@ def job_transition(*, job: Job, to_status: str, by: User | None = None, note: st
     ------
     dispatch.states.TransitionError
         When the move is not allowed from the job's current status.
+    dispatch.readiness.JobBlocked
+        When moving to *ready* while the survey or a permission is missing.
     """
     locked = Job.objects.select_for_update().get(pk=job.pk)
     check_transition(locked.status, to_status, kind=locked.kind)
+    if to_status == JobStatus.READY:
+        # The gate: survey done and every needed permission granted, checked
+        # here so no path (API, admin action, import) can skip it.
+        blockers = job_blockers(locked)
+        if blockers:
+            raise JobBlocked(locked, blockers)
     now = timezone.now()
     JobStatusChange.objects.create(
         job=locked,
@@ -70,5 +79,12 @@ def job_report_incomplete(
     )
     note = f"{reason_code}: {reason_text}"[:500]
     job_transition(job=job, to_status=JobStatus.INCOMPLETE, by=by, note=note)
-    job_transition(job=job, to_status=JobStatus.READY, by=by, note="back to the planning queue")
+    # Back to the queue; or to the permission round if a permission lapsed meanwhile.
+    blocked = job_blockers(job)
+    job_transition(
+        job=job,
+        to_status=JobStatus.AWAITING_PERMISSION if blocked else JobStatus.READY,
+        by=by,
+        note="back to the planning queue" if not blocked else blocked[0].message,
+    )
     return report

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from dispatch.models import Crew, Job, PartnerCompany, Plan, Skill, Visit
 from dispatch.states import JobKind
-from sites.models import Contract, Customer, GeocodeStatus, Site
+from sites.models import Contract, Customer, GeocodeStatus, Site, SiteSurvey
 
 _counter = itertools.count(1)
 
@@ -51,6 +51,17 @@ def make_contract(**fields: Any) -> Contract:
     return Contract.objects.create(**{**defaults, **fields})
 
 
+def make_survey(site: Site, **fields: Any) -> SiteSurvey:
+    """A finished survey that asks for no permissions: the site is ready to build on."""
+    defaults: dict[str, Any] = {
+        # Long ago, so a test's own surveys are always the latest.
+        "surveyed_on": dt.date(2024, 4, 1),
+        "surveyor": "山田",
+        "distance_to_base_station_m": 300,
+    }
+    return SiteSurvey.objects.create(site=site, **{**defaults, **fields})
+
+
 def make_company(**fields: Any) -> PartnerCompany:
     return PartnerCompany.objects.create(**{"name": f"テスト通信工業{_n()}", **fields})
 
@@ -71,7 +82,8 @@ def make_crew(**fields: Any) -> Crew:
     return Crew.objects.create(**{**defaults, **fields})
 
 
-def make_job(**fields: Any) -> Job:
+def make_job(*, surveyed: bool = True, **fields: Any) -> Job:
+    """A job at a site; by default the site is surveyed and needs no permission."""
     defaults: dict[str, Any] = {
         "reference": f"J-{_n():06d}",
         "kind": JobKind.NEW_LINE,
@@ -79,7 +91,10 @@ def make_job(**fields: Any) -> Job:
     }
     if "site" not in fields:
         defaults["site"] = make_site()
-    return Job.objects.create(**{**defaults, **fields})
+    job = Job.objects.create(**{**defaults, **fields})
+    if surveyed and not job.site.surveys.exists():
+        make_survey(job.site)
+    return job
 
 
 def make_plan(**fields: Any) -> Plan:

@@ -17,6 +17,12 @@ URL = "/api/v1/surveys/"
 Client = Callable[[User | None], APIClient]
 
 
+@pytest.fixture(autouse=True)
+def _no_earlier_surveys(cast: Cast) -> None:
+    """These tests count surveys: start from none (the cast's sites come surveyed)."""
+    SiteSurvey.objects.all().delete()
+
+
 def survey_input(cast: Cast, **overrides: Any) -> dict[str, Any]:
     return {
         "site": cast.job_a.site_id,

@@ -100,3 +100,17 @@ def test_objective_at_a_checkpoint_is_the_best_reported_by_then() -> None:
     assert objective_at(trajectory, 1.0) is None
     assert objective_at(trajectory, 10.0) == 700.0
     assert objective_at(trajectory, 60.0) == 650.0
+
+
+def test_instance_class_groups_solomon_names() -> None:
+    """Names map to their Solomon class: series letter(s) and the first digit."""
+    from benchmarks.vrptw_compare import instance_class
+
+    assert [instance_class(n) for n in ("C101", "C208", "R112", "R211", "RC105", "RC208")] == [
+        "C1",
+        "C2",
+        "R1",
+        "R2",
+        "RC1",
+        "RC2",
+    ]

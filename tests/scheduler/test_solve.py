@@ -214,3 +214,34 @@ def test_restarts_portfolio_returns_the_best_valid_plan() -> None:
     result = solve(p, MaxRuntime(0.4), params)
     assert_valid(p, result)
     assert result.kpis.jobs_assigned == 8
+
+
+def test_restarts_on_stall_hand_over_and_keep_the_limit() -> None:
+    """With ``restart_on_stall_s`` a restart hands over once it stops improving and the
+    last one runs to the limit: a valid plan, stopped by the time limit."""
+    from scheduler import FirstSolution
+
+    p = two_clusters_world()
+    params = SolveParams(
+        restarts=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION),
+        restart_on_stall_s=0.1,
+    )
+    result = solve(p, MaxRuntime(0.6), params)
+    assert_valid(p, result)
+    assert result.kpis.jobs_assigned == 8
+    assert result.stop_reason == "time_limit"
+
+
+def test_cheapest_of_several_constructions_is_improved() -> None:
+    """``constructions`` builds a plan with each heuristic and improves the cheapest one."""
+    from scheduler import FirstSolution
+
+    p = two_clusters_world()
+    params = SolveParams(
+        greedy_start=False,
+        constructions=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION),
+    )
+    result = solve(p, QUICK, params)
+    assert_valid(p, result)
+    assert result.extra["start"] == "construction"
+    assert result.kpis.jobs_assigned == 8

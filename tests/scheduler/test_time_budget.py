@@ -1,0 +1,149 @@
+"""The time budget and honest reporting: a ``MaxRuntime`` bounds the whole call, and a
+job the search had no time for is never blamed on its cost."""
+
+from __future__ import annotations
+
+import time
+
+from scheduler import FirstFeasible, MaxRuntime, Plan, Problem, SolveParams, TimeWindow, solve
+from scheduler.generate import generate_week
+from scheduler.greedy import solve_greedy
+from scheduler.reasons import explain_dropped, screen
+from scheduler.travel import travel_for
+from tests.scheduler.conftest import H, assert_valid, at, crew, crew_days, job, problem
+
+KNOWN_RULES = {
+    "skill",
+    "members",
+    "day",
+    "shift",
+    "window",
+    "max_utilization",
+    "capacity",
+    "max_jobs",
+    "locked",
+    "capacity_used",
+    "not_worth",
+    "search",
+}
+
+
+def morning_job_behind_an_afternoon_job() -> Problem:
+    """One crew-day; ``afternoon`` is due today (so the greedy plans it first, at 14:00),
+    ``morning`` may only start 08:30-09:00 and is due tomorrow. Appending ``morning`` after
+    14:00 is impossible, so the greedy leaves it out, yet both fit: morning first."""
+    return problem(
+        [crew("A")],
+        crew_days(["A"]),
+        [
+            job("afternoon", at(1, 0), due_day=0, windows=(TimeWindow(14 * H, 16 * H),)),
+            job("morning", at(0, 1), due_day=1, windows=(TimeWindow(8 * H + 1800, 9 * H),)),
+        ],
+    )
+
+
+def test_greedy_leaves_the_morning_job_out() -> None:
+    """The fixture does what it says: the greedy start misses ``morning``."""
+    greedy = solve_greedy(morning_job_behind_an_afternoon_job())
+    assert [u.job_id for u in greedy.unassigned] == ["morning"]
+
+
+def test_search_with_time_places_what_the_greedy_start_missed() -> None:
+    """Started from the greedy plan, the search plans both jobs, morning first."""
+    p = morning_job_behind_an_afternoon_job()
+    result = solve(p, MaxRuntime(1), SolveParams(seed=1))
+    assert_valid(p, result)
+    assert result.extra["start"] == "greedy"
+    assert result.routes[0].job_ids == ("morning", "afternoon")
+
+
+def test_job_left_out_for_lack_of_time_is_labelled_search_not_not_worth() -> None:
+    """With a limit shorter than the model build, the start plan is returned and the job
+    it missed is reported as cut by the search, not as not worth its cost."""
+    p = morning_job_behind_an_afternoon_job()
+    result = solve(p, MaxRuntime(0.001), SolveParams(seed=1))
+    assert result.status == "plan_found"
+    assert result.stop_reason == "time_limit"
+    assert result.assignment() == {"afternoon": ("A", 0)}
+    (left_out,) = result.unassigned
+    assert [r.rule for r in left_out.reasons] == ["search"]
+    assert "stopped before this job could be placed" in left_out.reasons[0].message
+
+
+def test_explanation_inserts_a_dropped_job_that_is_cheaper_in_than_out() -> None:
+    """A job the solver dropped that fits for less than its penalty is put into the plan
+    (the search was cut before it got there), not explained away."""
+    p = morning_job_behind_an_afternoon_job()
+    travel = travel_for(p)
+    candidates = screen(p, travel).candidates
+    explanation = explain_dropped(
+        p, travel, {("A", 0): ["afternoon"]}, ["morning"], candidates, search_cut=True
+    )
+    assert explanation.inserted == ("morning",)
+    assert explanation.routes == {("A", 0): ["morning", "afternoon"]}
+    assert explanation.reasons == {}
+
+
+def test_explanation_after_the_deadline_labels_jobs_search() -> None:
+    """When the time is up, unchecked jobs get the rule ``search`` and are not inserted."""
+    p = morning_job_behind_an_afternoon_job()
+    travel = travel_for(p)
+    candidates = screen(p, travel).candidates
+    explanation = explain_dropped(
+        p,
+        travel,
+        {("A", 0): ["afternoon"]},
+        ["morning"],
+        candidates,
+        search_cut=True,
+        deadline=time.monotonic() - 1,
+    )
+    assert explanation.inserted == ()
+    assert [r.rule for r in explanation.reasons["morning"]] == ["search"]
+
+
+def test_plan_found_always_has_routes_when_jobs_could_be_placed() -> None:
+    """Without the greedy start and with almost no time, either a plan with routes comes
+    back, or ``no_plan_found`` with every job labelled ``search``: never an empty plan
+    called found with the jobs blamed on their cost."""
+    p = morning_job_behind_an_afternoon_job()
+    result = solve(p, MaxRuntime(0.001), SolveParams(greedy_start=False))
+    if result.status == "plan_found":
+        assert result.routes
+    else:
+        assert result.status == "no_plan_found"
+        assert {r.rule for u in result.unassigned for r in u.reasons} == {"search"}
+
+
+def test_a_short_limit_bounds_the_whole_call_on_a_300_job_week() -> None:
+    """A 3 s limit on a generated 300-job week returns a valid plan in about 3 s of wall
+    time (model build included), at least as complete as the greedy start, with honest
+    statuses. The bound is generous: the point is that it does not take a minute."""
+    p = generate_week(300, seed=1)
+    started = time.monotonic()
+    result = solve(p, MaxRuntime(3), SolveParams(seed=1))
+    wall_s = time.monotonic() - started
+    assert wall_s < 10
+    assert_valid(p, result)
+    assert result.stop_reason == "time_limit"
+    assert result.kpis.jobs_assigned >= solve_greedy(p).kpis.jobs_assigned
+    assert {r.rule for u in result.unassigned for r in u.reasons} <= KNOWN_RULES
+
+
+def test_first_feasible_on_a_300_job_week_is_the_verified_greedy_start() -> None:
+    """``FirstFeasible`` returns at once with a valid plan: the greedy start, checked by
+    OR-Tools, plus any left-out job that fits for less than its penalty."""
+    p = generate_week(300, seed=1)
+    result = solve(p, FirstFeasible(), SolveParams(seed=1))
+    assert_valid(p, result)
+    assert result.stop_reason == "first_feasible"
+    assert result.kpis.jobs_assigned >= solve_greedy(p).kpis.jobs_assigned
+
+
+def test_warm_start_is_used_instead_of_the_greedy_start() -> None:
+    """A caller's warm start takes the greedy start's place and is reported as used."""
+    p = morning_job_behind_an_afternoon_job()
+    result = solve(p, MaxRuntime(0.5), warm_start=Plan({("A", 0): ("morning", "afternoon")}))
+    assert_valid(p, result)
+    assert result.extra["warm_start_used"] is True
+    assert result.extra["start"] == "warm_start"

@@ -16,4 +16,6 @@ urlpatterns = [
     path("", include("api.crud.urls")),
     path("", include("api.planning.urls")),
     path("", include("api.partner.urls")),
+    path("", include("api.delivery.urls")),
+    path("", include("api.handover.urls")),
 ]

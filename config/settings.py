@@ -176,6 +176,7 @@ SPECTACULAR_SETTINGS = {
         "IncompleteReasonEnum": "dispatch.models.IncompleteReason",
         "PermissionStatusEnum": "sites.models.PermissionStatus",
         "ContractStatusEnum": "sites.models.ContractStatus",
+        "BillingStatusEnum": "sites.models.BillingStatus",
     },
 }
 # Oversized payloads are refused before they are parsed (413 in the API's error shape).

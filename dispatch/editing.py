@@ -211,9 +211,7 @@ def visit_place(
         )
     blockers = job_blockers(job, on=date)
     if blockers:
-        raise RuleViolation(
-            [scheduler.Violation(b.code, b.message, str(job.pk)) for b in blockers]
-        )
+        raise RuleViolation([scheduler.Violation(b.code, b.message, str(job.pk)) for b in blockers])
     if Visit.objects.filter(plan=plan, job=job).exists():
         raise PlanningError("the job is already in this plan; move its visit instead", field="job")
     target: RouteKey = (crew.pk, date)

@@ -186,6 +186,12 @@ class Contract(models.Model):
         _("status"), max_length=16, choices=ContractStatus.choices, default=ContractStatus.SIGNED
     )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    delivery_team = models.PositiveSmallIntegerField(
+        _("delivery team"),
+        null=True,
+        blank=True,
+        help_text=_("Which of the delivery teams (1-4) runs this order."),
+    )
     billing_status = models.CharField(
         _("billing"), max_length=16, choices=BillingStatus.choices, default=BillingStatus.PENDING
     )
@@ -205,6 +211,11 @@ class Contract(models.Model):
             models.CheckConstraint(
                 name="contract_status_valid",
                 condition=Q(status__in=[s.value for s in ContractStatus]),
+            ),
+            models.CheckConstraint(
+                name="contract_delivery_team_1_to_4",
+                condition=Q(delivery_team__isnull=True)
+                | Q(delivery_team__gte=1, delivery_team__lte=4),
             ),
         ]
 

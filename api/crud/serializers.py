@@ -30,6 +30,7 @@ from dispatch.states import JobStatus
 from sites.models import (
     ConstructionRecord,
     Contract,
+    ContractStatus,
     Customer,
     Permission,
     PermissionStatus,
@@ -305,7 +306,23 @@ class ContractSerializer(serializers.ModelSerializer):
             "service_name",
             "status",
             "signed_on",
+            "delivery_team",
+            "billing_status",
+            "billing_ready_on",
+            "handed_over_at",
         ]
+        # Billing and handover have their own endpoints with their own rules.
+        read_only_fields = ["billing_status", "billing_ready_on", "handed_over_at"]
+
+    def validate_status(self, value: str) -> str:
+        """A line opens only through the handover (its checks); here it can only be cancelled."""
+        current = self.instance.status if self.instance is not None else ContractStatus.SIGNED
+        if value not in (current, ContractStatus.CANCELLED):
+            raise serializers.ValidationError(
+                "the line opens through POST /api/v1/contracts/{id}/handover/; "
+                "here the status can only become cancelled"
+            )
+        return value
 
     def validate_circuit_id(self, value: str | None) -> str | None:
         # "No circuit yet" is null, never "": two empty strings would collide

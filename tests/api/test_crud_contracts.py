@@ -40,7 +40,10 @@ def test_it_works(cast: Cast, client_for: Client) -> None:
     )
     item_url = f"{URL}{body['id']}/"
     assert client.get(item_url).json()["status"] == "signed"
-    assert client.patch(item_url, {"status": "active"}).json()["status"] == "active"
+    opening = client.patch(item_url, {"status": "active"})
+    assert opening.status_code == 400, "a line opens only through the handover"
+    assert "handover" in opening.json()["error"]["fields"]["status"][0]
+    assert client.patch(item_url, {"status": "cancelled"}).json()["status"] == "cancelled"
     assert client.delete(item_url).status_code == 204
 
 

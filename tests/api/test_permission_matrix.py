@@ -107,6 +107,19 @@ MATRIX: dict[tuple[str, str], str] = {
         ("POST", f"/api/v1/visits/{{id}}/{action}/"): "+--"
         for action in ("move", "lock", "unlock", "unassign")
     },
+    # Delivery pipeline: coordinators act, support reads where it helps on a call.
+    ("GET", "/api/v1/orders/"): "++-",
+    ("GET", "/api/v1/jobs/{id}/blockers/"): "++-",
+    ("POST", "/api/v1/jobs/{id}/estimate/"): "+--",
+    ("GET", "/api/v1/surveys/{id}/estimate/"): "++-",
+    ("GET", "/api/v1/ip-pools/"): "+--",
+    ("POST", "/api/v1/ip-pools/"): "+--",
+    ("GET", "/api/v1/contracts/{contract_id}/ip/"): "++-",
+    ("POST", "/api/v1/contracts/{contract_id}/ip/"): "+--",
+    ("DELETE", "/api/v1/contracts/{contract_id}/ip/"): "+--",
+    ("POST", "/api/v1/contracts/{contract_id}/billing/"): "+--",
+    ("GET", "/api/v1/contracts/{contract_id}/handover/"): "++-",
+    ("POST", "/api/v1/contracts/{contract_id}/handover/"): "+--",
     ("GET", "/api/v1/routes/"): "+-+",
     ("GET", "/api/v1/routes/geojson/"): "+-+",
 }

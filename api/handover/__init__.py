@@ -1,0 +1,1 @@
+"""Before and at line opening: IP pools and addresses, billing set-up, handover."""

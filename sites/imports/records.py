@@ -1,0 +1,84 @@
+"""A model instance as an import sees it: stored or new, which row set which field, what changed.
+
+Both the dry run and the apply go through :meth:`Record.set`, so the changes a
+preview lists are exactly the ones the apply writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+from django.db import models
+
+from .report import RowResult
+
+M = TypeVar("M", bound=models.Model)
+
+
+def shown(value: object) -> str:
+    """A value as the change list and the error messages quote it."""
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, dt.date | int | float):
+        return str(value)
+    return f"'{value}'"
+
+
+class Record(Generic[M]):
+    """Wraps one instance during an import.
+
+    ``is_new`` stays true for a record the file creates, even after it is
+    saved, so later rows of the same file describe it the same way on a dry
+    run and on an apply.
+    """
+
+    def __init__(self, obj: M, *, entity: str, is_new: bool) -> None:
+        self.obj = obj
+        self.entity = entity
+        self.is_new = is_new
+        self.stored = not is_new
+        self.claimed: dict[str, int] = {}
+        self.dirty: set[str] = set()
+
+    def set(self, field: str, value: object, *, column: str, result: RowResult) -> bool:
+        """Give ``field`` the row's ``value``; None (a blank cell) keeps what is there.
+
+        Two rows of one file that disagree about the same record are an error
+        rather than "last row wins": the file contradicts itself, and only its
+        author knows which row is right.
+        """
+        if value is None:
+            return False
+        current = getattr(self.obj, field)
+        first_row = self.claimed.get(field)
+        if first_row is not None and first_row != result.row and current != value:
+            result.error(
+                column,
+                f"{shown(value)} differs from row {first_row}, which gave {shown(current)} "
+                f"for the same {self.entity}",
+            )
+            return False
+        self.claimed.setdefault(field, result.row)
+        if current == value:
+            return False
+        if not self.is_new:
+            result.changes.append(f"{self.entity} {column}: {shown(current)} → {shown(value)}")
+        setattr(self.obj, field, value)
+        self.dirty.add(field)
+        return True
+
+    def save(self, *, touch: Iterable[str] = ()) -> bool:
+        """Write a new record, or the changed fields (plus ``touch``) of a stored one."""
+        if not self.stored:
+            self.obj.save()
+            self.stored = True
+        elif self.dirty:
+            self.obj.save(update_fields=[*sorted(self.dirty), *touch])
+        else:
+            return False
+        self.dirty.clear()
+        return True

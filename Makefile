@@ -18,7 +18,7 @@ install: $(STAMP)
 run: export DEBUG ?= 1
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_demo --if-empty --plan 10
 	$(PY) scripts/serve.py
 
 ## Run the whole test suite (set DATABASE_URL / CELERY_BROKER_URL to use real servers).

@@ -34,6 +34,7 @@ is Japanese, as it would be in production.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 import random
 from collections.abc import Sequence
@@ -44,10 +45,11 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.models import Permission as AuthPermission
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import F, Model, Q
 
 from accounts.models import Role, User
 from sites.models import (
+    BillingStatus,
     BuildingType,
     Complexity,
     ConduitStatus,
@@ -56,6 +58,8 @@ from sites.models import (
     ContractStatus,
     Customer,
     GeocodeStatus,
+    IpAssignment,
+    IpPool,
     Parking,
     Permission,
     PermissionParty,
@@ -1110,6 +1114,8 @@ _RESET_ORDER: tuple[type[Model], ...] = (
     Job,
     Permission,
     SiteSurvey,
+    IpAssignment,
+    IpPool,
     Contract,
     Customer,
     Site,
@@ -1209,6 +1215,7 @@ def build_demo(*, seed: int, week_start: dt.date, password: str) -> DemoSummary:
     unavailabilities = builder.unavailabilities(crews)
     world = builder.sites_and_orders(regions)
     jobs = builder.jobs(world, skills, crews, partner_users, coordinator)
+    _delivery_pipeline(random.Random(seed * 7919 + 1), regions)
     counts = {
         "regions": len(regions),
         "skills": len(skills),
@@ -1226,8 +1233,72 @@ def build_demo(*, seed: int, week_start: dt.date, password: str) -> DemoSummary:
         "jobs ready to plan": sum(1 for job in jobs if job.status == JobStatus.READY),
         "job status changes": JobStatusChange.objects.count(),
         "job reports": JobReport.objects.count(),
+        "IP addresses assigned": IpAssignment.objects.count(),
     }
     return DemoSummary(seed=seed, week_start=week_start, counts=counts, logins=logins)
+
+
+def _delivery_pipeline(rng: random.Random, regions: list[Region]) -> None:
+    """The parallel tracks of every order: needed permissions, teams, IP addresses, billing.
+
+    Runs after the orders exist, with its own random stream so the rest of the
+    demo stays as it was. Written so the order status view shows every stage:
+    open lines have an address and billing; of the finished constructions some
+    still wait for an address or for the bank, the rest are ready to hand over.
+    """
+    parties: dict[tuple[int, int | None], set[str]] = {}
+    for site_id, contract_id, party in Permission.objects.values_list(
+        "site_id", "contract_id", "party"
+    ):
+        parties.setdefault((site_id, contract_id), set()).add(party)
+    surveys = list(SiteSurvey.objects.order_by("pk"))
+    for survey in surveys:
+        survey.needed_parties = sorted(parties.get((survey.site_id, survey.contract_id), set()))
+    SiteSurvey.objects.bulk_update(surveys, ["needed_parties"])
+
+    pools = IpPool.objects.bulk_create(
+        IpPool(name=f"{region.code} fibre", network=f"10.{20 + i}.0.0/22", region=region)
+        for i, region in enumerate(sorted(regions, key=lambda r: r.code))
+    )
+    next_host = {pool.pk: 2 for pool in pools}  # .0 network, .1 gateway
+    pool_of_region = {pool.region_id: pool for pool in pools}
+    completed = set(
+        Job.objects.filter(status=JobStatus.COMPLETED).values_list("contract_id", flat=True)
+    )
+    contracts = list(
+        Contract.objects.exclude(status=ContractStatus.CANCELLED)
+        .prefetch_related("sites")
+        .order_by("contract_id")
+    )
+    assignments = []
+    for contract in contracts:
+        contract.delivery_team = 1 + int(contract.contract_id[-6:]) % 4
+        site = next(iter(contract.sites.all()), None)
+        pool = pool_of_region.get(site.region_id if site else None, pools[0])
+        open_line = contract.status == ContractStatus.ACTIVE
+        waiting_handover = contract.pk in completed
+        if open_line or (waiting_handover and rng.random() < 0.6):
+            network = ipaddress.ip_network(pool.network)
+            address = network.network_address + next_host[pool.pk]
+            next_host[pool.pk] += 1
+            assignments.append(IpAssignment(pool=pool, address=str(address), contract=contract))
+        if open_line or (waiting_handover and rng.random() < 0.6):
+            contract.billing_status = BillingStatus.READY
+            contract.billing_ready_on = contract.signed_on
+        else:
+            contract.billing_status = rng.choice((BillingStatus.PENDING, BillingStatus.REQUESTED))
+        if open_line and contract.signed_on is not None:
+            contract.handed_over_at = dt.datetime.combine(
+                contract.signed_on + dt.timedelta(days=30), dt.time(17), tzinfo=TOKYO
+            )
+    Contract.objects.bulk_update(
+        contracts, ["delivery_team", "billing_status", "billing_ready_on", "handed_over_at"]
+    )
+    IpAssignment.objects.bulk_create(assignments)
+    # What was built for open lines is the record support reads.
+    ConstructionRecord.objects.filter(
+        site__contracts__status=ContractStatus.ACTIVE, archived_at__isnull=True
+    ).update(archived_at=F("recorded_at"))
 
 
 # --------------------------------------------------------------------------

@@ -62,6 +62,14 @@ class Command(BaseCommand):
             default=DEFAULT_PASSWORD,
             help=f"Password of every demo user (default {DEFAULT_PASSWORD!r}).",
         )
+        parser.add_argument(
+            "--plan",
+            type=int,
+            metavar="SECONDS",
+            default=0,
+            help="Also optimize and publish the week's plan, searching this many seconds "
+            "(0, the default, leaves planning to the coordinator).",
+        )
         group = parser.add_mutually_exclusive_group()
         group.add_argument(
             "--if-empty",
@@ -85,6 +93,32 @@ class Command(BaseCommand):
                 seed=options["seed"], week_start=week_start, password=options["password"]
             )
         self._report(summary, time.monotonic() - started)
+        if options["plan"]:
+            self._plan_week(week_start, options["plan"], options["seed"])
+
+    def _plan_week(self, week_start: dt.date, seconds: int, seed: int) -> None:
+        """Plan and publish the demo week through the same services a coordinator uses."""
+        from dispatch.planning import (
+            plan_create,
+            plan_publish,
+            plan_request_optimization,
+            run_optimization,
+        )
+
+        plan = plan_create(
+            name=f"Demo week {week_start:%Y-%m-%d}",
+            start_date=week_start,
+            end_date=week_start + dt.timedelta(days=4),
+            params={"time_limit_seconds": seconds, "seed": seed},
+        )
+        run = run_optimization(run_id=plan_request_optimization(plan=plan, enqueue=False).pk)
+        if run.status != "succeeded":
+            raise CommandError(f"planning the demo week {run.status}: {run.error}")
+        plan = plan_publish(plan=plan)
+        self.stdout.write(
+            f"Published plan {plan.pk}: {plan.kpis['jobs_assigned']} jobs planned, "
+            f"{plan.kpis['jobs_unassigned']} unassigned, {plan.kpis['total_km']} km."
+        )
 
     def _prepare(self, *, reset: bool, if_empty: bool) -> bool:
         """Make room for the demo; False when there is nothing to do."""

@@ -18,7 +18,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -160,12 +161,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    """Django-level 404 for API paths (unknown URLs), in the same shape."""
+def json_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Unknown URLs under /api/ answer in the API's error shape; pages keep Django's."""
+    if not request.path.startswith("/api/"):
+        return page_not_found(request, exception or Http404())
     return JsonResponse(error_body(404, "not_found", "no such resource"), status=404)
 
 
-def json_500(request: HttpRequest) -> JsonResponse:
+def json_500(request: HttpRequest) -> HttpResponse:
+    if not request.path.startswith("/api/"):
+        return server_error(request)
     return JsonResponse(
         error_body(500, "server_error", "internal error; it was logged"), status=500
     )

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "sites",
     "dispatch",
     "api",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -106,7 +107,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:orders"
+LOGOUT_REDIRECT_URL = "web:login"
 
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -119,6 +122,7 @@ USE_TZ = True
 # --- Static files ------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -75,7 +75,7 @@ class OrdersView(APIView):
             search=params.get("search") or None,
         )
         paginator = Pagination()
-        page = paginator.paginate_queryset(orders, request, view=self)  # type: ignore[arg-type]
+        page = paginator.paginate_queryset(orders, request, view=self)
         counts = dict.fromkeys(Stage.ALL, 0)
         for order in orders:
             counts[order.stage] += 1

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("api.partner.urls")),
     path("", include("api.delivery.urls")),
     path("", include("api.handover.urls")),
+    path("", include("api.imports.urls")),
 ]

@@ -41,6 +41,20 @@ class OrderSerializer(serializers.Serializer):
         return None if site is None else f"{site.name} ({site.address})"
 
 
+OrderPageSerializer = inline_serializer(
+    "OrderPage",
+    {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": OrderSerializer(many=True),
+        "stages": serializers.DictField(
+            child=serializers.IntegerField(), help_text="Open orders per stage (all pages)."
+        ),
+    },
+)
+
+
 class OrdersView(APIView):
     """Every open order with its stage and blocker, for the four delivery teams."""
 
@@ -55,7 +69,7 @@ class OrdersView(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: OrderSerializer(many=True)},
+        responses={200: OrderPageSerializer},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params

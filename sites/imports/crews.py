@@ -174,7 +174,8 @@ class CrewsImport:
                 if getattr(row, field) is None:
                     result.error(label, "is empty; a new crew needs its home base's coordinates")
         for field, label in _FIELDS:
-            crew.set(field, getattr(row, field), column=label, result=result)
+            display = format_weekdays if field == "working_weekdays" else None
+            crew.set(field, getattr(row, field), column=label, result=result, display=display)
         if crew.obj.shift_start >= crew.obj.shift_end:
             result.error(
                 "shift end",

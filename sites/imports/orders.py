@@ -381,8 +381,11 @@ class OrdersImport:
         if self._linked(contract, site):
             return
         self.new_links.add((id(contract), id(site)))
-        if not contract.is_new:
-            result.changes.append(f"contract: adds the site at {shown(site.obj.address)}")
+        if not contract.is_new and not site.is_new:
+            # Bookkeeping, not a change the sheet asked for: a job of the
+            # contract at this site already implies the link, and jobs made
+            # in the app may lack it, which must not spoil a round trip.
+            result.notes.append(f"links the site at {shown(site.obj.address)} to the contract")
 
     def _job(
         self,

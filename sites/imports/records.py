@@ -7,8 +7,8 @@ preview lists are exactly the ones the apply writes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
 
 from django.db import models
 
@@ -44,7 +44,15 @@ class Record(Generic[M]):
         self.claimed: dict[str, int] = {}
         self.dirty: set[str] = set()
 
-    def set(self, field: str, value: object, *, column: str, result: RowResult) -> bool:
+    def set(
+        self,
+        field: str,
+        value: object,
+        *,
+        column: str,
+        result: RowResult,
+        display: Callable[[Any], object] | None = None,
+    ) -> bool:
         """Give ``field`` the row's ``value``; None (a blank cell) keeps what is there.
 
         Two rows of one file that disagree about the same record are an error
@@ -54,11 +62,15 @@ class Record(Generic[M]):
         if value is None:
             return False
         current = getattr(self.obj, field)
+
+        def show(raw: object) -> str:
+            return shown(display(raw) if display is not None else raw)
+
         first_row = self.claimed.get(field)
         if first_row is not None and first_row != result.row and current != value:
             result.error(
                 column,
-                f"{shown(value)} differs from row {first_row}, which gave {shown(current)} "
+                f"{show(value)} differs from row {first_row}, which gave {show(current)} "
                 f"for the same {self.entity}",
             )
             return False
@@ -66,7 +78,7 @@ class Record(Generic[M]):
         if current == value:
             return False
         if not self.is_new:
-            result.changes.append(f"{self.entity} {column}: {shown(current)} → {shown(value)}")
+            result.changes.append(f"{self.entity} {column}: {show(current)} → {show(value)}")
         setattr(self.obj, field, value)
         self.dirty.add(field)
         return True

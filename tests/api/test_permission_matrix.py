@@ -120,6 +120,10 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/contracts/{contract_id}/billing/"): "+--",
     ("GET", "/api/v1/contracts/{contract_id}/handover/"): "++-",
     ("POST", "/api/v1/contracts/{contract_id}/handover/"): "+--",
+    ("POST", "/api/v1/imports/{kind}/preview/"): "+--",
+    ("POST", "/api/v1/imports/{kind}/apply/"): "+--",
+    ("GET", "/api/v1/imports/geocoding/"): "+--",
+    ("GET", "/api/v1/exports/{kind}.{file_format}"): "+--",
     ("GET", "/api/v1/routes/"): "+-+",
     ("GET", "/api/v1/routes/geojson/"): "+-+",
 }
@@ -193,6 +197,9 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
         "/api/v1/calendar-feeds/": feed.pk,
         "/api/v1/auth/tokens/": 999_999,
         "/api/v1/calendar/": "not-a-real-token",
+        "/api/v1/imports/": "orders",
+        "/api/v1/exports/": "orders",
+        "/api/v1/exports/{kind}.": "csv",
     }
 
 

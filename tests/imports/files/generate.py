@@ -92,8 +92,10 @@ def _crews_xlsx() -> None:
         ["会社名", "班名", "人数", "スキル", "拠点緯度", "拠点経度", "始業", "終業", "稼働曜日"]
     )
     sheet.append(
-        ["C光ネット株式会社", "C1", 2, "fibre_splicing、aerial", 35.7, 139.6]
-        + [dt.time(8, 0), dt.time(16, 30), "月水金"]
+        [
+            *("C光ネット株式会社", "C1", 2, "fibre_splicing、aerial", 35.7, 139.6),
+            *(dt.time(8, 0), dt.time(16, 30), "月水金"),
+        ]
     )
     sheet.append(
         ["C光ネット株式会社", "C2", 3, None, 35.71, 139.61, dt.time(9, 0), dt.time(18, 0), "毎日"]

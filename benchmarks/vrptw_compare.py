@@ -532,11 +532,36 @@ def render_report(results: dict[str, Any], names: Sequence[str], solvers: Sequen
             f"{_fmt(summary['mean_solver_seconds'])} | {_fmt(summary['mean_wall_seconds'])} |"
         )
 
+    lines += ["", *_class_lines(runs, names, solvers)]
     if "ours" in solvers:
         lines += ["", *_ratio_lines(runs, names, [s for s in solvers if s != "ours"])]
     if problems:
         lines += ["", "Problems:", *problems]
     return "\n".join(lines) + "\n"
+
+
+def instance_class(name: str) -> str:
+    """Solomon class of an instance name: ``C1``, ``C2``, ``R1``, ``R2``, ``RC1``, ``RC2``."""
+    letters = name.rstrip("0123456789")
+    digits = name[len(letters) :]
+    return letters + digits[:1]
+
+
+def _class_lines(runs: dict[str, Any], names: Sequence[str], solvers: Sequence[str]) -> list[str]:
+    """Mean gap per Solomon class and solver (feasible runs only), to show where gaps sit."""
+    classes = sorted({instance_class(n) for n in names})
+    lines = [
+        "| class | instances | " + " | ".join(f"{s} mean gap %" for s in solvers) + " |",
+        "|---|---|" + "---|" * len(solvers),
+    ]
+    for cls in classes:
+        members = [n for n in names if instance_class(n) == cls]
+        cells = []
+        for solver in solvers:
+            summary = summarize([runs[f"{n}/{solver}"] for n in members if f"{n}/{solver}" in runs])
+            cells.append(_fmt(summary["mean_gap"]))
+        lines.append(f"| {cls} | {len(members)} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _ratio_lines(runs: dict[str, Any], names: Sequence[str], peers: Sequence[str]) -> list[str]:

@@ -10,20 +10,25 @@ Two moments:
   ``/work/shared/NOTES.md``). The other jobs get their feasible crew-days,
   which the adapter uses as the allowed vehicles.
 * :func:`explain_dropped`, **after** the solver, for jobs that were feasible
-  alone but are not in the plan: try to insert the job at every position of
-  every candidate route; if one insertion is valid the job was not worth its
-  cost, otherwise the capacity of its crew-days went to other work.
+  alone but are not in the plan: find the cheapest valid insertion into the
+  plan. Cheaper than leaving the job out: the search had not got to it (it was
+  stopped), so the job is inserted. Dearer: the job was not worth its cost.
+  None valid: the capacity of its crew-days went to other work. A job is
+  never called ``not_worth`` when the clock was the reason.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from scheduler.model import CrewDay, Job, Problem
-from scheduler.result import Reason
+from scheduler.result import MILLI, Reason
 from scheduler.travel import TravelMatrix
 from scheduler.validate import validate_route
 
@@ -191,38 +196,78 @@ def _day_message(problem: Problem, job: Job) -> str:
     return "no qualified crew works on an allowed day"
 
 
+@dataclass(frozen=True)
+class Explanation:
+    """Outcome of :func:`explain_dropped`.
+
+    Attributes
+    ----------
+    routes
+        The plan after repair: the solver's routes plus the jobs inserted.
+    inserted
+        Jobs the search had left out that were inserted because a valid
+        position cost less than leaving them out.
+    reasons
+        ``job_id -> reasons`` for every job still left out.
+    """
+
+    routes: dict[tuple[str, int], list[str]]
+    inserted: tuple[str, ...]
+    reasons: dict[str, tuple[Reason, ...]]
+
+
 def explain_dropped(
     problem: Problem,
     travel: TravelMatrix,
     routes: Mapping[tuple[str, int], Sequence[str]],
     job_ids: Sequence[str],
     candidates: Mapping[str, Sequence[tuple[str, int]]],
-) -> dict[str, tuple[Reason, ...]]:
-    """Explain jobs the solver left out although each fits alone somewhere.
+    *,
+    search_cut: bool = False,
+    deadline: float | None = None,
+) -> Explanation:
+    """Explain (or place) jobs the solver left out although each fits alone somewhere.
+
+    For each dropped job (higher priority first) the cheapest valid insertion
+    into the current plan is looked for. If it costs less than leaving the job
+    out, the search simply had not got there (typically it was stopped by the
+    time limit): the job is inserted, so the plan gets better and no job is
+    blamed on its cost when it was the clock. Otherwise the job is explained.
 
     Parameters
     ----------
     problem, travel
         The problem and its travel matrix.
     routes
-        The final plan: job ids in visit order per crew-day.
+        The solver's plan: job ids in visit order per crew-day.
     job_ids
         The dropped jobs to explain.
     candidates
         Crew-days each job fits on alone (from :func:`screen`).
+    search_cut
+        Whether the search was stopped (time limit, cancellation, first
+        plan) rather than having converged; only changes the wording.
+    deadline
+        ``time.monotonic()`` after which no more insertions are checked; jobs
+        not checked by then get the rule ``search``.
 
     Returns
     -------
-    dict[str, tuple[Reason, ...]]
-        One or more reasons per job: ``not_worth`` when a valid insertion
-        exists, ``capacity_used`` otherwise, ``locked`` added for locked jobs.
+    Explanation
+        The repaired plan and, per job still out, one or more reasons:
+        ``not_worth`` when a valid insertion exists but costs more than the
+        job's unassigned penalty, ``capacity_used`` when none exists,
+        ``search`` when the time ran out before the job could be placed or
+        checked, ``locked`` added for locked jobs.
     """
     jobs = problem.jobs_by_id()
+    plan = {key: list(ids) for key, ids in routes.items()}
+    costs = _InsertionCosts(problem, travel)
+    inserted: list[str] = []
     explained: dict[str, tuple[Reason, ...]] = {}
-    for job_id in job_ids:
+    order = sorted(job_ids, key=lambda j: (-jobs[j].priority, j))
+    for job_id in order:
         job = jobs[job_id]
-        keys = list(candidates.get(job_id, ()))
-        insertion = _find_valid_insertion(problem, travel, routes, job_id, keys)
         reasons: list[Reason] = []
         if job.fixed is not None:
             reasons.append(
@@ -232,17 +277,43 @@ def explain_dropped(
                     "rules of its crew-day",
                 )
             )
-        if insertion is not None:
-            penalty = problem.weights.unassigned_yen * job.priority
+        if deadline is not None and time.monotonic() > deadline:
+            reasons.append(
+                Reason(
+                    "search",
+                    "the search stopped before this job could be placed "
+                    "(time limit reached before it was checked)",
+                )
+            )
+            explained[job_id] = tuple(reasons)
+            continue
+        keys = list(candidates.get(job_id, ()))
+        penalty_milli = costs.unassigned_milli(job)
+        insertion = _cheapest_valid_insertion(problem, travel, costs, plan, job, keys)
+        if insertion is not None and insertion.added_milli < penalty_milli and job.fixed is None:
+            plan.setdefault(insertion.key, []).insert(insertion.position, job_id)
+            inserted.append(job_id)
+            continue
+        if insertion is not None and insertion.added_milli < penalty_milli:
+            when = "was stopped" if search_cut else "ended"
+            reasons.append(
+                Reason(
+                    "search",
+                    f"the search {when} before this job could be placed; it fits on crew "
+                    f"{insertion.key[0]} day {insertion.key[1]}",
+                )
+            )
+        elif insertion is not None:
+            penalty = penalty_milli // 1000
             reasons.append(
                 Reason(
                     "not_worth",
-                    f"fits on crew {insertion[0]} day {insertion[1]}, but adding "
+                    f"fits on crew {insertion.key[0]} day {insertion.key[1]}, but adding "
                     f"it costs more than leaving it unassigned ({penalty:,} yen)",
                 )
             )
         else:
-            planned = [jobs[j].priority for key in keys for j in routes.get(key, ())]
+            planned = [jobs[j].priority for key in keys for j in plan.get(key, ())]
             if planned and min(planned) >= job.priority:
                 who = "work of equal or higher priority"
             else:
@@ -254,25 +325,100 @@ def explain_dropped(
                 )
             )
         explained[job_id] = tuple(reasons)
-    return explained
+    return Explanation(
+        routes={key: ids for key, ids in plan.items() if ids},
+        inserted=tuple(inserted),
+        reasons=explained,
+    )
 
 
-def _find_valid_insertion(
+@dataclass(frozen=True)
+class _Insertion:
+    key: tuple[str, int]
+    position: int
+    added_milli: int
+
+
+class _InsertionCosts:
+    """Objective change of inserting a job into a route, in milli-yen.
+
+    The same terms as :func:`scheduler.result.objective_terms` (distance x the
+    crew's rate, drive time, the crew-day's fixed cost when the route was
+    empty, lateness, disruption), computed for one position without
+    rebuilding the route.
+    """
+
+    def __init__(self, problem: Problem, travel: TravelMatrix) -> None:
+        self.problem = problem
+        self.travel = travel
+        self.crews = problem.crews_by_id()
+        self.jobs = problem.jobs_by_id()
+        self.reference = problem.reference.assignment() if problem.reference else {}
+
+    def unassigned_milli(self, job: Job) -> int:
+        """What leaving the job out costs (the solver's disjunction penalty)."""
+        weights = self.problem.weights
+        penalty = weights.unassigned_yen * job.priority * MILLI
+        if job.id in self.reference:
+            penalty += weights.disruption_yen * MILLI
+        return penalty
+
+    def positions(
+        self, key: tuple[str, int], route: Sequence[str], job: Job
+    ) -> npt.NDArray[np.int64]:
+        """Added cost of inserting ``job`` before each position ``0..len(route)``."""
+        weights = self.problem.weights
+        crew = self.crews[key[0]]
+        home = self.travel.index(crew.home)
+        stops = np.asarray(
+            [home, *(self.travel.index(self.jobs[j].location) for j in route), home],
+            dtype=np.int64,
+        )
+        site = self.travel.index(job.location)
+
+        def arc_milli(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> Any:
+            metres = self.travel.distance_m[a, b] * crew.cost_per_km_yen
+            seconds = self.travel.duration_s[a, b]
+            return metres + (seconds * weights.drive_yen_per_hour * MILLI + 1800) // 3600
+
+        before, after = stops[:-1], stops[1:]
+        added = arc_milli(before, np.full_like(before, site)) + arc_milli(
+            np.full_like(after, site), after
+        )
+        added = added - arc_milli(before, after)
+        fixed = 0 if route else weights.crew_day_fixed_yen * MILLI
+        late = 0
+        if job.due_day is not None and key[1] > job.due_day:
+            late = (key[1] - job.due_day) * weights.lateness_yen_per_day * job.priority * MILLI
+        moved = 0
+        if job.id in self.reference and self.reference[job.id] != key:
+            moved = weights.disruption_yen * MILLI
+        return np.asarray(added + fixed + late + moved, dtype=np.int64)
+
+
+def _cheapest_valid_insertion(
     problem: Problem,
     travel: TravelMatrix,
-    routes: Mapping[tuple[str, int], Sequence[str]],
-    job_id: str,
+    costs: _InsertionCosts,
+    plan: Mapping[tuple[str, int], Sequence[str]],
+    job: Job,
     keys: Sequence[tuple[str, int]],
-) -> tuple[str, int] | None:
-    """A crew-day where inserting the job somewhere keeps the route valid, if any."""
-    checks = 0
-    for crew_id, day in keys:
-        route = list(routes.get((crew_id, day), ()))
-        for position in range(len(route) + 1):
-            checks += 1
-            if checks > MAX_INSERTION_CHECKS:
-                return None
-            candidate = [*route[:position], job_id, *route[position:]]
-            if not validate_route(problem, crew_id, day, candidate, travel):
-                return (crew_id, day)
+) -> _Insertion | None:
+    """The cheapest position (over the job's crew-days) where the route stays valid.
+
+    Positions are tried cheapest first, so the first valid one is the answer
+    and the expensive rule check runs as rarely as possible; at most
+    :data:`MAX_INSERTION_CHECKS` checks per job.
+    """
+    options: list[tuple[int, int, int]] = []  # (added milli-yen, key number, position)
+    for number, key in enumerate(keys):
+        added = costs.positions(key, plan.get(key, ()), job)
+        options.extend((int(a), number, p) for p, a in enumerate(added))
+    options.sort()
+    for added_milli, number, position in options[:MAX_INSERTION_CHECKS]:
+        crew_id, day = keys[number]
+        route = list(plan.get((crew_id, day), ()))
+        candidate = [*route[:position], job.id, *route[position:]]
+        if not validate_route(problem, crew_id, day, candidate, travel):
+            return _Insertion((crew_id, day), position, added_milli)
     return None

@@ -35,7 +35,9 @@ class Reason:
     ``max_utilization``, ``capacity``, ``max_jobs``, ``locked``,
     ``capacity_used`` (feasible alone, but the crew-days that could take it
     are full), ``not_worth`` (fits, but costs more than its unassigned penalty),
-    ``search`` (the search stopped before finding any plan).
+    ``search`` (the search stopped, by its time limit or cancellation, before
+    it placed the job, or before it found any plan; never used for a job that
+    was checked and found not worth its cost).
     """
 
     rule: str
@@ -127,13 +129,17 @@ class Result:
     objective_yen
         Cost by term (see :data:`OBJECTIVE_TERMS`); :meth:`cost` is their sum.
     status
-        ``"plan_found"`` or ``"no_plan_found"``.
+        ``"plan_found"`` when the plan has routes, or when nothing could or
+        should be planned; ``"no_plan_found"`` when the search stopped before
+        it placed any job that could be placed.
     stop_reason
         Why the search ended: ``time_limit``, ``no_improvement``,
         ``first_feasible``, ``cancelled``, ``search_completed`` or ``screened_out``
         (nothing to plan).
     runtime_s
-        Wall time of the search (model building excluded).
+        Wall time of the search phase (model building included from the
+        second region on, see :mod:`scheduler.decompose`); the whole call's
+        wall time is ``extra["wall_s"]``.
     first_solution_s
         Seconds until the first plan was found, when known.
     """

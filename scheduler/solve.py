@@ -5,7 +5,9 @@ The pipeline:
 1. build (or take) the travel matrix;
 2. :func:`scheduler.reasons.screen` removes jobs that fit on no crew-day and
    records why;
-3. the OR-Tools adapter searches (optionally several independent workers);
+3. the search starts from the caller's warm start or the greedy plan; the
+   OR-Tools adapter improves it, as one model or, for large weeks, region by
+   region (:mod:`scheduler.decompose`), optionally with several workers;
 4. jobs the search dropped are explained by insertion checks;
 5. :func:`scheduler.result.build_result` turns the job order per crew-day into
    times, KPIs and costs.
@@ -18,6 +20,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from scheduler.decompose import improve_by_regions, should_decompose
+from scheduler.greedy import solve_greedy
 from scheduler.model import Plan, Problem
 from scheduler.ortools_adapter import RoutingOutcome, solve_routing
 from scheduler.params import (
@@ -25,6 +29,7 @@ from scheduler.params import (
     CancelToken,
     FirstSolution,
     MaxRuntime,
+    NoImprovement,
     ProgressCallback,
     SolveParams,
     StopCriterion,
@@ -46,6 +51,10 @@ DEFAULT_STOP = MaxRuntime(10)
 """Ten seconds: enough for a few hundred jobs to settle, short enough for a click in the UI."""
 
 
+SEARCH_CUT = frozenset({"time_limit", "cancelled", "first_feasible"})
+"""Stop reasons that end the search before it has looked at every job it could place."""
+
+
 def solve(
     problem: Problem,
     stop: StopCriterion = DEFAULT_STOP,
@@ -64,14 +73,19 @@ def solve(
         Crews, crew-days, jobs, rules and prices.
     stop
         When to stop searching, e.g. ``MaxRuntime(30) | NoImprovement(5)``.
+        A ``MaxRuntime`` bounds the wall time of the whole call: travel matrix,
+        screening, the greedy start, the model build, the search and the
+        explanation of unplaced jobs all come out of it.
     params
-        Search settings (seed, workers, construction heuristic).
+        Search settings (seed, workers, construction heuristic, greedy start).
     progress
         Called with ``(elapsed_s, best_objective_yen, assigned_count)`` whenever
         the best plan improves (first worker only).
     warm_start
         A plan to start from (e.g. the published one). Ignored if it breaks a
         rule of the current problem; jobs it does not mention start unassigned.
+        Without one (and with ``params.greedy_start``), the search starts from
+        the greedy plan of :func:`scheduler.greedy.solve_greedy`.
     cancel
         A ``threading.Event`` (or ``() -> bool``); when set, the search stops
         and the best plan so far is returned.
@@ -83,32 +97,71 @@ def solve(
     -------
     Result
         Routes with times, unassigned jobs with reasons, KPIs and costs.
+        ``status`` is ``"plan_found"`` when the plan has routes or nothing was
+        worth planning, ``"no_plan_found"`` when the search stopped before it
+        placed anything; jobs the search did not get to carry the reason rule
+        ``"search"``, never ``"not_worth"``.
 
     Examples
     --------
     >>> result = solve(problem, MaxRuntime(5), SolveParams(seed=1))  # doctest: +SKIP
     >>> print(result.summary())  # doctest: +SKIP
     """
+    started = time.monotonic()
     params = params or SolveParams()
     stop_rule = as_any_of(stop)
+    deadline = None if stop_rule.max_runtime_s is None else started + stop_rule.max_runtime_s
     travel = travel_for(problem, travel_provider)
+    if problem.travel is None:
+        problem = replace(problem, travel=travel)  # build the matrix once, not per planner
     screening = screen(problem, travel)
     unassigned = [Unassigned(j, reasons) for j, reasons in screening.impossible.items()]
     if not screening.candidates:
         return build_result(problem, travel, {}, unassigned, stop_reason="screened_out")
-    outcome = _search(
-        problem, travel, screening.candidates, stop_rule, params, progress, warm_start, cancel
-    )
+    start_plan, start = warm_start, "warm_start"
+    if start_plan is None and params.greedy_start and not params.restarts:
+        start_plan, start = solve_greedy(problem).to_plan(), "greedy"
+    search_deadline = None
+    if deadline is not None:
+        search_deadline = deadline - _finish_reserve_s(
+            stop_rule.max_runtime_s or 0.0, len(screening.candidates)
+        )
+    if start_plan is not None and should_decompose(problem, params):
+        outcome = improve_by_regions(
+            problem,
+            travel,
+            screening.candidates,
+            start_plan,
+            stop=stop_rule,
+            params=params,
+            progress=progress,
+            cancel=cancel,
+            deadline=search_deadline,
+        )
+    else:
+        outcome = _search(
+            problem,
+            travel,
+            screening.candidates,
+            stop_rule,
+            params,
+            progress,
+            start_plan,
+            cancel,
+            search_deadline,
+        )
     extra = {
         "solver_objective_yen": (
             None if outcome.objective_milli is None else outcome.objective_milli / 1000
         ),
-        "warm_start_used": outcome.warm_start_used,
+        "warm_start_used": outcome.warm_start_used and start == "warm_start",
+        "start": start if outcome.warm_start_used else "construction",
         "solutions_seen": outcome.solutions_seen,
     }
     if not outcome.found:
         lost = Reason("search", "the search stopped before it found any plan")
         unassigned += [Unassigned(j, (lost,)) for j in outcome.dropped]
+        extra["wall_s"] = time.monotonic() - started
         return build_result(
             problem,
             travel,
@@ -119,20 +172,42 @@ def solve(
             runtime_s=outcome.runtime_s,
             extra=extra,
         )
-    explained = explain_dropped(
-        problem, travel, outcome.routes, outcome.dropped, screening.candidates
-    )
-    unassigned += [Unassigned(j, explained[j]) for j in outcome.dropped]
-    return build_result(
+    explanation = explain_dropped(
         problem,
         travel,
         outcome.routes,
+        outcome.dropped,
+        screening.candidates,
+        search_cut=outcome.stop_reason in SEARCH_CUT,
+        deadline=deadline,
+    )
+    unassigned += [Unassigned(j, reasons) for j, reasons in explanation.reasons.items()]
+    extra["repaired_jobs"] = len(explanation.inserted)
+    nothing_placed = not any(explanation.routes.values()) and any(
+        r.rule == "search" for u in unassigned for r in u.reasons
+    )
+    extra["wall_s"] = time.monotonic() - started
+    return build_result(
+        problem,
+        travel,
+        explanation.routes,
         unassigned,
+        status="no_plan_found" if nothing_placed else "plan_found",
         stop_reason=outcome.stop_reason,
         runtime_s=outcome.runtime_s,
         first_solution_s=outcome.first_solution_s,
         extra=extra,
     )
+
+
+def _finish_reserve_s(max_runtime_s: float, n_jobs: int) -> float:
+    """Time kept back from the search for explaining unplaced jobs and building the result.
+
+    Both are linear in the number of jobs (about 1 ms per job measured at
+    3,000 jobs, most of it when many jobs are left out); never more than 15 %
+    of the limit, so short limits still leave most of the time to the search.
+    """
+    return min(0.15 * max_runtime_s, 0.2 + 0.001 * n_jobs)
 
 
 def _search(
@@ -144,6 +219,7 @@ def _search(
     progress: ProgressCallback | None,
     warm_start: Plan | None,
     cancel: CancelToken | None,
+    deadline: float | None,
 ) -> RoutingOutcome:
     """Run one search here, plus ``num_workers - 1`` independent ones in child processes.
 
@@ -153,7 +229,7 @@ def _search(
     """
     if params.num_workers == 1 and params.restarts and stop.max_runtime_s is not None:
         return _search_with_restarts(
-            problem, travel, candidates, stop, params, progress, warm_start, cancel
+            problem, travel, candidates, stop, params, progress, warm_start, cancel, deadline
         )
     if params.num_workers == 1:
         return solve_routing(
@@ -165,6 +241,7 @@ def _search(
             progress=progress,
             warm_start=warm_start,
             cancel=cancel,
+            deadline=deadline,
         )
     helpers = [
         SolveParams(
@@ -172,6 +249,7 @@ def _search(
             num_workers=1,
             first_solution=WORKER_STRATEGIES[i % len(WORKER_STRATEGIES)],
             guided_local_search_lambda=params.guided_local_search_lambda,
+            greedy_start=params.greedy_start,
         )
         for i in range(1, params.num_workers)
     ]
@@ -181,7 +259,7 @@ def _search(
             pool.apply_async(
                 solve_routing,
                 (problem, travel, candidates),
-                {"stop": stop, "params": p, "warm_start": warm_start},
+                {"stop": stop, "params": p, "warm_start": warm_start, "deadline": deadline},
             )
             for p in helpers
         ]
@@ -194,14 +272,20 @@ def _search(
             progress=progress,
             warm_start=warm_start,
             cancel=cancel,
+            deadline=deadline,
         )
         if mine.stop_reason == "cancelled":
             pool.terminate()
             return mine
-        deadline = time.monotonic() + (stop.max_runtime_s or 0) + 30
+        # The helpers share the deadline; the grace only covers process overhead.
+        wait_until = (deadline or time.monotonic() + (stop.max_runtime_s or 0)) + 5
         outcomes = [mine]
         for job in pending:
-            outcomes.append(job.get(timeout=max(1.0, deadline - time.monotonic())))
+            try:
+                outcomes.append(job.get(timeout=max(0.1, wait_until - time.monotonic())))
+            except multiprocessing.TimeoutError:
+                pool.terminate()
+                break
     found = [o for o in outcomes if o.found and o.objective_milli is not None]
     if not found:
         return mine
@@ -219,16 +303,22 @@ def _search_with_restarts(
     progress: ProgressCallback | None,
     warm_start: Plan | None,
     cancel: CancelToken | None,
+    deadline: float | None,
 ) -> RoutingOutcome:
     """Sequential restarts from each construction in ``params.restarts``; best plan wins.
 
-    The ``MaxRuntime`` is split evenly; other criteria apply to each restart.
-    Progress is only reported when the overall best improves.
+    Without ``params.restart_on_stall_s`` the time left is split evenly between
+    the restarts still to run (time a restart does not use goes to the next
+    ones). With it, each restart but the last may use all the time left and
+    only hands over when its best plan has not improved for that long, so a
+    search that is still improving is not cut for the sake of an even split.
+    Other criteria apply to each restart. Progress is only reported when the
+    overall best improves.
     """
     assert stop.max_runtime_s is not None
-    share = MaxRuntime(stop.max_runtime_s / len(params.restarts))
-    per_run = AnyOf((share, *(c for c in stop.criteria if not isinstance(c, MaxRuntime))))
     started = time.monotonic()
+    deadline = deadline if deadline is not None else started + stop.max_runtime_s
+    others = tuple(c for c in stop.criteria if not isinstance(c, MaxRuntime))
     best: RoutingOutcome | None = None
     best_reported: list[float] = []
 
@@ -237,7 +327,16 @@ def _search_with_restarts(
             best_reported.append(objective_yen)
             progress(time.monotonic() - started, objective_yen, assigned)
 
-    for strategy in params.restarts:
+    for position, strategy in enumerate(params.restarts):
+        left_s = max(0.001, deadline - time.monotonic())
+        last = position == len(params.restarts) - 1
+        if params.restart_on_stall_s is not None:
+            run_deadline = deadline
+            stall = () if last else (NoImprovement(params.restart_on_stall_s),)
+            per_run = AnyOf((MaxRuntime(left_s), *others, *stall))
+        else:
+            run_deadline = time.monotonic() + left_s / (len(params.restarts) - position)
+            per_run = AnyOf((MaxRuntime(left_s), *others))
         run_params = replace(params, first_solution=strategy, restarts=())
         outcome = solve_routing(
             problem,
@@ -248,14 +347,17 @@ def _search_with_restarts(
             progress=report,
             warm_start=warm_start,
             cancel=cancel,
+            deadline=run_deadline,
         )
         if outcome.found and (
             best is None or (outcome.objective_milli or 0) < (best.objective_milli or 0)
         ):
             best = outcome
-        if outcome.stop_reason == "cancelled":
+        if outcome.stop_reason == "cancelled" or deadline - time.monotonic() <= 0.01:
             break
     assert best is not None or outcome is not None
     final = best or outcome
     final.runtime_s = time.monotonic() - started
+    # Why the search as a whole ended is why the last restart ended, whichever won.
+    final.stop_reason = outcome.stop_reason
     return final

@@ -46,19 +46,25 @@ from scheduler.travel import TravelMatrix
 SCALE = 1000
 """Instance units -> integer solver units."""
 
-PORTFOLIO = (
-    FirstSolution.PATH_CHEAPEST_ARC,
-    FirstSolution.LOCAL_CHEAPEST_INSERTION,
-    FirstSolution.PARALLEL_CHEAPEST_INSERTION,
-    FirstSolution.SAVINGS,
-)
-"""Constructions restarted from, each followed by guided local search for 1/4 of the time.
+FIRST_SOLUTION = FirstSolution.PARALLEL_CHEAPEST_INSERTION
+"""One construction, then guided local search for the whole time left.
 
-Measured at 5 s per construction on C101, R101, RC101, R201, RC208: no single
-construction is best everywhere (path-cheapest-arc: 3.4 % mean gap, savings
-4.3 %, parallel insertion 5.6 %, local insertion 7.3 %), the best of them per
-instance averages about 1.6 %. PARALLEL_CHEAPEST_INSERTION is the one that
-always finds a complete plan on tight windows, so it is always in the set.
+Measured at 30 s on R101, R201, RC101, RC201, R109, RC205 (one run each,
+seed 1, core 1; time-limited search varies from run to run by up to a few
+points on a single instance, so these are indications, not rankings):
+
+* parallel cheapest insertion + guided local search: mean gap 1.81 %;
+* the same with GLS penalties visible to the operators
+  (``SolveParams.penalties_in_operators``): 1.70 % (kept);
+* restarting from four constructions, handing over after 5 s without
+  improvement (``restart_on_stall_s``): 2.04 %, since a search that had
+  stalled for 5 s still improved later on RC201 and R109;
+* the first version of this CLI, an even split between four constructions:
+  2.66 % at 5 s on six instances (``docs/BENCHMARKS.md``); at 10 s it was
+  0.5 points worse than the single search on eight instances.
+
+Parallel cheapest insertion always finds a complete plan on tight windows,
+where OR-Tools' default path-cheapest-arc found none (``/work/shared/NOTES.md``).
 """
 
 UNASSIGNED_YEN = 100_000
@@ -243,7 +249,13 @@ def exact_violations(instance: Instance, routes: Sequence[Sequence[int]]) -> lis
 def solve_instance(instance: Instance, time_limit_s: float, seed: int = 0) -> dict[str, object]:
     """Solve one instance and return the JSON-ready answer."""
     started = time.monotonic()
-    params = SolveParams(seed=seed, restarts=PORTFOLIO)
+    params = SolveParams(
+        seed=seed,
+        first_solution=FIRST_SOLUTION,
+        penalties_in_operators=True,
+        # The greedy start appends at route ends only: a poor start on tight windows.
+        greedy_start=False,
+    )
     result = solve(to_problem(instance), MaxRuntime(time_limit_s), params)
     routes = routes_of(result)
     return {

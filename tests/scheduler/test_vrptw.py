@@ -10,7 +10,8 @@ import pytest
 from scheduler import validate
 from scheduler.vrptw import exact_distance, exact_violations, main, parse_solomon, to_problem
 
-SOLOMON_DIR = Path("/work/shared/data/vrptw/solomon")
+# The shared data sits beside the repository (as in CI: a clone with shared/ next to it).
+SOLOMON_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "vrptw" / "solomon"
 
 TINY = "\r\n".join(
     [

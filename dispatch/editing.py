@@ -20,7 +20,7 @@ from accounts.models import User
 from scheduler.timing import RouteSchedule
 
 from .models import Crew, Job, Plan, PlanStatus, Visit
-from .planning import PlanConflict, PlanningError, _bump, _locked_plan
+from .planning import PlanningError, _bump, _locked_plan
 from .problem import planning_tz, route_problem
 from .readiness import job_blockers
 from .states import FIXED_STATUSES, PLANNABLE_STATUSES
@@ -46,13 +46,7 @@ class RuleViolation(PlanningError):
 
 
 def _editable_plan(plan: Plan, expected_version: int | None) -> Plan:
-    locked = _locked_plan(plan)
-    if expected_version is not None and locked.version != expected_version:
-        raise PlanConflict(
-            f"the plan changed since you loaded it (version {expected_version}, now "
-            f"{locked.version}); reload and try again",
-            field="version",
-        )
+    locked = _locked_plan(plan, expected_version)
     if locked.status not in EDITABLE:
         hint = "; revise it first" if locked.status == PlanStatus.PUBLISHED else ""
         raise PlanningError(

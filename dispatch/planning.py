@@ -91,8 +91,16 @@ def _bump(plan: Plan, **fields: object) -> None:
     plan.refresh_from_db(fields=["version"])
 
 
-def _locked_plan(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update().get(pk=plan.pk)
+def _locked_plan(plan: Plan, expected_version: int | None = None) -> Plan:
+    """Re-read ``plan`` under a row lock; with ``expected_version``, refuse a stale caller."""
+    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise PlanConflict(
+            f"the plan changed since you loaded it (version {expected_version}, now "
+            f"{locked.version}); reload and try again",
+            field="version",
+        )
+    return locked
 
 
 @transaction.atomic
@@ -453,13 +461,7 @@ def plan_publish(
     of the same region and dates) becomes *superseded*; jobs planned now move
     to *scheduled*, jobs it no longer holds go back to *ready*.
     """
-    locked = _locked_plan(plan)
-    if expected_version is not None and locked.version != expected_version:
-        raise PlanConflict(
-            f"the plan changed since you loaded it (version {expected_version}, now "
-            f"{locked.version}); reload and publish again",
-            field="version",
-        )
+    locked = _locked_plan(plan, expected_version)
     if locked.status != PlanStatus.PROPOSED:
         raise PlanningError(
             f"only a proposed plan can be published; this one is "
@@ -568,13 +570,7 @@ def visit_set_locked(*, visit: Visit, locked: bool, expected_version: int | None
     The bump is what lets a running optimization notice the edit and refuse
     to overwrite it.
     """
-    plan = _locked_plan(visit.plan)
-    if expected_version is not None and plan.version != expected_version:
-        raise PlanConflict(
-            f"the plan changed since you loaded it (version {expected_version}, now "
-            f"{plan.version})",
-            field="version",
-        )
+    plan = _locked_plan(visit.plan, expected_version)
     if plan.status in (PlanStatus.SUPERSEDED, PlanStatus.CANCELLED):
         raise PlanningError("this plan can no longer be edited", field="status")
     Visit.objects.filter(pk=visit.pk).update(locked=locked)
@@ -671,13 +667,7 @@ def plan_update(
     expected_version: int | None = None,
 ) -> Plan:
     """Rename a plan or change its solver parameters (validated now, used by the next run)."""
-    locked = _locked_plan(plan)
-    if expected_version is not None and locked.version != expected_version:
-        raise PlanConflict(
-            f"the plan changed since you loaded it (version {expected_version}, now "
-            f"{locked.version})",
-            field="version",
-        )
+    locked = _locked_plan(plan, expected_version)
     if locked.status in (PlanStatus.SUPERSEDED, PlanStatus.CANCELLED):
         raise PlanningError("this plan can no longer be changed", field="status")
     fields: dict[str, object] = {}

@@ -227,7 +227,7 @@ def render_report(results: dict[str, Any]) -> str:
     ]
     for size in sizes:
         greedy = size["greedy"]
-        for label, key in (("by regions", "search"), ("one model", "one_model")):
+        for label, key in (("default", "search"), ("one model", "one_model")):
             search = size.get(key)
             if search is None:
                 continue

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format typecheck migrate seed worker clean
+.PHONY: run test install lint format typecheck migrate seed worker bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ migrate: $(STAMP)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+## Benchmarks (about an hour; figures go to docs/BENCHMARKS.md). Peers live in .venv-bench only.
+bench:
+	bash benchmarks/setup_venv.sh
+	.venv-bench/bin/python -m benchmarks.vrptw_compare run --time-limit 30
+	taskset -c 1 .venv-bench/bin/python -m benchmarks.isp_scale run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format typecheck migrate seed worker bench clean
+.PHONY: run test install lint format typecheck migrate seed worker bench clean fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy accounts sites dispatch api config scheduler
+	$(VENV)/bin/mypy accounts sites dispatch api config scheduler web audit support
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -50,3 +50,15 @@ bench:
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+
+## Hostile input with a bigger budget than CI: schemathesis over every operation and the
+## planner-adapter properties (docs/RELIABILITY.md). Raise the budgets with the variables.
+fuzz: export SCHEMATHESIS_MAX_EXAMPLES ?= 25
+fuzz: export ADAPTER_PROPERTY_EXAMPLES ?= 200
+fuzz: $(STAMP)
+	mkdir -p var
+	$(PY) -m pytest tests/api/test_schema_conformance.py tests/reliability/test_adapter_properties.py \
+	  -q -p no:cacheprovider --hypothesis-show-statistics -rf > var/fuzz.log; status=$$?; \
+	  grep -E '^(FAILED|[0-9]+ (passed|failed))' var/fuzz.log; \
+	  awk '/passing, .* failing/ {n += $$2} END {print "fuzz: " n " generated cases"}' var/fuzz.log; \
+	  exit $$status

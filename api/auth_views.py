@@ -36,7 +36,8 @@ class LoginSerializer(serializers.Serializer):
 
 
 class LoginView(APIView):
-    """Start a browser session. Throttled per client: guessing passwords is slow on purpose."""
+    """Start a browser session. Throttled per client, and locked per username and address
+    after repeated failures (429 ``locked_out``): guessing passwords is slow on purpose."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
@@ -47,7 +48,8 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         form = LoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        user = authenticate(request, **form.validated_data)
+        # The Django request, so django-axes can flag a lockout on it (answered by its middleware).
+        user = authenticate(request._request, **form.validated_data)
         if user is None:
             raise ApiError(401, "bad_credentials", "wrong username or password")
         login(request._request, user)

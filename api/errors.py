@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found, server_error
@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from dispatch.editing import RuleViolation
-from dispatch.planning import PlanConflict, PlanningError
+from dispatch.planning import PlanConflict, PlanningError, QueueUnavailable
 from dispatch.problem import ParameterError
 from dispatch.readiness import JobBlocked
 from dispatch.states import TransitionError
@@ -107,6 +107,20 @@ def _as_api_error(exc: Exception) -> ApiError | None:
             str(exc),
             current_status=exc.current,
             requested_status=exc.target,
+        )
+    if isinstance(exc, QueueUnavailable):
+        return ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, "queue_unavailable", str(exc))
+    if isinstance(exc, OverflowError | DataError):
+        # A number in the query string too large for the database's integers
+        # (SQLite raises OverflowError, PostgreSQL a DataError): the caller's input.
+        return ApiError(400, "invalid", "a value in the request is out of range")
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is unreachable or restarting: retryable, and Django opens a
+        # fresh connection on the next request (docs/RELIABILITY.md, "PostgreSQL restart").
+        return ApiError(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable for a moment; try again shortly",
         )
     if isinstance(exc, RequestDataTooBig):
         return ApiError(413, "payload_too_large", "the request body is too large")

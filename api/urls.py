@@ -19,4 +19,6 @@ urlpatterns = [
     path("", include("api.delivery.urls")),
     path("", include("api.handover.urls")),
     path("", include("api.imports.urls")),
+    path("", include("api.support.urls")),
+    path("", include("api.audit.urls")),
 ]

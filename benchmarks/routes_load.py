@@ -72,6 +72,7 @@ def server_env(database_url: str) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "routes-benchmark-only-not-a-secret"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",  # plain http on loopback; production redirects to https
         "DB_CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
         "CELERY_TASK_ALWAYS_EAGER": "1",

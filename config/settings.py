@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "dispatch",
     "api",
     "web",
+    "support",
+    "axes",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +64,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "audit.middleware.AuditActorMiddleware",
+    # Last, so it sees a lockout flagged during authentication and answers it.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,7 +92,13 @@ WSGI_APPLICATION = "config.wsgi.application"
 # --- Database ---------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        # A persistent connection broken by a database restart is replaced at the
+        # start of the next request instead of failing it.
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", default=True),
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -107,8 +119,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes checks every sign-in (web form, API login, admin) before the password does.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "web:login"
-LOGIN_REDIRECT_URL = "web:orders"
+LOGIN_REDIRECT_URL = "web:home"
+
+# --- Maps --------------------------------------------------------------------
+# Leaflet tile URL template, e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png".
+# Empty (the default): maps draw points and routes on a plain background, so
+# the board works offline and in tests.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 LOGOUT_REDIRECT_URL = "web:login"
 
 # --- Internationalisation ----------------------------------------------------
@@ -208,6 +232,11 @@ if CELERY_BROKER_URL == "filesystem://":
     }
     for _folder in ("queue", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+# An unreachable broker must fail an optimize request in seconds (503), not hang it.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT}
 CELERY_TASK_IGNORE_RESULT = True  # progress and outcomes live in our own tables
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -228,11 +257,32 @@ GEOCODER = {
 }
 
 # --- Security (tightened in production by DEBUG=0) ----------------------------------
+# Every default is the production one when DEBUG is off; `make run` (DEBUG=1,
+# plain http on 127.0.0.1) gets the development ones. `manage.py check --deploy`
+# is clean with DEBUG=0 and a real SECRET_KEY (tests/reliability/test_deploy_settings.py).
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 3600)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Trust X-Forwarded-Proto only from a proxy that always overwrites it; set
+# SECURE_PROXY_SSL_HEADER="" when the app is reached without such a proxy.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO")
+SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else None
+# No CORS middleware on purpose: browsers allow the API to same-origin pages only.
+
+# --- Brute-force protection (django-axes) ---------------------------------------------
+# A username that fails AXES_FAILURE_LIMIT times from one address is locked for
+# AXES_COOLOFF_MINUTES (web form and API alike, 429); a successful sign-in resets it.
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "api.lockout.lockout_response"
 
 LOGGING = {
     "version": 1,

@@ -36,3 +36,8 @@ if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
 
 # WhiteNoise warns about a missing STATIC_ROOT on every request; tests never collectstatic.
 STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405
+
+# The test client speaks plain http; production redirects it to https.
+# Tests of the production defaults run `manage.py` with DEBUG=0 in a subprocess
+# (tests/reliability/test_deploy_settings.py).
+SECURE_SSL_REDIRECT = False

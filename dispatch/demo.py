@@ -1185,6 +1185,9 @@ def reset_demo() -> None:
     django.db.models.ProtectedError
         When a row of another app still points at one of these rows.
     """
+    from support.demo import reset_support_demo  # support depends on dispatch, not back
+
+    reset_support_demo()
     for model in _RESET_ORDER:
         model._default_manager.all().delete()
     User.objects.filter(Q(username__in=demo_usernames()) | Q(role=Role.PARTNER)).delete()

@@ -10,6 +10,7 @@ optimization learns that it must not overwrite them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -90,7 +91,7 @@ def _rewrite(plan: Plan, routes: dict[RouteKey, list[Job]], locked: dict[int, Vi
         job_ids = [str(job.pk) for job in jobs]
         violations = scheduler.validate_route(planning.problem, str(crew_id), day, job_ids)
         if violations:
-            raise RuleViolation(violations)
+            raise RuleViolation(_named(violations, crews[crew_id], jobs))
         crew_day = planning.problem.crew_days_by_key()[(str(crew_id), day)]
         travel = scheduler.travel_for(planning.problem)
         timed[key] = (scheduler.schedule_route(planning.problem, travel, crew_day, job_ids), jobs)
@@ -118,6 +119,20 @@ def _rewrite(plan: Plan, routes: dict[RouteKey, list[Job]], locked: dict[int, Vi
                 )
             )
     Visit.objects.bulk_create(new_visits)
+
+
+def _named(
+    violations: Sequence[scheduler.Violation], crew: Crew, jobs: list[Job]
+) -> list[scheduler.Violation]:
+    """The validator speaks in solver ids ("crew 3", "job 17"); people read names."""
+    references = {str(job.pk): job.reference for job in jobs}
+    named = []
+    for violation in violations:
+        message = violation.message.replace(f"crew {crew.pk} ", f"crew {crew.name} ")
+        for job_id, reference in references.items():
+            message = message.replace(f"job {job_id} ", f"job {reference} ")
+        named.append(dataclasses.replace(violation, message=message))
+    return named
 
 
 def _locked_visits(plan: Plan, keys: Sequence[RouteKey]) -> dict[int, Visit]:

@@ -543,6 +543,13 @@ class RunStatus(models.TextChoices):
 ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+class RunDecision(models.TextChoices):
+    """What the coordinator did with a run's proposal (blank: not decided yet)."""
+
+    ACCEPTED = "accepted", _("Accepted")
+    DISCARDED = "discarded", _("Discarded")
+
+
 class PlanningBatch(models.Model):
     """Several regions planned at once: one run per region, gathered into one summary.
 
@@ -610,6 +617,19 @@ class OptimizationRun(models.Model):
     cancel_requested = models.BooleanField(_("cancel requested"), default=False)
     summary = models.JSONField(_("result summary"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    previous = models.JSONField(
+        _("plan before the run"),
+        default=dict,
+        blank=True,
+        help_text=_("The visits, unplanned list and status the proposal replaced, to discard it."),
+    )
+    plan_version_after = models.PositiveIntegerField(
+        _("plan version after the run"), null=True, blank=True
+    )
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=RunDecision.choices, blank=True
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),
@@ -640,6 +660,11 @@ class OptimizationRun(models.Model):
             ),
             models.CheckConstraint(
                 name="run_time_limit_positive", condition=Q(time_limit_seconds__gte=1)
+            ),
+            # Only a finished, successful run has a proposal to accept or discard.
+            models.CheckConstraint(
+                name="run_decision_only_when_succeeded",
+                condition=Q(decision="") | Q(status=RunStatus.SUCCEEDED),
             ),
         ]
 

@@ -21,14 +21,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 import scheduler
 from accounts.models import User
 from sites.models import Region
 
+from .figures import plan_figures
 from .models import (
     ACTIVE_RUN_STATUSES,
     ChangeKind,
@@ -38,6 +41,7 @@ from .models import (
     PlanChange,
     PlanningBatch,
     PlanStatus,
+    RunDecision,
     RunStatus,
     Visit,
 )
@@ -74,6 +78,34 @@ class PlanningError(Exception):
 
 class PlanBusy(PlanningError):
     code = "plan_busy"
+
+
+class QueueUnavailable(Exception):
+    """The task broker cannot be reached (HTTP 503 in the API); no run was left queued."""
+
+
+_QUEUE_DOWN = "the task queue is unavailable; nothing was queued, try again in a minute"
+
+
+def _require_broker() -> None:
+    """Fail fast, inside the caller's transaction, when the broker is down (see settings)."""
+    try:
+        with current_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+    except (BrokerError, OSError) as exc:
+        raise QueueUnavailable(_QUEUE_DOWN) from exc
+
+
+def _enqueue_optimization(run_id: int) -> None:
+    from .tasks import optimize_plan
+
+    try:
+        optimize_plan.delay(run_id)
+    except (BrokerError, OSError) as exc:
+        # The broker went away after _require_broker: the run is committed but
+        # its task was never sent, so close it rather than leave it queued.
+        _run_finish_unsuccessfully(run_id, RunStatus.FAILED, f"{_QUEUE_DOWN}: {exc}")
+        raise QueueUnavailable(_QUEUE_DOWN) from exc
 
 
 class PlanConflict(PlanningError):
@@ -212,10 +244,9 @@ def plan_request_optimization(
                 created_by=by,
             )
             if enqueue:
-                from .tasks import optimize_plan
-
+                _require_broker()  # raises before commit: the run and the status change roll back
                 run_id = run.pk
-                transaction.on_commit(lambda: optimize_plan.delay(run_id))
+                transaction.on_commit(lambda: _enqueue_optimization(run_id))
     except IntegrityError as exc:  # the partial unique index: a concurrent request won
         raise PlanBusy("this plan is already being optimized; wait or cancel that run") from exc
     plan.refresh_from_db()
@@ -364,11 +395,17 @@ def _run_store_result(*, run_id: int, planning: PlanningInput, result: scheduler
         if plan.status == PlanStatus.OPTIMIZING:
             _bump(plan, status=_plan_status_after_failure(plan))
         return
-    locked_job_ids = set(plan.visits.filter(locked=True).values_list("job_id", flat=True))
+    in_play = len(planning.jobs) + len(planning.screened_out)
+    before_visits = list(plan.visits.select_related("crew", "job__site"))
+    previous = _plan_snapshot(plan, before_visits)
+    before = plan_figures(before_visits, in_play - len(before_visits))
+    locked_job_ids = {v.job_id for v in before_visits if v.locked}
     plan.visits.all().delete()
     Visit.objects.bulk_create(
         result_visits(plan=plan, planning=planning, result=result, locked_job_ids=locked_job_ids)
     )
+    after_visits = list(plan.visits.select_related("crew", "job__site"))
+    after = plan_figures(after_visits, in_play - len(after_visits))
     kpis = result_kpis(planning=planning, result=result)
     _bump(
         plan,
@@ -385,10 +422,115 @@ def _run_store_result(*, run_id: int, planning: PlanningInput, result: scheduler
         "stop_reason": result.stop_reason,
         "runtime_s": round(result.runtime_s, 2),
         "first_solution_s": result.first_solution_s,
+        "before": before,
+        "after": after,
     }
+    run.previous = previous
+    run.plan_version_after = plan.version
     run.save(
-        update_fields=["status", "finished_at", "jobs_assigned", "best_objective_yen", "summary"]
+        update_fields=[
+            "status",
+            "finished_at",
+            "jobs_assigned",
+            "best_objective_yen",
+            "summary",
+            "previous",
+            "plan_version_after",
+        ]
     )
+
+
+def _plan_snapshot(plan: Plan, visits: list[Visit]) -> dict:
+    """What a proposal replaces: enough to put the plan back exactly as it was."""
+    return {
+        "status": PlanStatus.PROPOSED if visits else PlanStatus.DRAFT,
+        "unassigned": plan.unassigned,
+        "kpis": plan.kpis,
+        "visits": [
+            {
+                "job_id": v.job_id,
+                "crew_id": v.crew_id,
+                "date": v.date.isoformat(),
+                "sequence": v.sequence,
+                "planned_start": v.planned_start.isoformat(),
+                "planned_end": v.planned_end.isoformat(),
+                "travel_minutes_from_previous": v.travel_minutes_from_previous,
+                "travel_m_from_previous": v.travel_m_from_previous,
+                "locked": v.locked,
+            }
+            for v in visits
+        ],
+    }
+
+
+def _undecided_run(run: OptimizationRun) -> OptimizationRun:
+    locked = OptimizationRun.objects.select_for_update().get(pk=run.pk)
+    if locked.status != RunStatus.SUCCEEDED:
+        raise PlanningError(
+            f"only a finished run's proposal can be accepted or discarded; this run is "
+            f"{locked.get_status_display().lower()}",
+            field="status",
+        )
+    if locked.decision:
+        raise PlanningError(
+            f"this proposal was already {locked.get_decision_display().lower()}",
+            field="decision",
+        )
+    return locked
+
+
+@transaction.atomic
+def run_accept(*, run: OptimizationRun, by: User | None = None) -> OptimizationRun:
+    """Keep a run's proposal (it already is the plan); the comparison is closed."""
+    locked = _undecided_run(run)
+    locked.decision = RunDecision.ACCEPTED
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["decision", "decided_at"])
+    return locked
+
+
+@transaction.atomic
+def run_discard(*, run: OptimizationRun, by: User | None = None) -> OptimizationRun:
+    """Throw a run's proposal away: the plan gets back the visits it had before the run.
+
+    Refused once the plan changed after the run (a manual edit, a newer run,
+    a publication): putting the old visits back would undo that work.
+    """
+    locked = _undecided_run(run)
+    plan = _locked_plan(locked.plan)
+    if plan.version != locked.plan_version_after or plan.status != PlanStatus.PROPOSED:
+        raise PlanConflict(
+            "the plan changed after this optimization; its proposal can no longer be "
+            "discarded (edit the plan or optimize again)",
+            field="version",
+        )
+    previous = locked.previous
+    plan.visits.all().delete()
+    Visit.objects.bulk_create(
+        Visit(
+            plan=plan,
+            job_id=row["job_id"],
+            crew_id=row["crew_id"],
+            date=dt.date.fromisoformat(row["date"]),
+            sequence=row["sequence"],
+            planned_start=dt.datetime.fromisoformat(row["planned_start"]),
+            planned_end=dt.datetime.fromisoformat(row["planned_end"]),
+            travel_minutes_from_previous=row["travel_minutes_from_previous"],
+            travel_m_from_previous=row["travel_m_from_previous"],
+            locked=row["locked"],
+        )
+        for row in previous.get("visits", [])
+    )
+    _bump(
+        plan,
+        status=previous.get("status", PlanStatus.DRAFT),
+        unassigned=previous.get("unassigned", []),
+        kpis=previous.get("kpis", {}),
+    )
+    locked.decision = RunDecision.DISCARDED
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["decision", "decided_at"])
+    return locked
 
 
 def _visit_snapshot(visit: Visit) -> dict:
@@ -434,12 +576,12 @@ def visits_diff(old: dict[int, Visit], new: dict[int, Visit]) -> list[Change]:
     return changes
 
 
-def _published_predecessor(plan: Plan) -> Plan | None:
+def _published_predecessor(plan: Plan, *, lock: bool = True) -> Plan | None:
+    plans = Plan.objects.select_for_update() if lock else Plan.objects.all()
     if plan.revises_id is not None:
-        return Plan.objects.select_for_update().filter(pk=plan.revises_id).first()
+        return plans.filter(pk=plan.revises_id).first()
     return (
-        Plan.objects.select_for_update()
-        .filter(
+        plans.filter(
             region=plan.region,
             status=PlanStatus.PUBLISHED,
             start_date__lte=plan.end_date,
@@ -449,6 +591,42 @@ def _published_predecessor(plan: Plan) -> Plan | None:
         .order_by("-published_at")
         .first()
     )
+
+
+def publish_preview(*, plan: Plan) -> list[dict]:
+    """What publishing ``plan`` would change, per partner company (nothing is written).
+
+    One entry per company with changes: counts of added, removed and moved
+    visits and the lines themselves (crew, job, before, after), in the same
+    terms the partners' change feed will use after publication.
+    """
+    previous = _published_predecessor(plan, lock=False)
+    related = ("crew__company", "job__site")
+    new = {v.job_id: v for v in plan.visits.select_related(*related)}
+    old = {}
+    if previous is not None:
+        old = {v.job_id: v for v in previous.visits.select_related(*related)}
+    crews = {v.crew_id: v.crew for v in [*old.values(), *new.values()]}
+    jobs = {v.job_id: v.job for v in [*old.values(), *new.values()]}
+    companies: dict[int, dict] = {}
+    for crew_id, job_id, kind, before, after in visits_diff(old, new):
+        crew, job = crews[crew_id], jobs[job_id]
+        entry = companies.setdefault(
+            crew.company_id,
+            {"company": crew.company.name, "added": 0, "removed": 0, "moved": 0, "lines": []},
+        )
+        entry[kind] += 1
+        entry["lines"].append(
+            {
+                "crew": crew.name,
+                "job": job.reference,
+                "site": job.site.name,
+                "kind": kind,
+                "before": before,
+                "after": after,
+            }
+        )
+    return sorted(companies.values(), key=lambda entry: entry["company"])
 
 
 @transaction.atomic

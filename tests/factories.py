@@ -125,5 +125,8 @@ def make_visit(**fields: Any) -> Visit:
 
 def make_user(role: str = Role.COORDINATOR, **fields: Any) -> User:
     return User.objects.create_user(
-        username=fields.pop("username", f"user{_n()}"), password="pw", role=role, **fields
+        username=fields.pop("username", f"user{_n()}"),
+        password=fields.pop("password", "pw"),
+        role=role,
+        **fields,
     )

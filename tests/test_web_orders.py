@@ -54,12 +54,14 @@ def test_anonymous_users_are_sent_to_sign_in_and_partners_are_refused() -> None:
     assert partner.get("/orders/").status_code == 403
 
 
-def test_sign_in_leads_to_the_orders(db: None) -> None:
+def test_sign_in_leads_support_to_the_support_desk(db: None) -> None:
     user = make_user(Role.SUPPORT, username="sam")
     user.set_password("correct horse")
     user.save()
-    response = Client().post("/login/", {"username": "sam", "password": "correct horse"})
-    assert response.status_code == 302 and response.url == "/orders/"
+    client = Client()
+    response = client.post("/login/", {"username": "sam", "password": "correct horse"})
+    assert response.status_code == 302 and response.url == "/"
+    assert client.get("/").url == "/support/"  # the landing page of support operators
 
 
 def test_the_page_does_a_fixed_number_of_queries(

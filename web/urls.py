@@ -1,12 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import board, views
 
 app_name = "web"
 
 urlpatterns = [
+    path("", board.home, name="home"),
     path("orders/", views.orders, name="orders"),
+    path("plans/", board.plans, name="plans"),
+    path("plans/<int:pk>/", board.board, name="board"),
+    path("plans/<int:pk>/fragment/", board.board_fragment, name="board-fragment"),
+    path("plans/<int:pk>/queue/", board.queue, name="board-queue"),
+    path("plans/<int:pk>/publish-summary/", board.publish_summary, name="publish-summary"),
+    path("plans/<int:pk>/map.json", board.map_data, name="board-map"),
+    path("runs/<int:pk>/progress/", board.run_progress, name="run-progress"),
+    path("jobs/<int:pk>/drawer/", board.job_drawer, name="job-drawer"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

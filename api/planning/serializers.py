@@ -89,7 +89,8 @@ class RunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "plan", "status", "params", "seed", "time_limit_seconds", "elapsed_seconds",
             "best_objective_yen", "jobs_assigned", "jobs_total", "progress", "cancel_requested",
-            "summary", "error", "created_at", "started_at", "finished_at", "links",
+            "summary", "error", "decision", "decided_at", "created_at", "started_at",
+            "finished_at", "links",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -103,8 +104,29 @@ class RunSerializer(serializers.ModelSerializer):
         return {
             "self": f"/api/v1/runs/{run.pk}/",
             "cancel": f"/api/v1/runs/{run.pk}/cancel/",
+            "accept": f"/api/v1/runs/{run.pk}/accept/",
+            "discard": f"/api/v1/runs/{run.pk}/discard/",
             "plan": f"/api/v1/plans/{run.plan_id}/",
         }
+
+
+class PublishPreviewLineSerializer(serializers.Serializer):
+    crew = serializers.CharField()
+    job = serializers.CharField()
+    site = serializers.CharField()
+    kind = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class PublishPreviewSerializer(serializers.Serializer):
+    """What publishing would change for one partner company."""
+
+    company = serializers.CharField()
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    moved = serializers.IntegerField()
+    lines = PublishPreviewLineSerializer(many=True)
 
 
 class VisitSerializer(serializers.ModelSerializer):

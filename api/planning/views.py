@@ -127,6 +127,14 @@ class PlanViewSet(
         )
         return Response(s.PlanSerializer(plan).data)
 
+    @extend_schema(responses={200: s.PublishPreviewSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="publish-preview")
+    def publish_preview(self, request: Request, pk: str | None = None) -> Response:
+        """What publishing would change, per partner company (nothing is written)."""
+        _require_coordinator(request)
+        preview = planning.publish_preview(plan=self.get_object())
+        return Response(s.PublishPreviewSerializer(preview, many=True).data)
+
     @extend_schema(request=None, responses={201: s.PlanSerializer})
     @action(detail=True, methods=["post"])
     def revise(self, request: Request, pk: str | None = None) -> Response:
@@ -237,6 +245,20 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         run = planning.run_cancel(run=self.get_object())
         return Response(s.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: s.RunSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        """Keep the run's proposal; closes its before/after comparison."""
+        run = planning.run_accept(run=self.get_object(), by=request.user)
+        return Response(s.RunSerializer(run).data)
+
+    @extend_schema(request=None, responses={200: s.RunSerializer})
+    @action(detail=True, methods=["post"])
+    def discard(self, request: Request, pk: str | None = None) -> Response:
+        """Put back the plan as it was before the run (409 once the plan changed since)."""
+        run = planning.run_discard(run=self.get_object(), by=request.user)
+        return Response(s.RunSerializer(run).data)
 
 
 class VisitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

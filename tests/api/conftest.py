@@ -125,3 +125,6 @@ def client_for() -> Callable[[User | None], APIClient]:
         return client
 
     return build
+
+
+from tests.dispatch.conftest import world  # noqa: E402, F401 - the small planning world

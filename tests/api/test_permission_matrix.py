@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from dispatch.models import CalendarFeed, CrewUnavailability, OptimizationRun, RunStatus
 from sites.models import ConstructionRecord, Contract, Customer, Permission, SiteSurvey
+from support.models import Call
 from tests.api.conftest import MONDAY, Cast
 
 DETAIL_METHODS = ("GET", "PUT", "PATCH", "DELETE")
@@ -38,6 +39,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/tokens/"): "+++",
     ("DELETE", "/api/v1/auth/tokens/{id}/"): "+++",
     ("GET", "/api/v1/health/"): "+++",
+    ("GET", "/api/v1/audit/"): "+--",
     ("GET", "/api/v1/calendar/{token}.ics"): "+++",
     ("GET", "/api/v1/crews/{crew_id}/calendar-feeds/"): "+-+",
     ("POST", "/api/v1/crews/{crew_id}/calendar-feeds/"): "+-+",
@@ -102,6 +104,9 @@ MATRIX: dict[tuple[str, str], str] = {
     },
     ("GET", "/api/v1/runs/{id}/"): "+--",
     ("POST", "/api/v1/runs/{id}/cancel/"): "+--",
+    ("POST", "/api/v1/runs/{id}/accept/"): "+--",
+    ("POST", "/api/v1/runs/{id}/discard/"): "+--",
+    ("GET", "/api/v1/plans/{id}/publish-preview/"): "+--",
     ("GET", "/api/v1/visits/{id}/"): "+-+",
     **{
         ("POST", f"/api/v1/visits/{{id}}/{action}/"): "+--"
@@ -126,6 +131,15 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/exports/{kind}.{file_format}"): "+--",
     ("GET", "/api/v1/routes/"): "+-+",
     ("GET", "/api/v1/routes/geojson/"): "+-+",
+    # Support desk: support reads and logs calls, coordinators read; partners never.
+    ("GET", "/api/v1/support/search/"): "++-",
+    ("GET", "/api/v1/support/sites/{id}/card/"): "++-",
+    ("GET", "/api/v1/support/calls/"): "++-",
+    ("POST", "/api/v1/support/calls/"): "-+-",
+    ("GET", "/api/v1/support/calls/{id}/"): "++-",
+    ("POST", "/api/v1/support/calls/{id}/amendments/"): "-+-",
+    ("POST", "/api/v1/support/calls/{id}/maintenance/"): "-+-",
+    ("GET", "/api/v1/support/recurring-issues/"): "++-",
 }
 
 PUBLIC = {
@@ -178,6 +192,9 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
     )
     run = OptimizationRun.objects.create(plan=cast.plan, status=RunStatus.SUCCEEDED)
     feed = CalendarFeed.objects.create(crew=cast.crew_a, token_hash="0" * 64)
+    call = Call.objects.create(
+        site=cast.job_a.site, operator=cast.support, category="no_connection", description="不通"
+    )
     return {
         "/api/v1/plans/": cast.plan.pk,
         "/api/v1/visits/": cast.visit_a.pk,
@@ -200,6 +217,8 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
         "/api/v1/imports/": "orders",
         "/api/v1/exports/": "orders",
         "/api/v1/exports/{kind}.": "csv",
+        "/api/v1/support/sites/": cast.job_a.site_id,
+        "/api/v1/support/calls/": call.pk,
     }
 
 

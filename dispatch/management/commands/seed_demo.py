@@ -24,6 +24,7 @@ from dispatch.demo import (
     existing_demo_users,
     reset_demo,
 )
+from support.demo import build_support_demo
 
 
 def _monday(value: str) -> dt.date:
@@ -92,6 +93,7 @@ class Command(BaseCommand):
             summary = build_demo(
                 seed=options["seed"], week_start=week_start, password=options["password"]
             )
+            summary.counts.update(build_support_demo(seed=options["seed"], week_start=week_start))
         self._report(summary, time.monotonic() - started)
         if options["plan"]:
             self._plan_week(week_start, options["plan"], options["seed"])

@@ -1,0 +1,362 @@
+"""Shapes of the support API: plain output serializers over the selectors' dataclasses,
+input serializers that only check types (the services check the rules)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import Role, User
+from dispatch.models import Job, JobReport, Visit
+from sites.models import ConstructionRecord, Contract, Permission, SiteSurvey
+from support.models import (
+    AMENDABLE_FIELDS,
+    CallAmendment,
+    CallCategory,
+    FaultIsolation,
+    HandoffTeam,
+    MaintenanceBooking,
+)
+from support.search import Matched
+from support.selectors import CallView, Grouping
+
+from ..partner.serializers import PartnerErrorSerializer
+
+ErrorSerializer = PartnerErrorSerializer
+
+
+def _person(user: User | None) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+class SearchHitSerializer(serializers.Serializer):
+    site = serializers.IntegerField(source="site_id")
+    name = serializers.CharField()
+    address = serializers.CharField()
+    customers = serializers.CharField()
+    contracts = serializers.CharField()
+    phones = serializers.CharField()
+    matched = serializers.ChoiceField(
+        choices=Matched.ALL, help_text="What the query matched: the operator's reason to trust it."
+    )
+    score = serializers.FloatField()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    truncated = serializers.BooleanField(
+        help_text="More sites matched than were ranked: add a word to narrow down."
+    )
+    results = SearchHitSerializer(many=True, source="hits")
+
+
+class ContractBriefSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="customer.name")
+    customer_kana = serializers.CharField(source="customer.name_kana")
+    contact_person = serializers.CharField(source="customer.contact_person")
+    phone = serializers.CharField(source="customer.phone")
+    phone_alt = serializers.CharField(source="customer.phone_alt")
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "contract_id",
+            "circuit_id",
+            "service_name",
+            "status",
+            "customer",
+            "customer_kana",
+            "contact_person",
+            "phone",
+            "phone_alt",
+            "handed_over_at",
+        ]
+        read_only_fields = fields
+
+
+class ConstructionNoteSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ConstructionRecord
+        fields = [
+            "id",
+            "media_converter_location",
+            "port",
+            "cable_route",
+            "riser",
+            "notes",
+            "recorded_by",
+            "recorded_at",
+            "archived_at",
+            "job",
+        ]
+        read_only_fields = fields
+
+    def get_recorded_by(self, record: ConstructionRecord) -> str:
+        return record.recorded_by_name or _person(record.recorded_by)
+
+
+class SurveyFindingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SiteSurvey
+        fields = [
+            "id",
+            "surveyed_on",
+            "surveyor",
+            "structure",
+            "conduit_status",
+            "riser_route",
+            "distance_to_base_station_m",
+            "parking",
+            "parking_arrangement",
+            "access_start",
+            "access_end",
+            "access_rules",
+            "findings",
+            "needs_key",
+            "needs_escort",
+            "needs_elevator_booking",
+        ]
+        read_only_fields = fields
+
+
+class PermissionBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Permission
+        fields = ["id", "party", "party_name", "status", "requested_on", "decided_on", "expires_on"]
+        read_only_fields = fields
+
+
+class CrewReportSerializer(serializers.ModelSerializer):
+    crew = serializers.CharField(source="crew.name")
+
+    class Meta:
+        model = JobReport
+        fields = ["id", "kind", "reason_code", "reason_text", "occurred_at", "crew"]
+        read_only_fields = fields
+
+
+class JobHistorySerializer(serializers.ModelSerializer):
+    reports = CrewReportSerializer(many=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "reference",
+            "kind",
+            "status",
+            "priority",
+            "due_date",
+            "work_instructions",
+            "created_at",
+            "reports",
+        ]
+        read_only_fields = fields
+
+
+class UpcomingVisitSerializer(serializers.ModelSerializer):
+    job_reference = serializers.CharField(source="job.reference")
+    job_kind = serializers.CharField(source="job.kind")
+    crew = serializers.CharField(source="crew.name")
+    company = serializers.CharField(source="crew.company.name")
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "date",
+            "planned_start",
+            "planned_end",
+            "job",
+            "job_reference",
+            "job_kind",
+            "crew",
+            "company",
+        ]
+        read_only_fields = fields
+
+
+class AmendmentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CallAmendment
+        fields = ["id", "created_at", "author", "text", "corrections"]
+        read_only_fields = fields
+
+    def get_author(self, amendment: CallAmendment) -> str:
+        return _person(amendment.author)
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    job_reference = serializers.CharField(source="job.reference")
+    job_status = serializers.CharField(source="job.status")
+    priority = serializers.IntegerField(source="job.priority")
+    due_date = serializers.DateField(source="job.due_date", allow_null=True)
+    booked_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MaintenanceBooking
+        fields = [
+            "job",
+            "job_reference",
+            "job_status",
+            "priority",
+            "due_date",
+            "booked_by",
+            "booked_at",
+        ]
+        read_only_fields = fields
+
+    def get_booked_by(self, booking: MaintenanceBooking) -> str:
+        return _person(booking.booked_by)
+
+
+class CurrentCallSerializer(serializers.Serializer):
+    """The call as it stands after its amendments."""
+
+    caller_name = serializers.CharField()
+    caller_phone = serializers.CharField()
+    category = serializers.ChoiceField(choices=CallCategory.choices)
+    fault_isolation = serializers.ChoiceField(choices=FaultIsolation.choices)
+    description = serializers.CharField()
+    handoff_team = serializers.ChoiceField(choices=HandoffTeam.choices, allow_blank=True)
+    handoff_note = serializers.CharField(allow_blank=True)
+    follow_up_needed = serializers.BooleanField()
+    follow_up_due = serializers.DateField(allow_null=True)
+    follow_up_note = serializers.CharField(allow_blank=True)
+
+
+class CallSerializer(serializers.Serializer):
+    """A call as logged (``original``), as it stands now (``current``), and how it got there."""
+
+    id = serializers.IntegerField(source="call.pk")
+    site = serializers.IntegerField(source="call.site_id")
+    site_name = serializers.CharField(source="call.site.name")
+    contract = serializers.IntegerField(source="call.contract_id", allow_null=True)
+    started_at = serializers.DateTimeField(source="call.started_at")
+    created_at = serializers.DateTimeField(source="call.created_at")
+    operator = serializers.IntegerField(source="call.operator_id")
+    operator_name = serializers.SerializerMethodField()
+    handoff_user = serializers.IntegerField(source="call.handoff_user_id", allow_null=True)
+    handoff_user_name = serializers.SerializerMethodField()
+    original = serializers.SerializerMethodField()
+    current = CurrentCallSerializer()
+    amendments = AmendmentSerializer(many=True)
+    booking = serializers.SerializerMethodField()
+
+    def get_operator_name(self, view: CallView) -> str:
+        return _person(view.call.operator)
+
+    def get_handoff_user_name(self, view: CallView) -> str:
+        return _person(view.call.handoff_user)
+
+    def get_original(self, view: CallView) -> dict[str, Any]:
+        return dict(
+            CurrentCallSerializer({f: getattr(view.call, f) for f in AMENDABLE_FIELDS}).data
+        )
+
+    def get_booking(self, view: CallView) -> dict[str, Any] | None:
+        booking = view.booking
+        return None if booking is None else dict(BookingSerializer(booking).data)
+
+
+class CallPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CallSerializer(many=True)
+
+
+class SiteCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="site.pk")
+    name = serializers.CharField(source="site.name")
+    name_kana = serializers.CharField(source="site.name_kana")
+    address = serializers.CharField(source="site.address")
+    postal_code = serializers.CharField(source="site.postal_code")
+    region = serializers.CharField(source="site.region.name", allow_null=True, default=None)
+    building_type = serializers.CharField(source="site.building_type")
+    floors = serializers.IntegerField(source="site.floors", allow_null=True)
+    notes = serializers.CharField(source="site.notes")
+    construction_records = ConstructionNoteSerializer(many=True)
+    contracts = ContractBriefSerializer(many=True)
+    surveys = SurveyFindingsSerializer(many=True)
+    permissions = PermissionBriefSerializer(many=True)
+    jobs = JobHistorySerializer(many=True)
+    upcoming_visits = UpcomingVisitSerializer(many=True)
+    calls = CallSerializer(many=True)
+
+
+class CallInput(serializers.Serializer):
+    site = serializers.IntegerField(min_value=1)
+    contract = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    started_at = serializers.DateTimeField(required=False)
+    caller_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    caller_phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default=""
+    )
+    category = serializers.ChoiceField(choices=CallCategory.choices)
+    fault_isolation = serializers.ChoiceField(
+        choices=FaultIsolation.choices, default=FaultIsolation.UNKNOWN
+    )
+    description = serializers.CharField(max_length=5000)
+    handoff_team = serializers.ChoiceField(
+        choices=HandoffTeam.choices, required=False, allow_blank=True, default=""
+    )
+    handoff_user = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    handoff_note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+    follow_up_needed = serializers.BooleanField(default=False)
+    follow_up_due = serializers.DateField(required=False, allow_null=True)
+    follow_up_note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+
+    def validate_started_at(self, value: Any) -> Any:
+        if value > timezone.now() + dt.timedelta(minutes=5):
+            raise serializers.ValidationError("a call cannot start in the future")
+        return value
+
+    def validate_handoff_user(self, value: int | None) -> User | None:
+        if value is None:
+            return None
+        user = User.objects.filter(pk=value, is_active=True).exclude(role=Role.PARTNER).first()
+        if user is None:
+            raise serializers.ValidationError("no such active colleague")
+        return user
+
+
+class AmendmentInput(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+    corrections = serializers.DictField(required=False, default=dict)
+
+
+class MaintenanceInput(serializers.Serializer):
+    priority = serializers.IntegerField(min_value=1, max_value=5)
+    due_date = serializers.DateField()
+    earliest_date = serializers.DateField(required=False, allow_null=True)
+    due_date_is_hard = serializers.BooleanField(default=False)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=60)
+
+
+class RecurringIssueSerializer(serializers.Serializer):
+    group = serializers.ChoiceField(choices=Grouping.ALL)
+    key = serializers.CharField()
+    label = serializers.CharField()
+    site = serializers.IntegerField(source="site_id", allow_null=True)
+    call_count = serializers.IntegerField()
+    site_count = serializers.IntegerField()
+    carrier_side_count = serializers.IntegerField()
+    last_call_at = serializers.DateTimeField()
+    categories = serializers.DictField(child=serializers.IntegerField())

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("support/search/", views.SearchView.as_view(), name="support-search"),
+    path("support/sites/<int:pk>/card/", views.SiteCardView.as_view(), name="support-site-card"),
+    path("support/calls/", views.CallListView.as_view(), name="support-calls"),
+    path("support/calls/<int:pk>/", views.CallDetailView.as_view(), name="support-call"),
+    path(
+        "support/calls/<int:pk>/amendments/",
+        views.CallAmendmentView.as_view(),
+        name="support-call-amendments",
+    ),
+    path(
+        "support/calls/<int:pk>/maintenance/",
+        views.CallMaintenanceView.as_view(),
+        name="support-call-maintenance",
+    ),
+    path(
+        "support/recurring-issues/",
+        views.RecurringIssuesView.as_view(),
+        name="support-recurring-issues",
+    ),
+]

@@ -1,0 +1,102 @@
+"""The desk's forms: labelled controls and type checks; the rules live in the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sites.models import Contract, Site
+
+from .models import CallCategory, FaultIsolation, HandoffTeam
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class CallForm(forms.Form):
+    """What the operator fills in while (or right after) talking to the caller."""
+
+    contract = forms.ModelChoiceField(
+        label=_("Contract"), queryset=Contract.objects.none(), required=False
+    )
+    caller_name = forms.CharField(label=_("Caller name"), max_length=100, required=False)
+    caller_phone = forms.CharField(label=_("Caller phone"), max_length=32, required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=CallCategory.choices)
+    fault_isolation = forms.ChoiceField(
+        label=_("Fault isolation"),
+        choices=FaultIsolation.choices,
+        initial=FaultIsolation.UNKNOWN,
+        widget=forms.RadioSelect,
+    )
+    description = forms.CharField(
+        label=_("What the caller reported, what you checked"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    handoff_team = forms.ChoiceField(
+        label=_("Hand off to"), choices=HandoffTeam.choices, required=False
+    )
+    handoff_note = forms.CharField(label=_("Hand-off note"), max_length=300, required=False)
+    follow_up_needed = forms.BooleanField(label=_("Follow-up needed"), required=False)
+    follow_up_due = forms.DateField(label=_("Follow-up due"), required=False, widget=DateInput)
+    follow_up_note = forms.CharField(label=_("Follow-up note"), max_length=300, required=False)
+
+    prefix = "call"
+
+    def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        contracts = self.fields["contract"]
+        assert isinstance(contracts, forms.ModelChoiceField)
+        contracts.queryset = site.contracts.order_by("contract_id")
+        contracts.empty_label = _("(not known)")
+
+
+class AmendForm(forms.Form):
+    """A correction appended to a saved call; empty corrections leave the field as it was."""
+
+    text = forms.CharField(
+        label=_("Amendment"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    fault_isolation = forms.ChoiceField(
+        label=_("Corrected fault isolation"),
+        choices=[("", _("(unchanged)")), *FaultIsolation.choices],
+        required=False,
+    )
+    description = forms.CharField(
+        label=_("Corrected description"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def corrections(self) -> dict[str, str]:
+        return {
+            field: self.cleaned_data[field]
+            for field in ("fault_isolation", "description")
+            if self.cleaned_data.get(field)
+        }
+
+
+def _in_days(days: int) -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=days)
+
+
+class BookForm(forms.Form):
+    """Book a maintenance visit from a call."""
+
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        coerce=int,
+        choices=[(5, _("5 — most urgent")), (4, "4"), (3, "3"), (2, "2"), (1, _("1 — lowest"))],
+        initial=4,
+    )
+    due_date = forms.DateField(label=_("Due date"), widget=DateInput, initial=lambda: _in_days(3))
+    earliest_date = forms.DateField(label=_("Not before"), required=False, widget=DateInput)
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (min)"), min_value=15, max_value=480, initial=60
+    )

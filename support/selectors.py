@@ -1,0 +1,279 @@
+"""Reads of the support desk: the site card, the call log and the recurring-issue view.
+
+Each is a fixed number of queries whatever the site's history holds (the card
+is read during a live call; see ``tests/support/test_site_card.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from accounts.models import Role, User
+from dispatch.models import Job, JobReport, PlanStatus, Visit
+from dispatch.states import JobStatus
+from sites.models import ConstructionRecord, Contract, Permission, Site, SiteSurvey
+
+from .models import Call, CallAmendment, CallCategory, FaultIsolation
+from .services import call_current
+
+#: Jobs whose published visit is still to come (a finished or cancelled job has none).
+_OPEN_FOR_VISITS = frozenset({JobStatus.SCHEDULED, JobStatus.DISPATCHED, JobStatus.IN_PROGRESS})
+
+
+@dataclass(frozen=True)
+class CallView:
+    """A call with its amendments applied (``current``) and the original kept beside it."""
+
+    call: Call
+    current: dict[str, Any]
+    amendments: list[CallAmendment]
+
+    @property
+    def booking(self) -> Any:
+        return getattr(self.call, "booking", None)
+
+
+@dataclass(frozen=True)
+class SiteCard:
+    site: Site
+    contracts: list[Contract]
+    construction_records: list[ConstructionRecord]
+    surveys: list[SiteSurvey]
+    permissions: list[Permission]
+    jobs: list[Job]
+    upcoming_visits: list[Visit]
+    calls: list[CallView]
+
+
+def calls_with_details() -> QuerySet[Call]:
+    """Calls with everything a listing shows, in a fixed number of queries."""
+    return Call.objects.select_related(
+        "site", "contract", "operator", "handoff_user", "booking__job", "booking__booked_by"
+    ).prefetch_related(
+        Prefetch("amendments", queryset=CallAmendment.objects.select_related("author"))
+    )
+
+
+def call_view(call: Call) -> CallView:
+    amendments = list(call.amendments.all())
+    return CallView(
+        call=call, current=call_current(call, amendments=amendments), amendments=amendments
+    )
+
+
+def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
+    """What support reads during a call, as-built notes first; 10 queries whatever the history.
+
+    Raises
+    ------
+    Site.DoesNotExist
+        When there is no such site.
+    """
+    today = today or timezone.localdate()
+    site = (
+        Site.objects.select_related("region")
+        .prefetch_related(
+            Prefetch(
+                "contracts",
+                queryset=Contract.objects.select_related("customer").order_by("contract_id"),
+            ),
+            Prefetch(
+                "construction_records",
+                # The record archived at handover is the one support should trust.
+                queryset=ConstructionRecord.objects.select_related("recorded_by").order_by(
+                    F("archived_at").desc(nulls_last=True), "-recorded_at", "-id"
+                ),
+            ),
+            Prefetch("surveys", queryset=SiteSurvey.objects.order_by("-surveyed_on", "-id")),
+            Prefetch("permissions", queryset=Permission.objects.order_by("party", "-requested_on")),
+            Prefetch(
+                "jobs",
+                queryset=Job.objects.order_by("-created_at", "-id").prefetch_related(
+                    Prefetch(
+                        "reports",
+                        queryset=JobReport.objects.select_related("crew").order_by(
+                            "occurred_at", "id"
+                        ),
+                    ),
+                    Prefetch(
+                        "visits",
+                        queryset=Visit.objects.select_related("plan", "crew__company").order_by(
+                            "date", "planned_start"
+                        ),
+                    ),
+                ),
+            ),
+            Prefetch("calls", queryset=calls_with_details().order_by("-started_at", "-id")),
+        )
+        .get(pk=site_id)
+    )
+    jobs = list(site.jobs.all())
+    upcoming = sorted(
+        (
+            visit
+            for job in jobs
+            if job.status in _OPEN_FOR_VISITS
+            for visit in job.visits.all()
+            if visit.plan.status == PlanStatus.PUBLISHED and visit.date >= today
+        ),
+        key=lambda visit: (visit.date, visit.planned_start),
+    )
+    return SiteCard(
+        site=site,
+        contracts=list(site.contracts.all()),
+        construction_records=list(site.construction_records.all()),
+        surveys=list(site.surveys.all()),
+        permissions=list(site.permissions.all()),
+        jobs=jobs,
+        upcoming_visits=upcoming,
+        calls=[call_view(call) for call in site.calls.all()],
+    )
+
+
+def calls_visible_to(user: User) -> QuerySet[Call]:
+    """Support and coordinators read every call; partners none (they never reach the views)."""
+    if getattr(user, "role", None) in (Role.SUPPORT, Role.COORDINATOR):
+        return calls_with_details()
+    return Call.objects.none()
+
+
+def calls_filtered(
+    calls: QuerySet[Call],
+    *,
+    site_id: int | None = None,
+    operator_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    category: str | None = None,
+    fault_isolation: str | None = None,
+    follow_up_needed: bool | None = None,
+) -> QuerySet[Call]:
+    """The call log narrowed down: by site and by operator above all."""
+    if site_id is not None:
+        calls = calls.filter(site_id=site_id)
+    if operator_id is not None:
+        calls = calls.filter(operator_id=operator_id)
+    if since is not None:
+        calls = calls.filter(started_at__gte=since)
+    if until is not None:
+        calls = calls.filter(started_at__lt=until)
+    if category:
+        calls = calls.filter(category=category)
+    if fault_isolation:
+        calls = calls.filter(fault_isolation=fault_isolation)
+    if follow_up_needed is not None:
+        calls = calls.filter(follow_up_needed=follow_up_needed)
+    return calls.order_by("-started_at", "-id")
+
+
+class Grouping:
+    SITE = "site"
+    POSTAL = "postal"
+    CITY = "city"
+    REGION = "region"
+    ALL = (SITE, POSTAL, CITY, REGION)
+
+
+@dataclass(frozen=True)
+class RecurringIssue:
+    """Calls that keep coming from one place: a site, a postal area, a city or a region."""
+
+    group: str
+    key: str
+    label: str
+    call_count: int
+    site_count: int
+    carrier_side_count: int
+    last_call_at: dt.datetime
+    categories: dict[str, int]
+    site_id: int | None = None
+
+
+def _grouping_columns(group: str) -> tuple[dict[str, Any], list[str]]:
+    """(annotations, value columns) that group calls by ``group``."""
+    if group == Grouping.SITE:
+        return {}, ["site_id", "site__name", "site__address"]
+    if group == Grouping.POSTAL:
+        # The first three digits of a Japanese postal code name a delivery area
+        # (108: Minato-ku, Shibaura/Takanawa...): a cable run or a cabinet in
+        # common is what makes a neighbourhood call together.
+        return {"postal_area": Substr("site__postal_code", 1, 3)}, ["postal_area"]
+    if group == Grouping.CITY:
+        return {}, ["site__prefecture", "site__city"]
+    if group == Grouping.REGION:
+        return {}, ["site__region__code", "site__region__name"]
+    raise ValueError(f"unknown grouping {group!r}; one of {', '.join(Grouping.ALL)}")
+
+
+def _label(group: str, row: dict[str, Any]) -> tuple[str, str]:
+    if group == Grouping.SITE:
+        return str(row["site_id"]), f"{row['site__name']} ({row['site__address']})"
+    if group == Grouping.POSTAL:
+        area = row["postal_area"] or ""
+        return area, f"〒{area}-****" if area else "〒?"
+    if group == Grouping.CITY:
+        key = f"{row['site__prefecture']}{row['site__city']}"
+        return key, key or "?"
+    return row["site__region__code"] or "", row["site__region__name"] or "?"
+
+
+def recurring_issues(
+    *,
+    days: int = 30,
+    min_calls: int = 3,
+    group: str = Grouping.SITE,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[RecurringIssue]:
+    """Places with at least ``min_calls`` calls in the last ``days`` days, most calls first.
+
+    One aggregate query: counts per category and of carrier-side faults come
+    from conditional counts, so support can tell delivery *what* keeps
+    breaking (the carrier's line, or the customer's own network) as well as where.
+    """
+    annotations, columns = _grouping_columns(group)
+    since = (now or timezone.now()) - dt.timedelta(days=days)
+    per_category = {
+        f"category_{value}": Count("id", filter=Q(category=value)) for value in CallCategory.values
+    }
+    rows = (
+        Call.objects.filter(started_at__gte=since)
+        .annotate(**annotations)
+        .values(*columns)
+        .annotate(
+            call_count=Count("id"),
+            site_count=Count("site_id", distinct=True),
+            carrier_side_count=Count("id", filter=Q(fault_isolation=FaultIsolation.CARRIER_SIDE)),
+            last_call_at=Max("started_at"),
+            **per_category,
+        )
+        .filter(call_count__gte=min_calls)
+        .order_by("-call_count", "-last_call_at", *columns)[:limit]
+    )
+    issues = []
+    for row in rows:
+        key, label = _label(group, row)
+        issues.append(
+            RecurringIssue(
+                group=group,
+                key=key,
+                label=label,
+                call_count=row["call_count"],
+                site_count=row["site_count"],
+                carrier_side_count=row["carrier_side_count"],
+                last_call_at=row["last_call_at"],
+                categories={
+                    value: row[f"category_{value}"]
+                    for value in CallCategory.values
+                    if row[f"category_{value}"]
+                },
+                site_id=row.get("site_id"),
+            )
+        )
+    return issues

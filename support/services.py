@@ -1,0 +1,321 @@
+"""Writes of the support desk: log a call, amend it, book a maintenance visit from it.
+
+Calls are append-only (see :mod:`support.models`): there is deliberately no
+``call_update`` or ``call_delete`` here, and the database refuses both.
+Every function validates its input and raises
+:class:`django.core.exceptions.ValidationError` naming the field, which the
+API turns into a 400 and the page shows next to the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from dispatch.models import Job
+from dispatch.services import job_transition
+from dispatch.states import JobKind, JobStatus
+from sites.models import Contract, Site
+
+from .models import (
+    AMENDABLE_FIELDS,
+    Call,
+    CallAmendment,
+    CallCategory,
+    CallPurge,
+    FaultIsolation,
+    HandoffTeam,
+    MaintenanceBooking,
+)
+
+DEFAULT_MAINTENANCE_MINUTES = 60
+MAX_CALL_TEXT = 5000
+
+
+class AlreadyBooked(Exception):
+    """A call that already raised a maintenance job; ``booking`` is that one."""
+
+    code = "already_booked"
+
+    def __init__(self, booking: MaintenanceBooking) -> None:
+        self.booking = booking
+        super().__init__(
+            f"call {booking.call_id} already booked maintenance job {booking.job.reference}"
+        )
+
+
+def _choice(field: str, value: Any, choices: type[Any]) -> str:
+    if value not in choices.values:
+        allowed = ", ".join(v for v in choices.values if v) or "(none)"
+        raise ValidationError({field: [f"'{value}' is not one of: {allowed}"]})
+    return str(value)
+
+
+def _check_call_fields(fields: dict[str, Any]) -> None:
+    """The rules a call must keep, whether logged whole or corrected by an amendment."""
+    if "category" in fields:
+        _choice("category", fields["category"], CallCategory)
+    if "fault_isolation" in fields:
+        _choice("fault_isolation", fields["fault_isolation"], FaultIsolation)
+    if "handoff_team" in fields:
+        _choice("handoff_team", fields["handoff_team"], HandoffTeam)
+    if "description" in fields:
+        description = str(fields["description"] or "").strip()
+        if not description:
+            raise ValidationError({"description": ["say what the caller reported"]})
+        if len(description) > MAX_CALL_TEXT:
+            raise ValidationError({"description": [f"at most {MAX_CALL_TEXT} characters"]})
+    if fields.get("follow_up_due") and not fields.get("follow_up_needed", True):
+        raise ValidationError({"follow_up_due": ["a due date needs a follow-up"]})
+
+
+@transaction.atomic
+def call_log(
+    *,
+    site: Site,
+    operator: User,
+    category: str,
+    description: str,
+    fault_isolation: str = FaultIsolation.UNKNOWN,
+    caller_name: str = "",
+    caller_phone: str = "",
+    contract: Contract | None = None,
+    handoff_team: str = "",
+    handoff_user: User | None = None,
+    handoff_note: str = "",
+    follow_up_needed: bool = False,
+    follow_up_due: dt.date | None = None,
+    follow_up_note: str = "",
+    started_at: dt.datetime | None = None,
+) -> Call:
+    """Save a call as it happened. From here on it can only be amended.
+
+    ``started_at`` defaults to now; a call cannot start in the future (a
+    typo there would sort it above every real call of the site).
+    """
+    now = timezone.now()
+    started_at = started_at or now
+    if started_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"started_at": ["a call cannot start in the future"]})
+    if contract is not None and not contract.sites.filter(pk=site.pk).exists():
+        raise ValidationError(
+            {"contract": [f"contract {contract.contract_id} is not at this site"]}
+        )
+    if handoff_user is not None and not handoff_user.is_active:
+        raise ValidationError({"handoff_user": ["this person is no longer active"]})
+    fields = {
+        "category": category,
+        "fault_isolation": fault_isolation,
+        "handoff_team": handoff_team,
+        "description": description,
+        "follow_up_needed": follow_up_needed,
+        "follow_up_due": follow_up_due,
+    }
+    _check_call_fields(fields)
+    return Call.objects.create(
+        site=site,
+        contract=contract,
+        operator=operator,
+        started_at=started_at,
+        caller_name=caller_name.strip(),
+        caller_phone=caller_phone.strip(),
+        category=category,
+        fault_isolation=fault_isolation,
+        description=description.strip(),
+        handoff_team=handoff_team,
+        handoff_user=handoff_user,
+        handoff_note=handoff_note.strip(),
+        follow_up_needed=follow_up_needed,
+        follow_up_due=follow_up_due,
+        follow_up_note=follow_up_note.strip(),
+        created_at=now,
+    )
+
+
+def _parse_correction(field: str, value: Any) -> Any:
+    if field == "follow_up_needed":
+        if not isinstance(value, bool):
+            raise ValidationError({f"corrections.{field}": ["must be true or false"]})
+        return value
+    if field == "follow_up_due":
+        if value in (None, ""):
+            return None
+        try:
+            return dt.date.fromisoformat(str(value)).isoformat()
+        except ValueError as exc:
+            raise ValidationError(
+                {f"corrections.{field}": ["must be a date (YYYY-MM-DD)"]}
+            ) from exc
+    if not isinstance(value, str):
+        raise ValidationError({f"corrections.{field}": ["must be text"]})
+    return value.strip()
+
+
+@transaction.atomic
+def call_amend(
+    *, call: Call, author: User, text: str, corrections: dict[str, Any] | None = None
+) -> CallAmendment:
+    """Append a correction to a saved call; the call row itself never changes.
+
+    ``corrections`` maps fields of the call (see ``AMENDABLE_FIELDS``) to their
+    corrected values; :func:`call_current` shows the call with them applied.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": ["say what is corrected or added, and why"]})
+    if len(text) > MAX_CALL_TEXT:
+        raise ValidationError({"text": [f"at most {MAX_CALL_TEXT} characters"]})
+    corrections = dict(corrections or {})
+    unknown = sorted(set(corrections) - set(AMENDABLE_FIELDS))
+    if unknown:
+        raise ValidationError(
+            {
+                f"corrections.{name}": ["this field of a call cannot be corrected"]
+                for name in unknown
+            }
+        )
+    parsed = {field: _parse_correction(field, value) for field, value in corrections.items()}
+    merged = {**call_current(call, amendments=list(call.amendments.all())), **parsed}
+    try:
+        _check_call_fields({key: merged[key] for key in parsed} | _follow_up(merged))
+    except ValidationError as exc:
+        raise ValidationError(
+            {f"corrections.{key}": value for key, value in exc.message_dict.items()}
+        ) from exc
+    return CallAmendment.objects.create(
+        call=call, author=author, text=text, corrections=parsed, created_at=timezone.now()
+    )
+
+
+def _follow_up(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "follow_up_needed": fields["follow_up_needed"],
+        "follow_up_due": fields["follow_up_due"],
+    }
+
+
+def call_current(call: Call, *, amendments: list[CallAmendment]) -> dict[str, Any]:
+    """The call's amendable fields as they stand after every amendment, oldest first."""
+    current: dict[str, Any] = {field: getattr(call, field) for field in AMENDABLE_FIELDS}
+    if isinstance(current["follow_up_due"], dt.date):
+        current["follow_up_due"] = current["follow_up_due"].isoformat()
+    for amendment in sorted(amendments, key=lambda a: (a.created_at, a.pk)):
+        current.update(amendment.corrections or {})
+    return current
+
+
+def maintenance_reference(call: Call) -> str:
+    """The job reference of a call's maintenance visit: one call, one reference."""
+    return f"MNT-{call.pk:06d}"
+
+
+def _instructions(call: Call, current: dict[str, Any]) -> str:
+    """The call's description first (the crew reads it on site), then who to ask."""
+    fault = dict(FaultIsolation.choices).get(current["fault_isolation"], current["fault_isolation"])
+    lines = [str(current["description"]), "", f"Support call #{call.pk}: {fault}."]
+    caller = " ".join(p for p in (current["caller_name"], current["caller_phone"]) if p)
+    if caller:
+        lines.append(f"Caller: {caller}")
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def maintenance_book(
+    *,
+    call: Call,
+    by: User,
+    priority: int,
+    due_date: dt.date,
+    earliest_date: dt.date | None = None,
+    due_date_is_hard: bool = False,
+    duration_minutes: int = DEFAULT_MAINTENANCE_MINUTES,
+    today: dt.date | None = None,
+) -> MaintenanceBooking:
+    """Raise a maintenance job at the call's site, ready to plan at once.
+
+    The job is created *new* and moved to *ready* through the state machine's
+    single writer (maintenance needs no survey or permission round, see
+    ``dispatch.states.KIND_SHORTCUTS``), so its history says who booked it
+    and from which call, and the coordinators' queue of ready jobs
+    (``dispatch.problem.plan_candidate_jobs``) holds it as soon as this
+    transaction commits.
+
+    Raises
+    ------
+    AlreadyBooked
+        When the call already raised a job (a second click, a second operator).
+    ValidationError
+        For a priority outside 1-5, a due date in the past or before the
+        earliest date, or a duration outside 1-1440 minutes.
+    """
+    today = today or timezone.localdate()
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 5:
+        raise ValidationError({"priority": ["must be 1 (lowest) to 5 (most urgent)"]})
+    if due_date < today:
+        raise ValidationError({"due_date": ["the due date has passed"]})
+    earliest_date = earliest_date or today
+    if earliest_date > due_date:
+        raise ValidationError({"earliest_date": ["must not be after the due date"]})
+    if not 1 <= duration_minutes <= 24 * 60:
+        raise ValidationError({"duration_minutes": ["must be 1 to 1440 minutes"]})
+    # Lock the call's row so two operators booking from the same call queue up
+    # here; the second one then finds the first one's booking.
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    existing = MaintenanceBooking.objects.filter(call=locked).select_related("job").first()
+    if existing is not None:
+        raise AlreadyBooked(existing)
+    current = call_current(locked, amendments=list(locked.amendments.all()))
+    job = Job.objects.create(
+        reference=maintenance_reference(locked),
+        kind=JobKind.MAINTENANCE,
+        site_id=locked.site_id,
+        contract_id=locked.contract_id,
+        status=JobStatus.NEW,
+        duration_minutes=duration_minutes,
+        priority=priority,
+        earliest_date=earliest_date,
+        due_date=due_date,
+        due_date_is_hard=due_date_is_hard,
+        work_instructions=_instructions(locked, current),
+    )
+    job_transition(job=job, to_status=JobStatus.READY, by=by, note=f"booked from call #{call.pk}")
+    try:
+        with transaction.atomic():
+            return MaintenanceBooking.objects.create(
+                call=locked, job=job, booked_by=by, booked_at=timezone.now()
+            )
+    except IntegrityError as exc:  # pragma: no cover - the row lock above prevents this
+        booking = MaintenanceBooking.objects.select_related("job").get(call=locked)
+        raise AlreadyBooked(booking) from exc
+
+
+@transaction.atomic
+def calls_purge(*, reason: str, site_ids: list[int] | None = None) -> CallPurge:
+    """Delete calls (all, or those of ``site_ids``) with their amendments and bookings.
+
+    The one deliberate exception to immutability (data retention, resetting a
+    development database). The ``active`` purge row opens the triggers for
+    this transaction only and stays behind, inactive, as the audit record.
+    Booked maintenance jobs are left to delivery.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": ["say why calls are deleted"]})
+    purge = CallPurge.objects.create(reason=reason.strip(), active=True)
+    calls = Call.objects.all() if site_ids is None else Call.objects.filter(site_id__in=site_ids)
+    MaintenanceBooking.objects.filter(call__in=calls).delete()
+    CallAmendment.objects.filter(call__in=calls).delete()
+    deleted = calls.count()
+    calls.delete()
+    CallPurge.objects.filter(pk=purge.pk).update(active=False, calls_deleted=deleted)
+    purge.refresh_from_db()
+    return purge
+
+
+def operator_may_log_calls(user: User) -> bool:
+    """Support operators log calls; coordinators read them."""
+    return getattr(user, "role", None) == Role.SUPPORT

@@ -1,0 +1,282 @@
+"""The coordinators' planning pages: plan list, week board and its fragments.
+
+Thin views: the board's data comes from :mod:`dispatch.board`; every change
+(optimize, move, lock, publish…) goes through the REST API the page calls
+with the session, so the browser and API clients hit the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dispatch import board as boards
+from dispatch.models import Job, OptimizationRun, Plan, PlanStatus, Visit
+from dispatch.planning import PlanningError, plan_create, publish_preview
+from dispatch.problem import ParameterError, plan_crews, plan_dates, planning_tz
+from sites.models import Region
+
+from .access import roles_required
+
+coordinators = roles_required("coordinator")
+
+
+def _next_monday() -> dt.date:
+    today = timezone.localdate(timezone=planning_tz())
+    return today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
+@coordinators
+@require_http_methods(["GET", "POST"])
+def plans(request: HttpRequest) -> HttpResponse:
+    """Recent plans, and a form to start a week."""
+    error = ""
+    if request.method == "POST":
+        try:
+            start = dt.date.fromisoformat(request.POST.get("start_date", ""))
+            days = int(request.POST.get("days", "5"))
+            region_code = request.POST.get("region", "")
+            region = Region.objects.filter(code=region_code).first() if region_code else None
+            if region_code and region is None:
+                raise PlanningError(_("Unknown region."), field="region")
+            plan = plan_create(
+                name=request.POST.get("name", "").strip()
+                or f"{region.name if region else _('All regions')} {start:%Y-%m-%d}",
+                start_date=start,
+                end_date=start + dt.timedelta(days=max(days, 1) - 1),
+                region=region,
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValueError:
+            error = _("Enter the first day as a date and the number of days as a whole number.")
+        except (PlanningError, ParameterError) as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Plan created. Optimize it or drag jobs onto the board."))
+            return redirect("web:board", pk=plan.pk)
+    recent = (
+        Plan.objects.exclude(status=PlanStatus.CANCELLED)
+        .select_related("region")
+        .order_by("-start_date", "-id")[:40]
+    )
+    return render(
+        request,
+        "web/plans.html",
+        {
+            "plans": recent,
+            "regions": Region.objects.order_by("code"),
+            "next_monday": _next_monday(),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@coordinators
+@require_GET
+def board(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(Plan.objects.select_related("region", "revises"), pk=pk)
+    data = boards.board_for(plan, boards.QueueFilters.from_query(request.GET))
+    return render(
+        request,
+        "web/board.html",
+        {
+            "board": data,
+            "choices": boards.filter_choices(plan),
+            "map_tiles": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+            "revision": plan.revisions.exclude(
+                status__in=[PlanStatus.CANCELLED, PlanStatus.SUPERSEDED]
+            ).first()
+            if plan.status == PlanStatus.PUBLISHED
+            else None,
+        },
+    )
+
+
+@coordinators
+@require_GET
+def board_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Fresh copies of some cells, the plan header and, on request, the queue."""
+    plan = get_object_or_404(Plan.objects.select_related("region"), pk=pk)
+    keys = request.GET.getlist("cell")[:50]
+    cells = boards.cells_for(plan, keys)
+    filters = boards.QueueFilters.from_query(request.GET)
+    context: dict = {"plan": plan, "cells": cells, "editable": plan.status in boards.EDITABLE}
+    queue = boards.queue_jobs(plan, filters)
+    if request.GET.get("queue"):
+        context["queue"] = queue
+    context["totals"] = boards.plan_totals(plan, len(queue))
+    return render(request, "web/board/fragment.html", context)
+
+
+@coordinators
+@require_GET
+def queue(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=pk)
+    filters = boards.QueueFilters.from_query(request.GET)
+    return render(
+        request,
+        "web/board/queue.html",
+        {
+            "plan": plan,
+            "queue": boards.queue_jobs(plan, filters),
+            "editable": plan.status in boards.EDITABLE,
+        },
+    )
+
+
+@coordinators
+@require_GET
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar while a run works; the before/after comparison once it is done."""
+    run = get_object_or_404(OptimizationRun.objects.select_related("plan"), pk=pk)
+    return render(request, "web/board/progress.html", {"run": run, "plan": run.plan})
+
+
+@coordinators
+@require_GET
+def publish_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=pk)
+    return render(
+        request,
+        "web/board/publish.html",
+        {"plan": plan, "companies": publish_preview(plan=plan)},
+    )
+
+
+@coordinators
+@require_GET
+def job_drawer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's site, survey, permissions, instructions, parking and history."""
+    job = get_object_or_404(
+        Job.objects.select_related("site__region", "contract__customer", "survey").prefetch_related(
+            "required_skills", "site__permissions", "status_changes__changed_by", "reports"
+        ),
+        pk=pk,
+    )
+    plan = None
+    visit = None
+    plan_id = request.GET.get("plan", "")
+    if plan_id.isdigit():
+        plan = Plan.objects.filter(pk=int(plan_id)).first()
+        if plan is not None:
+            visit = Visit.objects.filter(plan=plan, job=job).select_related("crew").first()
+    survey = job.survey or job.site.surveys.order_by("-surveyed_on").first()
+    crews: list = []
+    dates: tuple = ()
+    if plan is not None and plan.status in boards.EDITABLE:
+        crews = plan_crews(plan)
+        dates = plan_dates(plan)
+    return render(
+        request,
+        "web/board/drawer.html",
+        {
+            "job": job,
+            "survey": survey,
+            "plan": plan,
+            "visit": visit,
+            "crews": crews,
+            "dates": dates,
+            "records": job.site.construction_records.filter(archived_at__isnull=True),
+        },
+    )
+
+
+@coordinators
+@require_GET
+def map_data(request: HttpRequest, pk: int) -> JsonResponse:
+    """GeoJSON of one crew-day's route (``crew``, ``date``) or of the unplanned queue."""
+    plan = get_object_or_404(Plan, pk=pk)
+    features: list[dict] = []
+    crew = request.GET.get("crew", "")
+    day = request.GET.get("date", "")
+    if crew.isdigit() and day:
+        try:
+            date = dt.date.fromisoformat(day)
+        except ValueError:
+            return JsonResponse(
+                {
+                    "error": {
+                        "status": 400,
+                        "code": "invalid",
+                        "message": "date must be YYYY-MM-DD",
+                        "fields": {"date": [day]},
+                    }
+                },
+                status=400,
+            )
+        visits = list(
+            Visit.objects.filter(plan=plan, crew_id=int(crew), date=date)
+            .select_related("job__site", "crew")
+            .order_by("sequence")
+        )
+        if visits:
+            home = [visits[0].crew.home_longitude, visits[0].crew.home_latitude]
+            line = [home]
+            features.append(_point(home, _("Home base"), "home"))
+            for v in visits:
+                site = v.job.site
+                if site.latitude is None or site.longitude is None:
+                    continue
+                point = [site.longitude, site.latitude]
+                line.append(point)
+                start = timezone.localtime(v.planned_start, planning_tz()).strftime("%H:%M")
+                features.append(
+                    _point(point, f"{v.sequence}. {start} {v.job.reference} {site.name}", "visit")
+                )
+            line.append(home)
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": line},
+                    "properties": {"kind": "route"},
+                }
+            )
+    else:
+        for item in boards.queue_jobs(plan, boards.QueueFilters.from_query(request.GET)):
+            site = item.job.site
+            if site.latitude is None or site.longitude is None:
+                continue
+            features.append(
+                _point(
+                    [site.longitude, site.latitude],
+                    f"{item.job.reference} {site.name}",
+                    "unplanned",
+                )
+            )
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def _point(coordinates: list[float], label: str, kind: str) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": coordinates},
+        "properties": {"label": label, "kind": kind},
+    }
+
+
+@roles_required("coordinator", "support", "partner")
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands where its work is: coordinators on this or next week's board,
+    support operators on the support desk, partners on the API documentation."""
+    role = getattr(request.user, "role", "")
+    if role == "coordinator":
+        today = timezone.localdate(timezone=planning_tz())
+        current = (
+            Plan.objects.filter(end_date__gte=today)
+            .exclude(status__in=[PlanStatus.CANCELLED, PlanStatus.SUPERSEDED])
+            .order_by("start_date", "-id")
+            .first()
+        )
+        return redirect("web:board", pk=current.pk) if current else redirect("web:plans")
+    if role == "partner":
+        return redirect("/api/docs/")
+    return redirect("support:desk")

@@ -50,20 +50,30 @@ The 200-job week (75 crew-days) is searched well as one model; the 1,000-job
 week (385) is not (see the module docstring).
 """
 
-CREWS_PER_REGION = 16
-"""About the crew count of the 200-job week, where one model searches well."""
+CREWS_PER_REGION = 8
+"""Regions hold 4-8 crews (recursive bisection), 20-40 crew-days.
+
+Smaller models make more moves in the same time, which matters most when
+a region only gets a second or two per round. Measured (one run each, seed
+1, 60 s, core 1 of a shared machine at load 3-4): 3,000 jobs, 16 crews per
+region 1.1 % fewer km/job than greedy, 8 crews 18.2 %, 4 crews 15.9 %;
+1,000 jobs, 16 crews 24.7 % fewer km/job with 4 jobs left out (cost
+3.45 M yen), 8 crews 21.9 % with none left out (1.92 M yen). The earlier
+value, 16 (the crew count of the 200-job week), gave 28.7 % and 15.0 % at
+load 1.0-1.2 (docs/BENCHMARKS.md, previous round).
+"""
 
 REGION_SLICE_S = 1.2
 """Search time one region gets per round; the time limit sets how many rounds fit.
 
-More, shorter rounds move the borders more often, but each region needs
-some time to settle. Measured on the generated 1,000-job week at 60 s (8
-regions, ~55 s of search, one run each; the greedy start drives 4.60 km/job
-and leaves 11 jobs out): 2 rounds (3.4 s per region and round) 3.62 km/job,
-1 job left out; 3 rounds 3.53, 3 out; 4 rounds 3.33, all planned; 6 rounds
-(1.15 s) 3.34, all planned; 8 rounds 3.16, 1 out; 12 rounds (0.6 s) 3.35, 5
-out. Single runs vary by about a job left out either way, so this picks the
-middle of the range that planned everything.
+More, shorter rounds move the borders more often, but each region needs some
+time to settle. Measured with 16 crews per region on the generated 1,000-job
+week at 60 s (8 regions, ~55 s of search, one run each; the greedy start
+drives 4.60 km/job and leaves 11 jobs out): 2 rounds (3.4 s per region and
+round) 3.62 km/job, 1 job left out; 3 rounds 3.53, 3 out; 4 rounds 3.33, all
+planned; 6 rounds (1.15 s) 3.34, all planned; 8 rounds 3.16, 1 out; 12
+rounds (0.6 s) 3.35, 5 out. Single runs vary by about a job left out either
+way, so this picks the middle of the range that planned everything.
 """
 
 Routes = dict[tuple[str, int], list[str]]
@@ -213,7 +223,7 @@ def improve_by_regions(
                 travel,
                 {j: c for j, c in part_candidates.items() if c},
                 stop=part_stop,
-                params=params,
+                params=_part_params(params, waiting),
                 warm_start=Plan({k: tuple(v) for k, v in part_routes.items()}),
                 cancel=cancel,
                 deadline=part_deadline,
@@ -265,6 +275,18 @@ def _part_deadline(
     shares = parts_left + max(0, rounds_after) * parts_per_round
     now = time.monotonic()
     return now + (deadline - now) / shares
+
+
+def _part_params(params: SolveParams, waiting: Sequence[str]) -> SolveParams:
+    """Search settings of one region: no drop moves when nothing waits to be placed.
+
+    A region's start plan places every job it holds; with no left-out job
+    waiting, a move that unassigns a job only pays if the job costs more
+    than its unassigned penalty, which the explanation step already
+    reports, so those operators are pure overhead there
+    (``SolveParams.drop_moves``).
+    """
+    return params if waiting else replace(params, drop_moves=False)
 
 
 def _part_stop(stop: AnyOf, part_deadline: float | None) -> AnyOf:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from scheduler.model import CrewDay, Job, Plan, Problem
 from scheduler.params import (
@@ -36,6 +37,25 @@ from scheduler.params import (
 )
 from scheduler.result import MILLI, drive_cost_milli
 from scheduler.travel import TravelMatrix
+
+DROP_OPERATORS = (
+    "use_make_inactive",
+    "use_make_chain_inactive",
+    "use_swap_active",
+    "use_swap_active_chain",
+    "use_shortest_path_swap_active",
+    "use_extended_swap_active",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+)
+"""Local-search operators that unassign a planned job (``SolveParams.drop_moves``)."""
+
+INSERTION_LNS_OPERATORS = (
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+    "use_global_cheapest_insertion_visit_types_lns",
+    "use_local_cheapest_insertion_visit_types_lns",
+)
+"""Insertion-heuristic LNS operators (``SolveParams.insertion_lns``)."""
 
 LOCKED_DROP_PENALTY_MILLI = 10**13
 """Cost of dropping a locked visit: above any realistic plan, yet far from int64 overflow."""
@@ -341,7 +361,9 @@ def search_parameters(stop: AnyOf, params: SolveParams) -> pywrapcp.DefaultRouti
 
     Construction: ``params.first_solution`` (parallel cheapest insertion by
     default, robust on tight windows). Improvement: guided local search, the
-    metaheuristic OR-Tools recommends for VRPs.
+    metaheuristic OR-Tools recommends for VRPs, with OR-Tools' default
+    operators minus those ``params.drop_moves`` / ``params.insertion_lns``
+    switch off.
     """
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(
@@ -359,6 +381,11 @@ def search_parameters(stop: AnyOf, params: SolveParams) -> pywrapcp.DefaultRouti
     if stop.first_feasible:
         search.solution_limit = 1
     search.log_search = params.log_search
+    switched_off = (() if params.drop_moves else DROP_OPERATORS) + (
+        () if params.insertion_lns else INSERTION_LNS_OPERATORS
+    )
+    for operator in switched_off:
+        setattr(search.local_search_operators, operator, optional_boolean_pb2.BOOL_FALSE)
     return search
 
 

@@ -244,12 +244,11 @@ def _search(
             deadline=deadline,
         )
     helpers = [
-        SolveParams(
+        replace(
+            params,
             seed=params.seed + i,
             num_workers=1,
             first_solution=WORKER_STRATEGIES[i % len(WORKER_STRATEGIES)],
-            guided_local_search_lambda=params.guided_local_search_lambda,
-            greedy_start=params.greedy_start,
         )
         for i in range(1, params.num_workers)
     ]
@@ -307,6 +306,10 @@ def _search_with_restarts(
 ) -> RoutingOutcome:
     """Sequential restarts from each construction in ``params.restarts``; best plan wins.
 
+    Restart ``k`` (0-based) presents the jobs in the order of seed
+    ``params.seed + k``, so a construction listed twice starts a second,
+    different search (a multi-start) instead of repeating the first.
+
     Without ``params.restart_on_stall_s`` the time left is split evenly between
     the restarts still to run (time a restart does not use goes to the next
     ones). With it, each restart but the last may use all the time left and
@@ -337,7 +340,10 @@ def _search_with_restarts(
         else:
             run_deadline = time.monotonic() + left_s / (len(params.restarts) - position)
             per_run = AnyOf((MaxRuntime(left_s), *others))
-        run_params = replace(params, first_solution=strategy, restarts=())
+        # A repeated construction with the same job order would replay the same search.
+        run_params = replace(
+            params, first_solution=strategy, restarts=(), seed=params.seed + position
+        )
         outcome = solve_routing(
             problem,
             travel,

@@ -63,3 +63,14 @@ def test_region_search_reports_progress_and_stops_when_cancelled() -> None:
     assert_valid(p, result)
     assert result.stop_reason == "cancelled"
     assert seen and seen[0][2] == solve_greedy(p).kpis.jobs_assigned
+
+
+def test_a_region_with_nothing_waiting_is_searched_without_drop_moves() -> None:
+    """A region whose start plan holds all its jobs and has no left-out job waiting
+    is searched without the moves that unassign jobs; a region with waiting jobs
+    keeps the caller's settings, so a left-out job can still displace another."""
+    from scheduler.decompose import _part_params
+
+    params = SolveParams(seed=3)
+    assert _part_params(params, []) == SolveParams(seed=3, drop_moves=False)
+    assert _part_params(params, ["j7"]) is params

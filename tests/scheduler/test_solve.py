@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
+
+import pytest
 
 from scheduler import (
     FirstFeasible,
@@ -245,3 +248,70 @@ def test_cheapest_of_several_constructions_is_improved() -> None:
     assert_valid(p, result)
     assert result.extra["start"] == "construction"
     assert result.kpis.jobs_assigned == 8
+
+
+def test_search_without_drop_moves_or_insertion_lns_switches_exactly_those_operators_off() -> None:
+    """``drop_moves=False`` and ``insertion_lns=False`` turn off the operators that
+    unassign jobs and the insertion LNS operators; everything else keeps OR-Tools'
+    defaults, and inserting a left-out job (``make_active``) stays available."""
+    from ortools.util import optional_boolean_pb2
+
+    from scheduler.ortools_adapter import (
+        DROP_OPERATORS,
+        INSERTION_LNS_OPERATORS,
+        search_parameters,
+    )
+    from scheduler.params import as_any_of
+
+    stop = as_any_of(QUICK)
+    default = search_parameters(stop, SolveParams()).local_search_operators
+    lean = search_parameters(
+        stop, SolveParams(drop_moves=False, insertion_lns=False)
+    ).local_search_operators
+    off = set(DROP_OPERATORS) | set(INSERTION_LNS_OPERATORS)
+    for field in default.DESCRIPTOR.fields:
+        if field.name in off:
+            assert getattr(lean, field.name) == optional_boolean_pb2.BOOL_FALSE, field.name
+        else:
+            assert getattr(lean, field.name) == getattr(default, field.name), field.name
+    assert lean.use_make_active == optional_boolean_pb2.BOOL_TRUE
+    assert default.use_make_inactive == optional_boolean_pb2.BOOL_TRUE
+
+
+def test_search_without_drop_moves_still_plans_every_job_validly() -> None:
+    """The lean operator set is a speed setting, not a rule: from a construction
+    (no greedy start) every job is still planned and every hard rule holds."""
+    p = two_clusters_world()
+    params = SolveParams(greedy_start=False, drop_moves=False, insertion_lns=False)
+    result = solve(p, QUICK, params)
+    assert_valid(p, result)
+    assert result.kpis.jobs_assigned == 8
+
+
+def test_restarts_of_one_construction_search_from_different_job_orders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Listing a construction twice in ``restarts`` is a multi-start: restart k runs
+    with seed ``seed + k`` (a different job order), not a replay of the first search;
+    the time is shared and the plan is valid."""
+    import importlib
+
+    from scheduler import FirstSolution
+
+    solve_module = importlib.import_module("scheduler.solve")  # the package exports the function
+
+    seen: list[tuple[int, str]] = []
+    real = solve_module.solve_routing
+
+    def recording(*args: object, **kwargs: Any) -> Any:
+        seen.append((kwargs["params"].seed, kwargs["params"].first_solution))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "solve_routing", recording)
+    p = two_clusters_world()
+    strategy = FirstSolution.PARALLEL_CHEAPEST_INSERTION
+    params = SolveParams(seed=5, greedy_start=False, restarts=(strategy, strategy, strategy))
+    result = solve(p, MaxRuntime(0.6), params)
+    assert_valid(p, result)
+    assert result.kpis.jobs_assigned == 8
+    assert seen == [(5, strategy), (6, strategy), (7, strategy)]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from sites.models import Region
 
+from . import editing
 from .figures import DayFigures, day_figures, plan_figures, return_legs, shift_minutes, totals
 from .models import (
     ACTIVE_RUN_STATUSES,
@@ -33,11 +34,12 @@ from .models import (
     Skill,
     Visit,
 )
-from .problem import PlanParameters, plan_crews, plan_dates, planning_tz
+from .problem import PlanParameters, plan_crews, plan_dates, planning_tz, ready_for
 from .states import FIXED_STATUSES, PLANNABLE_STATUSES, JobKind, JobStatus
 
 #: Plans whose board accepts drags, locks and optimization.
-EDITABLE = (PlanStatus.DRAFT, PlanStatus.PROPOSED, PlanStatus.FAILED)
+#: (The editing services also accept an optimizing plan; the board waits for the run.)
+EDITABLE = tuple(s for s in editing.EDITABLE if s != PlanStatus.OPTIMIZING)
 
 
 @dataclass(frozen=True)
@@ -377,15 +379,10 @@ def build_cells(
 
 def queue_jobs(plan: Plan, filters: QueueFilters) -> list[QueueItem]:
     """Ready jobs the plan could take but does not hold, with the solver's reasons."""
-    held = [plan.pk] if plan.revises_id is None else [plan.pk, plan.revises_id]
     in_plan = Visit.objects.filter(plan=plan).values("job_id")
-    ready = Q(status=JobStatus.READY) & (
-        Q(earliest_date__isnull=True) | Q(earliest_date__lte=plan.end_date)
-    )
-    if plan.region_id is not None:
-        ready &= Q(site__region=plan.region_id)
-    revised_only = Q(visits__plan_id__in=held[1:]) if len(held) > 1 else Q(pk__in=[])
-    jobs = Job.objects.filter(ready | revised_only).exclude(pk__in=in_plan)
+    # Jobs the published plan being revised holds stay candidates, as for the solver.
+    revised = Q(visits__plan_id=plan.revises_id) if plan.revises_id else Q(pk__in=[])
+    jobs = Job.objects.filter(ready_for(plan) | revised).exclude(pk__in=in_plan)
     if filters.region:
         jobs = jobs.filter(site__region__code=filters.region)
     if filters.company:

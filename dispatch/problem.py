@@ -141,19 +141,24 @@ def plan_candidate_jobs(plan: Plan) -> list[Job]:
     a scheduled or started job.
     """
     held = Visit.objects.filter(plan_id__in=_plans_held(plan)).values("job_id")
-    ready = Q(status=JobStatus.READY) & (
-        Q(earliest_date__isnull=True) | Q(earliest_date__lte=plan.end_date)
-    )
-    if plan.region_id is not None:
-        ready &= Q(site__region=plan.region_id)
     jobs = (
-        Job.objects.filter(ready | Q(pk__in=held))
+        Job.objects.filter(ready_for(plan) | Q(pk__in=held))
         .exclude(status=JobStatus.CANCELLED)
         .select_related("site", "survey")
         .prefetch_related("required_skills", "site__surveys", "site__permissions")
         .order_by("id")
     )
     return list(jobs)
+
+
+def ready_for(plan: Plan) -> Q:
+    """Jobs ready to plan that ``plan`` may take: its region, not held back past its end."""
+    ready = Q(status=JobStatus.READY) & (
+        Q(earliest_date__isnull=True) | Q(earliest_date__lte=plan.end_date)
+    )
+    if plan.region_id is not None:
+        ready &= Q(site__region=plan.region_id)
+    return ready
 
 
 def _plans_held(plan: Plan) -> list[int]:

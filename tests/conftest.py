@@ -9,8 +9,11 @@ for a missing server fails instead, so CI cannot go green without running them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 _DB_URL = os.environ.get("DATABASE_URL", "")
 _BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -36,3 +39,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _fail_missing_server(request: pytest.FixtureRequest) -> None:
     missing = [value for key, value in request.node.user_properties if key == "missing_server"]
     pytest.fail(f"DISPATCH_REQUIRE_SERVERS=1 but no {', '.join(missing)} server is configured")
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language, whatever a page in Japanese left active.
+
+    LocaleMiddleware activates the request's language in the test thread and
+    nothing switches it back, so without this a Japanese page test would make
+    later tests read translated messages.
+    """
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

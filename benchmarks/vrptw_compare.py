@@ -25,16 +25,19 @@ Usage (from the repository root, in the benchmark venv ``.venv-bench``)::
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime as dt
 import hashlib
 import json
 import math
 import os
 import platform
+import queue
 import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -303,9 +306,10 @@ def run_one(
     instance_path: Path,
     bks_distance: float | None,
     args: argparse.Namespace,
+    cpu: int | None = None,
 ) -> dict[str, Any]:
-    """Run one solver on one instance in a subprocess and check its answer."""
-    command = pin_prefix(args.cpu) + solver_command(solver, instance_path, args)
+    """Run one solver on one instance in a subprocess, pinned to ``cpu``, and check its answer."""
+    command = pin_prefix(cpu) + solver_command(solver, instance_path, args)
     record: dict[str, Any] = {
         "instance": instance.name,
         "solver": solver,
@@ -383,19 +387,28 @@ def save_results(path: Path, results: dict[str, Any]) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Run the missing (instance, solver) pairs, then print and save the report."""
+    """Run the missing (instance, solver) pairs, then print and save the report.
+
+    With several ``--cpu`` values, instances run in parallel, one per core;
+    the solvers of one instance always run one after the other on the same
+    core, so whatever load that core sees hits the three alike.
+    """
     instance_dir: Path = args.instance_dir
     names = args.instances or sorted(p.stem for p in instance_dir.glob("*.txt"))
     bks = read_bks(args.bks)
-    cpu = args.cpu if shutil.which("taskset") else None
+    cpus: list[int | None] = list(args.cpu) if shutil.which("taskset") else [None]
     meta = {
         "time_limit": args.time_limit,
         "seed": args.seed,
         "scale": args.scale,
         "vroom_threads": args.vroom_threads,
         "vroom_exploration_level": VROOM_EXPLORATION_LEVEL,
-        "cpu": cpu,
-        "pinning": f"taskset -c {cpu}" if cpu is not None else "none (taskset unavailable)",
+        "cpu": cpus,
+        "pinning": (
+            " / ".join(f"taskset -c {cpu}" for cpu in cpus)
+            if cpus != [None]
+            else "none (taskset unavailable)"
+        ),
         "machine": machine_description(),
         "versions": solver_versions(),
     }
@@ -410,18 +423,32 @@ def command_run(args: argparse.Namespace) -> int:
             "loadavg": [round(v, 2) for v in os.getloadavg()],
         }
     )
-    for name in names:
+    lock = threading.Lock()
+    free_cpus: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+    for cpu in cpus:
+        free_cpus.put(cpu)
+
+    def run_instance(name: str) -> None:
         instance_path = instance_dir / f"{name}.txt"
         instance = read_solomon(instance_path)
-        for solver in args.solvers:
-            key = f"{name}/{solver}"
-            previous = results["runs"].get(key)
-            if previous and not (args.retry_failed and previous["status"] != "ok"):
-                continue
-            record = run_one(solver, instance, instance_path, bks.get(name), args)
-            results["runs"][key] = record
-            save_results(path, results)
-            print(_progress_line(record), file=sys.stderr, flush=True)
+        cpu = free_cpus.get()
+        try:
+            for solver in args.solvers:
+                key = f"{name}/{solver}"
+                with lock:
+                    previous = results["runs"].get(key)
+                if previous and not (args.retry_failed and previous["status"] != "ok"):
+                    continue
+                record = run_one(solver, instance, instance_path, bks.get(name), args, cpu)
+                with lock:
+                    results["runs"][key] = record
+                    save_results(path, results)
+                print(_progress_line(record), file=sys.stderr, flush=True)
+        finally:
+            free_cpus.put(cpu)
+
+    with concurrent.futures.ThreadPoolExecutor(len(cpus)) as pool:
+        list(pool.map(run_instance, names))
     report = render_report(results, names, args.solvers)
     print(report)
     path.with_suffix(".md").write_text(report)
@@ -632,8 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--cpu",
         type=int,
-        default=(os.cpu_count() or 1) - 1,
-        help="core that every solver process is pinned to (taskset)",
+        nargs="+",
+        default=[(os.cpu_count() or 1) - 1],
+        help="cores to pin solver processes to (taskset); several run instances in parallel",
     )
     run.add_argument("--results", type=Path, help="results JSON (default per time limit)")
     run.add_argument(

@@ -132,6 +132,27 @@ class FirstSolution(StrEnum):
     AUTOMATIC = "AUTOMATIC"
 
 
+class Metaheuristic(StrEnum):
+    """How the search escapes local optima once a first plan exists.
+
+    ``ITERATED_LOCAL_SEARCH`` (OR-Tools' ruin-and-recreate iterated local
+    search): remove a few strings of nearby visits (SISR, Christiaens and
+    Vanden Berghe 2020), re-insert them by cheapest insertion, descend to a
+    local optimum, and accept the result as the new reference plan by a
+    simulated-annealing test. Measured on all 56 Solomon instances at 10 s
+    (seed 1): mean gap 1.04 % against 2.3 % for guided local search at 30 s
+    (``scheduler/vrptw.py``).
+
+    ``GUIDED_LOCAL_SEARCH``: penalise the arcs of local optima and keep
+    descending from the same plan. It continues from a warm start, which
+    iterated local search cannot (OR-Tools always builds its own first plan
+    there; the warm start is then only kept if the search ends worse).
+    """
+
+    GUIDED_LOCAL_SEARCH = "GUIDED_LOCAL_SEARCH"
+    ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
+
+
 @dataclass(frozen=True)
 class SolveParams:
     """Search settings that do not change what a good plan is (see ``Weights`` for that).
@@ -202,6 +223,20 @@ class SolveParams:
         ``insertion_lns`` off 4.94 %: about 1.8x more accepted moves in the
         same time (RC208, OR-Tools' search log), and guided local search
         needs many moves to get out of its local optima.
+    metaheuristic
+        How local optima are escaped (:class:`Metaheuristic`).
+    ruin_visits
+        Iterated local search: visits removed per perturbation, on average
+        (SISR's ``c-bar``; the paper's value, 10, measured best against 5 and
+        20 on Solomon).
+    ruin_sequence
+        Iterated local search: the longest string of consecutive visits one
+        route loses in a perturbation (SISR's ``L-max``).
+    annealing_start, annealing_end
+        Iterated local search: simulated-annealing temperature at the start
+        and at the end of the time limit (exponential cooling), as fractions
+        of the mean arc cost of the model. A worse reference plan is accepted
+        with probability ``exp(-increase / temperature)``.
     log_search
         Let OR-Tools print its search log to stderr.
     greedy_start
@@ -229,10 +264,21 @@ class SolveParams:
     penalties_in_operators: bool = False
     drop_moves: bool = True
     insertion_lns: bool = True
+    metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
+    ruin_visits: int = 10
+    ruin_sequence: int = 10
+    annealing_start: float = 0.3
+    annealing_end: float = 0.003
 
     def __post_init__(self) -> None:
         if self.num_workers < 1:
             raise ValueError("num_workers must be >= 1")
+        if self.ruin_visits < 1 or self.ruin_sequence < 1:
+            raise ValueError("ruin_visits and ruin_sequence must be >= 1")
+        if not 0 < self.annealing_end <= self.annealing_start:
+            raise ValueError("need 0 < annealing_end <= annealing_start")
+        # Accept the plain names too (JSON settings, the CLI); unknown names raise.
+        object.__setattr__(self, "metaheuristic", Metaheuristic(self.metaheuristic))
         if self.guided_local_search_lambda < 0:
             raise ValueError("guided_local_search_lambda must be >= 0")
 

@@ -21,6 +21,38 @@ value is scaled by :data:`SCALE` (1 unit = 1000 "seconds"/"metres"): travel
 feasible is also feasible with exact Euclidean times; travel *costs* are
 rounded to nearest (``round(1000 d)``). The reported distance is recomputed in
 double precision.
+
+Search settings
+---------------
+The search starts from the cheapest of :data:`CONSTRUCTIONS` and runs
+OR-Tools' iterated local search (ruin and recreate) when the time limit
+allows :data:`ITERATED_SECONDS_PER_CUSTOMER`, guided local search otherwise.
+
+How the iterated-search settings were chosen (all 56 Solomon instances,
+10 s each, seed 1, two instances at a time on two cores, mean gap to
+``bks_double.csv``):
+
+* the previous CLI, guided local search (parallel cheapest insertion, GLS
+  lambda 0.2, no drop moves and no insertion LNS): 2.30 % at **30 s**
+  (``docs/BENCHMARKS.md``, previous round);
+* iterated local search, SISR ruin of 10 visits on average, local cheapest
+  insertion to recreate, OR-Tools' automatic annealing temperatures (0.1 and
+  0.001 of a mean arc): 1.25 %;
+* the same with temperatures 0.3 -> 0.003 of the model's mean arc cost:
+  1.04 % (0.03 -> 0.0003: 1.32 %; 1.0 -> 0.01: 1.14 %; 0.3 -> 0.03: 1.06 %);
+* ruin of 5 visits: 2.78 %; of 20: 1.02 %;
+* recreate by local cheapest *cost* insertion: 0.90 % (parallel cheapest
+  insertion: 1.34 %); it also solves C203, where arc-cost insertion stalls
+  at 4.93 % whatever the other settings;
+* with OR-Tools' insertion LNS operators: 0.96 %; with cross-exchange and
+  relocate-neighbours added: 1.50 % (both rejected);
+* the cheapest of three constructions instead of local cheapest insertion
+  alone: 0.94 % against 1.14 % in the same conditions (two runs of the
+  same settings differed by 0.27 points of mean gap: single 10-s runs are
+  indications, not rankings).
+
+Everything here is for the general case: no setting depends on the
+instance's name or class.
 """
 
 from __future__ import annotations
@@ -38,7 +70,7 @@ from pathlib import Path
 import numpy as np
 
 from scheduler.model import Crew, CrewDay, Job, Location, Problem, Rules, TimeWindow, Weights
-from scheduler.params import FirstSolution, MaxRuntime, SolveParams
+from scheduler.params import FirstSolution, MaxRuntime, Metaheuristic, SolveParams
 from scheduler.result import Result
 from scheduler.solve import solve
 from scheduler.travel import TravelMatrix
@@ -46,41 +78,41 @@ from scheduler.travel import TravelMatrix
 SCALE = 1000
 """Instance units -> integer solver units."""
 
-FIRST_SOLUTION = FirstSolution.PARALLEL_CHEAPEST_INSERTION
-"""One construction, then guided local search for the whole time left.
+CONSTRUCTIONS = (
+    FirstSolution.SAVINGS,
+    FirstSolution.PARALLEL_CHEAPEST_INSERTION,
+    FirstSolution.LOCAL_CHEAPEST_INSERTION,
+)
+"""First plans tried; the search starts from the cheapest.
 
-Measured at 30 s on R101, R201, RC101, RC201, R109, RC205 (one run each,
-seed 1, core 1; time-limited search varies from run to run by up to a few
-points on a single instance, so these are indications, not rankings):
-
-* parallel cheapest insertion + guided local search: mean gap 1.81 %;
-* the same with GLS penalties visible to the operators
-  (``SolveParams.penalties_in_operators``): 1.70 % (kept);
-* restarting from four constructions, handing over after 5 s without
-  improvement (``restart_on_stall_s``): 2.04 %, since a search that had
-  stalled for 5 s still improved later on RC201 and R109;
-* the first version of this CLI, an even split between four constructions:
-  2.66 % at 5 s on six instances (``docs/BENCHMARKS.md``); at 10 s it was
-  0.5 points worse than the single search on eight instances.
-
-Parallel cheapest insertion always finds a complete plan on tight windows,
-where OR-Tools' default path-cheapest-arc found none (``/work/shared/NOTES.md``).
-
-Then (second round, 12 instances C104 C203 R104 R106 R110 R204 R207 R211
-RC103 RC105 RC206 RC208, 10 s, seed 1, core 1 on a shared machine, load
-1-5): without the operators that unassign customers and without the
-insertion LNS operators (``SolveParams.drop_moves`` / ``insertion_lns``)
-the mean gap fell from 7.33 % to 4.94 %: every customer is planned from the
-construction on, so those operators never apply but cost time on every
-step. Guided local search lambda 0.2 instead of OR-Tools' 0.1: 4.41 %
-(0.3: 4.50 %). A two-start multi-start (two 15-s searches from different
-job orders, ``restarts``) did not beat one 30-s search on any of the first
-10 of those instances (equal on 5, worse on 5), so it is not used. The full
-56-instance run with these settings is in ``docs/BENCHMARKS.md``.
+Which one is best differs from instance to instance, and on large instances
+the start decides much of the result, because OR-Tools' local search makes
+few moves per second there (each accepted move re-propagates the whole
+model). Measured on a generated 1,000-customer instance with tight windows:
+savings 63,584, parallel cheapest insertion 72,960, local cheapest insertion
+84,931, each in about a second; after 30 s of search from the construction
+the CLI used before, 68,045 (guided local search from parallel cheapest
+insertion) and 77,473 (iterated local search from local cheapest
+insertion), against 60,318 and 61,872 from the cheapest of the three.
 """
 
-GLS_LAMBDA = 0.2
-"""Guided local search penalty strength for the benchmark (see above)."""
+ITERATED_SECONDS_PER_CUSTOMER = 0.04
+"""Iterated local search when the time limit gives at least this much per customer.
+
+Iterated local search needs hundreds of ruin-recreate-descend iterations,
+and an iteration costs time in proportion to the instance; guided local
+search makes more of a budget that allows only a few dozen. Measured at
+30 s, same constructions (generated instances; T = tight windows, CW =
+clustered, wide windows; distance, iterated vs guided):
+
+* 200 customers (0.15 s each): 7,573 vs 7,682 (T), 5,948 vs 5,978 (CW);
+* 400 (0.075 s): 13,210 vs 13,536, 11,784 vs 11,978;
+* 600 (0.05 s): 38,366 vs 38,417, 30,513 vs 30,629;
+* 1,000 (0.03 s): 61,872 vs 60,318, 59,037 vs 57,043.
+
+The limit between 0.05 and 0.03 s is a budget per customer on this machine
+(2-core AMD EPYC); a faster machine moves the crossover, not the rule.
+"""
 
 UNASSIGNED_YEN = 100_000
 """Per dropped customer: far above any detour (coordinates span ~100 units)."""
@@ -261,20 +293,30 @@ def exact_violations(instance: Instance, routes: Sequence[Sequence[int]]) -> lis
     return problems
 
 
-def solve_instance(instance: Instance, time_limit_s: float, seed: int = 0) -> dict[str, object]:
-    """Solve one instance and return the JSON-ready answer."""
-    started = time.monotonic()
-    params = SolveParams(
+def search_params(customers: int, time_limit_s: float, seed: int = 0) -> SolveParams:
+    """The search for an instance of this size and time limit (see the constants above)."""
+    iterated = time_limit_s >= ITERATED_SECONDS_PER_CUSTOMER * customers
+    return SolveParams(
         seed=seed,
-        first_solution=FIRST_SOLUTION,
+        constructions=CONSTRUCTIONS,
+        metaheuristic=(
+            Metaheuristic.ITERATED_LOCAL_SEARCH if iterated else Metaheuristic.GUIDED_LOCAL_SEARCH
+        ),
+        # Guided local search only (measured in the previous round, docs/BENCHMARKS.md).
+        guided_local_search_lambda=0.2,
         penalties_in_operators=True,
-        guided_local_search_lambda=GLS_LAMBDA,
         # Every customer must be served and the construction places all of them.
         drop_moves=False,
         insertion_lns=False,
         # The greedy start appends at route ends only: a poor start on tight windows.
         greedy_start=False,
     )
+
+
+def solve_instance(instance: Instance, time_limit_s: float, seed: int = 0) -> dict[str, object]:
+    """Solve one instance and return the JSON-ready answer."""
+    started = time.monotonic()
+    params = search_params(len(instance.customers), time_limit_s, seed)
     result = solve(to_problem(instance), MaxRuntime(time_limit_s), params)
     routes = routes_of(result)
     return {

@@ -1,0 +1,88 @@
+"""A search in a child process: answers, improvements, failures and every way to stop it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from scheduler.isolation import GRACE_S, Improvement, Report, Stopped, run_in_child
+
+
+def improvement(objective: int) -> Improvement:
+    return Improvement(0.0, objective, 1, {("A", 0): ["j1"]})
+
+
+def improve_then_hang(report: Report) -> str:
+    """Report two improvements, then never return (like a search that ignores its limit)."""
+    report(improvement(900))
+    report(improvement(800))
+    time.sleep(3600)
+    return "unreachable"
+
+
+def test_the_answer_of_a_search_that_ends_by_itself_is_returned() -> None:
+    assert run_in_child(lambda report: {"plan": [1, 2, 3]}) == {"plan": [1, 2, 3]}
+
+
+def test_every_improvement_reaches_the_progress_callback_in_the_parent() -> None:
+    seen: list[tuple[float, int]] = []
+
+    def search(report: Report) -> str:
+        for objective in (3000, 2000, 1000):
+            report(improvement(objective))
+        return "done"
+
+    answer = run_in_child(search, progress=lambda _s, yen, assigned: seen.append((yen, assigned)))
+    assert answer == "done"
+    assert seen == [(3.0, 1), (2.0, 1), (1.0, 1)]
+
+
+def test_cancelling_stops_the_child_at_once_and_keeps_the_last_improvement() -> None:
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    started = time.monotonic()
+    answer = run_in_child(improve_then_hang, cancel=cancel)
+    assert isinstance(answer, Stopped)
+    assert answer.reason == "cancelled"
+    assert answer.last is not None and answer.last.objective_milli == 800
+    assert answer.improvements == 2
+    assert time.monotonic() - started < 2.0
+
+
+def test_no_improvement_for_the_given_span_stops_the_child() -> None:
+    answer = run_in_child(improve_then_hang, no_improvement_s=0.3)
+    assert isinstance(answer, Stopped)
+    assert answer.reason == "no_improvement"
+    assert answer.last is not None and answer.last.objective_milli == 800
+
+
+def test_a_child_that_overruns_its_deadline_is_killed_after_the_grace() -> None:
+    started = time.monotonic()
+    answer = run_in_child(improve_then_hang, deadline=started + 0.3)
+    elapsed = time.monotonic() - started
+    assert isinstance(answer, Stopped)
+    assert answer.reason == "time_limit"
+    assert 0.3 + GRACE_S <= elapsed < 0.3 + GRACE_S + 1.0
+
+
+def test_stopped_before_any_improvement_says_so() -> None:
+    answer = run_in_child(lambda report: time.sleep(3600), no_improvement_s=0.2)
+    assert isinstance(answer, Stopped)
+    assert answer.last is None and answer.improvements == 0
+
+
+def test_an_exception_in_the_child_is_raised_here_with_its_traceback() -> None:
+    def broken(report: Report) -> None:
+        raise ValueError("bad model")
+
+    with pytest.raises(RuntimeError, match="ValueError: bad model"):
+        run_in_child(broken)
+
+
+def test_a_child_that_dies_without_a_word_is_an_error() -> None:
+    import os
+
+    with pytest.raises(RuntimeError, match="ended without an answer"):
+        run_in_child(lambda report: os._exit(3))

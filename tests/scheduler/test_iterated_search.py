@@ -1,0 +1,113 @@
+"""Iterated local search: valid plans, never worse than the start, and it stops when told.
+
+OR-Tools' iterated local search only ends at its time limit, so cancelling
+and ``NoImprovement`` go through a child process (``scheduler.isolation``);
+these tests pin that down from the outside, through ``solve``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from scheduler import MaxRuntime, NoImprovement, Plan, SolveParams, solve
+from scheduler.generate import generate_week
+from scheduler.greedy import solve_greedy
+from scheduler.params import Metaheuristic
+from tests.scheduler.conftest import assert_valid, at, crew, crew_days, job, problem
+
+ILS = SolveParams(seed=1, metaheuristic=Metaheuristic.ITERATED_LOCAL_SEARCH)
+
+
+def test_iterated_search_plans_a_generated_week_validly_and_beats_the_greedy_plan() -> None:
+    p = generate_week(60, seed=3)
+    greedy = solve_greedy(p)
+    result = solve(p, MaxRuntime(2), ILS)
+    assert_valid(p, result)
+    assert result.stop_reason == "time_limit"
+    assert result.cost() < greedy.cost()
+
+
+def test_iterated_search_batches_two_clusters_on_two_crews() -> None:
+    north = [job(f"n{k}", at(0.3 * k, 6)) for k in range(4)]
+    south = [job(f"s{k}", at(0.3 * k, -6)) for k in range(4)]
+    p = problem(
+        [crew("A", max_jobs_per_day=4), crew("B", max_jobs_per_day=4)],
+        crew_days(["A", "B"]),
+        [*north, *south],
+    )
+    result = solve(p, MaxRuntime(0.5), ILS)
+    assert_valid(p, result)
+    assert {frozenset(j[0] for j in r.job_ids) for r in result.routes} == {
+        frozenset("n"),
+        frozenset("s"),
+    }
+
+
+def test_a_warm_start_better_than_the_search_is_kept() -> None:
+    """The search cannot start from a warm start, so it is compared at the end:
+    with no time to improve, the (optimal) warm start comes back unchanged."""
+    p = problem([crew("A")], crew_days(["A"]), [job("x", at(1, 0)), job("y", at(2, 0))])
+    warm = Plan({("A", 0): ("x", "y")})
+    result = solve(p, MaxRuntime(0.05), ILS, warm_start=warm)
+    assert_valid(p, result)
+    assert result.to_plan().routes == {("A", 0): ("x", "y")}
+
+
+def test_cancelling_an_iterated_search_returns_within_a_second_with_a_valid_plan() -> None:
+    p = generate_week(60, seed=3)
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    started = time.monotonic()
+    result = solve(p, MaxRuntime(30), ILS, cancel=cancel)
+    assert time.monotonic() - started < 3.0
+    assert result.stop_reason == "cancelled"
+    assert result.status == "plan_found"
+    assert_valid(p, result)
+
+
+def test_no_improvement_ends_an_iterated_search_long_before_its_time_limit() -> None:
+    p = problem([crew("A")], crew_days(["A"]), [job("x", at(1, 0)), job("y", at(2, 0))])
+    started = time.monotonic()
+    result = solve(p, MaxRuntime(30) | NoImprovement(0.5), ILS)
+    assert time.monotonic() - started < 5.0
+    assert result.stop_reason == "no_improvement"
+    assert_valid(p, result)
+    assert result.kpis.jobs_assigned == 2
+
+
+@pytest.mark.parametrize("cancellable", [False, True], ids=["in process", "in a child"])
+def test_progress_reports_ever_better_objectives(cancellable: bool) -> None:
+    p = generate_week(40, seed=4)
+    seen: list[tuple[float, float, int]] = []
+    result = solve(
+        p,
+        MaxRuntime(1.5),
+        ILS,
+        progress=lambda elapsed, cost, assigned: seen.append((elapsed, cost, assigned)),
+        cancel=threading.Event() if cancellable else None,
+    )
+    assert_valid(p, result)
+    assert seen, "no progress reported"
+    costs = [cost for _, cost, _ in seen]
+    assert costs == sorted(costs, reverse=True)
+    assert len(set(costs)) == len(costs)
+
+
+def test_the_metaheuristic_can_be_named_in_plain_text() -> None:
+    assert SolveParams(metaheuristic="ITERATED_LOCAL_SEARCH").metaheuristic is (  # type: ignore[arg-type]
+        Metaheuristic.ITERATED_LOCAL_SEARCH
+    )
+    with pytest.raises(ValueError):
+        SolveParams(metaheuristic="TABU")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"ruin_visits": 0}, {"ruin_sequence": 0}, {"annealing_end": 0.0}, {"annealing_end": 1.0}],
+)
+def test_iterated_search_settings_are_checked(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        SolveParams(**bad)  # type: ignore[arg-type]

@@ -54,7 +54,10 @@ from benchmarks.vrptw_check import (
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "vrptw"
-SOLVERS = ("ours", "pyvrp", "vroom")
+SOLVERS = ("ours", "pyvrp", "vroom", "ortools")
+"""``ortools`` is OR-Tools as its VRPTW examples set it up, on our model (``--search
+ortools-defaults`` of the CLI): not run unless asked for with ``--solvers``."""
+DEFAULT_SOLVERS = ("ours", "pyvrp", "vroom")
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
 # Integer scaling for the peers: cost = round(SCALE * d), travel time =
@@ -271,7 +274,8 @@ def pin_prefix(cpu: int | None) -> list[str]:
 
 def solver_command(solver: str, instance_path: Path, args: argparse.Namespace) -> list[str]:
     """The subprocess command line that runs ``solver`` on one instance."""
-    if solver == "ours":
+    if solver in ("ours", "ortools"):
+        search = ["--search", "ortools-defaults"] if solver == "ortools" else []
         return [
             args.our_python,
             "-m",
@@ -281,6 +285,7 @@ def solver_command(solver: str, instance_path: Path, args: argparse.Namespace) -
             str(args.time_limit),
             "--seed",
             str(args.seed),
+            *search,
         ]
     return [
         sys.executable,
@@ -313,7 +318,9 @@ def run_one(
     record: dict[str, Any] = {
         "instance": instance.name,
         "solver": solver,
-        "scheduler_fingerprint": scheduler_fingerprint() if solver == "ours" else None,
+        "scheduler_fingerprint": (
+            scheduler_fingerprint() if solver in ("ours", "ortools") else None
+        ),
         "command": " ".join(command),
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "loadavg_1min_before": round(os.getloadavg()[0], 2),
@@ -650,7 +657,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run missing pairs, then report")
     run.add_argument("--time-limit", type=float, default=30.0, help="seconds per solve")
     run.add_argument("--instances", nargs="*", help="instance names, e.g. C101 R201 (all)")
-    run.add_argument("--solvers", nargs="*", default=list(SOLVERS), choices=SOLVERS)
+    run.add_argument("--solvers", nargs="*", default=list(DEFAULT_SOLVERS), choices=SOLVERS)
     run.add_argument("--seed", type=int, default=1)
     run.add_argument("--scale", type=int, default=DEFAULT_SCALE)
     run.add_argument(

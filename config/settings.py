@@ -244,6 +244,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Processes one optimization may use: large weeks search several regions at
+# once (scheduler.decompose), small ones run independent searches side by side.
+PLANNER_WORKERS = max(1, env_int("PLANNER_WORKERS", 1))
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Geocoding -------------------------------------------------------------------

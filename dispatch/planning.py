@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from celery import current_app
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -360,7 +361,7 @@ def run_optimization(
         result = scheduler.solve(
             planning.problem,
             scheduler.MaxRuntime(params.time_limit_seconds),
-            scheduler.SolveParams(seed=params.seed),
+            scheduler.SolveParams(seed=params.seed, num_workers=settings.PLANNER_WORKERS),
             progress=progress.on_improvement,
             warm_start=planning.warm_start,
             cancel=progress.should_stop,

@@ -7,17 +7,24 @@ operators, light operators, 20 neighbours per node, restricted vehicle
 domains): about 15 moves in 8 s, so a minute of search barely moves the
 greedy start. A 200-job week (75 crew-days) makes hundreds of moves a minute
 and drives about 30 % fewer km than the greedy plan. So a large week is cut
-into regions of about :data:`CREWS_PER_REGION` crews (by home base); each region
-is re-planned by the same OR-Tools model with the jobs it currently holds,
-warm-started from its current routes, so a region's plan never gets worse.
-Rounds repeat with the regions' borders moved (the bisection axes are
-rotated), so jobs can change region through a crew near the old border.
+into regions of 20-40 crew-days; each region is re-planned by the same
+OR-Tools model with the jobs it currently holds, warm-started from its
+current routes, so a region's plan never gets worse.
 
-What is lost against one big model: a job can only move to a crew of its
-region in a round. What is kept: every hard rule (each part is the full
-model on a subset of crew-days), the objective (the same terms, summed), the
-time limit (each part gets a share of the time left), cancellation and
-progress.
+Rounds repeat with other borders (:func:`round_regions`): even rounds group
+whole crews by home base, so a job can move to another day of a crew; odd
+rounds group crew-days by where they currently work, so crews that drive to
+the same area from different homes meet in one region and a job can move to
+the crew that is nearest that day. Each kind turns its bisection axes every
+other round, so a border of one round runs through the middle of a region
+in the next.
+
+What is lost against one big model: a job can only move within its region
+in a round. What is kept: every hard rule (each part is the full model on a
+subset of crew-days), the objective (the same terms, summed), the time limit
+(each part gets a share of the time left), cancellation and progress.
+Regions of a round share no crew-day and no job, so with ``num_workers`` > 1
+they are searched in parallel child processes.
 """
 
 from __future__ import annotations
@@ -25,11 +32,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
-from scheduler.model import Plan, Problem
+from scheduler.isolation import map_in_children
+from scheduler.model import Location, Plan, Problem
 from scheduler.ortools_adapter import RoutingOutcome, solve_routing
 from scheduler.params import (
     AnyOf,
@@ -63,20 +72,24 @@ value, 16 (the crew count of the 200-job week), gave 28.7 % and 15.0 % at
 load 1.0-1.2 (docs/BENCHMARKS.md, previous round).
 """
 
-REGION_SLICE_S = 1.2
+REGION_SLICE_S = 0.6
 """Search time one region gets per round; the time limit sets how many rounds fit.
 
 More, shorter rounds move the borders more often, but each region needs some
-time to settle. Measured with 16 crews per region on the generated 1,000-job
-week at 60 s (8 regions, ~55 s of search, one run each; the greedy start
-drives 4.60 km/job and leaves 11 jobs out): 2 rounds (3.4 s per region and
-round) 3.62 km/job, 1 job left out; 3 rounds 3.53, 3 out; 4 rounds 3.33, all
-planned; 6 rounds (1.15 s) 3.34, all planned; 8 rounds 3.16, 1 out; 12
-rounds (0.6 s) 3.35, 5 out. Single runs vary by about a job left out either
-way, so this picks the middle of the range that planned everything.
+time to settle. Measured on the generated 1,000-job week at 60 s (seed 1,
+one run each, idle core; the greedy start drives 4.60 km/job and leaves 11
+jobs out): 1.2 s per region and round 3.51 km/job, 2 jobs left out;
+0.6 s 3.35 km/job, all planned (1.84 M yen); 0.3 s 3.34, all planned
+(1.85 M yen); 180 s at 1.2 s 3.34, all planned (1.82 M yen). The previous
+round's measurements (16 crews per region, loaded machine) had put the
+best at 1.15-3.4 s.
 """
 
-Routes = dict[tuple[str, int], list[str]]
+
+Key = tuple[str, int]
+"""A crew-day: ``(crew_id, day)``."""
+Routes = dict[Key, list[str]]
+LatLon = tuple[float, float]
 
 
 def should_decompose(problem: Problem, params: SolveParams) -> bool:
@@ -84,7 +97,6 @@ def should_decompose(problem: Problem, params: SolveParams) -> bool:
     return (
         params.decompose
         and len(problem.crew_days) > DECOMPOSE_ABOVE_CREW_DAYS
-        and params.num_workers == 1
         and not params.restarts
         and len(problem.crews) > CREWS_PER_REGION
     )
@@ -111,31 +123,78 @@ def crew_regions(problem: Problem, crews_per_region: int, round_number: int) -> 
     list[list[str]]
         Crew ids per region; every crew is in exactly one region.
     """
+    ids = [c.id for c in problem.crews]
+    lat0 = float(np.mean([c.home.lat for c in problem.crews]))
+    points = [(c.home.lat, c.home.lon) for c in problem.crews]
+    groups = _bisect(_plane(points, lat0), crews_per_region, round_number)
+    return [[ids[i] for i in group] for group in groups]
+
+
+def route_regions(
+    problem: Problem, routes: Mapping[Key, Sequence[str]], size: int, round_number: int
+) -> list[set[Key]]:
+    """Group crew-days by where their work is, into regions of about ``size`` crew-days.
+
+    A crew-day sits at the centre of its jobs (at its crew's home when it
+    has none; :func:`work_centres`), so a region gathers the crew-days that
+    work in one part of the map on any day, wherever their crews live: a job
+    can move in one step to another day, or to a crew living nearer than the
+    one that has it.
+    """
+    centres = work_centres(problem, routes)
+    keys = list(centres)
+    lat0 = float(np.mean([c.home.lat for c in problem.crews]))
+    groups = _bisect(_plane([centres[k] for k in keys], lat0), size, round_number)
+    return [{keys[i] for i in group} for group in groups]
+
+
+def work_centres(problem: Problem, routes: Mapping[Key, Sequence[str]]) -> dict[Key, LatLon]:
+    """Each crew-day's centre of work: the mean position of its jobs, else its crew's home."""
+    jobs = problem.jobs_by_id()
+    homes = {c.id: (c.home.lat, c.home.lon) for c in problem.crews}
+    centres: dict[Key, LatLon] = {}
+    for cd in problem.crew_days:
+        ids = routes.get(cd.key)
+        if ids:
+            lat = sum(jobs[j].location.lat for j in ids) / len(ids)
+            lon = sum(jobs[j].location.lon for j in ids) / len(ids)
+            centres[cd.key] = (lat, lon)
+        else:
+            centres[cd.key] = homes[cd.crew_id]
+    return centres
+
+
+def _plane(points: Sequence[tuple[float, float]], lat0: float) -> np.ndarray:
+    """(lat, lon) pairs as x/y on a plane locally true to scale around ``lat0``."""
+    latlon = np.array(points, dtype=np.float64)
+    return np.column_stack((latlon[:, 1] * math.cos(math.radians(lat0)), latlon[:, 0]))
+
+
+def _bisect(xy: np.ndarray, size: int, round_number: int) -> list[np.ndarray]:
+    """Recursive median bisection of points into groups of ``size // 2 .. size`` points.
+
+    The axes turn by 45 degrees more each round, so that a border of one
+    round runs through the middle of a group in the next.
+    """
     angle = math.radians(45 * round_number)
     axes = np.array(
         [[math.cos(angle), math.sin(angle)], [-math.sin(angle), math.cos(angle)]],
         dtype=np.float64,
     )
-    ids = [c.id for c in problem.crews]
-    lat0 = float(np.mean([c.home.lat for c in problem.crews]))
-    xy = np.array(
-        [[c.home.lon * math.cos(math.radians(lat0)), c.home.lat] for c in problem.crews],
-        dtype=np.float64,
-    )
     projected = xy @ axes.T
-    regions: list[list[str]] = []
+    groups: list[np.ndarray] = []
 
     def split(members: np.ndarray, axis: int) -> None:
-        if len(members) <= crews_per_region:
-            regions.append([ids[i] for i in members])
+        if len(members) <= size:
+            groups.append(members)
             return
         order = members[np.argsort(projected[members, axis], kind="stable")]
         half = len(order) // 2
         split(order[:half], 1 - axis)
         split(order[half:], 1 - axis)
 
-    split(np.arange(len(ids)), round_number % 2)
-    return regions
+    split(np.arange(len(xy)), round_number % 2)
+    return groups
 
 
 def improve_by_regions(
@@ -188,62 +247,58 @@ def improve_by_regions(
     solutions = 0
     round_number = 0
     planned_rounds = 1
+    workers = max(1, params.num_workers)
     while True:
-        regions = crew_regions(problem, CREWS_PER_REGION, round_number)
+        regions, anchors = round_regions(problem, routes, round_number)
+        batches = [regions[k : k + workers] for k in range(0, len(regions), workers)]
         if round_number == 0 and deadline is not None:
-            fit = (deadline - time.monotonic()) / (len(regions) * REGION_SLICE_S)
+            fit = (deadline - time.monotonic()) / (len(batches) * REGION_SLICE_S)
             planned_rounds = max(1, round(fit))
-        home_crew = _nearest_candidate_crew(problem, travel, candidates, unplaced)
+        waiting_in = _waiting_places(problem, candidates, unplaced, anchors)
         round_start_milli = best_milli
-        for position, crew_ids in enumerate(regions):
+        for position, batch in enumerate(batches):
             if is_cancelled(cancel):
                 stop_reason = "cancelled"
                 break
             part_deadline = _part_deadline(
-                deadline, len(regions) - position, len(regions), planned_rounds - 1 - round_number
+                deadline, len(batches) - position, len(batches), planned_rounds - 1 - round_number
             )
             if part_deadline is not None and part_deadline - time.monotonic() <= 0.05:
                 stop_reason = "time_limit"
                 break
-            region = set(crew_ids)
-            waiting = [j for j in unplaced if home_crew.get(j) in region]
-            part = _region_problem(problem, region, routes, waiting)
-            if not part.jobs:
-                continue
-            part_candidates = {
-                j.id: tuple(k for k in candidates[j.id] if k[0] in region) for j in part.jobs
-            }
-            part_routes = {k: ids for k, ids in routes.items() if k[0] in region}
-            before_milli = _objective_milli(
-                part, travel, part_routes, [j for j in waiting if part_candidates[j]]
-            )
-            part_stop = _part_stop(stop, part_deadline)
-            outcome = solve_routing(
-                part,
-                travel,
-                {j: c for j, c in part_candidates.items() if c},
-                stop=part_stop,
-                params=_part_params(params, waiting),
-                warm_start=Plan({k: tuple(v) for k, v in part_routes.items()}),
-                cancel=cancel,
-                deadline=part_deadline,
-            )
-            solutions += outcome.solutions_seen
-            if outcome.stop_reason == "cancelled":
-                stop_reason = "cancelled"
-            if not outcome.found:
-                continue
-            after_milli = _objective_milli(part, travel, outcome.routes, outcome.dropped)
-            if after_milli > before_milli:
-                continue  # warm start rejected and the construction did worse: keep ours
-            for key in part_routes:
-                routes.pop(key, None)
-            routes.update({k: list(v) for k, v in outcome.routes.items()})
-            placed = {j for ids in routes.values() for j in ids}
-            unplaced = [j for j in candidates if j not in placed]
-            best_milli = _objective_milli(problem, travel, routes, unplaced)
-            if progress is not None and after_milli < before_milli:
-                progress(time.monotonic() - started, best_milli / 1000, len(placed))
+            tasks = [
+                task
+                for region in batch
+                if (
+                    task := _region_task(
+                        problem, travel, candidates, routes, unplaced, waiting_in, region
+                    )
+                )
+                is not None
+            ]
+            outcomes = _solve_regions(tasks, travel, stop, params, cancel, part_deadline, workers)
+            for task, outcome in zip(tasks, outcomes, strict=True):
+                if outcome is None:
+                    stop_reason = "cancelled"
+                    continue
+                solutions += outcome.solutions_seen
+                if outcome.stop_reason == "cancelled":
+                    stop_reason = "cancelled"
+                if not outcome.found:
+                    continue
+                after_milli = _objective_milli(task.part, travel, outcome.routes, outcome.dropped)
+                if after_milli > task.before_milli:
+                    continue  # warm start rejected and the construction did worse: keep ours
+                for key in task.routes:
+                    routes.pop(key, None)
+                routes.update({k: list(v) for k, v in outcome.routes.items()})
+                placed = {j for ids in routes.values() for j in ids}
+                unplaced = [j for j in candidates if j not in placed]
+                best_milli = _objective_milli(problem, travel, routes, unplaced)
+                if progress is not None and after_milli < task.before_milli:
+                    progress(time.monotonic() - started, best_milli / 1000, len(placed))
+            if stop_reason == "cancelled":
+                break
         else:
             round_number += 1
             if stop.first_feasible:
@@ -264,6 +319,114 @@ def improve_by_regions(
         warm_start_used=True,
         solutions_seen=solutions,
     )
+
+
+def round_regions(
+    problem: Problem, routes: Mapping[Key, Sequence[str]], round_number: int
+) -> tuple[list[set[Key]], dict[Key, LatLon]]:
+    """A round's regions (sets of crew-days) and where each crew-day stands for this round.
+
+    Even rounds group crews by home base (:func:`crew_regions`), odd rounds
+    group crew-days by where they work (:func:`route_regions`); each kind
+    turns its axes every other round. Home regions keep a crew's week
+    together, so jobs move between its days; work regions bring together the
+    crews that drive to the same area from different homes. Measured on the
+    generated weeks (seed 1, 60 s, one core; km per job against greedy):
+    1,000 jobs, home regions only 27.3 % fewer, work regions only 35.8 %,
+    alternating 35.5 %; 3,000 jobs 8.8 %, 12.0 % and 14.8 %.
+
+    The second value maps each crew-day to the point a left-out job is
+    compared with to choose the region it waits in: its crew's home in a
+    home round, its centre of work in a work round.
+    """
+    if round_number % 2 == 0:
+        homes = {c.id: (c.home.lat, c.home.lon) for c in problem.crews}
+        crews = crew_regions(problem, CREWS_PER_REGION, round_number // 2)
+        regions = [{cd.key for cd in problem.crew_days if cd.crew_id in set(ids)} for ids in crews]
+        return regions, {cd.key: homes[cd.crew_id] for cd in problem.crew_days}
+    days_per_crew = max(1, round(len(problem.crew_days) / max(1, len(problem.crews))))
+    size = CREWS_PER_REGION * days_per_crew
+    return route_regions(problem, routes, size, round_number // 2), work_centres(problem, routes)
+
+
+@dataclass(frozen=True)
+class _RegionTask:
+    """One region's part of a round: its problem, the plan it starts from, what that costs."""
+
+    part: Problem
+    candidates: dict[str, tuple[tuple[str, int], ...]]
+    routes: Routes
+    waiting: list[str]
+    before_milli: int
+
+
+def _region_task(
+    problem: Problem,
+    travel: TravelMatrix,
+    candidates: Mapping[str, Sequence[tuple[str, int]]],
+    routes: Routes,
+    unplaced: Sequence[str],
+    waiting_in: Mapping[str, Key],
+    region: set[Key],
+) -> _RegionTask | None:
+    """A region's crew-days, their jobs and the jobs waiting in it (None if it has no job)."""
+    waiting = [j for j in unplaced if waiting_in.get(j) in region]
+    part = _region_problem(problem, region, routes, waiting)
+    if not part.jobs:
+        return None
+    part_candidates = {
+        j.id: tuple(k for k in candidates[j.id] if (k[0], k[1]) in region) for j in part.jobs
+    }
+    part_routes = {k: ids for k, ids in routes.items() if k in region}
+    before_milli = _objective_milli(
+        part, travel, part_routes, [j for j in waiting if part_candidates[j]]
+    )
+    return _RegionTask(
+        part=part,
+        candidates={j: c for j, c in part_candidates.items() if c},
+        routes=part_routes,
+        waiting=waiting,
+        before_milli=before_milli,
+    )
+
+
+def _solve_regions(
+    tasks: Sequence[_RegionTask],
+    travel: TravelMatrix,
+    stop: AnyOf,
+    params: SolveParams,
+    cancel: CancelToken | None,
+    deadline: float | None,
+    workers: int,
+) -> list[RoutingOutcome | None]:
+    """Search the regions of a batch: here one after the other, or in parallel children.
+
+    The regions of a round share no crew and no job, so they can be searched
+    at the same time; each child inherits the problem and sends back only
+    its routes. ``None`` marks a region not searched because of ``cancel``.
+    """
+
+    def search(task: _RegionTask) -> RoutingOutcome:
+        return solve_routing(
+            task.part,
+            travel,
+            task.candidates,
+            stop=_part_stop(stop, deadline),
+            params=replace(_part_params(params, task.waiting), num_workers=1),
+            warm_start=Plan({k: tuple(v) for k, v in task.routes.items()}),
+            cancel=cancel if workers == 1 else None,
+            deadline=deadline,
+        )
+
+    if workers == 1 or len(tasks) <= 1:
+        outcomes: list[RoutingOutcome | None] = []
+        for task in tasks:
+            if is_cancelled(cancel):
+                outcomes.append(None)
+                continue
+            outcomes.append(search(task))
+        return outcomes
+    return map_in_children([partial(search, task) for task in tasks], workers, cancel=cancel)
 
 
 def _part_deadline(
@@ -298,35 +461,41 @@ def _part_stop(stop: AnyOf, part_deadline: float | None) -> AnyOf:
 
 
 def _region_problem(
-    problem: Problem, region: set[str], routes: Routes, waiting: Sequence[str]
+    problem: Problem, region: set[tuple[str, int]], routes: Routes, waiting: Sequence[str]
 ) -> Problem:
-    """The problem restricted to a region's crews, their jobs and the waiting jobs."""
-    mine = {j for k, ids in routes.items() if k[0] in region for j in ids} | set(waiting)
+    """The problem restricted to a region's crew-days, their jobs and the waiting jobs."""
+    mine = {j for k, ids in routes.items() if k in region for j in ids} | set(waiting)
+    crew_ids = {crew_id for crew_id, _ in region}
     return replace(
         problem,
-        crews=tuple(c for c in problem.crews if c.id in region),
-        crew_days=tuple(cd for cd in problem.crew_days if cd.crew_id in region),
+        crews=tuple(c for c in problem.crews if c.id in crew_ids),
+        crew_days=tuple(cd for cd in problem.crew_days if cd.key in region),
         jobs=tuple(j for j in problem.jobs if j.id in mine),
     )
 
 
-def _nearest_candidate_crew(
+def _waiting_places(
     problem: Problem,
-    travel: TravelMatrix,
-    candidates: Mapping[str, Sequence[tuple[str, int]]],
+    candidates: Mapping[str, Sequence[Key]],
     job_ids: Sequence[str],
-) -> dict[str, str]:
-    """For each unplaced job, the qualified crew whose home is nearest to it."""
-    crews = problem.crews_by_id()
+    anchors: Mapping[Key, LatLon],
+) -> dict[str, Key]:
+    """For each left-out job, the candidate crew-day whose anchor point is nearest to it.
+
+    The job waits this round in the region holding that crew-day.
+    """
     jobs = problem.jobs_by_id()
-    nearest: dict[str, str] = {}
+    lat0 = math.cos(math.radians(float(np.mean([c.home.lat for c in problem.crews]))))
+    places: dict[str, Key] = {}
     for job_id in job_ids:
-        site = travel.index(jobs[job_id].location)
-        crew_ids = {c for c, _ in candidates[job_id]}
-        nearest[job_id] = min(
-            crew_ids, key=lambda c: (int(travel.distance_m[travel.index(crews[c].home), site]), c)
-        )
-    return nearest
+        here = jobs[job_id].location
+
+        def squared(key: Key, here: Location = here) -> tuple[float, Key]:
+            lat, lon = anchors[key]
+            return ((lat - here.lat) ** 2 + ((lon - here.lon) * lat0) ** 2, key)
+
+        places[job_id] = min(((k[0], k[1]) for k in candidates[job_id]), key=squared)
+    return places
 
 
 def _objective_milli(

@@ -23,6 +23,8 @@ milliseconds.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -165,3 +167,73 @@ def _child_main(search: Callable[[Report], object], sender: Connection) -> None:
         sender.send(("error", traceback.format_exc()))
     finally:
         sender.close()
+
+
+def map_in_children(
+    tasks: Sequence[Callable[[], T]],
+    workers: int,
+    *,
+    cancel: CancelToken | None = None,
+) -> list[T | None]:
+    """Run each task in its own forked child, at most ``workers`` at a time.
+
+    For independent pieces of one search (the regions of a round,
+    :mod:`scheduler.decompose`): each child inherits the problem, so only
+    the small answers travel back through pipes.
+
+    Returns
+    -------
+    list[T | None]
+        The answers in the order of ``tasks``; ``None`` for a task that was
+        not run or not finished because ``cancel`` was set (running children
+        are killed at once).
+
+    Raises
+    ------
+    RuntimeError
+        If a task raised (its traceback is in the message) or its child died.
+    """
+    context = multiprocessing.get_context("fork")
+    answers: list[T | None] = [None] * len(tasks)
+    running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
+    pending = list(enumerate(tasks))
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, workers) and not is_cancelled(cancel):
+                position, task = pending.pop(0)
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_child_main, args=(_ignore_report(task), sender), daemon=True
+                )
+                process.start()
+                sender.close()
+                running[receiver] = (position, process)
+            if is_cancelled(cancel):
+                break
+            for ready in multiprocessing.connection.wait(list(running), timeout=POLL_S):
+                assert isinstance(ready, Connection)
+                position, finished = running.pop(ready)
+                try:
+                    kind, payload = ready.recv()
+                except EOFError:
+                    finished.join()
+                    raise RuntimeError(
+                        f"a search process ended without an answer (exit code {finished.exitcode})"
+                    ) from None
+                finally:
+                    ready.close()
+                    finished.join()
+                if kind == "error":
+                    raise RuntimeError(f"a search failed in its process:\n{payload}")
+                answers[position] = payload
+    finally:
+        for receiver, (_, left) in running.items():
+            if left.is_alive():
+                left.kill()
+            left.join()
+            receiver.close()
+    return answers
+
+
+def _ignore_report(task: Callable[[], T]) -> Callable[[Report], T]:
+    return lambda report: task()

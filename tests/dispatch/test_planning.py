@@ -79,6 +79,26 @@ def test_optimizing_writes_a_proposal_with_visits_kpis_and_progress(world: World
     assert run.elapsed_seconds > 0 and run.heartbeat_at is not None
 
 
+def test_the_planner_gets_as_many_worker_processes_as_the_setting_allows(
+    world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PLANNER_WORKERS`` reaches the solver, and a run with two workers plans everything."""
+    settings.PLANNER_WORKERS = 2
+    used: list[int] = []
+    solve = scheduler.solve
+
+    def spy(*args: Any, **kwargs: Any) -> scheduler.Result:
+        used.append(args[2].num_workers)
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(scheduler, "solve", spy)
+    plan = world.plan()
+    run = optimize(plan)
+    assert used == [2]
+    assert run.status == RunStatus.SUCCEEDED
+    assert set(visits_of(plan)) == {job.pk for job in world.jobs}
+
+
 def test_nearby_jobs_are_batched_onto_the_nearby_crew(world: World) -> None:
     """A crew-day holds two long jobs, so each pair goes to the crew living next to it."""
     world.make_jobs_long()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import pytest
 
-from scheduler.isolation import GRACE_S, Improvement, Report, Stopped, run_in_child
+from scheduler.isolation import (
+    GRACE_S,
+    Improvement,
+    Report,
+    Stopped,
+    map_in_children,
+    run_in_child,
+)
 
 
 def improvement(objective: int) -> Improvement:
@@ -48,7 +56,7 @@ def test_cancelling_stops_the_child_at_once_and_keeps_the_last_improvement() -> 
     assert answer.reason == "cancelled"
     assert answer.last is not None and answer.last.objective_milli == 800
     assert answer.improvements == 2
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10  # the search would hang for an hour
 
 
 def test_no_improvement_for_the_given_span_stops_the_child() -> None:
@@ -64,7 +72,7 @@ def test_a_child_that_overruns_its_deadline_is_killed_after_the_grace() -> None:
     elapsed = time.monotonic() - started
     assert isinstance(answer, Stopped)
     assert answer.reason == "time_limit"
-    assert 0.3 + GRACE_S <= elapsed < 0.3 + GRACE_S + 1.0
+    assert 0.3 + GRACE_S <= elapsed < 60  # killed, not waited for
 
 
 def test_stopped_before_any_improvement_says_so() -> None:
@@ -82,7 +90,39 @@ def test_an_exception_in_the_child_is_raised_here_with_its_traceback() -> None:
 
 
 def test_a_child_that_dies_without_a_word_is_an_error() -> None:
-    import os
-
     with pytest.raises(RuntimeError, match="ended without an answer"):
         run_in_child(lambda report: os._exit(3))
+
+
+def test_tasks_in_children_answer_in_order_two_at_a_time() -> None:
+    """Four tasks on two workers: each in its own process, two running at once, never three,
+    answers in the order of the tasks."""
+
+    def task(k: int) -> tuple[int, int, float, float]:
+        begin = time.time()
+        time.sleep(0.4)
+        return k, os.getpid(), begin, time.time()
+
+    answers = [a for a in map_in_children([lambda k=k: task(k) for k in range(4)], 2) if a]
+    assert [a[0] for a in answers] == [0, 1, 2, 3]
+    assert len({a[1] for a in answers} | {os.getpid()}) == 5
+    events = sorted([(a[2], 1) for a in answers] + [(a[3], -1) for a in answers])
+    running = [sum(step for _, step in events[: i + 1]) for i in range(len(events))]
+    assert max(running) == 2
+
+
+def test_cancelling_tasks_in_children_kills_them_and_leaves_holes() -> None:
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    answers = map_in_children([lambda: time.sleep(3600)] * 3, 2, cancel=cancel)
+    assert answers == [None, None, None]
+    assert time.monotonic() - started < 10  # the tasks would sleep for an hour
+
+
+def test_a_failing_task_in_a_child_is_raised_here() -> None:
+    def broken() -> None:
+        raise KeyError("region 7")
+
+    with pytest.raises(RuntimeError, match="KeyError: 'region 7'"):
+        map_in_children([lambda: 1, broken], 2)

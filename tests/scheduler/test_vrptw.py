@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from scheduler import validate
-from scheduler.vrptw import exact_distance, exact_violations, main, parse_solomon, to_problem
+from scheduler.params import FirstSolution, Metaheuristic
+from scheduler.vrptw import (
+    ITERATED_SECONDS_PER_CUSTOMER,
+    exact_distance,
+    exact_violations,
+    main,
+    parse_solomon,
+    search_params,
+    to_problem,
+)
 
 # The shared data sits beside the repository (as in CI: a clone with shared/ next to it).
 SOLOMON_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "vrptw" / "solomon"
@@ -94,3 +103,42 @@ def test_scheduler_validator_accepts_vrptw_results() -> None:
     problem = to_problem(parse_solomon(TINY))
     result = solve(problem, MaxRuntime(0.2))
     assert validate(problem, result) == []
+
+
+def test_automatic_search_is_iterated_when_the_budget_per_customer_allows() -> None:
+    """Iterated local search needs time per customer; with less, guided local search runs."""
+    roomy = search_params(100, time_limit_s=100 * ITERATED_SECONDS_PER_CUSTOMER)
+    tight = search_params(1000, time_limit_s=999 * ITERATED_SECONDS_PER_CUSTOMER)
+    assert roomy.metaheuristic == Metaheuristic.ITERATED_LOCAL_SEARCH
+    assert tight.metaheuristic == Metaheuristic.GUIDED_LOCAL_SEARCH
+    assert search_params(1000, 1.0, search="iterated").metaheuristic == (
+        Metaheuristic.ITERATED_LOCAL_SEARCH
+    )
+    assert search_params(10, 100.0, search="guided").metaheuristic == (
+        Metaheuristic.GUIDED_LOCAL_SEARCH
+    )
+
+
+def test_ortools_defaults_search_is_or_tools_as_its_examples_set_it_up() -> None:
+    """The comparison column: path-cheapest-arc start, GLS lambda 0.1, every operator."""
+    params = search_params(100, 30.0, search="ortools-defaults")
+    assert params.first_solution == FirstSolution.PATH_CHEAPEST_ARC
+    assert params.constructions == ()
+    assert params.metaheuristic == Metaheuristic.GUIDED_LOCAL_SEARCH
+    assert params.guided_local_search_lambda == 0.1
+    assert params.drop_moves and params.insertion_lns
+
+
+def test_unknown_search_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="search must be one of"):
+        search_params(100, 30.0, search="fastest")
+
+
+def test_cli_runs_the_ortools_defaults_search(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "TINY4.txt"
+    path.write_bytes(TINY.encode())
+    assert main([str(path), "--time-limit", "0.3", "--search", "ortools-defaults"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert exact_violations(parse_solomon(TINY), answer["routes"]) == []

@@ -49,6 +49,7 @@ from scheduler.params import (
     SolveParams,
     is_cancelled,
 )
+from scheduler.reassign import reassign_if_cheaper
 from scheduler.result import objective_terms
 from scheduler.travel import TravelMatrix
 
@@ -249,6 +250,10 @@ def improve_by_regions(
     planned_rounds = 1
     workers = max(1, params.num_workers)
     while True:
+        if not stop.first_feasible and (
+            cheaper := reassign_if_cheaper(problem, travel, candidates, routes, unplaced)
+        ):
+            routes, best_milli = cheaper  # whole routes to crews of other regions
         regions, anchors = round_regions(problem, routes, round_number)
         batches = [regions[k : k + workers] for k in range(0, len(regions), workers)]
         if round_number == 0 and deadline is not None:

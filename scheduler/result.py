@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from scheduler.model import Plan, Problem
+from scheduler.model import Crew, Plan, Problem
 from scheduler.timing import Visit, schedule_route
 from scheduler.travel import TravelMatrix
 
@@ -242,35 +242,49 @@ def objective_terms(
     dict[str, int]
         One entry per name in :data:`OBJECTIVE_TERMS`.
     """
-    weights = problem.weights
     jobs = problem.jobs_by_id()
     crews = problem.crews_by_id()
     terms = dict.fromkeys(OBJECTIVE_TERMS, 0)
     for (crew_id, day), job_ids in routes.items():
-        if not job_ids:
-            continue
-        crew = crews[crew_id]
-        stops = [travel.index(crew.home)]
-        stops += [travel.index(jobs[j].location) for j in job_ids]
-        stops.append(stops[0])
-        for a, b in pairwise(stops):
-            terms["distance"] += int(travel.distance_m[a, b]) * crew.cost_per_km_yen
-            terms["drive_time"] += drive_cost_milli(
-                int(travel.duration_s[a, b]), weights.drive_yen_per_hour
-            )
-        terms["fixed"] += weights.crew_day_fixed_yen * MILLI
-        for job_id in job_ids:
-            job = jobs[job_id]
-            if job.due_day is not None and day > job.due_day:
-                late_days = day - job.due_day
-                terms["lateness"] += late_days * weights.lateness_yen_per_day * job.priority * MILLI
+        for name, milli in route_terms(problem, travel, crews[crew_id], day, job_ids).items():
+            terms[name] += milli
     for job_id in unassigned_ids:
-        terms["unassigned"] += weights.unassigned_yen * jobs[job_id].priority * MILLI
+        terms["unassigned"] += problem.weights.unassigned_yen * jobs[job_id].priority * MILLI
     if problem.reference is not None:
         planned = {j: key for key, ids in routes.items() for j in ids}
         for job_id, key in problem.reference.assignment().items():
             if job_id in jobs and planned.get(job_id) != key:
-                terms["disruption"] += weights.disruption_yen * MILLI
+                terms["disruption"] += problem.weights.disruption_yen * MILLI
+    return terms
+
+
+def route_terms(
+    problem: Problem, travel: TravelMatrix, crew: Crew, day: int, job_ids: Sequence[str]
+) -> dict[str, int]:
+    """What one route costs, in milli-yen: travel, drive time, the fixed cost, lateness.
+
+    The terms of :func:`objective_terms` that depend on one crew-day alone
+    (not ``unassigned`` nor ``disruption``); an empty route costs nothing.
+    """
+    terms = {"distance": 0, "drive_time": 0, "fixed": 0, "lateness": 0}
+    if not job_ids:
+        return terms
+    weights = problem.weights
+    jobs = problem.jobs_by_id()
+    stops = [travel.index(crew.home)]
+    stops += [travel.index(jobs[j].location) for j in job_ids]
+    stops.append(stops[0])
+    for a, b in pairwise(stops):
+        terms["distance"] += int(travel.distance_m[a, b]) * crew.cost_per_km_yen
+        terms["drive_time"] += drive_cost_milli(
+            int(travel.duration_s[a, b]), weights.drive_yen_per_hour
+        )
+    terms["fixed"] = weights.crew_day_fixed_yen * MILLI
+    for job_id in job_ids:
+        job = jobs[job_id]
+        if job.due_day is not None and day > job.due_day:
+            late_days = day - job.due_day
+            terms["lateness"] += late_days * weights.lateness_yen_per_day * job.priority * MILLI
     return terms
 
 

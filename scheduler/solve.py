@@ -36,6 +36,7 @@ from scheduler.params import (
     as_any_of,
 )
 from scheduler.reasons import explain_dropped, screen
+from scheduler.reassign import reassign_if_cheaper
 from scheduler.result import Reason, Result, Unassigned, build_result
 from scheduler.travel import TravelMatrix, TravelProvider, travel_for
 
@@ -120,7 +121,7 @@ def solve(
         return build_result(problem, travel, {}, unassigned, stop_reason="screened_out")
     start_plan, start = warm_start, "warm_start"
     if start_plan is None and params.greedy_start and not params.restarts:
-        start_plan, start = solve_greedy(problem).to_plan(), "greedy"
+        start_plan, start = _greedy_start(problem, travel, screening.candidates, stop_rule)
     search_deadline = None
     if deadline is not None:
         search_deadline = deadline - _finish_reserve_s(
@@ -150,6 +151,8 @@ def solve(
             cancel,
             search_deadline,
         )
+    if outcome.found and not stop_rule.first_feasible:
+        outcome = _with_routes_reassigned(problem, travel, screening.candidates, outcome)
     extra = {
         "solver_objective_yen": (
             None if outcome.objective_milli is None else outcome.objective_milli / 1000
@@ -198,6 +201,47 @@ def solve(
         first_solution_s=outcome.first_solution_s,
         extra=extra,
     )
+
+
+def _greedy_start(
+    problem: Problem,
+    travel: TravelMatrix,
+    candidates: Mapping[str, Sequence[tuple[str, int]]],
+    stop: AnyOf,
+) -> tuple[Plan, str]:
+    """The greedy plan, its routes given to the nearest crews when the search has time.
+
+    The greedy baseline fills crew-days in due-date order, so a route often
+    goes to a crew living far from it; matching each day's routes to crews
+    (:mod:`scheduler.reassign`) starts the search closer to a good plan.
+    """
+    greedy = solve_greedy(problem)
+    plan = greedy.to_plan()
+    if stop.first_feasible:
+        return plan, "greedy"
+    unplaced = [u.job_id for u in greedy.unassigned if u.job_id in candidates]
+    cheaper = reassign_if_cheaper(problem, travel, candidates, plan.routes, unplaced)
+    if cheaper is None:
+        return plan, "greedy"
+    return Plan({k: tuple(ids) for k, ids in cheaper[0].items()}), "greedy"
+
+
+def _with_routes_reassigned(
+    problem: Problem,
+    travel: TravelMatrix,
+    candidates: Mapping[str, Sequence[tuple[str, int]]],
+    outcome: RoutingOutcome,
+) -> RoutingOutcome:
+    """The search's plan with each day's routes matched to crews, if that is cheaper.
+
+    Local search rarely moves a whole route to another crew (it takes a
+    chain of moves that each cost more), so the last step tries it directly.
+    """
+    cheaper = reassign_if_cheaper(problem, travel, candidates, outcome.routes, outcome.dropped)
+    if cheaper is None:
+        return outcome
+    routes, milli = cheaper
+    return replace(outcome, routes=routes, objective_milli=milli)
 
 
 def _finish_reserve_s(max_runtime_s: float, n_jobs: int) -> float:

@@ -336,9 +336,12 @@ def round_regions(
     turns its axes every other round. Home regions keep a crew's week
     together, so jobs move between its days; work regions bring together the
     crews that drive to the same area from different homes. Measured on the
-    generated weeks (seed 1, 60 s, one core; km per job against greedy):
-    1,000 jobs, home regions only 27.3 % fewer, work regions only 35.8 %,
-    alternating 35.5 %; 3,000 jobs 8.8 %, 12.0 % and 14.8 %.
+    generated weeks (seed 1, 60 s, one core, before the route matching of
+    :mod:`scheduler.reassign` existed; km per job against greedy): 1,000
+    jobs, home regions only 27.3 % fewer, work regions only 35.8 %,
+    alternating 35.5 %; 3,000 jobs 8.8 %, 12.0 % and 14.8 %. Work regions
+    of 20 and 60 crew-days instead of 40: 32.4 % and 34.7 % (1,000 jobs,
+    seed 1), 26.5 % and 29.1 % (seed 2, where 40 gave 30.2 %).
 
     The second value maps each crew-day to the point a left-out job is
     compared with to choose the region it waits in: its crew's home in a

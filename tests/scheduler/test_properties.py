@@ -25,7 +25,8 @@ SKILLS = ("fibre", "riser", "aerial")
 
 @st.composite
 def small_problems(draw: st.DrawFn) -> Problem:
-    """1-3 crews over 1-2 days and 0-7 jobs with random skills, windows, dates and limits."""
+    """1-3 crews over 1-2 days and 0-7 jobs with random skills, windows (one day, or
+    different hours on each of two days), dates and limits."""
     num_days = draw(st.integers(1, 2))
     crews = []
     for k in range(draw(st.integers(1, 3))):
@@ -50,13 +51,17 @@ def small_problems(draw: st.DrawFn) -> Problem:
     for k in range(draw(st.integers(0, 7))):
         day = draw(st.integers(0, num_days - 1))
         window = draw(st.none() | st.tuples(st.integers(6, 18), st.integers(0, 4)))
-        windows = (
-            ()
-            if window is None
-            else (
-                TimeWindow(day * DAY_S + window[0] * H, day * DAY_S + (window[0] + window[1]) * H),
+        windows: tuple[TimeWindow, ...] = ()
+        if window is not None:
+            # One window on the job's day or, over two days, other hours on each day.
+            other = draw(st.none() | st.tuples(st.integers(6, 18), st.integers(0, 4)))
+            hours = {day: window}
+            if num_days == 2 and other is not None:
+                hours = {0: window, 1: other}
+            windows = tuple(
+                TimeWindow(d * DAY_S + open_h * H, d * DAY_S + (open_h + length) * H)
+                for d, (open_h, length) in sorted(hours.items())
             )
-        )
         jobs.append(
             Job(
                 id=f"j{k}",

@@ -208,6 +208,67 @@ def test_multiple_windows_a_visit_may_use_the_second_window() -> None:
     assert result.routes[0].visits[0].start_s == 13 * H
 
 
+def test_windows_that_differ_by_day_hold_on_the_day_the_visit_is_made() -> None:
+    """A site open 8:00-8:30 on day 0 but 16:00-16:30 on day 1: with the crew's day 0
+    morning taken by a locked visit, the job goes to day 1 at 16:00, never to day 0 at
+    16:00 (the other day's opening hours), though that would save a crew-day."""
+    p = problem(
+        [crew("A")],
+        crew_days(["A"], days=[0, 1]),
+        [
+            job(
+                "locked",
+                at(1, 0),
+                fixed=FixedAssignment("A", 0, start_s=8 * H + 900, sequence=0),
+            ),
+            job(
+                "shifting",
+                at(1, 1),
+                windows=(
+                    TimeWindow(8 * H, 8 * H + 1800),
+                    TimeWindow(DAY_S + 16 * H, DAY_S + 16 * H + 1800),
+                ),
+            ),
+        ],
+    )
+    result = solve(p, QUICK)
+    assert_valid(p, result)
+    assert result.assignment()["shifting"] == ("A", 1)
+    visit = next(v for r in result.routes for v in r.visits if v.job_id == "shifting")
+    assert DAY_S + 16 * H <= visit.start_s <= DAY_S + 16 * H + 1800
+
+
+def test_the_same_window_every_day_is_one_interval_in_the_model() -> None:
+    """Model time restarts each day, so "9:00-15:00 on days 0-4" is a single interval in
+    the OR-Tools model (no nights cut out of it value by value), and windows that differ
+    by day keep the gaps between them."""
+    from scheduler.ortools_adapter import _build
+    from scheduler.reasons import screen
+
+    days = range(5)
+    p = problem(
+        [crew("A")],
+        crew_days(["A"], days=days),
+        [
+            job("daily", at(1, 0), windows=daily_windows(days, 9 * H, 15 * H)),
+            job(
+                "varying",
+                at(0, 1),
+                windows=(TimeWindow(9 * H, 10 * H), TimeWindow(DAY_S + 14 * H, DAY_S + 15 * H)),
+            ),
+        ],
+    )
+    travel = travel_for(p)
+    m = _build(p, travel, screen(p, travel).candidates, seed=0)
+    time_dim = m.routing.GetDimensionOrDie("time")
+    domains = {}
+    for k, j in enumerate(m.jobs):
+        cumul = time_dim.CumulVar(m.job_index(k))
+        domains[j.id] = (cumul.Min(), cumul.Max(), cumul.Size())
+    assert domains["daily"] == (9 * H, 15 * H, 6 * H + 1)
+    assert domains["varying"] == (9 * H, 15 * H, 2 * H + 2)
+
+
 # --- shift ------------------------------------------------------------------------------
 
 

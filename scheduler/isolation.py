@@ -41,6 +41,17 @@ GRACE_S = 1.0
 """How long past the deadline the child may take to return by itself."""
 
 
+def can_start_children() -> bool:
+    """Whether this process may start child processes.
+
+    A daemonic process may not (``multiprocessing`` refuses with an
+    ``AssertionError``), and Celery's default prefork pool runs every task in
+    one: there a search that needs a child (a cancellable iterated local
+    search, several workers) must be run another way.
+    """
+    return not multiprocessing.current_process().daemon
+
+
 @dataclass(frozen=True)
 class Improvement:
     """A better plan found by the child: what the parent needs to return it."""

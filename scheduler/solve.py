@@ -22,6 +22,7 @@ from dataclasses import replace
 
 from scheduler.decompose import improve_by_regions, should_decompose
 from scheduler.greedy import solve_greedy
+from scheduler.isolation import can_start_children
 from scheduler.model import Plan, Problem
 from scheduler.ortools_adapter import RoutingOutcome, solve_routing
 from scheduler.params import (
@@ -29,6 +30,7 @@ from scheduler.params import (
     CancelToken,
     FirstSolution,
     MaxRuntime,
+    Metaheuristic,
     NoImprovement,
     ProgressCallback,
     SolveParams,
@@ -51,6 +53,16 @@ WORKER_STRATEGIES = (
 DEFAULT_STOP = MaxRuntime(10)
 """Ten seconds: enough for a few hundred jobs to settle, short enough for a click in the UI."""
 
+
+ITERATED_SECONDS_PER_JOB = 0.04
+"""``Metaheuristic.AUTO`` runs iterated local search from this much time per job up.
+
+Iterated local search needs hundreds of ruin-recreate-descend iterations to
+pay off, each costing time in proportion to the week; below this budget
+guided local search makes more of the time (the same crossover as the VRPTW
+CLI's ``ITERATED_SECONDS_PER_CUSTOMER``, measured there on 200-1,000
+customers). A 200-job week needs an 8-s limit.
+"""
 
 SEARCH_CUT = frozenset({"time_limit", "cancelled", "first_feasible"})
 """Stop reasons that end the search before it has looked at every job it could place."""
@@ -110,6 +122,8 @@ def solve(
     """
     started = time.monotonic()
     params = params or SolveParams()
+    if params.num_workers > 1 and not can_start_children():
+        params = replace(params, num_workers=1)  # e.g. inside a Celery prefork worker
     stop_rule = as_any_of(stop)
     deadline = None if stop_rule.max_runtime_s is None else started + stop_rule.max_runtime_s
     travel = travel_for(problem, travel_provider)
@@ -127,6 +141,15 @@ def solve(
         search_deadline = deadline - _finish_reserve_s(
             stop_rule.max_runtime_s or 0.0, len(screening.candidates)
         )
+    params = _with_metaheuristic_chosen(
+        params,
+        stop_rule,
+        warm_start,
+        len(screening.candidates),
+        start_plan,
+        problem,
+        stoppable_from_outside=cancel is not None or stop_rule.no_improvement_s is not None,
+    )
     if start_plan is not None and should_decompose(problem, params):
         outcome = improve_by_regions(
             problem,
@@ -160,6 +183,7 @@ def solve(
         "warm_start_used": outcome.warm_start_used and start == "warm_start",
         "start": start if outcome.warm_start_used else "construction",
         "solutions_seen": outcome.solutions_seen,
+        "metaheuristic": params.metaheuristic.value,
     }
     if not outcome.found:
         lost = Reason("search", "the search stopped before it found any plan")
@@ -201,6 +225,45 @@ def solve(
         first_solution_s=outcome.first_solution_s,
         extra=extra,
     )
+
+
+def _with_metaheuristic_chosen(
+    params: SolveParams,
+    stop: AnyOf,
+    warm_start: Plan | None,
+    n_jobs: int,
+    start_plan: Plan | None,
+    problem: Problem,
+    *,
+    stoppable_from_outside: bool = False,
+) -> SolveParams:
+    """Resolve ``Metaheuristic.AUTO`` for this call (see :class:`Metaheuristic`).
+
+    Iterated local search only where it was measured to win: one model (not
+    regions, not restarts), a time limit of at least
+    :data:`ITERATED_SECONDS_PER_JOB` per job, and no plan of the caller's to
+    continue from (it cannot start from one). Our own greedy start is then
+    only a fallback: OR-Tools builds its own first plan, and the greedy plan
+    is kept if the search ends worse. A search that must honour a cancel
+    token or a no-improvement rule runs in a child process
+    (:mod:`scheduler.isolation`); where no child can be started (a Celery
+    prefork worker) guided local search, which stops in-process, is used.
+    """
+    if params.metaheuristic is not Metaheuristic.AUTO:
+        return params
+    regions = start_plan is not None and should_decompose(problem, params)
+    budget_s = stop.max_runtime_s
+    iterated = (
+        (not stoppable_from_outside or can_start_children())
+        and warm_start is None
+        and not regions
+        and not params.restarts
+        and not stop.first_feasible
+        and budget_s is not None
+        and budget_s >= ITERATED_SECONDS_PER_JOB * n_jobs
+    )
+    chosen = Metaheuristic.ITERATED_LOCAL_SEARCH if iterated else Metaheuristic.GUIDED_LOCAL_SEARCH
+    return replace(params, metaheuristic=chosen)
 
 
 def _greedy_start(

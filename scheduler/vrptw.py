@@ -312,6 +312,7 @@ def search_params(
             seed=seed,
             first_solution=FirstSolution.PATH_CHEAPEST_ARC,
             guided_local_search_lambda=0.1,
+            metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH,
             greedy_start=False,
         )
     iterated = search == "iterated" or (

@@ -126,3 +126,49 @@ def test_a_failing_task_in_a_child_is_raised_here() -> None:
 
     with pytest.raises(RuntimeError, match="KeyError: 'region 7'"):
         map_in_children([lambda: 1, broken], 2)
+
+
+def _never() -> bool:
+    return False
+
+
+def _solve_in_a_daemonic_process(_: int) -> tuple[str, int, str, bool, int]:
+    """What Celery's prefork pool does to a planning task: run it in a daemonic child."""
+    import multiprocessing
+
+    from scheduler import MaxRuntime, SolveParams, solve
+    from scheduler.validate import validate
+    from tests.scheduler.conftest import at, crew, crew_days, job, problem
+
+    p = problem(
+        [crew("A"), crew("B")],
+        crew_days(["A", "B"]),
+        [job(f"j{k}", at(0.4 * k, 0.2 * (k % 3))) for k in range(10)],
+    )
+    result = solve(p, MaxRuntime(1), SolveParams(seed=1, num_workers=2), cancel=_never)
+    return (
+        result.status,
+        result.kpis.jobs_assigned,
+        str(result.extra["metaheuristic"]),
+        multiprocessing.current_process().daemon,
+        len(validate(p, result)),
+    )
+
+
+def test_a_daemonic_process_cannot_start_children_and_solve_plans_in_process() -> None:
+    """Celery's default prefork pool runs tasks in daemonic processes, which may not
+    start children. There a cancellable solve with two workers must still plan: one
+    worker, and guided local search (it stops in-process) instead of the iterated
+    search that needs a child to be cancelled."""
+    from billiard.pool import Pool
+
+    from scheduler.isolation import can_start_children
+
+    assert can_start_children()
+    with Pool(1) as pool:
+        status, assigned, metaheuristic, daemonic, violations = pool.map(
+            _solve_in_a_daemonic_process, [0]
+        )[0]
+    assert daemonic
+    assert (status, assigned, violations) == ("plan_found", 10, 0)
+    assert metaheuristic == "GUIDED_LOCAL_SEARCH"

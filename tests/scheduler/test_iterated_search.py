@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from scheduler import MaxRuntime, NoImprovement, Plan, SolveParams, solve
+from scheduler import Job, MaxRuntime, NoImprovement, Plan, Problem, SolveParams, solve
 from scheduler.generate import generate_week
 from scheduler.greedy import solve_greedy
 from scheduler.params import Metaheuristic
@@ -111,3 +111,70 @@ def test_the_metaheuristic_can_be_named_in_plain_text() -> None:
 def test_iterated_search_settings_are_checked(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         SolveParams(**bad)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- AUTO
+
+
+def small_week() -> tuple[Problem, list[Job]]:
+    """Ten jobs, one crew-day each for two crews: searched as one model."""
+    jobs = [job(f"j{k}", at(0.4 * k, 0.2 * (k % 3))) for k in range(10)]
+    return problem([crew("A"), crew("B")], crew_days(["A", "B"]), jobs), jobs
+
+
+def test_by_default_a_one_model_week_with_time_to_spare_runs_iterated_local_search() -> None:
+    """``AUTO`` with 1 s for 10 jobs (0.1 s per job, above ``ITERATED_SECONDS_PER_JOB``)
+    and no plan of the caller's: iterated local search, and the plan is valid."""
+    p, _ = small_week()
+    result = solve(p, MaxRuntime(1), SolveParams(seed=1))
+    assert_valid(p, result)
+    assert result.extra["metaheuristic"] == "ITERATED_LOCAL_SEARCH"
+    assert result.kpis.jobs_assigned == 10
+
+
+def test_by_default_a_short_limit_runs_guided_local_search() -> None:
+    """Below ``ITERATED_SECONDS_PER_JOB`` per job the iterations would be too few."""
+    from scheduler.solve import ITERATED_SECONDS_PER_JOB
+
+    p, jobs = small_week()
+    limit = 0.9 * ITERATED_SECONDS_PER_JOB * len(jobs)
+    result = solve(p, MaxRuntime(limit), SolveParams(seed=1))
+    assert_valid(p, result)
+    assert result.extra["metaheuristic"] == "GUIDED_LOCAL_SEARCH"
+
+
+def test_by_default_a_callers_warm_start_is_continued_by_guided_local_search() -> None:
+    """Iterated local search cannot start from a plan; a caller's plan (a published
+    week being revised) is continued instead, by guided local search."""
+    p, jobs = small_week()
+    warm = Plan({("A", 0): tuple(j.id for j in jobs[:5]), ("B", 0): tuple(j.id for j in jobs[5:])})
+    result = solve(p, MaxRuntime(1), SolveParams(seed=1), warm_start=warm)
+    assert_valid(p, result)
+    assert result.extra["metaheuristic"] == "GUIDED_LOCAL_SEARCH"
+    assert result.extra["start"] == "warm_start"
+
+
+def test_by_default_a_week_searched_by_regions_runs_guided_local_search() -> None:
+    """Regions get slices of a fraction of a second each: too short for iterations."""
+    from scheduler.decompose import should_decompose
+    from scheduler.params import as_any_of
+    from scheduler.solve import _with_metaheuristic_chosen
+
+    p = generate_week(450, seed=1)
+    params = SolveParams(seed=1)
+    assert should_decompose(p, params)
+    stop = as_any_of(MaxRuntime(600))
+    regions = _with_metaheuristic_chosen(params, stop, None, 450, Plan({}), p)
+    assert regions.metaheuristic is Metaheuristic.GUIDED_LOCAL_SEARCH
+    one_model = _with_metaheuristic_chosen(
+        SolveParams(seed=1, decompose=False), stop, None, 450, Plan({}), p
+    )
+    assert one_model.metaheuristic is Metaheuristic.ITERATED_LOCAL_SEARCH
+
+
+def test_an_explicit_metaheuristic_is_never_overridden() -> None:
+    p, jobs = small_week()
+    guided = SolveParams(seed=1, metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH)
+    assert solve(p, MaxRuntime(1), guided).extra["metaheuristic"] == "GUIDED_LOCAL_SEARCH"
+    limit = 0.5 * 0.04 * len(jobs)
+    assert solve(p, MaxRuntime(limit), ILS).extra["metaheuristic"] == "ITERATED_LOCAL_SEARCH"

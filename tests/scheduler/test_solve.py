@@ -278,6 +278,58 @@ def test_search_without_drop_moves_or_insertion_lns_switches_exactly_those_opera
     assert default.use_make_inactive == optional_boolean_pb2.BOOL_TRUE
 
 
+def test_only_models_above_the_large_model_threshold_limit_operator_neighbours() -> None:
+    """Full neighbourhoods up to ``LARGE_MODEL_JOBS`` jobs; above it, each job's
+    operators look at ``LARGE_MODEL_NEIGHBORS`` neighbours, so one local-search
+    step stays short enough for the time limit to be checked."""
+    from scheduler.ortools_adapter import (
+        LARGE_MODEL_JOBS,
+        LARGE_MODEL_NEIGHBORS,
+        limit_operator_neighbors,
+        search_parameters,
+    )
+    from scheduler.params import as_any_of
+
+    stop = as_any_of(QUICK)
+    small = search_parameters(stop, SolveParams())
+    untouched = (small.ls_operator_neighbors_ratio, small.ls_operator_min_neighbors)
+    limit_operator_neighbors(small, LARGE_MODEL_JOBS)
+    assert (small.ls_operator_neighbors_ratio, small.ls_operator_min_neighbors) == untouched
+    assert small.ls_operator_neighbors_ratio == 1.0
+
+    large = search_parameters(stop, SolveParams())
+    limit_operator_neighbors(large, 3 * LARGE_MODEL_JOBS)
+    assert large.ls_operator_min_neighbors == LARGE_MODEL_NEIGHBORS
+    assert large.ls_operator_neighbors_ratio * 3 * LARGE_MODEL_JOBS == pytest.approx(
+        LARGE_MODEL_NEIGHBORS
+    )
+
+
+def test_a_model_with_limited_neighbours_still_plans_every_job_validly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The neighbour limit is a speed setting, not a rule: with the threshold
+    lowered so that it applies to a tiny world (two neighbours per job), every
+    job is still planned and every hard rule holds."""
+    import scheduler.ortools_adapter as adapter
+
+    monkeypatch.setattr(adapter, "LARGE_MODEL_JOBS", 3)
+    monkeypatch.setattr(adapter, "LARGE_MODEL_NEIGHBORS", 2)
+    applied: list[int] = []
+    original = adapter.limit_operator_neighbors
+
+    def recording(search: Any, n_jobs: int) -> None:
+        original(search, n_jobs)
+        applied.append(search.ls_operator_min_neighbors)
+
+    monkeypatch.setattr(adapter, "limit_operator_neighbors", recording)
+    p = two_clusters_world()
+    result = solve(p, QUICK, SolveParams(greedy_start=False))
+    assert applied and set(applied) == {2}
+    assert_valid(p, result)
+    assert result.kpis.jobs_assigned == 8
+
+
 def test_search_without_drop_moves_still_plans_every_job_validly() -> None:
     """The lean operator set is a speed setting, not a rule: from a construction
     (no greedy start) every job is still planned and every hard rule holds."""

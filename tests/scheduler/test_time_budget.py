@@ -8,6 +8,7 @@ import time
 from scheduler import FirstFeasible, MaxRuntime, Plan, Problem, SolveParams, TimeWindow, solve
 from scheduler.generate import generate_week
 from scheduler.greedy import solve_greedy
+from scheduler.params import Metaheuristic
 from scheduler.reasons import explain_dropped, screen
 from scheduler.travel import travel_for
 from tests.scheduler.conftest import H, assert_valid, at, crew, crew_days, job, problem
@@ -49,11 +50,23 @@ def test_greedy_leaves_the_morning_job_out() -> None:
 
 
 def test_search_with_time_places_what_the_greedy_start_missed() -> None:
-    """Started from the greedy plan, the search plans both jobs, morning first."""
+    """Started from the greedy plan, guided local search plans both jobs, morning first."""
+    p = morning_job_behind_an_afternoon_job()
+    params = SolveParams(seed=1, metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH)
+    result = solve(p, MaxRuntime(1), params)
+    assert_valid(p, result)
+    assert result.extra["start"] == "greedy"
+    assert result.routes[0].job_ids == ("morning", "afternoon")
+
+
+def test_the_default_search_plans_what_the_greedy_start_missed_from_its_own_construction() -> None:
+    """With a second for two jobs, the default (``AUTO``) runs iterated local search,
+    which builds its own first plan: both jobs planned, morning first, and the
+    greedy plan was not the one kept."""
     p = morning_job_behind_an_afternoon_job()
     result = solve(p, MaxRuntime(1), SolveParams(seed=1))
     assert_valid(p, result)
-    assert result.extra["start"] == "greedy"
+    assert result.extra["start"] == "construction"
     assert result.routes[0].job_ids == ("morning", "afternoon")
 
 

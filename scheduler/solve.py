@@ -59,9 +59,10 @@ ITERATED_SECONDS_PER_JOB = 0.04
 
 Iterated local search needs hundreds of ruin-recreate-descend iterations to
 pay off, each costing time in proportion to the week; below this budget
-guided local search makes more of the time (the same crossover as the VRPTW
-CLI's ``ITERATED_SECONDS_PER_CUSTOMER``, measured there on 200-1,000
-customers). A 200-job week needs an 8-s limit.
+guided local search makes more of the time. The VRPTW CLI uses the same
+budget per customer (``scheduler.vrptw.ITERATED_SECONDS_PER_CUSTOMER``),
+where the crossover was measured on 200-1,000 customers. A 200-job week
+needs an 8-s limit.
 """
 
 SEARCH_CUT = frozenset({"time_limit", "cancelled", "first_feasible"})

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from dispatch.editing import RuleViolation
+from dispatch.ledger import ScheduleConflict
 from dispatch.planning import PlanConflict, PlanningError, QueueUnavailable
 from dispatch.problem import ParameterError
 from dispatch.readiness import JobBlocked
@@ -86,6 +87,13 @@ def _as_api_error(exc: Exception) -> ApiError | None:
             str(exc),
             rule=exc.rule,
             violations=exc.as_dicts(),
+        )
+    if isinstance(exc, ScheduleConflict):
+        return ApiError(
+            status.HTTP_409_CONFLICT,
+            exc.code,
+            str(exc),
+            conflicts=[conflict.as_dict() for conflict in exc.conflicts],
         )
     if isinstance(exc, PlanningError):
         fields = {exc.field: [str(exc)]} if exc.field else None

@@ -20,9 +20,10 @@ import scheduler
 from accounts.models import User
 from scheduler.timing import RouteSchedule
 
+from .ledger import ledger_holdings
 from .models import Crew, Job, Plan, PlanStatus, Visit
 from .planning import PlanningError, _bump, _locked_plan
-from .problem import planning_tz, route_problem
+from .problem import crew_day_usable, planning_tz, route_problem
 from .readiness import job_blockers
 from .states import FIXED_STATUSES, PLANNABLE_STATUSES
 
@@ -68,6 +69,41 @@ def _route(plan: Plan, key: RouteKey) -> list[Visit]:
 def _check_date(plan: Plan, date: dt.date) -> None:
     if not plan.start_date <= date <= plan.end_date:
         raise RuleViolation([scheduler.Violation("day", f"{date} is outside the plan's dates")])
+
+
+def _check_crew_day_free(plan: Plan, crew: Crew, date: dt.date) -> None:
+    """Refuse a crew-day that another plan's live route holds, or another region's share."""
+    owner = ledger_holdings(plan, job_ids=set()).crew_day_owner(crew.pk, date)
+    if owner is not None:
+        raise RuleViolation(
+            [
+                scheduler.Violation(
+                    "crew_day_taken",
+                    f"{crew.name} is already on the road on {date} for plan {owner}; "
+                    "revise that plan to change this crew's day",
+                )
+            ]
+        )
+    if not crew_day_usable(plan)(crew.pk, date):
+        raise RuleViolation(
+            [
+                scheduler.Violation(
+                    "crew_day_scope",
+                    f"{crew.name} on {date} was given to another region's plan of this week",
+                )
+            ]
+        )
+
+
+def _pin(plan: Plan, job: Job) -> Visit:
+    """A visit placed or moved by hand stays where the coordinator put it.
+
+    Optimizing keeps pinned (locked) visits exactly in place, so the next
+    Optimize never silently undoes manual work; unlocking hands the visit
+    back to the optimizer.
+    """
+    Visit.objects.filter(plan=plan, job=job).update(locked=True)
+    return Visit.objects.get(plan=plan, job=job)
 
 
 def _rewrite(plan: Plan, routes: dict[RouteKey, list[Job]], locked: dict[int, Visit]) -> None:
@@ -174,10 +210,7 @@ def visit_move(
     plan = _editable_plan(visit.plan, expected_version)
     visit = Visit.objects.select_related("job__site").get(pk=visit.pk)
     _check_date(plan, date)
-    if visit.locked:
-        raise RuleViolation(
-            [scheduler.Violation("locked", "the visit is locked; unlock it before moving it")]
-        )
+    _check_crew_day_free(plan, crew, date)
     if visit.job.status in FIXED_STATUSES:
         raise RuleViolation(
             [scheduler.Violation("locked", "the work has started; the visit cannot move")]
@@ -187,9 +220,11 @@ def visit_move(
     source_jobs = [v.job for v in _route(plan, source) if v.pk != visit.pk]
     target_jobs = source_jobs if source == target else [v.job for v in _route(plan, target)]
     routes = {source: source_jobs, target: _insert(target_jobs, visit.job, position)}
-    _rewrite(plan, routes, _locked_visits(plan, list(routes)))
+    pinned = _locked_visits(plan, list(routes))
+    pinned.pop(visit.job_id, None)  # the coordinator is moving this one now
+    _rewrite(plan, routes, pinned)
     _bump(plan)
-    return Visit.objects.get(plan=plan, job=visit.job)
+    return _pin(plan, visit.job)
 
 
 @transaction.atomic
@@ -202,10 +237,30 @@ def visit_place(
     position: int | None = None,
     expected_version: int | None = None,
     by: User | None = None,
+    take_over: bool = False,
 ) -> Visit:
-    """Put an unscheduled job into a crew-day of the plan (a drag from the queue)."""
+    """Put an unscheduled job into a crew-day of the plan (a drag from the queue).
+
+    A job already live in another plan is placed only with ``take_over``: the
+    coordinator's explicit choice, carried out when this plan is published
+    (the job then leaves the other plan in the same transaction).
+    """
     plan = _editable_plan(plan, expected_version)
     _check_date(plan, date)
+    _check_crew_day_free(plan, crew, date)
+    elsewhere = ledger_holdings(plan, job_ids={job.pk}).jobs.get(job.pk)
+    if elsewhere is not None and not take_over:
+        raise RuleViolation(
+            [
+                scheduler.Violation(
+                    "scheduled_elsewhere",
+                    f"the job is already scheduled for {elsewhere.crew.name} on "
+                    f"{elsewhere.date} in plan {elsewhere.plan_id}; place it with take_over to "
+                    "move it into this plan when this plan is published",
+                    str(job.pk),
+                )
+            ]
+        )
     job = Job.objects.select_related("site").get(pk=job.pk)
     if job.status not in PLANNABLE_STATUSES:
         raise RuleViolation(
@@ -226,8 +281,10 @@ def visit_place(
     target: RouteKey = (crew.pk, date)
     routes = {target: _insert([v.job for v in _route(plan, target)], job, position)}
     _rewrite(plan, routes, _locked_visits(plan, [target]))
+    if elsewhere is not None:
+        Visit.objects.filter(plan=plan, job=job).update(takes_over=True)
     _bump(plan, unassigned=_drop_from_unassigned(plan, job.pk))
-    return Visit.objects.get(plan=plan, job=job)
+    return _pin(plan, job)
 
 
 @transaction.atomic

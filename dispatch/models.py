@@ -229,10 +229,24 @@ class Job(models.Model):
     )
     work_instructions = models.TextField(_("work instructions"), blank=True)
     parking_arrangement = models.CharField(_("parking arrangement"), max_length=300, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(
+        _("visits not finished"),
+        default=0,
+        help_text=_("How many visits crews reported as not finished."),
+    )
+    returned_from_field_at = models.DateTimeField(
+        _("returned from the field at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when a crew reports a visit not finished; cleared when it is live again."),
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    #: From this many failed visits on, a returned job is raised for a coordinator's attention.
+    ATTENTION_AFTER_FAILED_ATTEMPTS = 2
 
     class Meta:
         ordering = ["due_date", "reference"]
@@ -280,6 +294,19 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.get_kind_display()})"
+
+    @property
+    def is_returned_from_field(self) -> bool:
+        """Back in the coordinators' hands after a crew could not finish it."""
+        return self.returned_from_field_at is not None
+
+    @property
+    def needs_attention(self) -> bool:
+        """Failed more than once: re-planning it blindly will likely fail again."""
+        return (
+            self.is_returned_from_field
+            and self.failed_attempts >= self.ATTENTION_AFTER_FAILED_ATTEMPTS
+        )
 
 
 class JobStatusChange(models.Model):
@@ -374,6 +401,15 @@ class Plan(models.Model):
         ),
     )
     kpis = models.JSONField(_("key figures"), default=dict, blank=True)
+    crew_day_scope = models.JSONField(
+        _("crew-days this plan may use"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "[[crew_id, 'YYYY-MM-DD'], ...] given to each region plan of a week planned for "
+            "all regions, so no crew-day is planned twice; empty = every free crew-day."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -397,6 +433,46 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.start_date} to {self.end_date}, {self.get_status_display()})"
+
+
+class LiveRoute(models.Model):
+    """The live route of one crew on one date, and the published plan that owns it.
+
+    Together with :attr:`Visit.route` this is the ledger of live work: the
+    schedule partners see is exactly the visits that point to a live route.
+    The database holds at most one route per crew and date and at most one
+    live visit per job, so two plans (regions, revisions, weeks) can never
+    both send a crew somewhere at the same time or two crews to one job.
+    Written only by :mod:`dispatch.ledger`.
+    """
+
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.PROTECT, related_name="live_routes"
+    )
+    date = models.DateField(_("date"))
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="live_routes"
+    )
+    created_at = models.DateTimeField(_("live since"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "crew_id"]
+        verbose_name = _("live route")
+        verbose_name_plural = _("live routes")
+        constraints = [
+            models.UniqueConstraint(fields=["crew", "date"], name="live_route_one_per_crew_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crew} on {self.date} (plan {self.plan_id})"
+
+
+class ReleaseReason(models.TextChoices):
+    """Why a visit left the live schedule without its plan being replaced."""
+
+    NOT_FINISHED = "not_finished", _("Reported not finished by the crew")
+    TAKEN_OVER = "taken_over", _("Moved to another plan by a coordinator")
+    REPLACED = "replaced", _("Replaced by a newer version of the plan")
 
 
 class Visit(models.Model):
@@ -424,6 +500,27 @@ class Visit(models.Model):
     locked = models.BooleanField(
         _("locked"), default=False, help_text=_("Kept exactly where it is when re-optimizing.")
     )
+    route = models.ForeignKey(
+        LiveRoute,
+        verbose_name=_("live route"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        help_text=_("Set while the visit is on the live schedule; see dispatch.ledger."),
+    )
+    released_at = models.DateTimeField(_("left the schedule at"), null=True, blank=True)
+    release_reason = models.CharField(
+        _("why it left the schedule"), max_length=16, choices=ReleaseReason.choices, blank=True
+    )
+    takes_over = models.BooleanField(
+        _("takes the job over"),
+        default=False,
+        help_text=_(
+            "Placed by hand although the job is live in another plan: publishing this plan "
+            "moves it out of that plan."
+        ),
+    )
 
     class Meta:
         ordering = ["plan_id", "crew_id", "date", "sequence"]
@@ -431,6 +528,20 @@ class Visit(models.Model):
         verbose_name_plural = _("visits")
         constraints = [
             models.UniqueConstraint(fields=["plan", "job"], name="visit_one_per_job_per_plan"),
+            # The ledger's first rule: a job is live in at most one crew-day.
+            models.UniqueConstraint(
+                fields=["job"],
+                condition=Q(route__isnull=False),
+                name="visit_one_live_per_job",
+            ),
+            models.CheckConstraint(
+                name="visit_live_or_released",
+                condition=Q(route__isnull=True) | Q(release_reason="", released_at__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="visit_release_reason_valid",
+                condition=Q(release_reason__in=["", *(r.value for r in ReleaseReason)]),
+            ),
             models.UniqueConstraint(
                 fields=["plan", "crew", "date", "sequence"], name="visit_unique_position"
             ),
@@ -443,6 +554,11 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job.reference} by {self.crew.name} on {self.date} #{self.sequence}"
+
+    @property
+    def is_live(self) -> bool:
+        """On the schedule partners see (see :mod:`dispatch.ledger`)."""
+        return self.route_id is not None
 
 
 class ReportKind(models.TextChoices):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -33,6 +33,7 @@ from accounts.models import User
 from sites.models import Region
 
 from .figures import plan_figures
+from .ledger import ledger_conflicts, ledger_lock, ledger_publish, live_visits
 from .models import (
     ACTIVE_RUN_STATUSES,
     ChangeKind,
@@ -55,7 +56,7 @@ from .problem import (
     result_visits,
 )
 from .services import job_transition
-from .states import JobStatus
+from .states import FIXED_STATUSES, PLANNABLE_STATUSES, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -152,14 +153,16 @@ def plan_create(
     if (end_date - start_date).days > 31:
         raise PlanningError("a plan covers at most 31 days", field="end_date")
     checked = PlanParameters.from_dict(params or {})
-    # A new plan for a week and region that crews already have is a revision
-    # of it: it keeps those jobs in play and weighs against moving them.
+    # A new plan for exactly the dates and region of a published plan is a
+    # revision of it: it keeps those jobs in play, weighs against moving them
+    # and replaces it when published. A plan for other (even overlapping)
+    # dates replaces nothing: it plans around what the live schedule holds.
     published = (
         Plan.objects.filter(
             region=region,
             status=PlanStatus.PUBLISHED,
-            start_date__lte=end_date,
-            end_date__gte=start_date,
+            start_date=start_date,
+            end_date=end_date,
         )
         .order_by("-published_at")
         .first()
@@ -578,20 +581,23 @@ def visits_diff(old: dict[int, Visit], new: dict[int, Visit]) -> list[Change]:
 
 
 def _published_predecessor(plan: Plan, *, lock: bool = True) -> Plan | None:
+    """The published plan that ``plan`` replaces when published: the one it revises."""
+    if plan.revises_id is None:
+        return None
     plans = Plan.objects.select_for_update() if lock else Plan.objects.all()
-    if plan.revises_id is not None:
-        return plans.filter(pk=plan.revises_id).first()
-    return (
-        plans.filter(
-            region=plan.region,
-            status=PlanStatus.PUBLISHED,
-            start_date__lte=plan.end_date,
-            end_date__gte=plan.start_date,
-        )
-        .exclude(pk=plan.pk)
-        .order_by("-published_at")
-        .first()
-    )
+    return plans.filter(pk=plan.revises_id).first()
+
+
+def _live_by_job(visits: QuerySet[Visit]) -> dict[int, Visit]:
+    return {v.job_id: v for v in visits.filter(route__isnull=False)}
+
+
+def _taken_over(plan: Plan, related: tuple[str, ...] = ()) -> dict[int, Visit]:
+    """Live visits of other plans whose jobs ``plan`` takes over by hand."""
+    taken = plan.visits.filter(takes_over=True).values("job_id")
+    own = [plan.pk] if plan.revises_id is None else [plan.pk, plan.revises_id]
+    visits = live_visits().filter(job_id__in=taken).exclude(plan_id__in=own)
+    return {v.job_id: v for v in visits.select_related(*related)}
 
 
 def publish_preview(*, plan: Plan) -> list[dict]:
@@ -604,9 +610,9 @@ def publish_preview(*, plan: Plan) -> list[dict]:
     previous = _published_predecessor(plan, lock=False)
     related = ("crew__company", "job__site")
     new = {v.job_id: v for v in plan.visits.select_related(*related)}
-    old = {}
+    old = _taken_over(plan, related)
     if previous is not None:
-        old = {v.job_id: v for v in previous.visits.select_related(*related)}
+        old |= _live_by_job(previous.visits.select_related(*related))
     crews = {v.crew_id: v.crew for v in [*old.values(), *new.values()]}
     jobs = {v.job_id: v.job for v in [*old.values(), *new.values()]}
     companies: dict[int, dict] = {}
@@ -630,16 +636,32 @@ def publish_preview(*, plan: Plan) -> list[dict]:
     return sorted(companies.values(), key=lambda entry: entry["company"])
 
 
+def publish_conflicts(*, plan: Plan) -> list[dict]:
+    """The jobs and crew-days other published plans hold that ``plan`` would need."""
+    visits = list(plan.visits.select_related("job"))
+    return [conflict.as_dict() for conflict in ledger_conflicts(plan, visits)]
+
+
 @transaction.atomic
 def plan_publish(
     *, plan: Plan, by: User | None = None, expected_version: int | None = None
 ) -> Plan:
-    """Make the proposal the plan crews see, and record per crew what changed.
+    """Put the proposal on the live schedule, and record per crew what changed.
 
-    The published plan it replaces (its revision source, or the published plan
-    of the same region and dates) becomes *superseded*; jobs planned now move
-    to *scheduled*, jobs it no longer holds go back to *ready*.
+    All or nothing, serialized with every other ledger write: the published
+    plan it revises becomes *superseded* and leaves the schedule, jobs
+    planned now move to *scheduled*, jobs it no longer holds go back to
+    *ready*, jobs taken over by hand leave the plan that had them.
+
+    Raises
+    ------
+    dispatch.ledger.ScheduleConflict
+        When another published plan holds one of its jobs or crew-days (HTTP 409).
+    PlanConflict
+        When the plan changed since ``expected_version``, or the plan it revises
+        was replaced meanwhile.
     """
+    ledger_lock()
     locked = _locked_plan(plan, expected_version)
     if locked.status != PlanStatus.PROPOSED:
         raise PlanningError(
@@ -648,8 +670,19 @@ def plan_publish(
             field="status",
         )
     previous = _published_predecessor(locked)
+    if previous is not None and previous.status != PlanStatus.PUBLISHED:
+        newer = previous.revisions.filter(status=PlanStatus.PUBLISHED).first()
+        raise PlanConflict(
+            f"the plan this revises (plan {previous.pk}) is no longer published"
+            + (f"; plan {newer.pk} replaced it: revise that one" if newer else ""),
+            field="revises",
+        )
     new_visits = {v.job_id: v for v in locked.visits.all()}
-    old_visits = {} if previous is None else {v.job_id: v for v in previous.visits.all()}
+    old_visits = _taken_over(locked)
+    if previous is not None:
+        old_visits |= _live_by_job(previous.visits.all())
+    _check_publishable_jobs(locked, new_visits)
+    ledger_publish(locked, previous)
     published_version = locked.version + 1
     PlanChange.objects.bulk_create(
         PlanChange(
@@ -677,6 +710,59 @@ def plan_publish(
         _bump(previous, status=PlanStatus.SUPERSEDED)
     _bump(locked, status=PlanStatus.PUBLISHED, published_at=timezone.now())
     return locked
+
+
+def _check_publishable_jobs(plan: Plan, visits: dict[int, Visit]) -> None:
+    """Refuse to send a crew to a job that was cancelled, or finished elsewhere meanwhile."""
+    allowed = {*PLANNABLE_STATUSES, *FIXED_STATUSES}
+    stale = Job.objects.filter(pk__in=visits).exclude(status__in=allowed)
+    if stale.exists():
+        listed = ", ".join(f"{j.reference} ({j.get_status_display().lower()})" for j in stale[:5])
+        raise PlanningError(
+            f"these jobs can no longer be scheduled: {listed}; optimize the plan again "
+            "or take them out",
+            field="visits",
+            jobs=[j.pk for j in stale],
+        )
+
+
+#: Plans still being worked on: they hold proposals, not live work.
+OPEN_PLAN_STATUSES = (
+    PlanStatus.DRAFT,
+    PlanStatus.OPTIMIZING,
+    PlanStatus.PROPOSED,
+    PlanStatus.FAILED,
+)
+
+
+def drafts_forget_failed_visit(*, job: Job, failed_on: dt.date, note: str) -> list[int]:
+    """Take a job a crew could not finish out of the open plans that still hold it on that day.
+
+    Those visits are copies of the one that failed (a revision made before
+    the report, or a draft planned earlier): publishing them would send a
+    crew back to the same slot. Visits on later days stay: they are fresh
+    proposals for a job that is ready again. Returns the ids of the plans
+    changed; each gets the job in its queue with the reason and a new
+    version (a running optimization of it will not overwrite the change).
+    """
+    changed = []
+    stale = Visit.objects.filter(
+        job=job, plan__status__in=OPEN_PLAN_STATUSES, date__lte=failed_on, route__isnull=True
+    )
+    for plan_id in sorted(set(stale.values_list("plan_id", flat=True))):
+        plan = Plan.objects.select_for_update().get(pk=plan_id)
+        Visit.objects.filter(plan=plan, job=job).delete()
+        unassigned = [row for row in plan.unassigned if row.get("job_id") != job.pk]
+        unassigned.append(
+            {
+                "job_id": job.pk,
+                "reference": job.reference,
+                "reasons": [{"rule": "returned_from_field", "message": note}],
+            }
+        )
+        _bump(plan, unassigned=unassigned)
+        changed.append(plan_id)
+    return changed
 
 
 @transaction.atomic
@@ -737,7 +823,9 @@ def plan_revise(*, plan: Plan, by: User | None = None) -> Plan:
             travel_m_from_previous=v.travel_m_from_previous,
             locked=v.locked,
         )
-        for v in locked.visits.all()
+        # What is live now: not what crews reported not finished, nor what
+        # another plan took over since.
+        for v in locked.visits.filter(route__isnull=False)
     )
     return revision
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from django.db.models import Q
 import scheduler
 from sites.models import Site
 
+from .ledger import ledger_holdings
 from .models import Crew, CrewUnavailability, Job, Plan, Visit
 from .readiness import job_blockers
 from .states import FIXED_STATUSES, JobStatus
@@ -140,7 +141,9 @@ def plan_candidate_jobs(plan: Plan) -> list[Job]:
     candidate whatever its status, so that re-optimizing never silently drops
     a scheduled or started job.
     """
-    held = Visit.objects.filter(plan_id__in=_plans_held(plan)).values("job_id")
+    held = Visit.objects.filter(
+        Q(plan=plan) | Q(plan_id=plan.revises_id, route__isnull=False)
+    ).values("job_id")
     jobs = (
         Job.objects.filter(ready_for(plan) | Q(pk__in=held))
         .exclude(status=JobStatus.CANCELLED)
@@ -161,11 +164,6 @@ def ready_for(plan: Plan) -> Q:
     return ready
 
 
-def _plans_held(plan: Plan) -> list[int]:
-    """Ids of the plan and of the published plan it revises, if any."""
-    return [plan.pk] if plan.revises_id is None else [plan.pk, plan.revises_id]
-
-
 def _routes(visits: Iterable[Visit], dates: tuple[dt.date, ...]) -> scheduler.Plan:
     day_of = {date: i for i, date in enumerate(dates)}
     routes: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -176,7 +174,10 @@ def _routes(visits: Iterable[Visit], dates: tuple[dt.date, ...]) -> scheduler.Pl
 
 
 def _crew_days(
-    crews: list[Crew], dates: tuple[dt.date, ...], horizon_start: dt.datetime
+    crews: list[Crew],
+    dates: tuple[dt.date, ...],
+    horizon_start: dt.datetime,
+    usable: Callable[[int, dt.date], bool] | None = None,
 ) -> list[scheduler.CrewDay]:
     off: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for row in CrewUnavailability.objects.filter(
@@ -189,6 +190,8 @@ def _crew_days(
             if not crew.works_on_weekday(date.weekday()):
                 continue
             if any(start <= date <= end for start, end in off[crew.pk]):
+                continue
+            if usable is not None and not usable(crew.pk, date):
                 continue
             crew_days.append(
                 scheduler.CrewDay(
@@ -312,9 +315,12 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     own_visits = {
         v.job_id: v
         for v in Visit.objects.filter(plan=plan).only(
-            "job_id", "crew_id", "date", "sequence", "planned_start", "locked"
+            "job_id", "crew_id", "date", "sequence", "planned_start", "locked", "takes_over"
         )
     }
+    usable = crew_day_usable(plan)
+    kept_out = held_out_by_hand(plan)
+    holdings = ledger_holdings(plan, job_ids={job.pk for job in candidates})
 
     jobs: dict[str, Job] = {}
     problem_jobs: list[scheduler.Job] = []
@@ -337,6 +343,21 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             continue
         fixed = None
         visit = own_visits.get(job.pk)
+        if job.pk in kept_out:
+            screened.append(_screened(job, "manual", kept_out[job.pk]))
+            continue
+        elsewhere = holdings.jobs.get(job.pk)
+        if elsewhere is not None and not (visit is not None and visit.takes_over):
+            # Live in another plan: planning it here too would send two crews.
+            screened.append(
+                _screened(
+                    job,
+                    "scheduled_elsewhere",
+                    f"already on the live schedule: {elsewhere.crew.name} on "
+                    f"{elsewhere.date:%Y-%m-%d} (plan {elsewhere.plan_id})",
+                )
+            )
+            continue
         is_fixed = visit is not None and (visit.locked or job.status in FIXED_STATUSES)
         blockers = [] if is_fixed else job_blockers(job, on=dates[0])
         if blockers:
@@ -344,7 +365,11 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             screened.append(_screened(job, blockers[0].code, blockers[0].message))
             continue
         if visit is not None and (visit.locked or job.status in FIXED_STATUSES):
-            if visit.crew_id not in crew_ids or not dates[0] <= visit.date <= dates[-1]:
+            if (
+                visit.crew_id not in crew_ids
+                or not dates[0] <= visit.date <= dates[-1]
+                or not usable(visit.crew_id, visit.date)
+            ):
                 screened.append(
                     _screened(job, "locked", "its fixed visit is outside this plan's crews or days")
                 )
@@ -359,11 +384,13 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     )
     reference = None
     if plan.revises_id is not None:
-        reference = _routes(Visit.objects.filter(plan_id=plan.revises_id), dates)
+        # What crews have now: not what they reported not finished or lost to another plan.
+        live = Visit.objects.filter(plan_id=plan.revises_id, route__isnull=False)
+        reference = _routes(live, dates)
     warm_start = _routes(own_visits.values(), dates) if own_visits else reference
     problem = scheduler.Problem(
         crews=tuple(_to_crew(crew) for crew in crews),
-        crew_days=tuple(_crew_days(crews, dates, horizon_start)) if crews else (),
+        crew_days=tuple(_crew_days(crews, dates, horizon_start, usable)) if crews else (),
         jobs=tuple(problem_jobs),
         rules=rules,
         weights=weights,
@@ -378,6 +405,33 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         screened_out=tuple(screened),
         warm_start=warm_start,
     )
+
+
+def crew_day_usable(plan: Plan) -> Callable[[int, dt.date], bool]:
+    """Whether ``plan`` may put work on a crew-day.
+
+    Not when another published plan's live route holds it (a crew-day is one
+    route), nor, for a region plan of an all-regions week, when the week's
+    partition gave it to another region.
+    """
+    taken = ledger_holdings(plan, job_ids=set()).crew_days
+    scope = {(int(crew_id), dt.date.fromisoformat(day)) for crew_id, day in plan.crew_day_scope}
+
+    def usable(crew_id: int, date: dt.date) -> bool:
+        if (crew_id, date) in taken:
+            return False
+        return not scope or (crew_id, date) in scope
+
+    return usable
+
+
+def held_out_by_hand(plan: Plan) -> dict[int, str]:
+    """Jobs a coordinator took out of ``plan`` by hand: optimizing leaves them out."""
+    return {
+        row["job_id"]: row["reasons"][0]["message"]
+        for row in plan.unassigned
+        if row.get("reasons") and row["reasons"][0].get("rule") == "manual"
+    }
 
 
 def route_problem(

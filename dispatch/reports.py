@@ -18,12 +18,76 @@ from django.utils import timezone
 
 from accounts.models import User
 
+from .ledger import ledger_lock
 from .models import Crew, Job, JobReport, ReportKind, Visit
-from .planning import PlanningError
+from .planning import PlanningError, drafts_forget_failed_visit
 from .services import job_report_incomplete, job_transition
-from .states import JobStatus, TransitionError
+from .states import JobStatus, TransitionError, check_transition
 
 S = JobStatus
+
+
+class ReportRefused(PlanningError):
+    """A report the visit cannot take now, said in report kinds (HTTP 409 in the API).
+
+    ``accepted`` lists the report kinds the visit would take at this moment,
+    so a crew's app can offer the right buttons.
+    """
+
+    code = "report_refused"
+
+    def __init__(self, message: str, *, kind: str, accepted: list[str], **extra: object) -> None:
+        super().__init__(message, field="kind", report_kind=kind, accepted=accepted, **extra)
+
+
+KIND_WORDS = {
+    ReportKind.EN_ROUTE: "en route",
+    ReportKind.ARRIVED: "arrived",
+    ReportKind.STARTED: "started",
+    ReportKind.COMPLETED: "completed",
+    ReportKind.INCOMPLETE: "not finished",
+}
+
+
+def accepted_reports(status: str) -> list[str]:
+    """The report kinds a job in ``status`` takes (crews think in reports, not statuses)."""
+    accepted = []
+    for kind in ReportKind:
+        try:
+            _walk(kind, status)
+        except TransitionError:
+            continue
+        accepted.append(kind.value)
+    return accepted
+
+
+def _walk(kind: str, status: str) -> None:
+    """Raise ``TransitionError`` unless a ``kind`` report is possible from ``status``."""
+    current = status
+    for step in _steps(kind, current):
+        check_transition(current, step)
+        current = step
+    if kind == ReportKind.INCOMPLETE:
+        check_transition(current, S.INCOMPLETE)
+
+
+def _refusal(kind: str, status: str) -> ReportRefused:
+    """Why a ``kind`` report does not fit a job in ``status``, in the crew's words."""
+    word = KIND_WORDS.get(kind, kind)
+    accepted = accepted_reports(status)
+    if status in (S.COMPLETED, S.HANDED_OVER):
+        message = f"the job is already completed; '{word}' cannot be reported any more"
+    elif status == S.CANCELLED:
+        message = "the job was cancelled; do not go there"
+    elif kind == ReportKind.COMPLETED:
+        message = f"report 'started' before '{word}'"
+    elif status == S.IN_PROGRESS:
+        message = f"the work has already started; '{word}' no longer applies"
+    else:
+        message = f"'{word}' cannot be reported on this visit now"
+    if accepted:
+        message += "; accepted now: " + ", ".join(f"'{KIND_WORDS[k]}'" for k in accepted)
+    return ReportRefused(message, kind=kind, accepted=accepted)
 
 
 class IdempotencyKeyReused(PlanningError):
@@ -117,6 +181,7 @@ def job_report_record(
         When the job's status does not allow the report.
     """
     crew = visit.crew
+    today = timezone.localdate()
     request = {
         "job": job,
         "kind": kind,
@@ -127,6 +192,10 @@ def job_report_record(
 
     try:
         with transaction.atomic():
+            if kind == ReportKind.INCOMPLETE:
+                # Takes the visit off the live schedule: the ledger's lock comes
+                # first, as in publishing, so the two never wait on each other.
+                ledger_lock()
             # The job's row lock serializes reports on one job, so a concurrent
             # retry waits here and then finds the first request's committed row
             # below instead of failing on the job's new status.
@@ -134,6 +203,26 @@ def job_report_record(
             found = earlier_report(crew=crew, idempotency_key=idempotency_key)
             if found is not None:
                 return _replay(found, **request), False
+            visit.refresh_from_db(fields=["route", "release_reason"])
+            if not visit.is_live:
+                raise ReportRefused(
+                    f"this visit left the schedule ({visit.get_release_reason_display()}); "
+                    "nothing more can be reported on it",
+                    kind=kind,
+                    accepted=[],
+                )
+            if visit.date > today:
+                raise ReportRefused(
+                    f"this visit is planned for {visit.date:%Y-%m-%d}; "
+                    f"'{KIND_WORDS.get(kind, kind)}' can be reported from that day on",
+                    kind=kind,
+                    accepted=[],
+                    visit_date=visit.date.isoformat(),
+                )
+            try:
+                _walk(kind, locked.status)
+            except TransitionError as exc:
+                raise _refusal(kind, locked.status) from exc
             for step in _steps(kind, locked.status):
                 job_transition(job=locked, to_status=step, by=by, note=f"crew report: {kind}")
             if kind == ReportKind.INCOMPLETE:
@@ -150,6 +239,11 @@ def job_report_record(
                 report.idempotency_key = idempotency_key
                 report.occurred_at = occurred_at or report.occurred_at
                 report.save(update_fields=["idempotency_key", "occurred_at"])
+                drafts_forget_failed_visit(
+                    job=locked,
+                    failed_on=visit.date,
+                    note=f"not finished on {visit.date:%Y-%m-%d} ({reason_code})",
+                )
             else:
                 report = JobReport.objects.create(
                     job=locked,
@@ -161,7 +255,7 @@ def job_report_record(
                     reported_by=by,
                     idempotency_key=idempotency_key,
                 )
-    except (IntegrityError, TransitionError):
+    except (IntegrityError, TransitionError, ReportRefused):
         # Same key sent concurrently for two different jobs of the crew (two
         # job locks, so the unique index is the referee): the loser gets the
         # winner's report or a 409, like a late retry would.

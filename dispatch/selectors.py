@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from accounts.models import Role, User
 from sites.models import Site
 
+from .ledger import scheduled_or_failed_visits
 from .models import Crew, Job, PartnerCompany, Plan, PlanStatus, Visit
 
 
@@ -52,7 +53,8 @@ def plans_visible_to(user: User) -> QuerySet[Plan]:
 
 
 def published_visits_of_company(company_id: int | None) -> QuerySet[Visit]:
-    return Visit.objects.filter(plan__status=PlanStatus.PUBLISHED, crew__company_id=company_id)
+    """The company's live visits, and those its crews reported not finished (their history)."""
+    return scheduled_or_failed_visits().filter(crew__company_id=company_id)
 
 
 def visits_visible_to(user: User) -> QuerySet[Visit]:

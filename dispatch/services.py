@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 
+from .ledger import ledger_lock, ledger_release_not_finished, live_visits
 from .models import Crew, Job, JobReport, JobStatusChange, ReportKind, Visit
 from .readiness import JobBlocked, job_blockers
 from .states import JobStatus, check_transition
@@ -64,10 +66,13 @@ def job_report_incomplete(
 ) -> JobReport:
     """Record an unfinished visit and send the job back to the planning queue.
 
-    The report and both status steps (→ incomplete → ready) commit together:
-    the job is never left "incomplete" with nobody planning it, and its
-    history shows why it came back.
+    The report, both status steps (→ incomplete → ready) and the visit
+    leaving the live schedule commit together: the job is never left
+    "incomplete" with nobody planning it, never stays on a crew's route after
+    it failed, and its history shows why it came back. It is flagged as
+    returned from the field with its count of failed visits.
     """
+    ledger_lock()
     report = JobReport.objects.create(
         job=job,
         crew=crew,
@@ -87,4 +92,11 @@ def job_report_incomplete(
         by=by,
         note="back to the planning queue" if not blocked else blocked[0].message,
     )
+    live = visit if visit is not None and visit.is_live else live_visits().filter(job=job).first()
+    if live is not None:
+        ledger_release_not_finished(live)
+    Job.objects.filter(pk=job.pk).update(
+        failed_attempts=F("failed_attempts") + 1, returned_from_field_at=report.occurred_at
+    )
+    job.refresh_from_db(fields=["failed_attempts", "returned_from_field_at"])
     return report

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Role, User
-from dispatch.models import Crew, Job, PartnerCompany, Plan, Skill, Visit
+from dispatch.models import Crew, Job, LiveRoute, PartnerCompany, Plan, PlanStatus, Skill, Visit
 from dispatch.states import JobKind
 from sites.models import Contract, Customer, GeocodeStatus, Site, SiteSurvey
 
@@ -120,7 +120,36 @@ def make_visit(**fields: Any) -> Visit:
         defaults["job"] = make_job()
     if "crew" not in fields:
         defaults["crew"] = make_crew()
-    return Visit.objects.create(**{**defaults, **fields})
+    return go_live_if_published(Visit.objects.create(**{**defaults, **fields}))
+
+
+def retire_by_hand(plan: Plan, status: str = PlanStatus.SUPERSEDED) -> None:
+    """Set a fixture's published plan to ``status`` and take its visits off the live schedule.
+
+    For tests that start from "nothing is live"; the app itself only retires
+    a plan by publishing its replacement.
+    """
+    Visit.objects.filter(plan=plan).update(route=None)
+    LiveRoute.objects.filter(plan=plan).delete()
+    Plan.objects.filter(pk=plan.pk).update(status=status)
+    plan.refresh_from_db()
+
+
+def go_live_if_published(visit: Visit) -> Visit:
+    """A visit made straight into a published plan is live, as publishing would make it.
+
+    Fixtures build published plans row by row; the partner-facing reads only
+    see the live schedule (``dispatch.ledger``), so the fixture puts the visit
+    on its crew-day's route.
+    """
+    if visit.plan.status != PlanStatus.PUBLISHED:
+        return visit
+    route, _ = LiveRoute.objects.get_or_create(
+        crew=visit.crew, date=visit.date, defaults={"plan": visit.plan}
+    )
+    Visit.objects.filter(pk=visit.pk).update(route=route)
+    visit.refresh_from_db()
+    return visit
 
 
 def make_user(role: str = Role.COORDINATOR, **fields: Any) -> User:

@@ -22,10 +22,12 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from accounts.models import User
-from dispatch.models import CalendarFeed, Crew, PlanStatus, Visit
+from dispatch.ledger import scheduled_or_failed_visits
+from dispatch.models import CalendarFeed, Crew, ReleaseReason, Visit
 from dispatch.states import JobStatus
 from sites.models import SiteSurvey
 
@@ -81,9 +83,9 @@ def feed_visits(*, crew: Crew, today: dt.date | None = None) -> list[Visit]:
     """The crew's published visits from a week ago to two months ahead, in time order."""
     today = today or feed_today()
     return list(
-        Visit.objects.filter(
+        scheduled_or_failed_visits()
+        .filter(
             crew=crew,
-            plan__status=PlanStatus.PUBLISHED,
             date__gte=today - dt.timedelta(days=PAST_DAYS),
             date__lte=today + dt.timedelta(days=FUTURE_DAYS),
         )
@@ -130,9 +132,13 @@ def _event(visit: Visit, tz: dt.tzinfo) -> Event:
     stop = Stop(visit=visit, planned_arrival=visit.planned_start)
     site = stop.site
     published_at = visit.plan.published_at or visit.plan.updated_at
+    not_finished = visit.release_reason == ReleaseReason.NOT_FINISHED
+    if not_finished and visit.released_at is not None:
+        published_at = visit.released_at
+    summary = f"{visit.job.get_kind_display()}: {site.name}"
     event = Event.new(
         uid=visit_uid(visit),
-        summary=f"{visit.job.get_kind_display()}: {site.name}",
+        summary=f"{_('Not finished')}: {summary}" if not_finished else summary,
         start=visit.planned_start.astimezone(tz),
         end=visit.planned_end.astimezone(tz),
         location=site.address,
@@ -141,7 +147,9 @@ def _event(visit: Visit, tz: dt.tzinfo) -> Event:
         stamp=published_at,
         last_modified=published_at,
     )
-    event.add("status", "CANCELLED" if visit.job.status == JobStatus.CANCELLED else "CONFIRMED")
+    # A visit reported not finished left the schedule: calendars strike it through.
+    cancelled = not_finished or visit.job.status == JobStatus.CANCELLED
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if site.latitude is not None and site.longitude is not None:
         event.add("geo", (site.latitude, site.longitude))
     return event

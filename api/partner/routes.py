@@ -28,7 +28,8 @@ from django.db.models import Prefetch, prefetch_related_objects
 from rest_framework.exceptions import NotFound
 
 from accounts.models import User
-from dispatch.models import Crew, Job, PlanStatus, Visit
+from dispatch.ledger import scheduled_or_failed_visits
+from dispatch.models import Crew, Job, Visit
 from dispatch.selectors import crews_visible_to, visits_visible_to
 from dispatch.states import JobKind
 from scheduler.model import Location
@@ -249,7 +250,8 @@ def routes_for(*, user: User, date: dt.date, crew_id: int | None = None) -> list
     """
     visits = (
         visits_visible_to(user)
-        .filter(date=date, plan__status=PlanStatus.PUBLISHED)
+        .filter(date=date)
+        .filter(pk__in=scheduled_or_failed_visits().values("pk"))
         .select_related("crew__company", "job__site", "job__contract__customer")
         .prefetch_related(
             Prefetch(

@@ -150,6 +150,15 @@ class StopSerializer(serializers.Serializer):
     sequence = serializers.IntegerField(source="visit.sequence")
     visit_id = serializers.IntegerField(source="visit.pk")
     plan_id = serializers.IntegerField(source="visit.plan_id")
+    on_schedule = serializers.BooleanField(
+        source="visit.is_live",
+        help_text="False once the crew reported the visit not finished: it left the schedule "
+        "and went back to the coordinators (kept here as the day's history).",
+    )
+    left_schedule_because = serializers.CharField(
+        source="visit.release_reason",
+        help_text="Empty while on the schedule; `not_finished` after a not-finished report.",
+    )
     planned_arrival = serializers.DateTimeField(
         help_text="Previous stop's end plus the drive, never after the start; "
         "for the first stop the planned start."

@@ -24,7 +24,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
-from dispatch.models import CalendarFeed, Crew, Job, JobReport, PlanStatus, Visit
+from dispatch.models import CalendarFeed, Crew, Job, JobReport, ReleaseReason, Visit
 from dispatch.reports import job_report_record
 from dispatch.selectors import crews_visible_to, jobs_visible_to, visits_visible_to
 
@@ -133,12 +133,15 @@ class RouteGeoJSONView(APIView):
 
 
 def _reporting_visit(user: User, job: Job) -> Visit:
-    """The published visit a report on ``job`` belongs to (the latest, if several)."""
-    visit = (
-        visits_visible_to(user)
-        .filter(job=job, plan__status=PlanStatus.PUBLISHED)
-        .select_related("crew")
-        .order_by("-date", "-plan__published_at", "-pk")
+    """The visit a report on ``job`` belongs to: its live one, else the last not finished.
+
+    The latter only serves retries (answered with the original report) and a
+    clear refusal: a visit off the schedule takes no new report.
+    """
+    visits = visits_visible_to(user).filter(job=job).select_related("crew")
+    visit = visits.filter(route__isnull=False).first() or (
+        visits.filter(release_reason=ReleaseReason.NOT_FINISHED)
+        .order_by("-released_at", "-pk")
         .first()
     )
     if visit is None:
@@ -146,7 +149,7 @@ def _reporting_visit(user: User, job: Job) -> Visit:
         raise ApiError(
             status.HTTP_409_CONFLICT,
             "not_dispatched",
-            "the job has no visit in a published plan, so no crew can report on it",
+            "the job is not on the live schedule, so no crew can report on it",
             current_status=job.status,
         )
     return visit

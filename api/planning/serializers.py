@@ -134,13 +134,16 @@ class VisitSerializer(serializers.ModelSerializer):
     job_status = serializers.CharField(source="job.status", read_only=True)
     site_name = serializers.CharField(source="job.site.name", read_only=True)
     crew_name = serializers.CharField(source="crew.name", read_only=True)
+    on_schedule = serializers.BooleanField(
+        source="is_live", read_only=True, help_text="On the live schedule partners see."
+    )
 
     class Meta:
         model = Visit
         fields = [
             "id", "plan", "job", "job_reference", "job_status", "site_name", "crew", "crew_name",
             "date", "sequence", "planned_start", "planned_end", "travel_minutes_from_previous",
-            "travel_m_from_previous", "locked",
+            "travel_m_from_previous", "locked", "on_schedule", "release_reason", "takes_over",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -153,6 +156,11 @@ class VisitMoveSerializer(VersionSerializer):
 
 class VisitPlaceSerializer(VisitMoveSerializer):
     job = serializers.PrimaryKeyRelatedField(queryset=Job.objects.all())
+    take_over = serializers.BooleanField(
+        default=False,
+        help_text="Place a job that is live in another plan: publishing this plan moves it "
+        "out of that plan (without it: 409 `scheduled_elsewhere`).",
+    )
 
 
 class PlanChangeSerializer(serializers.ModelSerializer):

@@ -182,6 +182,7 @@ class PlanViewSet(
                 position=data.get("position"),
                 expected_version=data.get("version"),
                 by=request.user,
+                take_over=data["take_over"],
             )
             return Response(s.VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
         visits = (

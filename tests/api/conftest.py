@@ -19,7 +19,15 @@ from accounts.models import Role, User
 from dispatch.models import Crew, Job, PartnerCompany, Plan, PlanStatus, Visit
 from dispatch.states import JobStatus
 from sites.models import Region
-from tests.factories import make_company, make_crew, make_job, make_site, make_skill, make_user
+from tests.factories import (
+    go_live_if_published,
+    make_company,
+    make_crew,
+    make_job,
+    make_site,
+    make_skill,
+    make_user,
+)
 
 MONDAY = dt.date(2026, 11, 23)
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -45,16 +53,18 @@ class Cast:
 
 def _visit(plan: Plan, job: Job, crew: Crew, hour: int) -> Visit:
     start = dt.datetime.combine(MONDAY, dt.time(hour), tzinfo=JST)
-    return Visit.objects.create(
-        plan=plan,
-        job=job,
-        crew=crew,
-        date=MONDAY,
-        sequence=1,
-        planned_start=start,
-        planned_end=start + dt.timedelta(minutes=job.duration_minutes),
-        travel_minutes_from_previous=20,
-        travel_m_from_previous=6500,
+    return go_live_if_published(
+        Visit.objects.create(
+            plan=plan,
+            job=job,
+            crew=crew,
+            date=MONDAY,
+            sequence=1,
+            planned_start=start,
+            planned_end=start + dt.timedelta(minutes=job.duration_minutes),
+            travel_minutes_from_previous=20,
+            travel_m_from_previous=6500,
+        )
     )
 
 

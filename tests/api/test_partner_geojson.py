@@ -13,7 +13,7 @@ from accounts.models import User
 from dispatch.models import Visit
 from dispatch.states import JobStatus
 from tests.api.conftest import JST, MONDAY, Cast
-from tests.factories import make_job, make_site
+from tests.factories import go_live_if_published, make_job, make_site
 
 URL = "/api/v1/routes/geojson/"
 Client = Callable[[User | None], APIClient]
@@ -27,16 +27,18 @@ def geojson(client: APIClient, crew_id: int) -> Any:
 
 def second_stop(cast: Cast, sequence: int = 2, **site_fields: Any) -> Visit:
     start = dt.datetime.combine(MONDAY, dt.time(11 + sequence), tzinfo=JST)
-    return Visit.objects.create(
-        plan=cast.plan,
-        job=make_job(status=JobStatus.SCHEDULED, site=make_site(**site_fields)),
-        crew=cast.crew_a,
-        date=MONDAY,
-        sequence=sequence,
-        planned_start=start,
-        planned_end=start + dt.timedelta(hours=2),
-        travel_minutes_from_previous=25,
-        travel_m_from_previous=7000,
+    return go_live_if_published(
+        Visit.objects.create(
+            plan=cast.plan,
+            job=make_job(status=JobStatus.SCHEDULED, site=make_site(**site_fields)),
+            crew=cast.crew_a,
+            date=MONDAY,
+            sequence=sequence,
+            planned_start=start,
+            planned_end=start + dt.timedelta(hours=2),
+            travel_minutes_from_previous=25,
+            travel_m_from_previous=7000,
+        )
     )
 
 

@@ -215,15 +215,16 @@ def test_a_concurrent_duplicate_that_slips_past_the_lookup_gets_the_original(
     assert calls == ["lookup", "lookup"]  # missed, then found after the unique index refused
 
 
-def test_an_illegal_transition_is_a_conflict_with_the_current_status(
-    cast: Cast, client_for: Client
-) -> None:
+def test_a_report_out_of_order_is_refused_in_report_kinds(cast: Cast, client_for: Client) -> None:
     response = report(client_for(cast.partner_a), cast.job_a.pk, {"kind": "completed"})
 
     assert response.status_code == 409
     error = response.json()["error"]
-    assert error["code"] == "illegal_transition"
-    assert error["current_status"] == "scheduled"
+    assert error["code"] == "report_refused"
+    assert error["message"].startswith("report 'started' before 'completed'")
+    assert error["report_kind"] == "completed"
+    assert set(error["accepted"]) == {"en_route", "arrived", "started", "incomplete"}
+    assert "scheduled" not in error["message"]  # crews think in reports, not job statuses
     assert not JobReport.objects.exists()
     assert status_of(cast) == JobStatus.SCHEDULED
 
@@ -235,7 +236,10 @@ def test_en_route_to_a_finished_job_is_a_conflict(cast: Cast, client_for: Client
     response = report(client_for(cast.partner_a), cast.job_a.pk, {"kind": "en_route"})
 
     assert response.status_code == 409
-    assert response.json()["error"]["current_status"] == "completed"
+    error = response.json()["error"]
+    assert error["code"] == "report_refused"
+    assert "already completed" in error["message"]
+    assert error["accepted"] == []
 
 
 def test_partner_b_cannot_report_on_or_read_partner_as_job(cast: Cast, client_for: Client) -> None:

@@ -15,7 +15,15 @@ from dispatch.models import Crew, Plan, PlanStatus, Visit
 from dispatch.states import JobKind, JobStatus
 from sites.models import ConduitStatus, ConstructionRecord, Parking, Site, SiteSurvey
 from tests.api.conftest import JST, MONDAY, Cast
-from tests.factories import make_contract, make_customer, make_job, make_plan, make_site
+from tests.factories import (
+    go_live_if_published,
+    make_contract,
+    make_customer,
+    make_job,
+    make_plan,
+    make_site,
+    retire_by_hand,
+)
 
 URL = "/api/v1/routes/"
 Client = Callable[[User | None], APIClient]
@@ -39,16 +47,18 @@ def as_built_of(site: Site, **fields: Any) -> ConstructionRecord:
 def add_stop(plan: Plan, crew: Crew, sequence: int, hour: int, **job_fields: Any) -> Visit:
     job = make_job(status=JobStatus.SCHEDULED, duration_minutes=60, **job_fields)
     start = dt.datetime.combine(MONDAY, dt.time(hour), tzinfo=JST)
-    return Visit.objects.create(
-        plan=plan,
-        job=job,
-        crew=crew,
-        date=MONDAY,
-        sequence=sequence,
-        planned_start=start,
-        planned_end=start + dt.timedelta(minutes=60),
-        travel_minutes_from_previous=15,
-        travel_m_from_previous=4200,
+    return go_live_if_published(
+        Visit.objects.create(
+            plan=plan,
+            job=job,
+            crew=crew,
+            date=MONDAY,
+            sequence=sequence,
+            planned_start=start,
+            planned_end=start + dt.timedelta(minutes=60),
+            travel_minutes_from_previous=15,
+            travel_m_from_previous=4200,
+        )
     )
 
 
@@ -252,8 +262,7 @@ def test_a_coordinator_sees_every_crew_and_may_pick_one(cast: Cast, client_for: 
 def test_only_published_plans_reach_the_crew(cast: Cast, client_for: Client) -> None:
     draft = make_plan(status=PlanStatus.DRAFT)
     add_stop(draft, cast.crew_a, sequence=1, hour=14)
-    cast.plan.status = PlanStatus.SUPERSEDED
-    cast.plan.save()
+    retire_by_hand(cast.plan)
 
     assert routes(client_for(cast.partner_a))["routes"] == []
     assert routes(client_for(cast.coordinator))["routes"] == []

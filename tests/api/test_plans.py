@@ -12,6 +12,7 @@ from accounts.models import User
 from dispatch.models import OptimizationRun, Plan, PlanChange, PlanStatus, RunStatus
 from dispatch.planning import run_optimization
 from tests.api.conftest import MONDAY, Cast
+from tests.factories import retire_by_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ def test_a_queued_run_can_be_cancelled(cast: Cast, client_for: Client) -> None:
 
 def test_publish_then_changes_per_crew(cast: Cast, client_for: Client) -> None:
     """A fresh week: the two jobs are ready and nothing is published yet."""
-    Plan.objects.filter(pk=cast.plan.pk).update(status=PlanStatus.SUPERSEDED)
+    retire_by_hand(cast.plan)
     type(cast.job_a).objects.update(status="ready")
     client = client_for(cast.coordinator)
     plan = create_plan(client)

@@ -11,7 +11,7 @@ from accounts.models import User
 from dispatch.models import Plan, PlanStatus, Visit
 from dispatch.planning import plan_revise
 from tests.api.conftest import MONDAY, Cast
-from tests.factories import make_crew
+from tests.factories import make_crew, retire_by_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -120,5 +120,5 @@ def test_partners_read_their_own_published_visits_only(cast: Cast, client_for: C
 
 
 def test_visits_of_a_draft_are_invisible_to_partners(cast: Cast, client_for: Client) -> None:
-    Plan.objects.filter(pk=cast.plan.pk).update(status=PlanStatus.PROPOSED)
+    retire_by_hand(cast.plan, PlanStatus.PROPOSED)
     assert client_for(cast.partner_a).get(f"/api/v1/visits/{cast.visit_a.pk}/").status_code == 404

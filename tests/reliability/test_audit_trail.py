@@ -11,9 +11,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
-from dispatch.models import Plan, PlanStatus, Visit
+from dispatch.models import Plan, Visit
 from dispatch.planning import plan_revise, run_optimization
 from tests.api.conftest import MONDAY, Cast
+from tests.factories import retire_by_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def test_a_lock_shows_in_the_plans_entry(cast: Cast, client_for: Client) -> None
 def test_an_optimization_by_the_worker_is_recorded_as_the_system(
     cast: Cast, client_for: Client
 ) -> None:
-    Plan.objects.filter(pk=cast.plan.pk).update(status=PlanStatus.SUPERSEDED)
+    retire_by_hand(cast.plan)
     type(cast.job_a).objects.update(status="ready")
     client = client_for(cast.coordinator)
     plan = client.post(

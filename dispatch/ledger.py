@@ -1,0 +1,288 @@
+"""The live schedule: one truth for every job and every crew-day, whatever plan it came from.
+
+Plans are proposals; the *ledger* is what partners drive to. It is two
+things in the database:
+
+- :class:`~dispatch.models.LiveRoute`: at most one per crew and date, owned
+  by the published plan that put the crew on the road that day;
+- :attr:`Visit.route <dispatch.models.Visit.route>`: set on the visits that
+  are live, at most one per job (a partial unique index).
+
+So a double booking is not a check that a code path could forget: the
+database refuses it. This module is the only writer. Publishing a plan moves
+its visits onto the ledger in one transaction (:func:`ledger_publish`); a
+crew's "not finished" report takes a visit off it at once
+(:func:`ledger_release_not_finished`). Drafts read it to see which jobs and
+crew-days other plans already hold (:func:`ledger_holdings`).
+
+Every writer takes :func:`ledger_lock` first, so two publications (or a
+publication and a field report) never interleave and never deadlock on row
+locks taken in different orders; the unique indexes stay as the referee
+should anything bypass the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Crew, Job, LiveRoute, Plan, ReleaseReason, Visit
+
+#: Key of the PostgreSQL advisory lock that serializes writes to the ledger.
+LEDGER_LOCK_KEY = 0x4C45444745  # "LEDGE"
+
+
+def ledger_lock() -> None:
+    """Serialize ledger writers until the current transaction ends.
+
+    On PostgreSQL a transaction-level advisory lock; SQLite already lets one
+    writer at a time in. Must be called inside ``transaction.atomic``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+
+
+def live_visits() -> QuerySet[Visit]:
+    """Every visit on the live schedule."""
+    return Visit.objects.filter(route__isnull=False)
+
+
+def scheduled_or_failed_visits() -> QuerySet[Visit]:
+    """What a crew's day shows: its live visits and the ones it reported not finished."""
+    return Visit.objects.filter(
+        Q(route__isnull=False) | Q(release_reason=ReleaseReason.NOT_FINISHED)
+    )
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What other published plans hold, as a draft must see it."""
+
+    jobs: dict[int, Visit] = field(default_factory=dict)
+    """Job id -> its live visit in another plan."""
+    crew_days: dict[tuple[int, dt.date], int] = field(default_factory=dict)
+    """(crew id, date) -> id of the plan whose live route it is."""
+
+    def crew_day_owner(self, crew_id: int, date: dt.date) -> int | None:
+        return self.crew_days.get((crew_id, date))
+
+
+def _own_plan_ids(plan: Plan) -> set[int]:
+    """The plan and the published plan it will replace: their holdings are its own."""
+    return {plan.pk} if plan.revises_id is None else {plan.pk, plan.revises_id}
+
+
+def ledger_holdings(plan: Plan, *, job_ids: set[int] | None = None) -> Holdings:
+    """Jobs and crew-days of ``plan``'s dates that other plans hold live.
+
+    A draft never plans such a job (unless a coordinator takes it over) and
+    never uses such a crew-day: a crew-day belongs to exactly one route.
+    """
+    own = _own_plan_ids(plan)
+    routes = LiveRoute.objects.filter(date__range=(plan.start_date, plan.end_date)).exclude(
+        plan_id__in=own
+    )
+    crew_days = {(r.crew_id, r.date): r.plan_id for r in routes}
+    visits = live_visits().exclude(route__plan_id__in=own).select_related("crew", "route")
+    if job_ids is not None:
+        visits = visits.filter(job_id__in=job_ids)
+    return Holdings(jobs={v.job_id: v for v in visits}, crew_days=crew_days)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One reason a plan cannot go live: a job or a crew-day another plan holds."""
+
+    kind: str  # "job" | "crew_day"
+    plan_id: int
+    crew_id: int
+    date: dt.date
+    job_id: int | None = None
+    job_reference: str = ""
+    crew_name: str = ""
+
+    def as_dict(self) -> dict:
+        row: dict = {
+            "kind": self.kind,
+            "held_by_plan": self.plan_id,
+            "crew_id": self.crew_id,
+            "crew": self.crew_name,
+            "date": self.date.isoformat(),
+        }
+        if self.job_id is not None:
+            row["job_id"] = self.job_id
+            row["job"] = self.job_reference
+        return row
+
+    @property
+    def message(self) -> str:
+        if self.kind == "job":
+            return (
+                f"{self.job_reference} is already scheduled for {self.crew_name} on "
+                f"{self.date} in plan {self.plan_id}"
+            )
+        return f"{self.crew_name} on {self.date} is already on the road for plan {self.plan_id}"
+
+
+class ScheduleConflict(Exception):
+    """Publishing would put a job or a crew-day on the schedule twice (HTTP 409)."""
+
+    code = "schedule_conflict"
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        self.conflicts = conflicts
+        shown = "; ".join(c.message for c in conflicts[:3])
+        more = f" (and {len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
+        super().__init__(
+            f"another published plan already holds this work: {shown}{more}. Re-optimize the "
+            "plan (it will plan around them) or revise the plan that holds them"
+        )
+
+
+def ledger_conflicts(plan: Plan, visits: list[Visit]) -> list[Conflict]:
+    """What keeps ``visits`` of ``plan`` from going live, read from the committed ledger."""
+    holdings = ledger_holdings(plan, job_ids={v.job_id for v in visits})
+    conflicts: list[Conflict] = []
+    seen_days: set[tuple[int, dt.date]] = set()
+    crews = {c.pk: c.name for c in Crew.objects.filter(pk__in={v.crew_id for v in visits})}
+    for visit in sorted(visits, key=lambda v: (v.date, v.crew_id, v.sequence)):
+        other = holdings.jobs.get(visit.job_id)
+        if other is not None and not visit.takes_over:
+            conflicts.append(
+                Conflict(
+                    "job",
+                    other.route.plan_id,  # type: ignore[union-attr]
+                    other.crew_id,
+                    other.date,
+                    visit.job_id,
+                    visit.job.reference,
+                    other.crew.name,
+                )
+            )
+        key = (visit.crew_id, visit.date)
+        owner = holdings.crew_day_owner(*key)
+        if owner is not None and key not in seen_days:
+            seen_days.add(key)
+            conflicts.append(
+                Conflict("crew_day", owner, visit.crew_id, visit.date, crew_name=crews[key[0]])
+            )
+    return conflicts
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What :func:`ledger_publish` changed: the visits that left the schedule, by cause."""
+
+    replaced: list[Visit]
+    """Live visits of the plan that was replaced."""
+    taken_over: list[Visit]
+    """Live visits of other plans whose job this plan took over by hand."""
+
+
+def ledger_publish(plan: Plan, previous: Plan | None) -> Publication:
+    """Make ``plan``'s visits the live schedule of their crew-days, replacing ``previous``.
+
+    Call inside a transaction, after :func:`ledger_lock`. All or nothing:
+    raises :class:`ScheduleConflict` (and writes nothing) when another plan
+    holds one of the jobs (not taken over by hand) or crew-days.
+    """
+    visits = list(plan.visits.select_related("job"))
+    conflicts = ledger_conflicts(plan, visits)
+    if conflicts:
+        raise ScheduleConflict(conflicts)
+    now = timezone.now()
+    replaced = [] if previous is None else list(live_visits().filter(plan=previous))
+    taken_over = list(
+        live_visits()
+        .filter(job_id__in=[v.job_id for v in visits if v.takes_over])
+        .exclude(plan_id__in=_own_plan_ids(plan))
+    )
+    try:
+        with transaction.atomic():
+            _release(replaced, ReleaseReason.REPLACED, now)
+            _release(taken_over, ReleaseReason.TAKEN_OVER, now)
+            if previous is not None:
+                LiveRoute.objects.filter(plan=previous).delete()
+            _drop_empty_routes({v.route_id for v in taken_over})
+            by_day: dict[tuple[int, dt.date], list[Visit]] = defaultdict(list)
+            for visit in visits:
+                by_day[(visit.crew_id, visit.date)].append(visit)
+            for (crew_id, date), day_visits in by_day.items():
+                route = LiveRoute.objects.create(crew_id=crew_id, date=date, plan=plan)
+                Visit.objects.filter(pk__in=[v.pk for v in day_visits]).update(
+                    route=route, takes_over=False
+                )
+    except IntegrityError as exc:
+        # Only reachable if a writer skipped ledger_lock(): the indexes still refuse.
+        raise ScheduleConflict(ledger_conflicts(plan, visits)) from exc
+    Job.objects.filter(pk__in=[v.job_id for v in visits]).update(returned_from_field_at=None)
+    return Publication(replaced=replaced, taken_over=taken_over)
+
+
+def _release(visits: list[Visit], reason: str, now: dt.datetime) -> None:
+    if visits:
+        Visit.objects.filter(pk__in=[v.pk for v in visits]).update(
+            route=None, released_at=now, release_reason=reason
+        )
+
+
+def _drop_empty_routes(route_ids: set[int | None]) -> None:
+    """A crew-day with nothing left on it is free again for any plan."""
+    LiveRoute.objects.filter(pk__in={r for r in route_ids if r is not None}).exclude(
+        visits__isnull=False
+    ).delete()
+
+
+def ledger_release_not_finished(visit: Visit) -> None:
+    """Take a visit a crew could not finish off the live schedule (kept in history).
+
+    Call inside a transaction, after :func:`ledger_lock`.
+    """
+    route_id = visit.route_id
+    if route_id is None:
+        return
+    Visit.objects.filter(pk=visit.pk).update(
+        route=None, released_at=timezone.now(), release_reason=ReleaseReason.NOT_FINISHED
+    )
+    visit.route_id = None
+    _drop_empty_routes({route_id})
+
+
+def ledger_problems() -> list[str]:
+    """Every way the live schedule is inconsistent; empty when it is one truth.
+
+    The database guarantees one live visit per job and one route per crew-day;
+    this also checks what it cannot express (a live visit agrees with its
+    route's crew, date and plan; the plan is published; visits of a route do
+    not overlap). Used by tests after every step and by ``check_schedule``.
+    """
+    problems: list[str] = []
+    by_route: dict[int, list[Visit]] = defaultdict(list)
+    for visit in live_visits().select_related("route", "plan"):
+        route = visit.route
+        assert route is not None
+        if (visit.crew_id, visit.date, visit.plan_id) != (route.crew_id, route.date, route.plan_id):
+            problems.append(f"visit {visit.pk} disagrees with its route {route.pk}")
+        if visit.plan.status != "published":
+            problems.append(f"visit {visit.pk} is live but plan {visit.plan_id} is not published")
+        by_route[route.pk].append(visit)
+    for route_id, visits in by_route.items():
+        visits.sort(key=lambda v: v.planned_start)
+        for before, after in pairwise(visits):
+            if after.planned_start < before.planned_end:
+                problems.append(
+                    f"route {route_id}: visits {before.pk} and {after.pk} overlap "
+                    f"({before.planned_end:%H:%M} > {after.planned_start:%H:%M})"
+                )
+    job_counts: dict[int, int] = defaultdict(int)
+    for job_id in live_visits().values_list("job_id", flat=True):
+        job_counts[job_id] += 1
+    problems += [f"job {j} has {n} live visits" for j, n in job_counts.items() if n > 1]
+    return problems

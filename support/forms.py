@@ -100,3 +100,22 @@ class BookForm(forms.Form):
     duration_minutes = forms.IntegerField(
         label=_("Duration (min)"), min_value=15, max_value=480, initial=60
     )
+    # Offered (as radio buttons, see _card.html) once the desk has shown open jobs:
+    # the id of the open job to attach the call to, or "new" for a new job anyway.
+    choice = forms.CharField(label=_("Open jobs"), max_length=20, required=False)
+    reason = forms.CharField(label=_("Why a new job is needed"), max_length=200, required=False)
+
+    NEW_JOB = "new"
+
+    def clean_choice(self) -> str:
+        value = self.cleaned_data.get("choice", "").strip()
+        if value and value != self.NEW_JOB and not value.isdigit():
+            raise forms.ValidationError(_("Choose one of the open jobs, or a new job."))
+        return value
+
+    def attach_to_job(self) -> int | None:
+        value = self.cleaned_data["choice"]
+        return int(value) if value.isdigit() else None
+
+    def create_anyway(self) -> bool:
+        return self.cleaned_data["choice"] == self.NEW_JOB

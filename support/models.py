@@ -238,17 +238,44 @@ class CallAmendment(models.Model):
         return f"Amendment {self.pk} of call {self.call_id}"
 
 
+class BookingDecision(models.TextChoices):
+    """How a call got its maintenance job: the operator's choice, kept with the call."""
+
+    CREATED = "created", _("New job")
+    ATTACHED = "attached", _("Attached to an open job")
+    CREATED_ANYWAY = "created_anyway", _("New job despite open jobs")
+
+
 class MaintenanceBooking(models.Model):
-    """The maintenance job a call raised; one per call, so a double click books one visit."""
+    """The maintenance job a call raised or was attached to; one per call.
+
+    One per call, so a double click books one visit. A job is *created* by at
+    most one call; further calls about the same fault are *attached* to it
+    (``decision``), and a new job beside open ones needs a ``reason``. Who
+    chose and when are ``booked_by`` and ``booked_at``. Written once by
+    :func:`support.services.maintenance_book`, never edited.
+    """
 
     call = models.OneToOneField(
         Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="booking"
     )
-    job = models.OneToOneField(
+    job = models.ForeignKey(
         "dispatch.Job",
         verbose_name=_("job"),
         on_delete=models.PROTECT,
-        related_name="support_booking",
+        related_name="support_bookings",
+    )
+    decision = models.CharField(
+        _("decision"),
+        max_length=16,
+        choices=BookingDecision.choices,
+        default=BookingDecision.CREATED,
+    )
+    reason = models.CharField(
+        _("reason"),
+        max_length=200,
+        blank=True,
+        help_text=_("Why a new job was created although open jobs existed."),
     )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -262,9 +289,27 @@ class MaintenanceBooking(models.Model):
         ordering = ["-booked_at", "-id"]
         verbose_name = _("maintenance booking")
         verbose_name_plural = _("maintenance bookings")
+        constraints = [
+            models.CheckConstraint(
+                name="booking_decision_valid",
+                condition=Q(decision__in=[d.value for d in BookingDecision]),
+            ),
+            # A new job beside open ones always says why; the other choices say nothing.
+            models.CheckConstraint(
+                name="booking_reason_iff_created_anyway",
+                condition=(Q(decision=BookingDecision.CREATED_ANYWAY) & ~Q(reason=""))
+                | (~Q(decision=BookingDecision.CREATED_ANYWAY) & Q(reason="")),
+            ),
+            # Only one call creates a job; any number may be attached to it.
+            models.UniqueConstraint(
+                fields=["job"],
+                condition=~Q(decision=BookingDecision.ATTACHED),
+                name="booking_one_creating_call_per_job",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"Maintenance job {self.job_id} from call {self.call_id}"
+        return f"Maintenance job {self.job_id} from call {self.call_id} ({self.decision})"
 
 
 class CallPurge(models.Model):

@@ -10,11 +10,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts.models import Role, User
+from dispatch.ledger import live_visits
 from dispatch.models import Job, JobReport, PlanStatus, Visit
 from dispatch.states import JobStatus
 from sites.models import ConstructionRecord, Contract, Permission, Site, SiteSurvey
@@ -24,6 +25,9 @@ from .services import call_current
 
 #: Jobs whose published visit is still to come (a finished or cancelled job has none).
 _OPEN_FOR_VISITS = frozenset({JobStatus.SCHEDULED, JobStatus.DISPATCHED, JobStatus.IN_PROGRESS})
+
+#: A job in any other status is still open: a second job for the same fault would be a duplicate.
+CLOSED_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.HANDED_OVER, JobStatus.CANCELLED})
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,59 @@ def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
         upcoming_visits=upcoming,
         calls=[call_view(call) for call in site.calls.all()],
     )
+
+
+@dataclass(frozen=True)
+class OpenJob:
+    """A job not yet completed, handed over or cancelled, and its scheduled day if it has one."""
+
+    job: Job
+    scheduled_date: dt.date | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.job.pk,
+            "reference": self.job.reference,
+            "kind": self.job.kind,
+            "status": self.job.status,
+            "scheduled_date": self.scheduled_date.isoformat() if self.scheduled_date else None,
+        }
+
+
+def scheduled_dates(job_ids: list[int], *, today: dt.date | None = None) -> dict[int, dt.date]:
+    """Each job's next scheduled day (today or later), for jobs that have one. One query.
+
+    The one place support decides what "scheduled" means: the job's visit on
+    the live schedule (``dispatch.ledger``).
+    """
+    if not job_ids:
+        return {}
+    today = today or timezone.localdate()
+    rows = (
+        live_visits()
+        .filter(job_id__in=job_ids, date__gte=today)
+        .values("job_id")
+        .annotate(first=Min("date"))
+        .values_list("job_id", "first")
+    )
+    return dict(rows)
+
+
+def open_jobs_for(
+    *, site: Site, contract: Contract | None = None, today: dt.date | None = None
+) -> list[OpenJob]:
+    """Open jobs of the contract, or of the site when the call named no contract; oldest first.
+
+    "Open" is any status but completed, handed over and cancelled (an
+    *incomplete* job is open: it goes back to the coordinators' queue). Any
+    kind of job counts: a crew about to install the line is the visit a
+    maintenance call should ride on. Two queries.
+    """
+    jobs = Job.objects.exclude(status__in=CLOSED_JOB_STATUSES)
+    jobs = jobs.filter(contract=contract) if contract is not None else jobs.filter(site=site)
+    found = list(jobs.order_by("created_at", "id"))
+    dates = scheduled_dates([job.pk for job in found], today=today)
+    return [OpenJob(job=job, scheduled_date=dates.get(job.pk)) for job in found]
 
 
 def calls_visible_to(user: User) -> QuerySet[Call]:

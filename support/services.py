@@ -10,7 +10,7 @@ API turns into a 400 and the page shows next to the field.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,6 +24,7 @@ from sites.models import Contract, Site
 
 from .models import (
     AMENDABLE_FIELDS,
+    BookingDecision,
     Call,
     CallAmendment,
     CallCategory,
@@ -33,8 +34,35 @@ from .models import (
     MaintenanceBooking,
 )
 
+if TYPE_CHECKING:
+    from .selectors import OpenJob
+
 DEFAULT_MAINTENANCE_MINUTES = 60
 MAX_CALL_TEXT = 5000
+
+
+class DuplicateBooking(Exception):
+    """Open jobs exist for the call's contract (or site) and the operator has not chosen yet.
+
+    ``open_jobs`` are :class:`support.selectors.OpenJob` rows, oldest first;
+    the caller shows them and asks: attach the call to one, or create a new
+    job anyway with a reason (see :func:`maintenance_book`).
+    """
+
+    code = "open_job_exists"
+
+    def __init__(self, call: Call, open_jobs: list[OpenJob]) -> None:
+        self.call = call
+        self.open_jobs = open_jobs
+        self.matched_by = "contract" if call.contract_id is not None else "site"
+        super().__init__(
+            f"open job(s) {_references(open_jobs)} already exist for this call's "
+            f"{self.matched_by}: attach the call to one (attach_to_job) or create a new job "
+            "anyway (create_anyway, with a reason)"
+        )
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [item.as_dict() for item in self.open_jobs]
 
 
 class AlreadyBooked(Exception):
@@ -224,38 +252,24 @@ def _instructions(call: Call, current: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@transaction.atomic
-def maintenance_book(
+MAX_REASON = 200
+
+
+def _check_booking_fields(
     *,
-    call: Call,
-    by: User,
-    priority: int,
-    due_date: dt.date,
-    earliest_date: dt.date | None = None,
-    due_date_is_hard: bool = False,
-    duration_minutes: int = DEFAULT_MAINTENANCE_MINUTES,
-    today: dt.date | None = None,
-) -> MaintenanceBooking:
-    """Raise a maintenance job at the call's site, ready to plan at once.
-
-    The job is created *new* and moved to *ready* through the state machine's
-    single writer (maintenance needs no survey or permission round, see
-    ``dispatch.states.KIND_SHORTCUTS``), so its history says who booked it
-    and from which call, and the coordinators' queue of ready jobs
-    (``dispatch.problem.plan_candidate_jobs``) holds it as soon as this
-    transaction commits.
-
-    Raises
-    ------
-    AlreadyBooked
-        When the call already raised a job (a second click, a second operator).
-    ValidationError
-        For a priority outside 1-5, a due date in the past or before the
-        earliest date, or a duration outside 1-1440 minutes.
-    """
-    today = today or timezone.localdate()
+    priority: int | None,
+    due_date: dt.date | None,
+    earliest_date: dt.date | None,
+    duration_minutes: int,
+    today: dt.date,
+) -> tuple[int, dt.date, dt.date]:
+    """The rules of a new job's planning fields: (priority, due date, earliest date or today)."""
+    if priority is None:
+        raise ValidationError({"priority": ["required to create a job"]})
     if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 5:
         raise ValidationError({"priority": ["must be 1 (lowest) to 5 (most urgent)"]})
+    if due_date is None:
+        raise ValidationError({"due_date": ["required to create a job"]})
     if due_date < today:
         raise ValidationError({"due_date": ["the due date has passed"]})
     earliest_date = earliest_date or today
@@ -263,13 +277,117 @@ def maintenance_book(
         raise ValidationError({"earliest_date": ["must not be after the due date"]})
     if not 1 <= duration_minutes <= 24 * 60:
         raise ValidationError({"duration_minutes": ["must be 1 to 1440 minutes"]})
+    return priority, due_date, earliest_date
+
+
+def _check_choice(*, attach_to_job: Any, create_anyway: bool, reason: str) -> None:
+    """The operator's answer to "open jobs exist": one choice at most, a reason with a new job."""
+    if attach_to_job is not None and (
+        isinstance(attach_to_job, bool) or not isinstance(attach_to_job, int)
+    ):
+        raise ValidationError({"attach_to_job": ["must be the id of an open job"]})
+    if attach_to_job is not None and create_anyway:
+        message = "choose one: attach the call to an open job, or create a new job anyway"
+        raise ValidationError({"attach_to_job": [message], "create_anyway": [message]})
+    if create_anyway and not reason:
+        raise ValidationError({"reason": ["say why a new job is needed beside the open ones"]})
+    if reason and not create_anyway:
+        raise ValidationError({"reason": ["a reason is recorded only with create_anyway"]})
+    if len(reason) > MAX_REASON:
+        raise ValidationError({"reason": [f"at most {MAX_REASON} characters"]})
+
+
+def _lock_scope(call: Call) -> None:
+    """Queue up bookings about the same site or contract, so two calls cannot both find none.
+
+    (A row lock on PostgreSQL; SQLite takes the write lock at BEGIN, see settings.)
+    """
+    list(Site.objects.select_for_update().filter(pk=call.site_id).values_list("pk"))
+    if call.contract_id is not None:
+        list(Contract.objects.select_for_update().filter(pk=call.contract_id).values_list("pk"))
+
+
+def _references(open_jobs: list[OpenJob], *, at_most: int = 5) -> str:
+    shown = [item.job.reference for item in open_jobs[:at_most]]
+    more = len(open_jobs) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+@transaction.atomic
+def maintenance_book(
+    *,
+    call: Call,
+    by: User,
+    priority: int | None = None,
+    due_date: dt.date | None = None,
+    earliest_date: dt.date | None = None,
+    due_date_is_hard: bool = False,
+    duration_minutes: int = DEFAULT_MAINTENANCE_MINUTES,
+    attach_to_job: int | None = None,
+    create_anyway: bool = False,
+    reason: str = "",
+    today: dt.date | None = None,
+) -> MaintenanceBooking:
+    """Raise a maintenance job at the call's site, ready to plan at once, unless one is open.
+
+    First the open jobs of the call's contract (of its site when the call
+    names no contract) are looked up (:func:`support.selectors.open_jobs_for`).
+    With none, the job is created *new* and moved to *ready* through the
+    state machine's single writer (maintenance needs no survey or permission
+    round, see ``dispatch.states.KIND_SHORTCUTS``), so its history says who
+    booked it and from which call, and the coordinators' queue of ready jobs
+    (``dispatch.problem.plan_candidate_jobs``) holds it as soon as this
+    transaction commits.
+
+    With open jobs, the operator chooses explicitly:
+
+    * ``attach_to_job=<id of one of them>``: the call is linked to that job
+      (a booking with decision *attached*) and no job is created;
+    * ``create_anyway=True`` with a short ``reason``: a new job as above; the
+      booking keeps the decision and the reason, and the job's history note
+      names the open jobs and the reason.
+
+    ``priority`` and ``due_date`` are needed only when a job is created.
+
+    Raises
+    ------
+    AlreadyBooked
+        When the call already raised a job (a second click, a second operator).
+    DuplicateBooking
+        When open jobs exist and the operator chose neither.
+    ValidationError
+        For a priority outside 1-5, a due date in the past or before the
+        earliest date, a duration outside 1-1440 minutes, both choices at
+        once, ``create_anyway`` without a reason, or ``attach_to_job`` that
+        is not an open job of the call's contract or site.
+    """
+    from .selectors import open_jobs_for  # the selectors read calls through call_current
+
+    today = today or timezone.localdate()
+    reason = (reason or "").strip()
+    _check_choice(attach_to_job=attach_to_job, create_anyway=create_anyway, reason=reason)
+    if attach_to_job is None:
+        planning = _check_booking_fields(
+            priority=priority,
+            due_date=due_date,
+            earliest_date=earliest_date,
+            duration_minutes=duration_minutes,
+            today=today,
+        )
     # Lock the call's row so two operators booking from the same call queue up
     # here; the second one then finds the first one's booking.
     locked = Call.objects.select_for_update().get(pk=call.pk)
     existing = MaintenanceBooking.objects.filter(call=locked).select_related("job").first()
     if existing is not None:
         raise AlreadyBooked(existing)
+    _lock_scope(locked)
+    open_jobs = open_jobs_for(site=locked.site, contract=locked.contract, today=today)
+    if attach_to_job is not None:
+        return _attach(locked, job_id=attach_to_job, open_jobs=open_jobs, by=by)
+    if open_jobs and not create_anyway:
+        raise DuplicateBooking(locked, open_jobs)
     current = call_current(locked, amendments=list(locked.amendments.all()))
+    priority, due_date, earliest_date = planning
     job = Job.objects.create(
         reference=maintenance_reference(locked),
         kind=JobKind.MAINTENANCE,
@@ -283,15 +401,55 @@ def maintenance_book(
         due_date_is_hard=due_date_is_hard,
         work_instructions=_instructions(locked, current),
     )
-    job_transition(job=job, to_status=JobStatus.READY, by=by, note=f"booked from call #{call.pk}")
+    note = f"booked from call #{call.pk}"
+    if create_anyway:
+        beside = f"beside open {_references(open_jobs)}" if open_jobs else "with no open job left"
+        note = f"{note}, a new job {beside}: {reason}"[:500]
+    job_transition(job=job, to_status=JobStatus.READY, by=by, note=note)
+    decision = BookingDecision.CREATED_ANYWAY if create_anyway else BookingDecision.CREATED
     try:
         with transaction.atomic():
             return MaintenanceBooking.objects.create(
-                call=locked, job=job, booked_by=by, booked_at=timezone.now()
+                call=locked,
+                job=job,
+                decision=decision,
+                reason=reason,
+                booked_by=by,
+                booked_at=timezone.now(),
             )
     except IntegrityError as exc:  # pragma: no cover - the row lock above prevents this
         booking = MaintenanceBooking.objects.select_related("job").get(call=locked)
         raise AlreadyBooked(booking) from exc
+
+
+def _attach(call: Call, *, job_id: int, open_jobs: list[OpenJob], by: User) -> MaintenanceBooking:
+    """Link the call to one of the open jobs; the job itself is not touched."""
+    if job_id not in {item.job.pk for item in open_jobs}:
+        scope = "contract" if call.contract_id is not None else "site"
+        choices = _references(open_jobs) or "none"
+        raise ValidationError(
+            {
+                "attach_to_job": [
+                    f"job {job_id} is not an open job of this call's {scope} (open: {choices})"
+                ]
+            }
+        )
+    from .selectors import CLOSED_JOB_STATUSES
+
+    # Held until commit, so a coordinator cannot close the job under the link;
+    # read again under the lock in case one did since it was listed.
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if job.status in CLOSED_JOB_STATUSES:
+        raise ValidationError(
+            {"attach_to_job": [f"job {job.reference} was closed meanwhile ({job.status})"]}
+        )
+    return MaintenanceBooking.objects.create(
+        call=call,
+        job=job,
+        decision=BookingDecision.ATTACHED,
+        booked_by=by,
+        booked_at=timezone.now(),
+    )
 
 
 @transaction.atomic

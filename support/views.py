@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -27,10 +28,16 @@ from sites.models import Site
 from web.access import roles_required
 
 from .forms import AmendForm, BookForm, CallForm
-from .models import Call, CallAmendment, FaultIsolation, HandoffTeam
+from .models import BookingDecision, Call, CallAmendment, FaultIsolation, HandoffTeam
 from .search import site_search
-from .selectors import Grouping, SiteCard, recurring_issues, site_card
-from .services import AlreadyBooked, call_amend, call_log, maintenance_book
+from .selectors import Grouping, OpenJob, SiteCard, open_jobs_for, recurring_issues, site_card
+from .services import (
+    AlreadyBooked,
+    DuplicateBooking,
+    call_amend,
+    call_log,
+    maintenance_book,
+)
 
 FAULT_LABELS = dict(FaultIsolation.choices)
 HANDOFF_LABELS = dict(HandoffTeam.choices)
@@ -44,11 +51,16 @@ def _desk_url(site_id: int | None, query: str = "", anchor: str = "") -> str:
     return url + (f"#{anchor}" if anchor else "")
 
 
-def _apply_errors(form: Form, error: ValidationError) -> None:
+def _apply_errors(
+    form: Form, error: ValidationError, aliases: dict[str, str] | None = None
+) -> None:
     """Show a service's field errors next to the form's own fields."""
     for field, messages_ in error.message_dict.items():
-        name = field.removeprefix("corrections.")
-        form.add_error(name if name in form.fields else None, messages_)
+        name = (aliases or {}).get(field, field.removeprefix("corrections."))
+        shown = set(form.errors.get(name, [])) if name in form.fields else set()
+        new = [message for message in messages_ if message not in shown]
+        if new:
+            form.add_error(name if name in form.fields else None, new)
 
 
 def _corrections_text(corrections: dict[str, Any]) -> str:
@@ -71,9 +83,15 @@ def _card_context(
     *,
     call_form: CallForm | None = None,
     bound: dict[str, Form] | None = None,
+    open_jobs: dict[int, list[OpenJob]] | None = None,
 ) -> dict[str, Any]:
-    """The card plus one amend and one booking form per call (bound ones keep their errors)."""
+    """The card plus one amend and one booking form per call (bound ones keep their errors).
+
+    ``open_jobs`` (call id -> open jobs) are shown in that call's booking
+    form, with the choice between attaching the call and a new job anyway.
+    """
     bound = bound or {}
+    open_jobs = open_jobs or {}
     calls = []
     for view in card.calls:
         pk = view.call.pk
@@ -82,6 +100,8 @@ def _card_context(
                 "view": view,
                 "amend_form": bound.get(f"amend-{pk}") or AmendForm(prefix=f"amend-{pk}"),
                 "book_form": bound.get(f"book-{pk}") or BookForm(prefix=f"book-{pk}"),
+                "open_jobs": open_jobs.get(pk, []),
+                "open_jobs_of_contract": view.call.contract_id is not None,
                 # Labels of the call as amended, not as first logged.
                 "fault_label": FAULT_LABELS.get(view.current["fault_isolation"], ""),
                 "handoff_label": HANDOFF_LABELS.get(view.current["handoff_team"], ""),
@@ -205,13 +225,30 @@ def amend_call(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_desk(request, status=400, site_id=call.site_id, bound={f"amend-{pk}": form})
 
 
+_BOOKED_MESSAGES = {
+    BookingDecision.CREATED: _lazy(
+        "Maintenance visit %(reference)s booked; it is in the coordinators' queue."
+    ),
+    BookingDecision.ATTACHED: _lazy(
+        "Call attached to open job %(reference)s; no new job was created."
+    ),
+    BookingDecision.CREATED_ANYWAY: _lazy(
+        "Maintenance visit %(reference)s booked beside the open jobs; your reason is recorded."
+    ),
+}
+
+
 @require_POST
 @roles_required(*WRITERS)
 def book_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Book a visit; when open jobs exist, show them and ask: attach the call, or a new job?"""
     call = _call_of(pk)
     form = BookForm(request.POST, prefix=f"book-{pk}")
+    status = 400
+    found: list[OpenJob] | None = None
     if form.is_valid():
         data = form.cleaned_data
+        create_anyway = form.create_anyway()
         try:
             booking = maintenance_book(
                 call=call,
@@ -220,6 +257,9 @@ def book_visit(request: HttpRequest, pk: int) -> HttpResponse:
                 due_date=data["due_date"],
                 earliest_date=data["earliest_date"],
                 duration_minutes=data["duration_minutes"],
+                attach_to_job=form.attach_to_job(),
+                create_anyway=create_anyway,
+                reason=data["reason"] if create_anyway else "",
             )
         except AlreadyBooked as exc:
             messages.warning(
@@ -228,13 +268,25 @@ def book_visit(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"reference": exc.booking.job.reference},
             )
             return redirect(_desk_url(call.site_id, _query_of(request), f"call-{pk}"))
+        except DuplicateBooking as exc:
+            status, found = 409, exc.open_jobs
         except ValidationError as error:
-            _apply_errors(form, error)
+            _apply_errors(
+                form, error, aliases={"attach_to_job": "choice", "create_anyway": "choice"}
+            )
         else:
             messages.success(
                 request,
-                _("Maintenance visit %(reference)s booked; it is in the coordinators' queue.")
+                _BOOKED_MESSAGES[BookingDecision(booking.decision)]
                 % {"reference": booking.job.reference},
             )
             return redirect(_desk_url(call.site_id, _query_of(request), f"call-{pk}"))
-    return _render_desk(request, status=400, site_id=call.site_id, bound={f"book-{pk}": form})
+    if found is None:  # the choice stays on screen while the operator corrects the form
+        found = open_jobs_for(site=call.site, contract=call.contract)
+    return _render_desk(
+        request,
+        status=status,
+        site_id=call.site_id,
+        bound={f"book-{pk}": form},
+        open_jobs={pk: found} if found else None,
+    )

@@ -211,6 +211,8 @@ class BookingSerializer(serializers.ModelSerializer):
             "job_status",
             "priority",
             "due_date",
+            "decision",
+            "reason",
             "booked_by",
             "booked_at",
         ]
@@ -343,11 +345,58 @@ class AmendmentInput(serializers.Serializer):
 
 
 class MaintenanceInput(serializers.Serializer):
-    priority = serializers.IntegerField(min_value=1, max_value=5)
-    due_date = serializers.DateField()
+    """Book a visit; when open jobs exist (409 ``open_job_exists``), say which way to go."""
+
+    priority = serializers.IntegerField(
+        min_value=1, max_value=5, required=False, help_text="Required to create a job."
+    )
+    due_date = serializers.DateField(required=False, help_text="Required to create a job.")
     earliest_date = serializers.DateField(required=False, allow_null=True)
     due_date_is_hard = serializers.BooleanField(default=False)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=60)
+    attach_to_job = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="Link the call to this open job of its contract (or site) instead of "
+        "creating one; one of the `open_jobs` of the 409.",
+    )
+    create_anyway = serializers.BooleanField(
+        default=False, help_text="Create a new job although open jobs exist; needs `reason`."
+    )
+    reason = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why a new job is needed beside the open ones (with `create_anyway` only).",
+    )
+
+
+class OpenJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    scheduled_date = serializers.DateField(
+        allow_null=True, help_text="Next day of a published visit, if any."
+    )
+
+
+class BookingConflictBodySerializer(ErrorSerializer.Body):
+    job_id = serializers.IntegerField(required=False)
+    matched_by = serializers.ChoiceField(
+        choices=["contract", "site"],
+        required=False,
+        help_text="Open jobs of the call's contract, or of its site when it has none.",
+    )
+    open_jobs = OpenJobSerializer(many=True, required=False)
+
+
+class BookingConflictSerializer(serializers.Serializer):
+    """The 409s of booking: ``already_booked`` (with ``job_id``) or ``open_job_exists``."""
+
+    error = BookingConflictBodySerializer()
 
 
 class RecurringIssueSerializer(serializers.Serializer):

@@ -30,7 +30,13 @@ from support.selectors import (
     recurring_issues,
     site_card,
 )
-from support.services import AlreadyBooked, call_amend, call_log, maintenance_book
+from support.services import (
+    AlreadyBooked,
+    DuplicateBooking,
+    call_amend,
+    call_log,
+    maintenance_book,
+)
 
 from ..errors import ApiError
 from ..pagination import Pagination
@@ -243,13 +249,27 @@ class CallAmendmentView(APIView):
 
 
 class CallMaintenanceView(APIView):
-    """Book a maintenance visit from the call: a ready job in the coordinators' queue."""
+    """Book a maintenance visit from the call: a ready job in the coordinators' queue.
+
+    When the call's contract (or site) already has open jobs, the answer is a
+    409 ``open_job_exists`` listing them, and nothing is written; post again
+    with ``attach_to_job`` (one of them: the call is linked, no job created)
+    or ``create_anyway: true`` with a ``reason``.
+    """
 
     roles = SUPPORT_WRITES
 
     @extend_schema(
         request=s.MaintenanceInput,
-        responses={201: s.BookingSerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={
+            201: s.BookingSerializer,
+            **_errors(400, 401, 403, 404),
+            409: OpenApiResponse(
+                s.BookingConflictSerializer,
+                description="The call already booked a visit (`already_booked`, `job_id`), or "
+                "open jobs exist and no choice was made (`open_job_exists`, `open_jobs`).",
+            ),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         call = get_object_or_404(calls_visible_to(request.user), pk=pk)
@@ -260,14 +280,21 @@ class CallMaintenanceView(APIView):
             booking = maintenance_book(
                 call=call,
                 by=request.user,
-                priority=data["priority"],
-                due_date=data["due_date"],
+                priority=data.get("priority"),
+                due_date=data.get("due_date"),
                 earliest_date=data.get("earliest_date"),
                 due_date_is_hard=data["due_date_is_hard"],
                 duration_minutes=data["duration_minutes"],
+                attach_to_job=data.get("attach_to_job"),
+                create_anyway=data["create_anyway"],
+                reason=data["reason"],
             )
         except AlreadyBooked as exc:
             raise ApiError(409, exc.code, str(exc), job_id=exc.booking.job_id) from exc
+        except DuplicateBooking as exc:
+            raise ApiError(
+                409, exc.code, str(exc), matched_by=exc.matched_by, open_jobs=exc.as_dicts()
+            ) from exc
         return Response(s.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 

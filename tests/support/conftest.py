@@ -12,12 +12,22 @@ contract, spelled the way real records are (full-width digits, hyphens,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from accounts.models import Role, User
+from dispatch.models import Job
+from dispatch.states import JobKind, JobStatus
 from sites.models import Contract, Region, Site
-from tests.factories import make_company, make_contract, make_customer, make_site, make_user
+from tests.factories import (
+    make_company,
+    make_contract,
+    make_customer,
+    make_job,
+    make_site,
+    make_user,
+)
 
 
 @dataclass
@@ -101,4 +111,18 @@ def desk(db: None) -> Desk:
         yamada=yamada,
         sato=sato,
         suzuki=suzuki,
+    )
+
+
+def a_job(
+    site: Site,
+    *,
+    contract: Contract | None = None,
+    status: str = JobStatus.READY,
+    kind: str = JobKind.MAINTENANCE,
+    **fields: Any,
+) -> Job:
+    """A job already raised at ``site``: an earlier visit, a line being built; ready by default."""
+    return make_job(
+        site=site, contract=contract, status=status, kind=kind, surveyed=False, **fields
     )

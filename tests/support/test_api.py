@@ -8,6 +8,7 @@ error shape, naming the field.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -16,9 +17,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from dispatch.models import Job
 from dispatch.states import JobKind, JobStatus
-from support.models import Call
+from support.models import Call, MaintenanceBooking
 from support.services import call_log
-from tests.support.conftest import Desk
+from tests.support.conftest import Desk, a_job
 
 API = "/api/v1/support"
 
@@ -226,6 +227,7 @@ def test_booking_a_visit_creates_a_ready_maintenance_job(desk: Desk) -> None:
         f"{API}/calls/{call.pk}/maintenance/", {"priority": 4, "due_date": due.isoformat()}
     )
     assert response.status_code == 201, response.content
+    assert (response.json()["decision"], response.json()["reason"]) == ("created", "")
     job = Job.objects.get(pk=response.json()["job"])
     assert (job.kind, job.status, job.priority, job.due_date) == (
         JobKind.MAINTENANCE, JobStatus.READY, 4, due,
@@ -253,6 +255,92 @@ def test_a_second_booking_of_the_same_call_is_a_409_naming_the_job(desk: Desk) -
 def test_a_bad_booking_is_a_400_naming_the_field(desk: Desk, payload: dict, field: str) -> None:
     response = client(desk.support).post(f"{API}/calls/{a_call(desk).pk}/maintenance/", payload)
     assert_field_error(response, field)
+
+
+# --- open jobs: attach the call, or a new job anyway --------------------------
+
+
+def book(desk: Desk, call: Call, **fields: object) -> Any:
+    due = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    payload = {"priority": 4, "due_date": due, **fields}
+    return client(desk.support).post(f"{API}/calls/{call.pk}/maintenance/", payload, format="json")
+
+
+def test_booking_beside_an_open_job_is_a_409_listing_it(desk: Desk) -> None:
+    open_job = a_job(desk.shibaura, reference="MNT-000001", status=JobStatus.SCHEDULED)
+    response = book(desk, a_call(desk))
+    assert response.status_code == 409, response.content
+    error = response.json()["error"]
+    assert (error["status"], error["code"], error["matched_by"]) == (
+        409, "open_job_exists", "site",
+    )  # fmt: skip
+    assert "MNT-000001" in error["message"]
+    assert error["open_jobs"] == [
+        {"id": open_job.pk, "reference": "MNT-000001", "kind": "maintenance",
+         "status": "scheduled", "scheduled_date": None},
+    ]  # fmt: skip
+    assert Job.objects.count() == 1 and not MaintenanceBooking.objects.exists()
+
+
+def test_attaching_the_call_to_the_open_job_creates_no_job(desk: Desk) -> None:
+    open_job = a_job(desk.shibaura)
+    call = a_call(desk)
+    response = client(desk.support).post(
+        f"{API}/calls/{call.pk}/maintenance/", {"attach_to_job": open_job.pk}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert (response.json()["job"], response.json()["decision"]) == (open_job.pk, "attached")
+    assert Job.objects.count() == 1
+    detail = client(desk.coordinator).get(f"{API}/calls/{call.pk}/").json()
+    assert detail["booking"]["job_reference"] == open_job.reference
+    assert detail["booking"]["booked_by"] == "sam"
+
+
+def test_creating_anyway_with_a_reason_books_a_second_job_and_records_why(desk: Desk) -> None:
+    open_job = a_job(desk.shibaura)
+    call = a_call(desk)
+    response = book(desk, call, create_anyway=True, reason="別回線 (2F) の障害")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["job"] != open_job.pk and Job.objects.count() == 2
+    assert (body["decision"], body["reason"]) == ("created_anyway", "別回線 (2F) の障害")
+    detail = client(desk.support).get(f"{API}/calls/{call.pk}/").json()
+    assert detail["booking"]["reason"] == "別回線 (2F) の障害"
+
+
+@pytest.mark.parametrize(
+    "fields", [{"create_anyway": True}, {"create_anyway": True, "reason": " "}]
+)
+def test_creating_anyway_without_a_reason_is_a_400_naming_reason(desk: Desk, fields: dict) -> None:
+    a_job(desk.shibaura)
+    assert_field_error(book(desk, a_call(desk), **fields), "reason")
+    assert Job.objects.count() == 1
+
+
+def test_attaching_to_a_job_of_another_site_is_a_400_naming_attach_to_job(desk: Desk) -> None:
+    a_job(desk.shibaura)
+    elsewhere = a_job(desk.marunouchi, contract=desk.sato)
+    assert_field_error(book(desk, a_call(desk), attach_to_job=elsewhere.pk), "attach_to_job")
+    assert not MaintenanceBooking.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [({"attach_to_job": 1, "create_anyway": True, "reason": "x"}, "attach_to_job"),
+     ({"attach_to_job": "MNT-1"}, "attach_to_job"), ({"reason": "x" * 201}, "reason"),
+     ({"reason": "念のため"}, "reason")],
+)  # fmt: skip
+def test_a_muddled_choice_is_a_400_naming_the_field(desk: Desk, fields: dict, field: str) -> None:
+    a_job(desk.shibaura)
+    assert_field_error(book(desk, a_call(desk), **fields), field)
+
+
+@pytest.mark.parametrize("status", ["completed", "handed_over", "cancelled"])
+def test_a_closed_job_does_not_stop_the_booking(desk: Desk, status: str) -> None:
+    a_job(desk.shibaura, status=status)
+    response = book(desk, a_call(desk))
+    assert response.status_code == 201, response.content
+    assert response.json()["decision"] == "created"
 
 
 # --- recurring issues --------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -10,11 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from dispatch.models import Job
 from dispatch.states import JobKind, JobStatus
 from sites.models import ConstructionRecord
 from support.models import Call
 from support.services import call_log
-from tests.support.conftest import Desk
+from tests.support.conftest import Desk, a_job
 
 
 def browser(user: User | None) -> Client:
@@ -131,3 +133,79 @@ def test_the_desk_speaks_english_and_japanese(desk: Desk, language: str) -> None
     html = page.get(f"/support/?site={desk.shibaura.pk}").content.decode()
     expected = {"en": "As-built construction notes", "ja": "竣工時の施工メモ"}[language]
     assert expected in html
+
+
+# --- open jobs: the desk shows them and asks ------------------------------------
+
+
+def post_booking(desk: Desk, call: Call, language: str = "en", **fields: str) -> Any:
+    page = browser(desk.support)
+    page.cookies["django_language"] = language
+    due = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    values = {"priority": "4", "due_date": due, "duration_minutes": "60", **fields}
+    return page.post(
+        reverse("support:book-visit", args=[call.pk]),
+        {f"book-{call.pk}-{name}": value for name, value in values.items()},
+    )
+
+
+def a_slow_call(desk: Desk) -> Call:
+    return call_log(
+        site=desk.shibaura, contract=desk.yamada, operator=desk.support,
+        category="slow", description="夜間に遅い",
+    )  # fmt: skip
+
+
+def test_booking_beside_an_open_job_shows_it_and_offers_both_choices(desk: Desk) -> None:
+    open_job = a_job(desk.shibaura, contract=desk.yamada, reference="NL-0007", kind="new_line")
+    call = a_slow_call(desk)
+    response = post_booking(desk, call)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "This contract already has open jobs" in html
+    assert "Attach this call to NL-0007" in html and "Ready to plan" in html
+    assert f'name="book-{call.pk}-choice" value="{open_job.pk}"' in html
+    assert f'name="book-{call.pk}-choice" value="new"' in html
+    assert f'name="book-{call.pk}-reason"' in html
+    assert Job.objects.count() == 1
+
+
+def test_attaching_the_call_from_the_page(desk: Desk) -> None:
+    open_job = a_job(desk.shibaura, contract=desk.yamada)
+    call = a_slow_call(desk)
+    response = post_booking(desk, call, choice=str(open_job.pk))
+    assert response.status_code == 302
+    call.refresh_from_db()
+    assert (call.booking.job, call.booking.decision) == (open_job, "attached")
+    assert Job.objects.count() == 1
+    html = browser(desk.support).get(f"/support/?site={desk.shibaura.pk}").content.decode()
+    assert f"Attached to open job: <strong>{open_job.reference}</strong>" in html
+
+
+def test_a_new_job_anyway_from_the_page_needs_a_reason_and_keeps_it(desk: Desk) -> None:
+    a_job(desk.shibaura, contract=desk.yamada)
+    call = a_slow_call(desk)
+    refused = post_booking(desk, call, choice="new")
+    assert refused.status_code == 400
+    assert f'id="id_book-{call.pk}-reason-error"' in refused.content.decode()
+    booked = post_booking(desk, call, choice="new", reason="2F の別回線")
+    assert booked.status_code == 302
+    assert (call.booking.decision, call.booking.reason) == ("created_anyway", "2F の別回線")
+    html = browser(desk.support).get(f"/support/?site={desk.shibaura.pk}").content.decode()
+    assert "New job despite open jobs" in html and "2F の別回線" in html
+
+
+def test_attaching_to_a_job_of_another_site_from_the_page_is_refused(desk: Desk) -> None:
+    a_job(desk.shibaura, contract=desk.yamada)
+    elsewhere = a_job(desk.marunouchi, contract=desk.sato)
+    response = post_booking(desk, a_slow_call(desk), choice=str(elsewhere.pk))
+    assert response.status_code == 400
+    assert "is not an open job of this call" in response.content.decode()
+    assert not Job.objects.filter(support_bookings__isnull=False).exists()
+
+
+def test_the_open_job_question_is_asked_in_japanese_too(desk: Desk) -> None:
+    a_job(desk.shibaura, contract=desk.yamada, reference="NL-0008")
+    html = post_booking(desk, a_slow_call(desk), language="ja").content.decode()
+    assert "この契約には未完了の案件があります" in html
+    assert "この受付を NL-0008 に紐付ける" in html and "それでも新しい案件を作成する" in html

@@ -454,6 +454,10 @@ class JobSerializer(serializers.ModelSerializer):
     unavailable_dates = serializers.ListField(
         child=serializers.DateField(), required=False, max_length=MAX_LISTED_DATES
     )
+    needs_attention = serializers.BooleanField(
+        read_only=True,
+        help_text="Returned from the field after two or more visits not finished.",
+    )
     version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -487,11 +491,19 @@ class JobSerializer(serializers.ModelSerializer):
             "capacity_units",
             "work_instructions",
             "parking_arrangement",
+            "failed_attempts",
+            "returned_from_field_at",
+            "needs_attention",
             "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["status", "status_changed_at"]
+        read_only_fields = [
+            "status",
+            "status_changed_at",
+            "failed_attempts",
+            "returned_from_field_at",
+        ]
         extra_kwargs = {
             "duration_minutes": {"min_value": 1, "max_value": MINUTES_PER_DAY},
             "priority": {"min_value": 1, "max_value": 5},

@@ -59,11 +59,11 @@ def prepare(env: dict[str, str]) -> dict[str, Any]:
 
     from accounts.models import Role, User
     from accounts.tokens import token_create
-    from dispatch.models import PlanStatus, Visit
+    from dispatch.models import Visit
     from dispatch.states import JobStatus
 
     visits = Visit.objects.filter(
-        plan__status=PlanStatus.PUBLISHED,
+        route__isnull=False,  # the live schedule (dispatch.ledger)
         job__status__in=[JobStatus.SCHEDULED, JobStatus.DISPATCHED],
     ).values_list("crew__company_id", "date", "job_id", "plan__start_date", "plan__end_date")
     companies: dict[int, dict[str, Any]] = {}

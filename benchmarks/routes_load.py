@@ -128,10 +128,10 @@ def pick_target(env: dict[str, str], wanted_stops: int, scope: str) -> Target:
 
     from accounts.models import Role, User
     from accounts.tokens import token_create
-    from dispatch.models import PlanStatus, Visit
+    from dispatch.models import Visit
 
     days = list(
-        Visit.objects.filter(plan__status=PlanStatus.PUBLISHED)
+        Visit.objects.filter(route__isnull=False)  # the live schedule (dispatch.ledger)
         .values("crew_id", "crew__company_id", "date")
         .annotate(stops=Count("id"))
         .order_by("date", "crew_id")

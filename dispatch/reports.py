@@ -205,9 +205,10 @@ def job_report_record(
                 return _replay(found, **request), False
             visit.refresh_from_db(fields=["route", "release_reason"])
             if not visit.is_live:
+                why = visit.get_release_reason_display() or "it was never published"
                 raise ReportRefused(
-                    f"this visit left the schedule ({visit.get_release_reason_display()}); "
-                    "nothing more can be reported on it",
+                    f"this visit is not on the schedule ({why}); nothing more can be "
+                    "reported on it",
                     kind=kind,
                     accepted=[],
                 )

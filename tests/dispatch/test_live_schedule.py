@@ -45,7 +45,9 @@ def live_of(job: Job) -> Visit | None:
 
 
 def report(job: Job, kind: str, **fields: object) -> JobReport:
-    visit = Visit.objects.filter(job=job).order_by("-route_id", "-pk").first()
+    visit = live_visits().filter(job=job).first() or (
+        Visit.objects.filter(job=job).exclude(release_reason="").order_by("-released_at").first()
+    )
     assert visit is not None
     created, _ = job_report_record(job=job, visit=visit, kind=kind, **fields)  # type: ignore[arg-type]
     return created
@@ -275,7 +277,7 @@ def test_a_visit_off_the_schedule_takes_no_new_report(world: World) -> None:
     job = world.jobs[0]
     report(job, "incomplete", reason_code="no_access", idempotency_key="k1")
 
-    with pytest.raises(ReportRefused, match="left the schedule"):
+    with pytest.raises(ReportRefused, match="not on the schedule"):
         report(job, "completed", idempotency_key="k2")
     again = report(job, "incomplete", reason_code="no_access", idempotency_key="k1")
     assert JobReport.objects.filter(job=job).count() == 1 and again.kind == "incomplete"
@@ -352,3 +354,23 @@ def test_a_job_taken_out_by_hand_stays_out_when_optimizing(world: World) -> None
     assert not plan.visits.filter(job_id=visit.job_id).exists()
     row = next(r for r in plan.unassigned if r["job_id"] == visit.job_id)
     assert row["reasons"][0]["rule"] == "manual"
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_a_live_visit_on_another_plans_route(world: World) -> None:
+    """The composite key: a visit can only be live on a route of its own plan, crew and day."""
+    first = published(world.plan())
+    live = first.visits.first()
+    assert live is not None
+    draft = Plan.objects.create(name="draft", start_date=MONDAY, end_date=MONDAY)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Visit.objects.create(
+            plan=draft,
+            job=make_job(site=live.job.site, status=JobStatus.READY),
+            crew=live.crew,
+            date=live.date,
+            sequence=99,
+            planned_start=live.planned_start,
+            planned_end=live.planned_end,
+            route=live.route,
+        )

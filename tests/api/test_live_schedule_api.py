@@ -167,3 +167,28 @@ def test_visits_moved_by_hand_survive_the_next_optimize(
 
     after = plan.visits.get(job_id=visit.job_id)
     assert (after.crew_id, after.date) == (far.pk, friday)
+
+
+def test_the_crews_calendar_strikes_a_not_finished_visit_through(
+    world: World,
+    coordinator: APIClient,
+    crew_phone: APIClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import api.partner.ical
+    from api.partner.ical import calendar_feed_create
+
+    monkeypatch.setattr(api.partner.ical, "feed_today", lambda: MONDAY)
+    plan = proposed(world)
+    assert publish(coordinator, plan).status_code == 200
+    visit = plan.visits.select_related("job__site").first()
+    assert visit is not None
+    _, token = calendar_feed_create(crew=visit.crew)
+    sent = report(crew_phone, visit.job_id, {"kind": "incomplete", "reason_code": "weather"}, "k")
+    assert sent.status_code == 201
+
+    ics = APIClient().get(f"/api/v1/calendar/{token}.ics").content.decode()
+
+    event = next(e for e in ics.split("BEGIN:VEVENT")[1:] if f"job-{visit.job_id}-" in e)
+    assert "STATUS:CANCELLED" in event
+    assert "SUMMARY:Not finished:" in event

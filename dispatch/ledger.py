@@ -54,11 +54,13 @@ def live_visits() -> QuerySet[Visit]:
     return Visit.objects.filter(route__isnull=False)
 
 
+#: Visits that left the schedule but stay on the crew's day as its history.
+SHOWN_AFTER_RELEASE = (ReleaseReason.NOT_FINISHED, ReleaseReason.CANCELLED)
+
+
 def scheduled_or_failed_visits() -> QuerySet[Visit]:
-    """What a crew's day shows: its live visits and the ones it reported not finished."""
-    return Visit.objects.filter(
-        Q(route__isnull=False) | Q(release_reason=ReleaseReason.NOT_FINISHED)
-    )
+    """What a crew's day shows: its live visits, the ones not finished and the cancelled."""
+    return Visit.objects.filter(Q(route__isnull=False) | Q(release_reason__in=SHOWN_AFTER_RELEASE))
 
 
 @dataclass(frozen=True)
@@ -245,11 +247,25 @@ def ledger_release_not_finished(visit: Visit) -> None:
 
     Call inside a transaction, after :func:`ledger_lock`.
     """
+    _release_one(visit, ReleaseReason.NOT_FINISHED)
+
+
+def ledger_release_cancelled(job: Job) -> None:
+    """A cancelled job's live visit leaves the schedule: no crew drives to it.
+
+    Call inside a transaction, after :func:`ledger_lock`.
+    """
+    visit = live_visits().filter(job=job).first()
+    if visit is not None:
+        _release_one(visit, ReleaseReason.CANCELLED)
+
+
+def _release_one(visit: Visit, reason: str) -> None:
     route_id = visit.route_id
     if route_id is None:
         return
     Visit.objects.filter(pk=visit.pk).update(
-        route=None, released_at=timezone.now(), release_reason=ReleaseReason.NOT_FINISHED
+        route=None, released_at=timezone.now(), release_reason=reason
     )
     visit.route_id = None
     _drop_empty_routes({route_id})

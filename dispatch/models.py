@@ -473,6 +473,7 @@ class ReleaseReason(models.TextChoices):
     NOT_FINISHED = "not_finished", _("Reported not finished by the crew")
     TAKEN_OVER = "taken_over", _("Moved to another plan by a coordinator")
     REPLACED = "replaced", _("Replaced by a newer version of the plan")
+    CANCELLED = "cancelled", _("The job was cancelled")
 
 
 class Visit(models.Model):

@@ -8,7 +8,12 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .ledger import ledger_lock, ledger_release_not_finished, live_visits
+from .ledger import (
+    ledger_lock,
+    ledger_release_cancelled,
+    ledger_release_not_finished,
+    live_visits,
+)
 from .models import Crew, Job, JobReport, JobStatusChange, ReportKind, Visit
 from .readiness import JobBlocked, job_blockers
 from .states import JobStatus, check_transition
@@ -29,6 +34,8 @@ def job_transition(*, job: Job, to_status: str, by: User | None = None, note: st
     dispatch.readiness.JobBlocked
         When moving to *ready* while the survey or a permission is missing.
     """
+    if to_status == JobStatus.CANCELLED:
+        ledger_lock()  # before the job's row lock, in the same order as publishing
     locked = Job.objects.select_for_update().get(pk=job.pk)
     check_transition(locked.status, to_status, kind=locked.kind)
     if to_status == JobStatus.READY:
@@ -46,6 +53,8 @@ def job_transition(*, job: Job, to_status: str, by: User | None = None, note: st
         note=note,
         changed_at=now,
     )
+    if to_status == JobStatus.CANCELLED:
+        ledger_release_cancelled(locked)
     locked.status = to_status
     locked.status_changed_at = now
     locked.version += 1

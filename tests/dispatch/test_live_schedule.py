@@ -374,3 +374,20 @@ def test_postgresql_refuses_a_live_visit_on_another_plans_route(world: World) ->
             planned_end=live.planned_end,
             route=live.route,
         )
+
+
+def test_cancelling_a_live_job_takes_it_off_the_crews_route(world: World) -> None:
+    """Same kind as finding 3: a job nobody should visit any more must not stay scheduled."""
+    from dispatch.services import job_transition
+
+    published(world.plan())
+    job = world.jobs[0]
+    visit = live_of(job)
+    assert visit is not None
+
+    job_transition(job=job, to_status=JobStatus.CANCELLED, note="customer withdrew")
+
+    visit.refresh_from_db()
+    assert (visit.is_live, visit.release_reason) == (False, ReleaseReason.CANCELLED)
+    assert live_of(job) is None
+    assert ledger_problems() == []

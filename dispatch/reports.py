@@ -40,12 +40,12 @@ class ReportRefused(PlanningError):
         super().__init__(message, field="kind", report_kind=kind, accepted=accepted, **extra)
 
 
-KIND_WORDS = {
-    ReportKind.EN_ROUTE: "en route",
-    ReportKind.ARRIVED: "arrived",
-    ReportKind.STARTED: "started",
-    ReportKind.COMPLETED: "completed",
-    ReportKind.INCOMPLETE: "not finished",
+KIND_WORDS: dict[str, str] = {
+    ReportKind.EN_ROUTE.value: "en route",
+    ReportKind.ARRIVED.value: "arrived",
+    ReportKind.STARTED.value: "started",
+    ReportKind.COMPLETED.value: "completed",
+    ReportKind.INCOMPLETE.value: "not finished",
 }
 
 

@@ -240,6 +240,9 @@ def job_report_record(
                 report.idempotency_key = idempotency_key
                 report.occurred_at = occurred_at or report.occurred_at
                 report.save(update_fields=["idempotency_key", "occurred_at"])
+                # The job came back when the crew says it failed, not when the
+                # phone found a signal to send it.
+                Job.objects.filter(pk=locked.pk).update(returned_from_field_at=report.occurred_at)
                 drafts_forget_failed_visit(
                     job=locked,
                     failed_on=visit.date,

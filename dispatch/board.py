@@ -21,20 +21,24 @@ from sites.models import Region
 
 from . import editing
 from .figures import DayFigures, day_figures, plan_figures, return_legs, shift_minutes, totals
+from .ledger import ledger_holdings, live_visits
 from .models import (
     ACTIVE_RUN_STATUSES,
     Crew,
     CrewUnavailability,
     Job,
+    JobReport,
     OptimizationRun,
     PartnerCompany,
     Plan,
     PlanStatus,
+    ReleaseReason,
+    ReportKind,
     RunStatus,
     Skill,
     Visit,
 )
-from .problem import PlanParameters, plan_crews, plan_dates, planning_tz, ready_for
+from .problem import PlanParameters, crew_day_usable, plan_crews, plan_dates, planning_tz, ready_for
 from .states import FIXED_STATUSES, PLANNABLE_STATUSES, JobKind, JobStatus
 
 #: Plans whose board accepts drags, locks and optimization.
@@ -60,6 +64,8 @@ class VisitItem:
     fixed: bool
     late: bool
     skills: str
+    released: str = ""
+    """Why the visit left the live schedule, in words ("" while it is on it, or never was)."""
 
 
 @dataclass
@@ -72,10 +78,19 @@ class Cell:
     figures: DayFigures | None = None
     segments: list[Segment] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    held_by: int | None = None
+    """Id of the other published plan whose live route this crew-day is."""
+    out_of_scope: bool = False
+    """Given to another region's plan of the week (:attr:`Plan.crew_day_scope`)."""
 
     @property
     def key(self) -> str:
         return f"{self.crew.pk}:{self.date.isoformat()}"
+
+    @property
+    def usable(self) -> bool:
+        """Whether this plan may put work here: the crew works and no other plan has the day."""
+        return self.works and self.held_by is None and not self.out_of_scope
 
     @property
     def slack_width(self) -> float:
@@ -103,6 +118,10 @@ class QueueItem:
     reasons: list[dict]
     skills: str
     overdue: bool
+    attempt: str = ""
+    """For a job returned from the field: the visit planning it now would be ("2nd attempt")."""
+    failure: JobReport | None = None
+    """The crew's latest "not finished" report, for a job returned from the field."""
 
 
 @dataclass(frozen=True)
@@ -220,8 +239,20 @@ def _warnings(crew: Crew, cell: Cell, figures: DayFigures, params: PlanParameter
         warnings.append(_("Runs past the end of the shift"))
     if not cell.works:
         warnings.append(_("Crew is off this day: %(reason)s") % {"reason": cell.off_reason})
+    if cell.held_by is not None:
+        warnings.append(
+            _(
+                "%(crew)s is already on the road this day for plan %(plan)s: publishing "
+                "will be refused until these visits move"
+            )
+            % {"crew": crew.name, "plan": cell.held_by}
+        )
+    elif cell.out_of_scope:
+        warnings.append(_("This crew-day was given to another region's plan of this week"))
     for item in cell.visits:
         job = item.visit.job
+        if item.released:
+            continue  # off the schedule: the label on the visit says what became of it
         if item.late:
             warnings.append(
                 _("%(job)s is after its due date %(due)s")
@@ -249,6 +280,7 @@ class BoardJob:
     status: str
     due_date: dt.date | None
     site: BoardSite
+    returned_from_field_at: dt.datetime | None = None
 
     def get_status_display(self) -> str:
         return str(JobStatus(self.status).label)
@@ -275,12 +307,13 @@ class BoardVisit:
     travel_m_from_previous: int
     locked: bool
     job: BoardJob
+    release_reason: str = ""
 
 
 _VISIT_COLUMNS = (
     "pk", "job_id", "crew_id", "date", "sequence", "planned_start", "planned_end",
-    "travel_minutes_from_previous", "travel_m_from_previous", "locked",
-    "job__reference", "job__status", "job__due_date",
+    "travel_minutes_from_previous", "travel_m_from_previous", "locked", "release_reason",
+    "job__reference", "job__status", "job__due_date", "job__returned_from_field_at",
     "job__site__name", "job__site__latitude", "job__site__longitude",
 )  # fmt: skip
 
@@ -294,13 +327,79 @@ def _visits(plan: Plan, **filters: object) -> list[BoardVisit]:
     return [
         BoardVisit(
             pk, job_id, crew_id, date, seq, start, end, travel_min, travel_m, locked,
-            BoardJob(job_id, ref, status, due, BoardSite(site_name, lat, lon)),
+            BoardJob(job_id, ref, status, due, BoardSite(site_name, lat, lon), returned),
+            released,
         )
         for (
-            pk, job_id, crew_id, date, seq, start, end, travel_min, travel_m, locked,
-            ref, status, due, site_name, lat, lon,
+            pk, job_id, crew_id, date, seq, start, end, travel_min, travel_m, locked, released,
+            ref, status, due, returned, site_name, lat, lon,
         ) in rows
     ]  # fmt: skip
+
+
+def _latest_not_finished(job_ids: Iterable[int]) -> dict[int, JobReport]:
+    """Each job's latest "not finished" report, with its crew. One query (none for no jobs)."""
+    wanted = set(job_ids)
+    if not wanted:
+        return {}
+    reports = (
+        JobReport.objects.filter(job_id__in=wanted, kind=ReportKind.INCOMPLETE)
+        .select_related("crew")
+        .order_by("occurred_at", "id")
+    )
+    return {report.job_id: report for report in reports}
+
+
+def _release_labels(visits: list[BoardVisit]) -> dict[int, str]:
+    """What became of the visits that left the live schedule, by visit id.
+
+    A visit the crew reported not finished reads "Not finished (No access) —
+    back in the queue" (or "— planned again" once the job is live again); a
+    visit whose job a coordinator moved into another plan says so. A plan
+    replaced by its revision needs no word per visit: its status says it.
+    """
+    released = [v for v in visits if v.release_reason in _RELEASE_SHOWN]
+    if not released:
+        return {}
+    failures: dict[int, JobReport] = {}
+    not_finished = [v for v in released if v.release_reason == ReleaseReason.NOT_FINISHED]
+    if not_finished:
+        reports = JobReport.objects.filter(
+            job_id__in={v.job_id for v in not_finished}, kind=ReportKind.INCOMPLETE
+        ).order_by("occurred_at", "id")
+        by_job: dict[int, list[JobReport]] = defaultdict(list)
+        for report in reports:
+            by_job[report.job_id].append(report)
+        for visit in not_finished:
+            mine = [r for r in by_job[visit.job_id] if r.visit_id == visit.pk]
+            found = mine or by_job[visit.job_id]
+            if found:
+                failures[visit.pk] = found[-1]
+    labels = {}
+    for visit in released:
+        if visit.release_reason == ReleaseReason.TAKEN_OVER:
+            labels[visit.pk] = _("Moved to another plan by a coordinator")
+            continue
+        failure = failures.get(visit.pk)
+        reason = failure.get_reason_code_display() if failure and failure.reason_code else ""
+        words = {"reason": reason}
+        if visit.job.returned_from_field_at is not None:
+            labels[visit.pk] = (
+                _("Not finished (%(reason)s) — back in the queue") % words
+                if reason
+                else _("Not finished — back in the queue")
+            )
+        else:
+            labels[visit.pk] = (
+                _("Not finished (%(reason)s) — planned again") % words
+                if reason
+                else _("Not finished — planned again")
+            )
+    return labels
+
+
+#: Why a visit left the schedule, when the board marks it on the visit itself.
+_RELEASE_SHOWN = frozenset({ReleaseReason.NOT_FINISHED, ReleaseReason.TAKEN_OVER})
 
 
 def _skill_codes(visits: list[BoardVisit]) -> dict[int, str]:
@@ -330,11 +429,21 @@ def build_cells(
     off = _off_days(crews, dates)
     visits = list(visits)
     skills = _skill_codes(visits)
+    released = _release_labels(visits)
+    # The same rules the editing services apply (``crew_day_taken``, ``crew_day_scope``),
+    # so a cell the server would refuse never accepts a drop in the first place.
+    held = ledger_holdings(plan, job_ids=set())
+    usable = crew_day_usable(plan)
     # Translated once, not once per segment (gettext is slow at 3,000 calls).
     words = {"drive": _("%(minutes)s min drive"), "home": _("%(minutes)s min back to base")}
+    # Every visit is listed in its cell; the day's bar and figures are its live route only
+    # (a visit reported not finished, or moved to another plan, is off the schedule).
+    listed: dict[tuple[int, dt.date], list[BoardVisit]] = defaultdict(list)
     routes: dict[tuple[int, dt.date], list[BoardVisit]] = defaultdict(list)
     for visit in visits:
-        routes[(visit.crew_id, visit.date)].append(visit)
+        listed[(visit.crew_id, visit.date)].append(visit)
+        if visit.pk not in released:
+            routes[(visit.crew_id, visit.date)].append(visit)
     crew_by_id = {crew.pk: crew for crew in crews}
     keys = [key for key in routes if key[0] in crew_by_id]
     legs = dict(
@@ -354,6 +463,8 @@ def build_cells(
                 if start <= date <= end:
                     reason = why or _("unavailable")
             cell = Cell(crew=crew, date=date, works=not reason, off_reason=reason)
+            cell.held_by = held.crew_day_owner(crew.pk, date)
+            cell.out_of_scope = cell.held_by is None and not usable(crew.pk, date)
             route = routes.get((crew.pk, date), [])
             cell.visits = [
                 VisitItem(
@@ -363,8 +474,9 @@ def build_cells(
                     fixed=v.job.status in FIXED_STATUSES,
                     late=v.job.due_date is not None and v.date > v.job.due_date,
                     skills=skills.get(v.job_id, ""),
+                    released=released.get(v.pk, ""),
                 )
-                for v in route
+                for v in listed.get((crew.pk, date), [])
             ]
             if route:
                 leg = legs[(crew.pk, date)]
@@ -378,11 +490,29 @@ def build_cells(
 
 
 def queue_jobs(plan: Plan, filters: QueueFilters) -> list[QueueItem]:
-    """Ready jobs the plan could take but does not hold, with the solver's reasons."""
-    in_plan = Visit.objects.filter(plan=plan).values("job_id")
-    # Jobs the published plan being revised holds stay candidates, as for the solver.
-    revised = Q(visits__plan_id=plan.revises_id) if plan.revises_id else Q(pk__in=[])
-    jobs = Job.objects.filter(ready_for(plan) | revised).exclude(pk__in=in_plan)
+    """Ready jobs not live anywhere and not in this plan, with the solver's reasons.
+
+    Jobs a crew could not finish come first (those failed more than once
+    before the others): each is a promise already broken once. A visit
+    reported not finished has left its plan, so its job is back in the
+    published plan's queue too.
+    """
+    # A visit that left the schedule (not finished, taken over) no longer holds its job here.
+    in_plan = Visit.objects.filter(plan=plan, released_at__isnull=True).values("job_id")
+    own = [plan.pk] if plan.revises_id is None else [plan.pk, plan.revises_id]
+    # Jobs live in the published plan being revised stay candidates, as for the solver;
+    # jobs live in any other plan are that plan's.
+    revised = (
+        Q(pk__in=live_visits().filter(plan_id=plan.revises_id).values("job_id"))
+        if plan.revises_id
+        else Q(pk__in=[])
+    )
+    elsewhere = live_visits().exclude(plan_id__in=own).values("job_id")
+    jobs = (
+        Job.objects.filter(ready_for(plan) | revised)
+        .exclude(pk__in=in_plan)
+        .exclude(pk__in=elsewhere)
+    )
     if filters.region:
         jobs = jobs.filter(site__region__code=filters.region)
     if filters.company:
@@ -393,23 +523,42 @@ def queue_jobs(plan: Plan, filters: QueueFilters) -> list[QueueItem]:
         jobs = jobs.filter(kind=filters.kind)
     if filters.due_before:
         jobs = jobs.filter(due_date__lte=filters.due_before)
-    jobs = (
+    found = list(
         jobs.select_related("site__region")
         .prefetch_related("required_skills")
         .distinct()
         .order_by("due_date", "-priority", "reference")
     )
+    # Returned from the field first, those needing attention first of all (a stable sort).
+    found.sort(key=lambda job: (not job.needs_attention, not job.is_returned_from_field))
+    failures = _latest_not_finished(job.pk for job in found if job.is_returned_from_field)
     reasons = {row.get("job_id"): row.get("reasons", []) for row in plan.unassigned}
+    not_planned = [{"rule": "not_planned", "message": _("Not planned yet: optimize or drag it")}]
     return [
         QueueItem(
             job=job,
-            reasons=reasons.get(job.pk)
-            or [{"rule": "not_planned", "message": _("Not planned yet: optimize or drag it")}],
+            # A returned job's reason is the crew's report, shown on its own line.
+            reasons=reasons.get(job.pk) or ([] if job.is_returned_from_field else not_planned),
             skills=" ".join(s.code for s in job.required_skills.all()),
             overdue=job.due_date is not None and job.due_date < plan.start_date,
+            attempt=attempt_label(job.failed_attempts + 1) if job.is_returned_from_field else "",
+            failure=failures.get(job.pk),
         )
-        for job in jobs
+        for job in found
     ]
+
+
+def attempt_label(number: int) -> str:
+    """2 -> "2nd attempt": the visit a returned job's next plan would be."""
+    return _("%(ordinal)s attempt") % {"ordinal": _english_ordinal(number), "n": number}
+
+
+def _english_ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def _runs(plan: Plan) -> tuple[OptimizationRun | None, OptimizationRun | None]:
@@ -471,7 +620,9 @@ def board_for(plan: Plan, filters: QueueFilters | None = None) -> Board:
 
 def plan_totals(plan: Plan, unplanned: int) -> dict:
     """The header's figures after an edit, without rebuilding the whole board."""
-    visits = list(plan.visits.select_related("crew", "job__site"))
+    visits = list(
+        plan.visits.exclude(release_reason__in=_RELEASE_SHOWN).select_related("crew", "job__site")
+    )
     return plan_figures(visits, unplanned)
 
 

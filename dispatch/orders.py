@@ -17,7 +17,8 @@ from django.utils import timezone
 from sites.handover import handover_blockers
 from sites.models import Contract, ContractStatus
 
-from .models import Job, JobReport, PlanStatus, ReportKind, Visit
+from .models import Job, JobReport, ReportKind, Visit
+from .problem import planning_tz
 from .readiness import job_blockers
 from .states import JobKind, JobStatus
 
@@ -51,6 +52,13 @@ class OrderStatus:
     stage: str
     blocker: str
     planned_date: dt.date | None = None
+    returned: JobReport | None = None
+    """For a job returned from the field: the crew's latest "not finished" report."""
+
+    @property
+    def attempt(self) -> int:
+        """Which visit came back not finished (the job's count of failed visits)."""
+        return self.job.failed_attempts if self.job is not None else 0
 
 
 def _main_job(contract: Contract) -> Job | None:
@@ -63,9 +71,13 @@ def _main_job(contract: Contract) -> Job | None:
     return max(jobs, key=lambda job: job.pk, default=None)
 
 
-def _published_visit(job: Job) -> Visit | None:
-    visits = [v for v in job.visits.all() if v.plan.status == PlanStatus.PUBLISHED]
-    return max(visits, key=lambda v: v.plan.published_at or v.plan.created_at, default=None)
+def _live_visit(job: Job) -> Visit | None:
+    """The job's visit on the live schedule (at most one: see :mod:`dispatch.ledger`).
+
+    Not "a visit of some published plan": a published plan keeps visits that
+    left the schedule (reported not finished, taken over by another plan).
+    """
+    return next((v for v in job.visits.all() if v.route_id is not None), None)
 
 
 def _is_open(contract: Contract) -> bool:
@@ -90,24 +102,38 @@ def order_status(contract: Contract, *, today: dt.date | None = None) -> OrderSt
     if status == JobStatus.IN_PROGRESS:
         return OrderStatus(contract, job, Stage.IN_PROGRESS, "the crew is on site")
     if status in (JobStatus.SCHEDULED, JobStatus.DISPATCHED):
-        visit = _published_visit(job)
-        date = visit.date if visit else None
-        crew = f" by {visit.crew.name}" if visit else ""
-        return OrderStatus(contract, job, Stage.PLANNED, f"planned for {date}{crew}", date)
+        visit = _live_visit(job)
+        if visit is None:
+            return OrderStatus(contract, job, Stage.PLANNED, "scheduled, but on no live route")
+        blocker = f"planned for {visit.date} by {visit.crew.name}"
+        return OrderStatus(contract, job, Stage.PLANNED, blocker, visit.date)
+    reports = sorted(job.reports.all(), key=lambda r: (r.occurred_at, r.pk))
+    failures = [r for r in reports if r.kind == ReportKind.INCOMPLETE]
+    returned = failures[-1] if job.is_returned_from_field and failures else None
     gates = job_blockers(job, on=today)
     if gates:
         missing_survey = gates[0].code == "survey_missing"
         stage = Stage.SURVEY_MISSING if missing_survey else Stage.PERMISSION_PENDING
-        return OrderStatus(contract, job, stage, "; ".join(gate.message for gate in gates))
-    reports = sorted(job.reports.all(), key=lambda r: (r.occurred_at, r.pk))
+        blocker = "; ".join(gate.message for gate in gates)
+        return OrderStatus(contract, job, stage, blocker, returned=returned)
     last = reports[-1] if reports else None
-    if last is not None and last.kind == ReportKind.INCOMPLETE:
+    failure = returned or (
+        last if last is not None and last.kind == ReportKind.INCOMPLETE else None
+    )
+    if failure is not None:
+        when = timezone.localtime(failure.occurred_at, planning_tz())
+        prefix = (
+            f"returned from the field (attempt {job.failed_attempts}): "
+            if job.is_returned_from_field
+            else ""
+        )
         return OrderStatus(
             contract,
             job,
             Stage.INCOMPLETE_VISIT,
-            f"not finished on {timezone.localtime(last.occurred_at):%Y-%m-%d}: "
-            f"{last.get_reason_code_display()}",
+            f"{prefix}not finished on {when:%Y-%m-%d}: {failure.get_reason_code_display()}"
+            + (" — being re-planned" if job.is_returned_from_field else ""),
+            returned=returned,
         )
     if status == JobStatus.READY:
         return OrderStatus(contract, job, Stage.NOT_PLANNED, "ready, waiting for a plan")
@@ -133,7 +159,10 @@ def open_orders(
                 queryset=Job.objects.select_related("site", "survey").prefetch_related(
                     "site__surveys",
                     "site__permissions",
-                    Prefetch("visits", queryset=Visit.objects.select_related("plan", "crew")),
+                    Prefetch(
+                        "visits",
+                        queryset=Visit.objects.filter(route__isnull=False).select_related("crew"),
+                    ),
                     Prefetch("reports", queryset=JobReport.objects.order_by("occurred_at")),
                 ),
             ),

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from dispatch.ledger import live_visits
-from dispatch.models import Job, JobReport, PlanStatus, Visit
+from dispatch.models import Job, JobReport, ReportKind, Visit
 from dispatch.states import JobStatus
 from sites.models import ConstructionRecord, Contract, Permission, Site, SiteSurvey
 
@@ -44,6 +44,15 @@ class CallView:
 
 
 @dataclass(frozen=True)
+class ReturnedJob:
+    """A job a crew could not finish, back with the coordinators to be planned again."""
+
+    job: Job
+    report: JobReport | None
+    """The crew's latest "not finished" report (its reason and note)."""
+
+
+@dataclass(frozen=True)
 class SiteCard:
     site: Site
     contracts: list[Contract]
@@ -53,6 +62,8 @@ class SiteCard:
     jobs: list[Job]
     upcoming_visits: list[Visit]
     calls: list[CallView]
+    returned_jobs: tuple[ReturnedJob, ...] = ()
+    """Jobs returned from the field and not on the schedule again yet: the customer will call."""
 
 
 def calls_with_details() -> QuerySet[Call]:
@@ -68,6 +79,13 @@ def call_view(call: Call) -> CallView:
     amendments = list(call.amendments.all())
     return CallView(
         call=call, current=call_current(call, amendments=amendments), amendments=amendments
+    )
+
+
+def _last_not_finished(job: Job) -> JobReport | None:
+    """The job's latest "not finished" report, from its prefetched reports (oldest first)."""
+    return next(
+        (r for r in reversed(list(job.reports.all())) if r.kind == ReportKind.INCOMPLETE), None
     )
 
 
@@ -107,9 +125,11 @@ def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
                     ),
                     Prefetch(
                         "visits",
-                        queryset=Visit.objects.select_related("plan", "crew__company").order_by(
-                            "date", "planned_start"
-                        ),
+                        # The live schedule only: a published plan also keeps visits
+                        # that left it (not finished, moved to another plan).
+                        queryset=live_visits()
+                        .select_related("crew__company")
+                        .order_by("date", "planned_start"),
                     ),
                 ),
             ),
@@ -124,9 +144,14 @@ def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
             for job in jobs
             if job.status in _OPEN_FOR_VISITS
             for visit in job.visits.all()
-            if visit.plan.status == PlanStatus.PUBLISHED and visit.date >= today
+            if visit.date >= today
         ),
         key=lambda visit: (visit.date, visit.planned_start),
+    )
+    returned = tuple(
+        ReturnedJob(job=job, report=_last_not_finished(job))
+        for job in jobs
+        if job.is_returned_from_field and job.status not in CLOSED_JOB_STATUSES
     )
     return SiteCard(
         site=site,
@@ -137,6 +162,7 @@ def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
         jobs=jobs,
         upcoming_visits=upcoming,
         calls=[call_view(call) for call in site.calls.all()],
+        returned_jobs=returned,
     )
 
 

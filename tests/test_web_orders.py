@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Role
+from dispatch.services import job_report_incomplete
 from dispatch.states import JobStatus
-from tests.factories import make_company, make_contract, make_job, make_site, make_user
+from tests.factories import (
+    make_company,
+    make_contract,
+    make_crew,
+    make_job,
+    make_site,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +83,22 @@ def test_the_page_does_a_fixed_number_of_queries(
         make_job(site=site, contract=contract, status=JobStatus.READY)
     with django_assert_max_num_queries(15):  # type: ignore[operator]
         assert coordinator_client.get("/orders/").status_code == 200
+
+
+def test_a_job_returned_from_the_field_shows_it_with_its_attempt(
+    coordinator_client: Client,
+) -> None:
+    contract = make_contract()
+    job = make_job(contract=contract, status=JobStatus.IN_PROGRESS)
+    report = job_report_incomplete(job=job, crew=make_crew(), reason_code="customer_absent")
+    day = timezone.localtime(report.occurred_at).date().isoformat()
+    page = coordinator_client.get("/orders/").content.decode()
+    row = page[page.index(contract.contract_id) :]
+    row = row[: row.index("</tr>")]
+    assert "Returned from the field (attempt 1)" in row
+    assert f"Not finished on {day}: Customer absent — being re-planned" in row
+    assert 'class="badge stage-incomplete_visit"' in row
+    coordinator_client.cookies["django_language"] = "ja"
+    page = coordinator_client.get("/orders/").content.decode()
+    assert "現場から戻りました（1回目の訪問）" in page
+    assert f"{day} に未完了：お客様不在 — 再計画中" in page

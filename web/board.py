@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,8 +19,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dispatch import board as boards
-from dispatch.models import Job, OptimizationRun, Plan, PlanStatus, Visit
-from dispatch.planning import PlanningError, plan_create, publish_preview
+from dispatch.models import (
+    Job,
+    JobReport,
+    OptimizationRun,
+    Plan,
+    PlanStatus,
+    ReleaseReason,
+    ReportKind,
+    Visit,
+)
+from dispatch.planning import PlanningError, plan_create, publish_conflicts, publish_preview
 from dispatch.problem import ParameterError, plan_crews, plan_dates, planning_tz
 from sites.models import Region
 
@@ -148,7 +158,12 @@ def publish_summary(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "web/board/publish.html",
-        {"plan": plan, "companies": publish_preview(plan=plan)},
+        {
+            "plan": plan,
+            "companies": publish_preview(plan=plan),
+            # Up front: what another published plan holds makes publishing fail (409).
+            "conflicts": publish_conflicts(plan=plan),
+        },
     )
 
 
@@ -158,7 +173,10 @@ def job_drawer(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's site, survey, permissions, instructions, parking and history."""
     job = get_object_or_404(
         Job.objects.select_related("site__region", "contract__customer", "survey").prefetch_related(
-            "required_skills", "site__permissions", "status_changes__changed_by", "reports"
+            "required_skills",
+            "site__permissions",
+            "status_changes__changed_by",
+            Prefetch("reports", queryset=JobReport.objects.select_related("crew", "visit")),
         ),
         pk=pk,
     )
@@ -169,6 +187,13 @@ def job_drawer(request: HttpRequest, pk: int) -> HttpResponse:
         plan = Plan.objects.filter(pk=int(plan_id)).first()
         if plan is not None:
             visit = Visit.objects.filter(plan=plan, job=job).select_related("crew").first()
+    failures = [r for r in job.reports.all() if r.kind == ReportKind.INCOMPLETE]
+    # The plan's visit of this job, if a crew reported it not finished, and that report.
+    failure: JobReport | None = None
+    not_finished = visit is not None and visit.release_reason == ReleaseReason.NOT_FINISHED
+    if visit is not None and not_finished:
+        candidates = [r for r in failures if r.visit_id == visit.pk] or failures
+        failure = candidates[-1] if candidates else None
     survey = job.survey or job.site.surveys.order_by("-surveyed_on").first()
     crews: list = []
     dates: tuple = ()
@@ -183,6 +208,12 @@ def job_drawer(request: HttpRequest, pk: int) -> HttpResponse:
             "survey": survey,
             "plan": plan,
             "visit": visit,
+            "visit_not_finished": not_finished,
+            "visit_failure": failure,
+            "failures": failures,
+            "attempt": boards.attempt_label(job.failed_attempts + 1)
+            if job.is_returned_from_field
+            else "",
             "crews": crews,
             "dates": dates,
             "records": job.site.construction_records.filter(archived_at__isnull=True),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from dispatch.board import Cell
@@ -32,8 +33,14 @@ class Labels:
     lock_action: str
     unlock_action: str
     locked: str
+    pinned_title: str
+    lock_title: str
     map: str
     map_of: str
+    held: str
+    held_title: str
+    out_of_scope: str
+    out_of_scope_title: str
 
     @classmethod
     def current(cls) -> Labels:
@@ -45,10 +52,32 @@ class Labels:
             lock=gettext("lock"),
             lock_action=gettext("Lock"),
             unlock_action=gettext("Unlock"),
-            locked=gettext("locked"),
+            locked=gettext("pinned"),
+            pinned_title=gettext(
+                "Pinned by hand: Optimize keeps it here; unlock to let the optimizer move it"
+            ),
+            lock_title=gettext("Pin it here: Optimize will keep it where it is"),
             map=gettext("map"),
             map_of=gettext("Map of"),
+            held=gettext("On the road for plan %(plan)s"),
+            held_title=gettext(
+                "Another published plan has this crew out this day: a crew-day is one route. "
+                "Revise that plan to change it."
+            ),
+            out_of_scope=gettext("Another region's plan"),
+            out_of_scope_title=gettext(
+                "This crew-day was given to another region's plan of this week."
+            ),
         )
+
+
+#: A push pin, drawn inline (no icon font, no emoji font needed).
+PIN_ICON = (
+    '<svg class="pin-icon" viewBox="0 0 16 16" width="11" height="11" aria-hidden="true" '
+    'focusable="false"><path fill="currentColor" d="M10.3 1 15 5.7l-1.2 1.2-.9-.6-2.7 '
+    "2.7.4 3.3-1.3 1.3-2.6-2.6L3 15.7 1.6 15.4 1.3 14l4.7-4.7-2.6-2.6 1.3-1.3 3.3.4 "
+    '2.7-2.7-.6-.9z"/></svg>'
+)
 
 
 #: Colours of the day bar (see board.css): work, driving, free time.
@@ -88,13 +117,30 @@ def cell_html(cell: Cell, editable: bool, labels: Labels) -> str:
     crew = cell.crew
     day = cell.date.isoformat()
     crew_name = _attr(crew.name)
-    classes = "cell" + (" off" if not cell.works else "") + (" warn" if cell.warnings else "")
+    classes = (
+        "cell"
+        + (" off" if not cell.works else "")
+        + (" held" if cell.held_by is not None or cell.out_of_scope else "")
+        + (" warn" if cell.warnings else "")
+    )
+    held = f' data-held-by="{cell.held_by}"' if cell.held_by is not None else ""
     out = [
         f'<div role="cell" id="cell-{crew.pk}-{cell.date:%Y%m%d}" class="{classes}" '
-        f'data-swap data-cell="{crew.pk}:{day}">'
+        f'data-swap data-cell="{crew.pk}:{day}"{held}>'
     ]
+    if cell.held_by is not None:
+        link = f'<a href="{reverse("web:board", args=[cell.held_by])}">{cell.held_by}</a>'
+        out.append(
+            f'<p class="held-by" title="{_attr(labels.held_title)}">'
+            f"{escape(labels.held) % {'plan': link}}</p>"
+        )
+    elif cell.out_of_scope:
+        out.append(
+            f'<p class="held-by" title="{_attr(labels.out_of_scope_title)}">'
+            f"{escape(labels.out_of_scope)}</p>"
+        )
     figures = cell.figures
-    if cell.visits and figures is not None:
+    if cell.segments and figures is not None:
         out.append(
             f'<div class="bar" style="background:{_bar_gradient(cell)}" '
             f'title="{_attr(labels.bar)}: {_attr(_bar_title(cell))}" '
@@ -109,7 +155,7 @@ def cell_html(cell: Cell, editable: bool, labels: Labels) -> str:
         )
     elif not cell.works:
         out.append(f'<p class="off-reason">{escape(cell.off_reason)}</p>')
-    droppable = "true" if editable and cell.works else "false"
+    droppable = "true" if editable and cell.usable else "false"
     out.append(
         f'<ol class="route" data-crew="{crew.pk}" data-crew-name="{crew_name}" '
         f'data-date="{day}" data-droppable="{droppable}" aria-label="{crew_name} {day}">'
@@ -123,6 +169,7 @@ def cell_html(cell: Cell, editable: bool, labels: Labels) -> str:
             + (" locked" if visit.locked else "")
             + (" fixed" if item.fixed else "")
             + (" late" if item.late else "")
+            + (" released" if item.released else "")
         )
         out.append(
             f'<li class="{classes}" data-visit="{visit.pk}" data-ref="{ref}" '
@@ -131,17 +178,28 @@ def cell_html(cell: Cell, editable: bool, labels: Labels) -> str:
             f'<a href="#" class="job-link" data-drawer="{visit.job_id}">{ref}</a>'
         )
         if editable and not item.fixed:
-            action = labels.unlock_action if visit.locked else labels.lock_action
-            text = labels.locked if visit.locked else labels.lock
-            pressed = "true" if visit.locked else "false"
+            if visit.locked:
+                out.append(
+                    f'<button type="button" class="lock" data-lock="{visit.pk}" '
+                    f'aria-pressed="true" aria-label="{_attr(labels.unlock_action)} {ref}" '
+                    f'title="{_attr(labels.pinned_title)}">'
+                    f"{PIN_ICON} {escape(labels.locked)}</button>"
+                )
+            else:
+                out.append(
+                    f'<button type="button" class="lock" data-lock="{visit.pk}" '
+                    f'aria-pressed="false" aria-label="{_attr(labels.lock_action)} {ref}" '
+                    f'title="{_attr(labels.lock_title)}">{escape(labels.lock)}</button>'
+                )
+        elif visit.locked and not item.released:
             out.append(
-                f'<button type="button" class="lock" data-lock="{visit.pk}" '
-                f'aria-pressed="{pressed}" aria-label="{_attr(action)} {ref}">'
-                f"{escape(text)}</button>"
+                f'<span class="lock-mark" title="{_attr(labels.pinned_title)}">'
+                f"{PIN_ICON} {escape(labels.locked)}</span>"
             )
-        elif visit.locked:
-            out.append(f'<span class="lock-mark">{escape(labels.locked)}</span>')
-        out.append(f' <span class="site">{escape(job.site.name)}</span></li>')
+        out.append(f' <span class="site">{escape(job.site.name)}</span>')
+        if item.released:
+            out.append(f'<span class="release">{escape(item.released)}</span>')
+        out.append("</li>")
     out.append("</ol>")
     if cell.warnings:
         out.append('<ul class="warnings">')

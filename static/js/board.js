@@ -156,7 +156,9 @@
         // Mouse-event dragging (not native HTML5 drag and drop): same feel, and
         // it works the same in every browser and under automation.
         forceFallback: true,
-        filter: "button, .locked, .fixed",
+        // A pinned (locked) visit still moves by hand and stays pinned where it lands;
+        // a started one, or one the crew reported not finished, does not move at all.
+        filter: "button, .fixed, .released",
         preventOnFilter: false,
         onEnd: handleDrop,
       });
@@ -207,7 +209,7 @@
     } else if (target.id === "publish-confirm") {
       const result = await api("POST", `/api/v1/plans/${planId}/publish/`, { version: version() });
       if (result.ok) window.location.reload();
-      else {
+      else if (!showScheduleConflicts(target.closest("dialog"), result)) {
         const box = target.closest("dialog").querySelector(".cell-error");
         box.textContent = errorText(result);
         box.hidden = false;
@@ -224,6 +226,46 @@
       else formError(target, result);
     }
   });
+
+  /* A 409 schedule_conflict: list what another published plan holds, not a bare error. */
+  function showScheduleConflicts(dialog, result) {
+    const error = (result.data && result.data.error) || {};
+    const conflicts = error.conflicts || [];
+    const box = dialog.querySelector(".publish-refused");
+    if (error.code !== "schedule_conflict" || !conflicts.length || !box) return false;
+    const section = document.createElement("section");
+    section.className = "conflicts";
+    section.dataset.conflicts = String(conflicts.length);
+    const title = document.createElement("h3");
+    title.textContent = TEXT.conflictRefused;
+    const list = document.createElement("ul");
+    conflicts.forEach((conflict) => {
+      const values = {
+        job: conflict.job,
+        crew: conflict.crew,
+        date: conflict.date,
+        plan: conflict.held_by_plan,
+      };
+      const item = document.createElement("li");
+      item.className = `conflict conflict-${conflict.kind}`;
+      const words = conflict.kind === "job" ? TEXT.conflictJob : TEXT.conflictCrewDay;
+      const link = document.createElement("a");
+      link.href = `/plans/${conflict.held_by_plan}/`;
+      link.textContent = fmt(TEXT.openPlan, values);
+      item.append(fmt(words, values), " · ", link);
+      list.append(item);
+    });
+    const hint = document.createElement("p");
+    hint.textContent = TEXT.conflictHint;
+    section.append(title, list, hint);
+    // The list shown when the dialog opened is replaced by the server's answer.
+    dialog.querySelectorAll(".conflicts").forEach((old) => old.remove());
+    box.replaceChildren(section);
+    box.hidden = false;
+    const generic = dialog.querySelector(".cell-error");
+    if (generic) generic.hidden = true;
+    return true;
+  }
 
   function formError(element, result) {
     const box = element.closest("section").querySelector(".cell-error");

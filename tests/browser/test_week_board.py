@@ -3,7 +3,8 @@
 log in → open the week → optimize (the progress bar runs to done, a real
 worker solves) → keep the proposal → drag a job to another crew-day
 (accepted) and one to a crew without the skill (refused with the reason) →
-lock → publish → the partner's routes API shows the published change.
+unpin it and pin it again → publish → the partner's routes API shows the
+published change.
 """
 
 from __future__ import annotations
@@ -162,10 +163,17 @@ def test_coordinator_plans_a_week_and_the_partner_sees_it(
     assert (other.crew_id, other.date, other.sequence) == before
     assert route_list(page, week.aerial, week.monday).locator("li").count() == 0
 
-    # Lock the moved visit.
-    page.get_by_role("button", name=f"Lock {moved.job.reference}").click()
-    page.get_by_role("button", name=f"Unlock {moved.job.reference}").wait_for()
+    # Moved by hand, so pinned: Optimize keeps it there. Unpin it, then pin it again.
     assert Visit.objects.get(pk=moved.pk).locked
+    pin = page.get_by_role("button", name=f"Unlock {moved.job.reference}", exact=True)
+    assert "Optimize keeps it here" in (pin.get_attribute("title") or "")
+    pin.click()
+    relock = page.get_by_role("button", name=f"Lock {moved.job.reference}", exact=True)
+    relock.wait_for()
+    assert not Visit.objects.get(pk=moved.pk).locked
+    relock.click()
+    page.get_by_role("button", name=f"Unlock {moved.job.reference}", exact=True).wait_for()
+    assert wait_until(lambda: Visit.objects.get(pk=moved.pk).locked)
 
     # The map of that crew-day draws the route without any tile server.
     west_cell.get_by_role("button", name="map").click()

@@ -7,13 +7,23 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from dispatch.models import PlanStatus, ReleaseReason, Visit
 from dispatch.orders import Stage, open_orders, order_status
 from dispatch.services import job_report_incomplete
 from dispatch.states import JobStatus
 from sites.handover import contract_set_billing, ip_allocate, ip_pool_create
 from sites.models import Permission
-from tests.factories import make_contract, make_crew, make_job, make_site, make_survey
+from tests.factories import (
+    make_contract,
+    make_crew,
+    make_job,
+    make_plan,
+    make_site,
+    make_survey,
+    make_visit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +101,60 @@ def test_handed_over_and_cancelled_orders_are_not_open() -> None:
     cancelled.status = "cancelled"
     cancelled.save()
     assert open_orders(today=MONDAY) == []
+
+
+def _published_visit(job, crew, date, published_at):  # type: ignore[no-untyped-def]
+    plan = make_plan(
+        start_date=MONDAY, end_date=MONDAY + dt.timedelta(days=6),
+        status=PlanStatus.PUBLISHED, published_at=published_at,
+    )  # fmt: skip
+    return make_visit(plan=plan, job=job, crew=crew, date=date)
+
+
+def test_the_planned_visit_is_the_live_one_not_the_newest_published_plans() -> None:
+    contract, job = order_for(JobStatus.SCHEDULED)
+    west = make_crew(name="West")
+    live = _published_visit(job, west, MONDAY + dt.timedelta(days=3), timezone.now())
+    # A newer published plan still lists the job, but its visit left the schedule
+    # (moved into the other plan by a coordinator): it is history, not the plan.
+    newer = make_plan(start_date=MONDAY, end_date=MONDAY + dt.timedelta(days=6))
+    old = make_visit(plan=newer, job=job, crew=make_crew(name="East"), date=MONDAY)
+    newer.status, newer.published_at = PlanStatus.PUBLISHED, timezone.now() + dt.timedelta(hours=1)
+    newer.save()
+    Visit.objects.filter(pk=old.pk).update(
+        released_at=timezone.now(), release_reason=ReleaseReason.TAKEN_OVER
+    )
+    assert live.route_id is not None
+    status = order_status(contract, today=MONDAY)
+    assert status.stage == Stage.PLANNED
+    assert status.planned_date == MONDAY + dt.timedelta(days=3)
+    assert status.blocker == f"planned for {MONDAY + dt.timedelta(days=3)} by West"
+    [listed] = open_orders(today=MONDAY)  # the prefetched path says the same
+    assert (listed.planned_date, listed.blocker) == (status.planned_date, status.blocker)
+
+
+def test_a_scheduled_job_on_no_live_route_is_not_called_planned_for_a_date() -> None:
+    contract, job = order_for(JobStatus.SCHEDULED)
+    visit = _published_visit(job, make_crew(), MONDAY, timezone.now())
+    Visit.objects.filter(pk=visit.pk).update(
+        route=None, released_at=timezone.now(), release_reason=ReleaseReason.REPLACED
+    )
+    status = order_status(contract, today=MONDAY)
+    assert status.planned_date is None and "no live route" in status.blocker
+
+
+def test_a_job_returned_from_the_field_says_so_with_its_attempt() -> None:
+    contract, job = order_for(JobStatus.IN_PROGRESS)
+    report = job_report_incomplete(
+        job=job, crew=make_crew(), reason_code="no_access", reason_text="鍵なし"
+    )
+    status = order_status(contract, today=MONDAY)
+    assert status.stage == Stage.INCOMPLETE_VISIT
+    assert status.returned == report and status.attempt == 1
+    local_day = timezone.localtime(report.occurred_at).date()
+    assert status.blocker == (
+        f"returned from the field (attempt 1): not finished on {local_day}: "
+        "No access to the building or room — being re-planned"
+    )
+    [listed] = open_orders(today=MONDAY)
+    assert listed.blocker == status.blocker and listed.returned == report

@@ -6,9 +6,17 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
-from dispatch.models import IncompleteReason, JobReport, PlanStatus, ReportKind
+from dispatch.models import (
+    IncompleteReason,
+    JobReport,
+    PlanStatus,
+    ReleaseReason,
+    ReportKind,
+    Visit,
+)
 from dispatch.services import job_report_incomplete
 from dispatch.states import JobStatus
 from sites.models import ConstructionRecord, Permission, PermissionStatus
@@ -112,3 +120,62 @@ def test_an_unknown_site_has_no_card(db: None) -> None:
 
     with pytest.raises(Site.DoesNotExist):
         site_card(site_id=999_999)
+
+
+def _published(**fields: Any):  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    return make_plan(
+        start_date=today - dt.timedelta(days=3), end_date=today + dt.timedelta(days=6),
+        status=PlanStatus.PUBLISHED, published_at=NOW, **fields,
+    )  # fmt: skip
+
+
+def _visit(plan, job, crew, days: int):  # type: ignore[no-untyped-def]
+    start = NOW + dt.timedelta(days=days)
+    return make_visit(plan=plan, job=job, crew=crew, date=timezone.localdate(start),
+                      planned_start=start, planned_end=start + dt.timedelta(hours=1))  # fmt: skip
+
+
+def test_upcoming_visits_are_the_live_schedule_from_today(desk: Desk) -> None:
+    site, crew = desk.shibaura, make_crew(name="港2班")
+    plan = _published()
+    coming = make_job(site=site, status=JobStatus.SCHEDULED, surveyed=False)
+    live = _visit(plan, coming, crew, 2)
+    yesterday = make_job(site=site, status=JobStatus.SCHEDULED, surveyed=False)
+    _visit(plan, yesterday, crew, -1)
+    # Still listed in a published plan, but moved out of it by a coordinator: not live.
+    moved = make_job(site=site, status=JobStatus.SCHEDULED, surveyed=False)
+    gone = _visit(plan, moved, make_crew(), 3)
+    Visit.objects.filter(pk=gone.pk).update(
+        route=None, released_at=NOW, release_reason=ReleaseReason.TAKEN_OVER
+    )
+    card = site_card(site_id=site.pk)
+    assert card.upcoming_visits == [live]
+    assert card.returned_jobs == ()
+
+
+def test_a_job_returned_from_the_field_is_on_the_card_instead_of_no_visit(desk: Desk) -> None:
+    site, crew = desk.shibaura, make_crew(name="港1班")
+    job = make_job(site=site, status=JobStatus.DISPATCHED, surveyed=False)
+    visit = _visit(_published(), job, crew, 0)
+    report = job_report_incomplete(
+        job=job, crew=crew, visit=visit,
+        reason_code=IncompleteReason.CUSTOMER_ABSENT, reason_text="インターホン応答なし",
+    )  # fmt: skip
+    card = site_card(site_id=site.pk)
+    assert card.upcoming_visits == []  # the failed visit left the schedule
+    [returned] = card.returned_jobs
+    assert (returned.job, returned.report) == (job, report)
+
+    client = Client()
+    client.force_login(desk.support)
+    page = client.get(f"/support/?site={site.pk}").content.decode()
+    upcoming = page[page.index('id="upcoming-title"') :]
+    upcoming = upcoming[: upcoming.index("</section>")]
+    day = timezone.localdate(job.returned_from_field_at).isoformat()  # Asia/Tokyo
+    assert f"Returned from the field on {day}</mark>: Customer absent" in upcoming
+    assert "(インターホン応答なし) — being re-planned" in upcoming
+    assert job.reference in upcoming and "No visit planned." not in upcoming
+    client.cookies["django_language"] = "ja"
+    page = client.get(f"/support/?site={site.pk}").content.decode()
+    assert f"{day} に現場から戻りました" in page and "再計画中" in page

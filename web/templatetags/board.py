@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from dispatch.board import Cell
+from dispatch.board import Cell, QueueItem
 
 from ..cells import Labels, cell_html
 from ..formats import css_pct, delta, hm, pct
@@ -15,6 +15,12 @@ register.filter("hm", hm)
 register.filter("pct", pct)
 register.filter("css_pct", css_pct)
 register.filter("delta", delta)
+
+
+@register.filter
+def returned_count(queue: list[QueueItem]) -> int:
+    """How many queued jobs came back from the field."""
+    return sum(1 for item in queue if item.job.is_returned_from_field)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import board, views
+from . import batches, board, views
 
 app_name = "web"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("plans/<int:pk>/publish-summary/", board.publish_summary, name="publish-summary"),
     path("plans/<int:pk>/map.json", board.map_data, name="board-map"),
     path("runs/<int:pk>/progress/", board.run_progress, name="run-progress"),
+    path("batches/", batches.batch_list, name="batches"),
+    path("batches/start/", batches.batch_start, name="batch-start"),
+    path("batches/<int:pk>/", batches.batch_detail, name="batch"),
+    path("batches/<int:pk>/publish/", batches.batch_publish_all, name="batch-publish"),
     path("jobs/<int:pk>/drawer/", board.job_drawer, name="job-drawer"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

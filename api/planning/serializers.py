@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dispatch.models import Crew, Job, OptimizationRun, Plan, PlanChange, Visit
+from dispatch.models import Crew, Job, OptimizationRun, Plan, PlanChange, PlanningBatch, Visit
+from dispatch.planning import batch_plans
+from dispatch.regions import NO_CREW_DAYS
 from sites.models import Region
 
 
@@ -175,3 +178,130 @@ class PlanChangeSerializer(serializers.ModelSerializer):
             "kind", "before", "after",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+# --- All regions at once (planning batches) ------------------------------------------
+
+
+class PlanBatchCreateSerializer(serializers.Serializer):
+    """A range to plan for several regions in one action; no ``regions`` = all of them."""
+
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    regions = RegionField(
+        many=True,
+        required=False,
+        help_text="Region codes; omitted: every region with ready jobs or active crews.",
+    )
+    time_limit_seconds = serializers.IntegerField(
+        min_value=1, max_value=3600, required=False, help_text="Per region plan."
+    )
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end_date"] < attrs["start_date"]:
+            raise serializers.ValidationError({"end_date": "must not be before start_date"})
+        if (attrs["end_date"] - attrs["start_date"]).days > 31:
+            raise serializers.ValidationError({"end_date": "a plan covers at most 31 days"})
+        if "regions" in attrs and not attrs["regions"]:
+            raise serializers.ValidationError({"regions": "leave it out to plan every region"})
+        return attrs
+
+
+class PlanBatchPlanSerializer(serializers.Serializer):
+    """One region plan of a batch: its share of crew-days, its run and its figures."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    region = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    crew_days_given = serializers.IntegerField()
+    jobs_assigned = serializers.IntegerField()
+    jobs_unassigned = serializers.IntegerField()
+    total_km = serializers.FloatField()
+    run = serializers.IntegerField(allow_null=True)
+    run_status = serializers.CharField(allow_null=True)
+    links = serializers.DictField(child=serializers.CharField())
+
+
+class PlanBatchSerializer(serializers.ModelSerializer):
+    """A planning batch: optimizing, finished (with its summary) or published."""
+
+    status = serializers.SerializerMethodField()
+    plans = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlanningBatch
+        fields = [
+            "id", "start_date", "end_date", "status", "created_at", "finished_at", "summary",
+            "plans", "links",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_status(self, batch: PlanningBatch) -> str:
+        """``optimizing``, ``finished``, ``published`` or ``partly_published``."""
+        if batch.finished_at is None:
+            return "optimizing"
+        publication = batch.summary.get("publication")
+        if not publication:
+            return "finished"
+        done = {"published", "already_published"}
+        if all(row["outcome"] in done for row in publication["plans"]):
+            return "published"
+        return "partly_published"
+
+    @extend_schema_field(PlanBatchPlanSerializer(many=True))
+    def get_plans(self, batch: PlanningBatch) -> list[dict[str, Any]]:
+        runs = {run.plan_id: run for run in batch.runs.order_by("id")}
+        rows = []
+        for plan in batch_plans(batch):
+            run = runs.get(plan.pk)
+            rows.append(
+                {
+                    "id": plan.pk,
+                    "name": plan.name,
+                    "region": plan.region.code if plan.region else None,
+                    "status": plan.status,
+                    "crew_days_given": sum(
+                        1 for pair in plan.crew_day_scope if pair not in NO_CREW_DAYS
+                    ),
+                    "jobs_assigned": plan.kpis.get("jobs_assigned", 0),
+                    "jobs_unassigned": plan.kpis.get("jobs_unassigned", 0),
+                    "total_km": plan.kpis.get("total_km", 0.0),
+                    "run": run.pk if run else None,
+                    "run_status": run.status if run else None,
+                    "links": {
+                        "plan": f"/api/v1/plans/{plan.pk}/",
+                        "run": f"/api/v1/runs/{run.pk}/" if run else "",
+                        "board": f"/plans/{plan.pk}/",
+                    },
+                }
+            )
+        return rows
+
+    def get_links(self, batch: PlanningBatch) -> dict[str, str]:
+        base = f"/api/v1/plan-batches/{batch.pk}/"
+        return {"self": base, "publish": base + "publish/"}
+
+
+class PlanBatchPublishedPlanSerializer(serializers.Serializer):
+    """What publishing one region plan of a batch did."""
+
+    plan_id = serializers.IntegerField()
+    region = serializers.CharField(allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=["published", "already_published", "conflict", "refused"]
+    )
+    version = serializers.IntegerField(required=False)
+    status = serializers.IntegerField(required=False, help_text="409 when not published.")
+    code = serializers.CharField(required=False)
+    message = serializers.CharField(required=False)
+    conflicts = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class PlanBatchPublishSerializer(serializers.Serializer):
+    published = serializers.IntegerField()
+    not_published = serializers.IntegerField()
+    plans = PlanBatchPublishedPlanSerializer(many=True)
+    batch = PlanBatchSerializer()

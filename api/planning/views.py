@@ -16,7 +16,7 @@ from rest_framework.serializers import BaseSerializer
 
 from accounts.models import Role
 from dispatch import editing, planning
-from dispatch.models import OptimizationRun, Plan, PlanChange, Visit
+from dispatch.models import OptimizationRun, Plan, PlanChange, PlanningBatch, Visit
 from dispatch.selectors import crews_visible_to, plans_visible_to, visits_visible_to
 
 from ..errors import ApiError
@@ -315,3 +315,54 @@ class VisitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             visit=self.get_object(), expected_version=_version(request), by=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Planning batches: weeks planned for all regions at once"),
+    retrieve=extend_schema(summary="One batch: status, its region plans and summary"),
+)
+class PlanBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A range planned for every region in one action, and published in one action."""
+
+    roles = COORDINATOR_ONLY
+    serializer_class = s.PlanBatchSerializer
+    queryset = PlanningBatch.objects.order_by("-id")
+
+    @extend_schema(
+        summary="Plan a range for all (or some) regions: one plan and run per region",
+        request=s.PlanBatchCreateSerializer,
+        responses={202: s.PlanBatchSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Share the crew-days among the regions, create the plans and queue their runs (202)."""
+        form = s.PlanBatchCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        params = {name: data[name] for name in ("time_limit_seconds", "seed") if name in data}
+        batch = planning.planning_batch_start(
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            regions=data.get("regions"),
+            by=request.user,
+            params=params,
+        )
+        body = s.PlanBatchSerializer(batch).data
+        return Response(
+            body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]}
+        )
+
+    @extend_schema(request=None, responses={200: s.PlanBatchPublishSerializer})
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        """Publish every region plan, each on its own; per plan: published or why not (409s)."""
+        batch = self.get_object()
+        outcomes = planning.batch_publish(batch=batch, by=request.user)
+        published = sum(row["outcome"] in ("published", "already_published") for row in outcomes)
+        return Response(
+            {
+                "published": published,
+                "not_published": len(outcomes) - published,
+                "plans": outcomes,
+                "batch": s.PlanBatchSerializer(batch).data,
+            }
+        )

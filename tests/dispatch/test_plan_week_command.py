@@ -7,7 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from dispatch.models import Plan, PlanStatus, Visit
+from dispatch.ledger import ledger_problems
+from dispatch.models import LiveRoute, Plan, PlanningBatch, PlanStatus, Visit
 from dispatch.states import JobStatus
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +48,31 @@ def test_it_plans_one_region(demo: None) -> None:
     assert not Visit.objects.filter(plan=plan).exclude(job__site__region=plan.region).exists()
 
 
+def test_it_plans_every_region_in_one_batch_and_publishes_them_all(demo: None) -> None:
+    out = StringIO()
+    call_command("plan_week", start=WEEK, all_regions=True, time_limit=1, publish=True, stdout=out)
+    text = out.getvalue()
+    batch = PlanningBatch.objects.get()
+    codes = ["kanagawa-saitama", "tokyo-central", "tokyo-east", "tokyo-west"]
+    assert [row["region"] for row in batch.summary["regions"]] == codes
+    for expected in (*codes, "Crew-days given to each region", "region plans", "total"):
+        assert expected in text
+    assert text.count("Published plan") == 4
+    plans = Plan.objects.filter(status=PlanStatus.PUBLISHED)
+    assert plans.count() == 4 and batch.summary["jobs_assigned"] > 150
+    assert ledger_problems() == []
+    assert LiveRoute.objects.values("plan").distinct().count() == 4
+    days = set(Visit.objects.filter(plan__in=plans).values_list("crew_id", "date", "plan_id"))
+    assert len({(crew, date) for crew, date, _ in days}) == len(days), "a crew-day in one plan"
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
+        (
+            {"start": WEEK, "region": "tokyo-west", "all_regions": True},
+            "--region and --all-regions exclude each other",
+        ),
         ({"start": "23/11/2026"}, "--start must be YYYY-MM-DD"),
         ({"start": WEEK, "region": "mars"}, "unknown region 'mars'"),
         ({"start": WEEK, "max_utilization": 1.7}, "max_utilization"),

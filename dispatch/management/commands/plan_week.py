@@ -1,4 +1,9 @@
-"""``plan_week``: create and optimize a week's plan from the command line, with live progress."""
+"""``plan_week``: create and optimize a week's plan from the command line, with live progress.
+
+``--all-regions`` plans every region in one action (a planning batch: the
+week's crew-days shared among the regions first, then one plan per region),
+optimizing the region plans here one after the other.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dispatch.models import Crew, OptimizationRun, Plan, RunStatus
+from dispatch.models import Crew, OptimizationRun, Plan, PlanningBatch, RunStatus
 from dispatch.planning import (
     PlanningError,
+    batch_publish,
+    batch_try_finish,
     plan_create,
     plan_publish,
     plan_request_optimization,
+    planning_batch_start,
     run_optimization,
 )
 from dispatch.problem import DEFAULT_TIME_LIMIT_SECONDS, ParameterError
@@ -31,7 +39,15 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=5, help="Days in the plan (default 5).")
         parser.add_argument("--region", help="Region code; default: every crew and job.")
         parser.add_argument(
-            "--time-limit", type=int, default=DEFAULT_TIME_LIMIT_SECONDS, help="Seconds."
+            "--all-regions",
+            action="store_true",
+            help="One plan per region, crew-days shared among them first (a planning batch).",
+        )
+        parser.add_argument(
+            "--time-limit",
+            type=int,
+            default=DEFAULT_TIME_LIMIT_SECONDS,
+            help="Seconds (per region with --all-regions).",
         )
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--min-gap", type=int, help="Minimum gap between jobs (minutes).")
@@ -45,6 +61,8 @@ class Command(BaseCommand):
             raise CommandError(f"--start must be YYYY-MM-DD, got {options['start']!r}") from exc
         if not 1 <= options["days"] <= 31:
             raise CommandError("--days must be from 1 to 31")
+        if options["all_regions"] and options["region"]:
+            raise CommandError("--region and --all-regions exclude each other")
         region = None
         if options["region"]:
             region = Region.objects.filter(code=options["region"]).first()
@@ -60,6 +78,12 @@ class Command(BaseCommand):
         if options["max_utilization"] is not None:
             params["max_utilization"] = options["max_utilization"]
         end = start + dt.timedelta(days=options["days"] - 1)
+        # The raw stream, not Django's OutputWrapper: rich writes partial lines.
+        stream = cast(IO[str], self.stdout._out)
+        console = Console(file=stream, width=max(Console().width, 120))
+        if options["all_regions"]:
+            self._all_regions(console, start, end, params, publish=options["publish"])
+            return
         try:
             plan = plan_create(
                 name=f"{region.name if region else 'All regions'} {start:%Y-%m-%d}",
@@ -72,12 +96,20 @@ class Command(BaseCommand):
         except (PlanningError, ParameterError) as exc:
             raise CommandError(str(exc)) from exc
 
-        # The raw stream, not Django's OutputWrapper: rich writes partial lines.
-        stream = cast(IO[str], self.stdout._out)
-        console = Console(file=stream, width=max(Console().width, 120))
         console.print(f"Plan {plan.pk}: {plan.name} ({start} to {end}), run {run.pk}")
+        run = self._optimize(console, run, "optimizing")
+        plan.refresh_from_db()
+        if run.status != RunStatus.SUCCEEDED:
+            raise CommandError(f"optimization {run.status}: {run.error}")
+        self._print_summary(console, plan)
+        if options["publish"]:
+            plan = plan_publish(plan=plan)
+            console.print(f"[green]Published plan {plan.pk} (version {plan.version}).")
+
+    def _optimize(self, console: Console, run: OptimizationRun, label: str) -> OptimizationRun:
+        """Run a queued optimization here, with a live progress bar."""
         with Progress(
-            TextColumn("[bold]optimizing"),
+            TextColumn(f"[bold]{label}"),
             BarColumn(),
             TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
             TextColumn("{task.fields[assigned]} jobs planned"),
@@ -99,14 +131,104 @@ class Command(BaseCommand):
 
             run = run_optimization(run_id=run.pk, progress_hook=show)
             bar.update(task, completed=run.time_limit_seconds)
+        return run
 
-        plan.refresh_from_db()
-        if run.status != RunStatus.SUCCEEDED:
-            raise CommandError(f"optimization {run.status}: {run.error}")
-        self._print_summary(console, plan)
-        if options["publish"]:
-            plan = plan_publish(plan=plan)
-            console.print(f"[green]Published plan {plan.pk} (version {plan.version}).")
+    def _all_regions(
+        self,
+        console: Console,
+        start: dt.date,
+        end: dt.date,
+        params: dict[str, Any],
+        *,
+        publish: bool,
+    ) -> None:
+        """Plan every region as one batch, optimize its plans here in turn, print the figures."""
+        try:
+            batch = planning_batch_start(
+                start_date=start, end_date=end, params=params, enqueue=False
+            )
+        except (PlanningError, ParameterError) as exc:
+            raise CommandError(str(exc)) from exc
+        runs = list(batch.runs.select_related("plan__region").order_by("plan__region__code"))
+        console.print(
+            f"Batch {batch.pk}: {len(runs)} regions ({start} to {end}); "
+            "every crew-day given to one region first"
+        )
+        shares = Table(title="Crew-days given to each region")
+        for column in (
+            "region",
+            "crew-days",
+            "of crews in several regions",
+            "capacity h",
+            "work h",
+        ):
+            shares.add_column(column, justify="left" if column == "region" else "right")
+        for row in batch.summary["partition"]["regions"]:
+            shares.add_row(
+                row["region"],
+                str(row["crew_days"]),
+                str(row["shared_crew_days"]),
+                f"{row['capacity_hours']}",
+                f"{row['demand_hours']}",
+            )
+        console.print(shares)
+        for run in runs:
+            code = run.plan.region.code if run.plan.region else "-"
+            self._optimize(console, run, f"{code:>16}")
+            batch_try_finish(batch_id=batch.pk)
+        batch.refresh_from_db()
+        self._print_batch(console, batch)
+        failed = batch.summary["failed"]
+        if publish:
+            outcomes = batch_publish(batch=batch)
+            for outcome in outcomes:
+                if outcome["outcome"] == "published":
+                    console.print(
+                        f"[green]Published plan {outcome['plan_id']} ({outcome['region']})."
+                    )
+                else:
+                    console.print(
+                        f"[red]Plan {outcome['plan_id']} ({outcome['region']}) not published: "
+                        f"{outcome.get('message', outcome['outcome'])}"
+                    )
+            done = ("published", "already_published")
+            refused = [o["region"] for o in outcomes if o["outcome"] not in done]
+            if refused:
+                raise CommandError(f"not published: {', '.join(map(str, refused))}")
+        if failed:
+            raise CommandError(f"optimization failed for: {', '.join(map(str, failed))}")
+
+    def _print_batch(self, console: Console, batch: PlanningBatch) -> None:
+        summary = batch.summary
+        table = Table(title=f"Batch {batch.pk}: region plans")
+        columns = ("region", "plan", "run", "crew-days given", "used", "planned", "unassigned")
+        for column in (*columns, "km", "km/job"):
+            table.add_column(column, justify="left" if column == "region" else "right")
+        for row in summary["regions"]:
+            assigned = row["jobs_assigned"]
+            table.add_row(
+                str(row["region"]),
+                str(row["plan_id"]),
+                row["run_status"],
+                str(row["crew_days_given"]),
+                str(row["crew_days_used"]),
+                str(assigned),
+                str(row["jobs_unassigned"]),
+                f"{row['total_km']}",
+                f"{row['total_km'] / assigned:.2f}" if assigned else "-",
+            )
+        table.add_row(
+            "[bold]total",
+            "",
+            "",
+            str(sum(r["crew_days_given"] for r in summary["regions"])),
+            str(summary["crew_days_used"]),
+            str(summary["jobs_assigned"]),
+            str(summary["jobs_unassigned"]),
+            f"{summary['total_km']}",
+            f"{summary['km_per_job']:.2f}",
+        )
+        console.print(table)
 
     def _print_summary(self, console: Console, plan: Plan) -> None:
         kpis = plan.kpis

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Q
 
 import scheduler
-from sites.models import Site
+from sites.models import Region, Site
 
 from .ledger import ledger_holdings
 from .models import Crew, CrewUnavailability, Job, Plan, Visit
@@ -128,7 +128,7 @@ def plan_dates(plan: Plan) -> tuple[dt.date, ...]:
 
 def plan_crews(plan: Plan) -> list[Crew]:
     """Active crews of the companies that serve the plan's region (all, without a region)."""
-    crews = Crew.objects.filter(is_active=True).prefetch_related("skills")
+    crews = Crew.objects.filter(is_active=True).prefetch_related("skills", "company__regions")
     if plan.region_id is not None:
         crews = crews.filter(company__regions=plan.region_id)
     return list(crews.select_related("company").order_by("id").distinct())
@@ -147,7 +147,7 @@ def plan_candidate_jobs(plan: Plan) -> list[Job]:
     jobs = (
         Job.objects.filter(ready_for(plan) | Q(pk__in=held))
         .exclude(status=JobStatus.CANCELLED)
-        .select_related("site", "survey")
+        .select_related("site__region", "survey")
         .prefetch_related("required_skills", "site__surveys", "site__permissions")
         .order_by("id")
     )
@@ -204,11 +204,26 @@ def _crew_days(
     return crew_days
 
 
-def _to_crew(crew: Crew) -> scheduler.Crew:
+def _works_in(region_code: str) -> str:
+    """A pseudo-skill: the crew's company serves this region (plans without a region)."""
+    return f"works in {region_code}"
+
+
+def _regions_served(crew: Crew) -> frozenset[str]:
+    """Pseudo-skills for the regions a crew's company serves; none listed = serves all.
+
+    A plan for one region only takes crews of companies serving it; a plan for
+    every region must keep each job to those crews too, and a skill is how
+    the solver (and its reasons) already say "only these crews".
+    """
+    return frozenset(_works_in(region.code) for region in crew.company.regions.all())
+
+
+def _to_crew(crew: Crew, extra_skills: frozenset[str] = frozenset()) -> scheduler.Crew:
     return scheduler.Crew(
         id=str(crew.pk),
         home=scheduler.Location(crew.home_latitude, crew.home_longitude),
-        skills=frozenset(skill.code for skill in crew.skills.all()),
+        skills=frozenset(skill.code for skill in crew.skills.all()) | extra_skills,
         members=crew.members,
         cost_per_km_yen=crew.cost_per_km_yen,
         min_gap_s=None if crew.min_gap_minutes is None else crew.min_gap_minutes * 60,
@@ -273,13 +288,14 @@ def _to_job(
     dates: tuple[dt.date, ...],
     windows: tuple[scheduler.TimeWindow, ...],
     fixed: scheduler.FixedAssignment | None,
+    extra_skills: frozenset[str] = frozenset(),
 ) -> scheduler.Job:
     site = job.site
     return scheduler.Job(
         id=str(job.pk),
         location=scheduler.Location(site.latitude, site.longitude),  # type: ignore[arg-type]
         duration_s=job.duration_minutes * 60,
-        required_skills=frozenset(skill.code for skill in job.required_skills.all()),
+        required_skills=frozenset(skill.code for skill in job.required_skills.all()) | extra_skills,
         members_needed=job.members_needed,
         earliest_day=_day_index(job.earliest_date, dates),
         due_day=_day_index(job.due_date, dates),
@@ -320,6 +336,12 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     }
     usable = crew_day_usable(plan)
     kept_out = held_out_by_hand(plan)
+    # Without a region, every crew is in play: keep each job to the crews of
+    # companies that serve its region (a company listing no region serves all).
+    by_region = plan.region_id is None
+    every_region = frozenset(
+        _works_in(code) for code in Region.objects.values_list("code", flat=True)
+    )
     holdings = ledger_holdings(plan, job_ids={job.pk for job in candidates})
 
     jobs: dict[str, Job] = {}
@@ -376,7 +398,10 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
                 continue
             fixed = _fixed_of(visit, dates, horizon_start)
         jobs[str(job.pk)] = job
-        problem_jobs.append(_to_job(job, dates, windows, fixed))
+        region_skill: frozenset[str] = frozenset()
+        if by_region and fixed is None and site.region_id is not None:
+            region_skill = frozenset({_works_in(site.region.code)})
+        problem_jobs.append(_to_job(job, dates, windows, fixed, region_skill))
 
     weights = scheduler.Weights(**params.weights)
     rules = scheduler.Rules(
@@ -389,7 +414,10 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         reference = _routes(live, dates)
     warm_start = _routes(own_visits.values(), dates) if own_visits else reference
     problem = scheduler.Problem(
-        crews=tuple(_to_crew(crew) for crew in crews),
+        crews=tuple(
+            _to_crew(crew, (_regions_served(crew) or every_region) if by_region else frozenset())
+            for crew in crews
+        ),
         crew_days=tuple(_crew_days(crews, dates, horizon_start, usable)) if crews else (),
         jobs=tuple(problem_jobs),
         rules=rules,

@@ -391,3 +391,33 @@ def test_cancelling_a_live_job_takes_it_off_the_crews_route(world: World) -> Non
     assert (visit.is_live, visit.release_reason) == (False, ReleaseReason.CANCELLED)
     assert live_of(job) is None
     assert ledger_problems() == []
+
+
+def test_a_plan_for_every_region_keeps_each_job_to_crews_serving_its_region(
+    world: World, two_regions: tuple[Region, Region]
+) -> None:
+    """Found while measuring all-regions batches: region-less plans sent any crew anywhere."""
+    _central, north = two_regions
+    world.company.regions.remove(north)
+    everywhere = plan_create(
+        name="all", start_date=MONDAY, end_date=MONDAY + dt.timedelta(days=4), region=None
+    )
+    optimize(everywhere)
+
+    north_jobs = set(Job.objects.filter(site__region=north).values_list("pk", flat=True))
+    assert not everywhere.visits.filter(job_id__in=north_jobs).exists()
+    reasons = {r["job_id"]: r["reasons"][0] for r in everywhere.unassigned}
+    assert {reasons[j]["rule"] for j in north_jobs} == {"skill"}
+    assert all("works in tokyo-north" in reasons[j]["message"] for j in north_jobs)
+    assert everywhere.visits.count() == 4  # the central jobs are planned as before
+
+
+def test_a_company_listing_no_region_serves_every_region(
+    world: World, two_regions: tuple[Region, Region]
+) -> None:
+    world.company.regions.clear()
+    everywhere = plan_create(
+        name="all", start_date=MONDAY, end_date=MONDAY + dt.timedelta(days=4), region=None
+    )
+    optimize(everywhere)
+    assert everywhere.visits.count() == 6

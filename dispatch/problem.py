@@ -399,7 +399,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             fixed = _fixed_of(visit, dates, horizon_start)
         jobs[str(job.pk)] = job
         region_skill: frozenset[str] = frozenset()
-        if by_region and fixed is None and site.region_id is not None:
+        if by_region and fixed is None and site.region is not None:
             region_skill = frozenset({_works_in(site.region.code)})
         problem_jobs.append(_to_job(job, dates, windows, fixed, region_skill))
 

@@ -26,6 +26,7 @@ from dispatch.models import (
     PartnerCompany,
     Skill,
 )
+from dispatch.selectors import reports_visible_to, status_changes_visible_to
 from dispatch.states import JobStatus
 from sites.models import (
     ConstructionRecord,
@@ -425,6 +426,23 @@ class ConstructionRecordSerializer(serializers.ModelSerializer):
 
 
 class JobStatusChangeSerializer(serializers.ModelSerializer):
+    """One step of a job's status history."""
+
+    # ``changed_by`` and ``note`` come from the ``shown_*`` columns that
+    # dispatch.selectors.status_changes_visible_to adds for the caller: a row
+    # that did not come through the selector cannot be rendered at all.
+    changed_by = serializers.IntegerField(
+        source="shown_changed_by_id",
+        read_only=True,
+        allow_null=True,
+        help_text="Who made the step; null for partners unless it was their own company.",
+    )
+    note = serializers.CharField(
+        source="shown_note",
+        read_only=True,
+        help_text="Empty for partners unless the step was made by their own company.",
+    )
+
     class Meta:
         model = JobStatusChange
         fields = ["id", "from_status", "to_status", "changed_by", "note", "changed_at"]
@@ -535,13 +553,41 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class JobDetailSerializer(JobSerializer):
-    """A job with its history: every status step and every crew report, oldest first."""
+    """A job with its history: status steps and crew reports, oldest first.
 
-    status_changes = JobStatusChangeSerializer(many=True, read_only=True)
-    reports = JobReportSerializer(many=True, read_only=True)
+    Partners read their own company's reports only. Of the status steps they
+    read their own company's in full, other steps (coordinators, system)
+    without author or note, and none of another partner company's.
+    """
+
+    # Both come from dispatch.selectors for the user of the serializer's
+    # ``request`` (nothing without one): a job that moved from one partner
+    # company to another must not bring the first one's people and words
+    # along. The view prefetches them into ``visible_status_changes`` and
+    # ``visible_reports``; without that they are read through the selectors.
+    status_changes = serializers.SerializerMethodField()
+    reports = serializers.SerializerMethodField()
 
     class Meta(JobSerializer.Meta):
         fields = [*JobSerializer.Meta.fields, "status_changes", "reports"]
+
+    def _viewer(self) -> Any:
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    @extend_schema_field(JobStatusChangeSerializer(many=True, read_only=True))
+    def get_status_changes(self, job: Job) -> list[dict[str, Any]]:
+        changes = getattr(job, "visible_status_changes", None)
+        if changes is None:
+            changes = status_changes_visible_to(self._viewer()).filter(job=job)
+        return JobStatusChangeSerializer(changes, many=True).data
+
+    @extend_schema_field(JobReportSerializer(many=True, read_only=True))
+    def get_reports(self, job: Job) -> list[dict[str, Any]]:
+        reports = getattr(job, "visible_reports", None)
+        if reports is None:
+            reports = reports_visible_to(self._viewer()).filter(job=job)
+        return JobReportSerializer(reports, many=True).data
 
 
 class JobTransitionSerializer(serializers.Serializer):

@@ -32,8 +32,6 @@ from dispatch.models import (
     Crew,
     CrewUnavailability,
     Job,
-    JobReport,
-    JobStatusChange,
     PartnerCompany,
     Skill,
 )
@@ -41,7 +39,9 @@ from dispatch.selectors import (
     companies_visible_to,
     crews_visible_to,
     jobs_visible_to,
+    reports_visible_to,
     sites_visible_to,
+    status_changes_visible_to,
 )
 from dispatch.services import job_transition
 from sites.models import (
@@ -370,15 +370,15 @@ class JobViewSet(CrudViewSet):
         jobs = jobs_visible_to(user).prefetch_related("required_skills")
         if self.action == "list":
             return jobs
-        history = JobStatusChange.objects.order_by("changed_at", "id")
-        reports = JobReport.objects.order_by("occurred_at", "id")
-        if user.role == Role.PARTNER:
-            # A job moved from partner B to partner A keeps B's reports; A
-            # must not read them.
-            reports = reports.filter(crew__company_id=user.partner_company_id)
+        # A job moved from partner A to partner B keeps A's reports and
+        # history; the selectors decide what of them B may read.
         return jobs.prefetch_related(
-            Prefetch("status_changes", queryset=history),
-            Prefetch("reports", queryset=reports),
+            Prefetch(
+                "status_changes",
+                queryset=status_changes_visible_to(user),
+                to_attr="visible_status_changes",
+            ),
+            Prefetch("reports", queryset=reports_visible_to(user), to_attr="visible_reports"),
         )
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:

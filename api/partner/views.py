@@ -24,9 +24,14 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
-from dispatch.models import CalendarFeed, Crew, Job, JobReport, ReleaseReason, Visit
+from dispatch.models import CalendarFeed, Crew, Job, ReleaseReason, Visit
 from dispatch.reports import job_report_record
-from dispatch.selectors import crews_visible_to, jobs_visible_to, visits_visible_to
+from dispatch.selectors import (
+    crews_visible_to,
+    jobs_visible_to,
+    reports_visible_to,
+    visits_visible_to,
+)
 
 from ..errors import ApiError
 from ..permissions import READ, WRITE
@@ -192,10 +197,9 @@ class JobReportsView(GenericAPIView):
     )
     def get(self, request: Request, job_id: int) -> Response:
         job = self._job(job_id)
-        reports = JobReport.objects.filter(job=job).order_by("occurred_at", "id")
-        if request.user.role == Role.PARTNER:
-            # The job may have been another partner's before a re-plan.
-            reports = reports.filter(crew__company_id=request.user.partner_company_id)
+        # The job may have been another partner's before a re-plan: the
+        # selector keeps a partner to its own crews' reports.
+        reports = reports_visible_to(request.user).filter(job=job)
         page = self.paginate_queryset(reports)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

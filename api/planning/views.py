@@ -16,8 +16,12 @@ from rest_framework.serializers import BaseSerializer
 
 from accounts.models import Role
 from dispatch import editing, planning
-from dispatch.models import OptimizationRun, Plan, PlanChange, PlanningBatch, Visit
-from dispatch.selectors import crews_visible_to, plans_visible_to, visits_visible_to
+from dispatch.models import OptimizationRun, Plan, PlanningBatch, Visit
+from dispatch.selectors import (
+    plan_changes_visible_to,
+    plans_visible_to,
+    visits_visible_to,
+)
 
 from ..errors import ApiError
 from ..permissions import READ, WRITE, role_of
@@ -207,9 +211,9 @@ class PlanViewSet(
     def changes(self, request: Request, pk: str | None = None) -> Response:
         """What each publication changed, per crew (partners: their own crews only)."""
         plan = self.get_object()
-        changes = PlanChange.objects.filter(plan=plan).select_related("crew", "job")
-        if role_of(request) == Role.PARTNER:
-            changes = changes.filter(crew__in=crews_visible_to(request.user))
+        changes = (
+            plan_changes_visible_to(request.user).filter(plan=plan).select_related("crew", "job")
+        )
         version = request.query_params.get("version")
         if version:
             changes = changes.filter(published_version=_int_param("version", version))

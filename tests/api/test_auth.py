@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -91,3 +92,45 @@ def test_login_input_is_validated(db: None) -> None:
     response = APIClient().post("/api/v1/auth/login/", {"username": ""})
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"username", "password"}
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_login_limit(cast: Cast) -> None:
+    """Issue 18, finding 4: rotating X-Forwarded-For gave 25 logins a minute, none throttled."""
+    client = APIClient()
+    statuses = [
+        client.post(
+            "/api/v1/auth/login/",
+            {"username": "alice", "password": f"guess{i}"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        ).status_code
+        for i in range(12)
+    ]
+    assert statuses[-1] == 429
+
+
+def test_behind_one_trusted_proxy_the_proxys_last_hop_is_the_client(
+    cast: Cast, settings: Any
+) -> None:
+    """With TRUSTED_PROXIES=1 the address our proxy appended identifies the client."""
+    from rest_framework.settings import api_settings
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    api_settings.reload()
+    try:
+        client = APIClient()
+
+        def login(forwarded: str, username: str = "alice") -> int:
+            return client.post(
+                "/api/v1/auth/login/",
+                {"username": username, "password": "wrong"},
+                HTTP_X_FORWARDED_FOR=forwarded,
+            ).status_code
+
+        # The client forges the first part; our proxy appends the real address.
+        blocked = [login(f"10.0.0.{i}, 198.51.100.7") for i in range(12)]
+        assert blocked[-1] == 429
+        # Another real client is not blocked (another user: alice is locked out by now).
+        assert login("198.51.100.8", username="bob") == 401
+    finally:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+        api_settings.reload()

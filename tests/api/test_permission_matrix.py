@@ -9,6 +9,12 @@ Codes per operation, in the order coordinator, support, partner:
 Anonymous callers get 401 everywhere except the operations in ``PUBLIC``.
 Partners use their own company's objects here; reaching another partner's
 objects is covered by the isolation tests (404, never 403).
+
+Access is not enough: a partner must also not *read* another company's
+things inside what it may open. The last test checks content: in a world
+where a job moved from company A to company B (A's reports, A's words in the
+history, A's other work on the same plan), partner B calls every GET the table
+grants partners, and no response carries A's names, texts or ids.
 """
 
 from __future__ import annotations
@@ -23,10 +29,17 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from dispatch.models import CalendarFeed, CrewUnavailability, OptimizationRun, RunStatus
+from dispatch.models import (
+    CalendarFeed,
+    CrewUnavailability,
+    OptimizationRun,
+    PlanningBatch,
+    RunStatus,
+)
 from sites.models import ConstructionRecord, Contract, Customer, Permission, SiteSurvey
 from support.models import Call
 from tests.api.conftest import MONDAY, Cast
+from tests.api.moved_job import MARKER_A, MARKER_B, MovedJob, build_moved_job, foreign_ids
 
 DETAIL_METHODS = ("GET", "PUT", "PATCH", "DELETE")
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -107,6 +120,11 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/runs/{id}/accept/"): "+--",
     ("POST", "/api/v1/runs/{id}/discard/"): "+--",
     ("GET", "/api/v1/plans/{id}/publish-preview/"): "+--",
+    # A week for all regions in one action: coordinators only.
+    ("GET", "/api/v1/plan-batches/"): "+--",
+    ("POST", "/api/v1/plan-batches/"): "+--",
+    ("GET", "/api/v1/plan-batches/{id}/"): "+--",
+    ("POST", "/api/v1/plan-batches/{id}/publish/"): "+--",
     ("GET", "/api/v1/visits/{id}/"): "+-+",
     **{
         ("POST", f"/api/v1/visits/{{id}}/{action}/"): "+--"
@@ -191,6 +209,7 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
         crew=cast.crew_a, start_date=MONDAY, end_date=MONDAY
     )
     run = OptimizationRun.objects.create(plan=cast.plan, status=RunStatus.SUCCEEDED)
+    batch = PlanningBatch.objects.create(start_date=MONDAY, end_date=MONDAY)
     feed = CalendarFeed.objects.create(crew=cast.crew_a, token_hash="0" * 64)
     call = Call.objects.create(
         site=cast.job_a.site, operator=cast.support, category="no_connection", description="不通"
@@ -199,6 +218,7 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
         "/api/v1/plans/": cast.plan.pk,
         "/api/v1/visits/": cast.visit_a.pk,
         "/api/v1/runs/": run.pk,
+        "/api/v1/plan-batches/": batch.pk,
         "/api/v1/crews/": cast.crew_a.pk,
         "/api/v1/jobs/": cast.job_a.pk,
         "/api/v1/sites/": cast.job_a.site_id,
@@ -267,3 +287,97 @@ def test_the_role_gets_exactly_the_access_the_matrix_says(
         assert response.status_code == 403, response.content
     if response.status_code >= 400:
         assert set(response.json()["error"]) >= {"status", "code", "message"}
+
+
+# --- content: what a partner reads carries nothing of another company ------------------
+
+PARTNER_READS = [
+    (method, path)
+    for method, path in OPERATIONS
+    if method == "GET" and MATRIX[(method, path)][ROLES.index("partner")] == "+"
+]
+
+#: What the ``id`` of a response's top-level object (or of its ``results``) is.
+TOP_LEVEL_KIND = {
+    "/api/v1/jobs/": "job",
+    "/api/v1/jobs/{id}/": "job",
+    "/api/v1/jobs/{job_id}/reports/": "report",
+    "/api/v1/sites/": "site",
+    "/api/v1/sites/{id}/": "site",
+    "/api/v1/crews/": "crew",
+    "/api/v1/crews/{id}/": "crew",
+    "/api/v1/crews/{crew_id}/calendar-feeds/": "feed",
+    "/api/v1/partner-companies/": "company",
+    "/api/v1/partner-companies/{id}/": "company",
+    "/api/v1/visits/{id}/": "visit",
+    "/api/v1/plans/{id}/visits/": "visit",
+    "/api/v1/plans/{id}/changes/": "plan_change",
+    "/api/v1/auth/me/": "user",
+}
+
+
+def _moved_job_url(path: str, moved: MovedJob) -> str:
+    """``path`` with partner B's own objects of the moved-job world, so every request resolves."""
+    values: dict[str, int | str] = {
+        "/api/v1/plans/": moved.revision.pk,
+        "/api/v1/visits/": moved.visit_b.pk,
+        "/api/v1/crews/": moved.crew_b.pk,
+        "/api/v1/jobs/": moved.job.pk,
+        "/api/v1/sites/": moved.job.site_id,
+        "/api/v1/partner-companies/": moved.company_b.pk,
+        "/api/v1/skills/": moved.skill.pk,
+        "/api/v1/calendar/": moved.feed_token_b,
+    }
+    url = _url(path, values).split("?")[0]
+    if path == "/api/v1/routes/":
+        url += f"?date={moved.day.isoformat()}"
+    elif path == "/api/v1/routes/geojson/":
+        url += f"?date={moved.day.isoformat()}&crew={moved.crew_b.pk}"
+    return url
+
+
+@pytest.mark.django_db
+def test_a_partner_reads_nothing_of_another_company_after_a_job_moved() -> None:
+    """Every GET partners may call, as partner B, after a job moved from company A to B.
+
+    A's names and texts all start with ``MARKER-A-`` (a substring scan of the
+    body finds any of them); A's numeric ids are checked in the fields that
+    hold ids of their kind (``changed_by``, ``crew``, ``reports[].id``, …).
+    """
+    cache.clear()
+    moved = build_moved_job()
+    client = APIClient()
+    client.force_authenticate(user=moved.partner_b)
+    unresolved: dict[str, int] = {}
+    leaks: dict[str, list[str]] = {}
+    shows_own: set[str] = set()
+    for _method, path in PARTNER_READS:
+        response = client.get(_moved_job_url(path, moved))
+        if response.status_code != 200:
+            unresolved[path] = response.status_code
+            continue
+        text = response.content.decode()
+        if response["Content-Type"].startswith("text/calendar"):
+            text = text.replace("\r\n ", "")  # unfold RFC 5545 lines before scanning
+            found = []
+        else:
+            found = foreign_ids(response.json(), moved.ids_a, TOP_LEVEL_KIND.get(path))
+        if MARKER_A in text:
+            start = text.index(MARKER_A)
+            found.append(f"text …{text[max(0, start - 60) : start + 40]}…")
+        if found:
+            leaks[path] = found
+        if MARKER_B in text:
+            shows_own.add(path)
+
+    assert not unresolved, f"give these a partner-B object in _moved_job_url: {unresolved}"
+    assert not leaks, leaks
+    # Not vacuous: B does read its own company's names and words where they belong.
+    assert {
+        "/api/v1/jobs/{id}/",
+        "/api/v1/jobs/{job_id}/reports/",
+        "/api/v1/routes/",
+        "/api/v1/crews/",
+        "/api/v1/partner-companies/",
+        "/api/v1/calendar/{token}.ics",
+    } <= shows_own

@@ -54,6 +54,7 @@ from .models import (
     Visit,
 )
 from .problem import (
+    ParameterError,
     PlanningInput,
     PlanParameters,
     plan_problem,
@@ -69,6 +70,10 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_WRITE_INTERVAL_S = 0.5
 """How often a running optimization writes its progress row (and reads cancel requests)."""
+
+#: How far back (for the record) and ahead a plan may start.
+PLAN_HORIZON_PAST = dt.timedelta(days=366)
+PLAN_HORIZON_FUTURE = dt.timedelta(days=2 * 366)
 
 #: Where a plan may be optimized from.
 OPTIMIZABLE = (PlanStatus.DRAFT, PlanStatus.PROPOSED, PlanStatus.FAILED)
@@ -157,6 +162,13 @@ def plan_create(
     """A new draft plan; ``params`` are validated now so a bad value fails here, not in a worker."""
     if end_date < start_date:
         raise PlanningError("the plan must not end before it starts", field="end_date")
+    today = timezone.localdate()
+    if not today - PLAN_HORIZON_PAST <= start_date <= today + PLAN_HORIZON_FUTURE:
+        # A plan for 0001-01-01 or 9999-12-27 is a typo, not a schedule anyone keeps.
+        raise ParameterError(
+            "start_date",
+            f"must be between {today - PLAN_HORIZON_PAST} and {today + PLAN_HORIZON_FUTURE}",
+        )
     if (end_date - start_date).days > 31:
         raise PlanningError("a plan covers at most 31 days", field="end_date")
     checked = PlanParameters.from_dict(params or {})

@@ -16,6 +16,7 @@ from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.dates import SaneDateField
 from dispatch.models import (
     ALL_WEEKDAYS_MASK,
     Crew,
@@ -467,10 +468,10 @@ class JobSerializer(serializers.ModelSerializer):
         help_text="Skill codes, e.g. ['fibre_splicing'].",
     )
     preferred_dates = serializers.ListField(
-        child=serializers.DateField(), required=False, max_length=MAX_LISTED_DATES
+        child=SaneDateField(), required=False, max_length=MAX_LISTED_DATES
     )
     unavailable_dates = serializers.ListField(
-        child=serializers.DateField(), required=False, max_length=MAX_LISTED_DATES
+        child=SaneDateField(), required=False, max_length=MAX_LISTED_DATES
     )
     needs_attention = serializers.BooleanField(
         read_only=True,

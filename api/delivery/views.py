@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.dates import SaneDateField
 from dispatch.estimates import job_apply_estimate, survey_estimate
 from dispatch.orders import Stage, open_orders
 from dispatch.readiness import job_blockers
@@ -34,7 +35,7 @@ class OrderSerializer(serializers.Serializer):
     job_status = serializers.CharField(source="job.status", allow_null=True, default=None)
     stage = serializers.ChoiceField(choices=Stage.ALL)
     blocker = serializers.CharField()
-    planned_date = serializers.DateField(allow_null=True)
+    planned_date = SaneDateField(allow_null=True)
 
     def get_site(self, order: Any) -> str | None:
         site = order.job.site if order.job else next(iter(order.contract.sites.all()), None)

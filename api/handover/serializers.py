@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from api.dates import SaneDateField, SaneDateTimeField
 from sites.models import BillingStatus, ContractStatus, IpAssignment, IpPool
 
 from ..partner.serializers import PartnerErrorSerializer
@@ -65,7 +66,7 @@ class BillingSerializer(serializers.Serializer):
         choices=BillingStatus.choices,
         help_text="pending → requested → ready; requested → pending when the bank rejects.",
     )
-    on = serializers.DateField(
+    on = SaneDateField(
         required=False, help_text="The day billing became ready (only with status ready)."
     )
 
@@ -84,14 +85,14 @@ class BillingStateSerializer(serializers.Serializer):
     contract = serializers.IntegerField(source="pk")
     contract_id = serializers.CharField()
     billing_status = serializers.ChoiceField(choices=BillingStatus.choices)
-    billing_ready_on = serializers.DateField(allow_null=True)
+    billing_ready_on = SaneDateField(allow_null=True)
 
 
 class HandoverStatusSerializer(serializers.Serializer):
     contract = serializers.IntegerField()
     contract_id = serializers.CharField()
     status = serializers.ChoiceField(choices=ContractStatus.choices)
-    handed_over_at = serializers.DateTimeField(allow_null=True)
+    handed_over_at = SaneDateTimeField(allow_null=True)
     ready = serializers.BooleanField(help_text="True when nothing blocks the handover.")
     blockers = serializers.ListField(
         child=serializers.CharField(), help_text="Every missing condition, in plain words."

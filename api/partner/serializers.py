@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from api.dates import SaneDateField, SaneDateTimeField
 from dispatch.models import CalendarFeed, IncompleteReason, JobReport, ReportKind
 from dispatch.states import JobKind, JobStatus
 from sites.models import BuildingType, ConduitStatus
@@ -40,7 +41,7 @@ class PartnerErrorSerializer(serializers.Serializer):
 
 
 class RouteQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="Day, YYYY-MM-DD.")
+    date = SaneDateField(input_formats=["%Y-%m-%d"], help_text="Day, YYYY-MM-DD.")
     crew = serializers.IntegerField(
         min_value=1, required=False, help_text="Only this crew (coordinators: any crew)."
     )
@@ -112,7 +113,7 @@ class ParkingSerializer(serializers.Serializer):
 
 
 class SurveyNotesSerializer(serializers.Serializer):
-    surveyed_on = serializers.DateField()
+    surveyed_on = SaneDateField()
     structure = serializers.CharField()
     conduit_status = serializers.ChoiceField(choices=ConduitStatus.choices)
     riser_route = serializers.CharField()
@@ -127,7 +128,7 @@ class AsBuiltNotesSerializer(serializers.Serializer):
     riser = serializers.CharField()
     cable_route = serializers.CharField()
     notes = serializers.CharField()
-    recorded_at = serializers.DateTimeField()
+    recorded_at = SaneDateTimeField()
 
 
 class SiteNotesSerializer(serializers.Serializer):
@@ -159,12 +160,12 @@ class StopSerializer(serializers.Serializer):
         source="visit.release_reason",
         help_text="Empty while on the schedule; `not_finished` after a not-finished report.",
     )
-    planned_arrival = serializers.DateTimeField(
+    planned_arrival = SaneDateTimeField(
         help_text="Previous stop's end plus the drive, never after the start; "
         "for the first stop the planned start."
     )
-    planned_start = serializers.DateTimeField(source="visit.planned_start")
-    planned_end = serializers.DateTimeField(source="visit.planned_end")
+    planned_start = SaneDateTimeField(source="visit.planned_start")
+    planned_end = SaneDateTimeField(source="visit.planned_end")
     wait_minutes = serializers.IntegerField(help_text="Slack between arrival and start.")
     travel_minutes_from_previous = serializers.IntegerField(
         source="visit.travel_minutes_from_previous",
@@ -191,22 +192,22 @@ class RouteTotalsSerializer(serializers.Serializer):
     total_km = serializers.FloatField()
     total_drive_minutes = serializers.IntegerField()
     work_minutes = serializers.IntegerField()
-    leave_home_at = serializers.DateTimeField(allow_null=True)
-    first_start = serializers.DateTimeField(allow_null=True)
-    last_end = serializers.DateTimeField(allow_null=True)
-    back_home_at = serializers.DateTimeField(allow_null=True)
+    leave_home_at = SaneDateTimeField(allow_null=True)
+    first_start = SaneDateTimeField(allow_null=True)
+    last_end = SaneDateTimeField(allow_null=True)
+    back_home_at = SaneDateTimeField(allow_null=True)
 
 
 class RouteSerializer(serializers.Serializer):
     crew = RouteCrewSerializer()
-    date = serializers.DateField()
+    date = SaneDateField()
     home_map_url = serializers.URLField()
     stops = StopSerializer(many=True)
     totals = RouteTotalsSerializer()
 
 
 class RoutesSerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = SaneDateField()
     routes = RouteSerializer(many=True)
 
 
@@ -241,7 +242,7 @@ class ReportCreateSerializer(serializers.Serializer):
     reason_text = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=2000
     )
-    occurred_at = serializers.DateTimeField(
+    occurred_at = SaneDateTimeField(
         required=False, help_text="When it happened on site; default: when received."
     )
 

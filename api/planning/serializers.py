@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.dates import SaneDateField
 from dispatch.models import Crew, Job, OptimizationRun, Plan, PlanChange, PlanningBatch, Visit
 from dispatch.planning import batch_plans
 from dispatch.regions import NO_CREW_DAYS
@@ -59,8 +60,8 @@ class PartnerPlanSerializer(serializers.ModelSerializer):
 
 class PlanCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    start_date = SaneDateField()
+    end_date = SaneDateField()
     region = RegionField(allow_null=True, required=False)
     params = serializers.DictField(required=False)
 
@@ -153,7 +154,7 @@ class VisitSerializer(serializers.ModelSerializer):
 
 class VisitMoveSerializer(VersionSerializer):
     crew = serializers.PrimaryKeyRelatedField(queryset=Crew.objects.all())
-    date = serializers.DateField()
+    date = SaneDateField()
     position = serializers.IntegerField(min_value=1, required=False)
 
 
@@ -186,8 +187,8 @@ class PlanChangeSerializer(serializers.ModelSerializer):
 class PlanBatchCreateSerializer(serializers.Serializer):
     """A range to plan for several regions in one action; no ``regions`` = all of them."""
 
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    start_date = SaneDateField()
+    end_date = SaneDateField()
     regions = RegionField(
         many=True,
         required=False,

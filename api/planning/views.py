@@ -8,13 +8,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import Role
+from api.dates import check_date
 from dispatch import editing, planning
 from dispatch.models import OptimizationRun, Plan, PlanningBatch, Visit
 from dispatch.selectors import (
@@ -231,11 +232,13 @@ def _int_param(name: str, raw: str) -> int:
 
 def _date_param(name: str, raw: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(raw)
+        return check_date(dt.date.fromisoformat(raw))
     except ValueError:
         raise ApiError(
             400, "invalid", f"{name} must be a date YYYY-MM-DD", fields={name: [raw]}
         ) from None
+    except serializers.ValidationError as exc:
+        raise ApiError(400, "invalid", f"{name} {exc.detail[0]}", fields={name: [raw]}) from None
 
 
 class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

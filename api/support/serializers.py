@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Role, User
+from api.dates import SaneDateField, SaneDateTimeField
 from dispatch.models import Job, JobReport, Visit
 from sites.models import ConstructionRecord, Contract, Permission, SiteSurvey
 from support.models import (
@@ -200,7 +201,7 @@ class BookingSerializer(serializers.ModelSerializer):
     job_reference = serializers.CharField(source="job.reference")
     job_status = serializers.CharField(source="job.status")
     priority = serializers.IntegerField(source="job.priority")
-    due_date = serializers.DateField(source="job.due_date", allow_null=True)
+    due_date = SaneDateField(source="job.due_date", allow_null=True)
     booked_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -233,7 +234,7 @@ class CurrentCallSerializer(serializers.Serializer):
     handoff_team = serializers.ChoiceField(choices=HandoffTeam.choices, allow_blank=True)
     handoff_note = serializers.CharField(allow_blank=True)
     follow_up_needed = serializers.BooleanField()
-    follow_up_due = serializers.DateField(allow_null=True)
+    follow_up_due = SaneDateField(allow_null=True)
     follow_up_note = serializers.CharField(allow_blank=True)
 
 
@@ -244,8 +245,8 @@ class CallSerializer(serializers.Serializer):
     site = serializers.IntegerField(source="call.site_id")
     site_name = serializers.CharField(source="call.site.name")
     contract = serializers.IntegerField(source="call.contract_id", allow_null=True)
-    started_at = serializers.DateTimeField(source="call.started_at")
-    created_at = serializers.DateTimeField(source="call.created_at")
+    started_at = SaneDateTimeField(source="call.started_at")
+    created_at = SaneDateTimeField(source="call.created_at")
     operator = serializers.IntegerField(source="call.operator_id")
     operator_name = serializers.SerializerMethodField()
     handoff_user = serializers.IntegerField(source="call.handoff_user_id", allow_null=True)
@@ -300,7 +301,7 @@ class SiteCardSerializer(serializers.Serializer):
 class CallInput(serializers.Serializer):
     site = serializers.IntegerField(min_value=1)
     contract = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    started_at = serializers.DateTimeField(required=False)
+    started_at = SaneDateTimeField(required=False)
     caller_name = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
     )
@@ -320,7 +321,7 @@ class CallInput(serializers.Serializer):
         max_length=300, required=False, allow_blank=True, default=""
     )
     follow_up_needed = serializers.BooleanField(default=False)
-    follow_up_due = serializers.DateField(required=False, allow_null=True)
+    follow_up_due = SaneDateField(required=False, allow_null=True)
     follow_up_note = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )
@@ -350,8 +351,8 @@ class MaintenanceInput(serializers.Serializer):
     priority = serializers.IntegerField(
         min_value=1, max_value=5, required=False, help_text="Required to create a job."
     )
-    due_date = serializers.DateField(required=False, help_text="Required to create a job.")
-    earliest_date = serializers.DateField(required=False, allow_null=True)
+    due_date = SaneDateField(required=False, help_text="Required to create a job.")
+    earliest_date = SaneDateField(required=False, allow_null=True)
     due_date_is_hard = serializers.BooleanField(default=False)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=60)
     attach_to_job = serializers.IntegerField(
@@ -378,7 +379,7 @@ class OpenJobSerializer(serializers.Serializer):
     reference = serializers.CharField()
     kind = serializers.CharField()
     status = serializers.CharField()
-    scheduled_date = serializers.DateField(
+    scheduled_date = SaneDateField(
         allow_null=True, help_text="Next day of a published visit, if any."
     )
 
@@ -407,5 +408,5 @@ class RecurringIssueSerializer(serializers.Serializer):
     call_count = serializers.IntegerField()
     site_count = serializers.IntegerField()
     carrier_side_count = serializers.IntegerField()
-    last_call_at = serializers.DateTimeField()
+    last_call_at = SaneDateTimeField()
     categories = serializers.DictField(child=serializers.IntegerField())

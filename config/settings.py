@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Scripts only from /static/, never inline (stored XSS stays inert).
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -164,6 +166,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -177,6 +184,10 @@ REST_FRAMEWORK = {
         "calendar": env_str("THROTTLE_CALENDAR", "120/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Rate limits key on the client's address. X-Forwarded-For is written by
+    # whoever sends the request, so it counts only behind this many proxies we
+    # run ourselves (0: the socket's address, whatever the header says).
+    "NUM_PROXIES": env_int("TRUSTED_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ISP field dispatch API",
@@ -248,6 +259,17 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # once (scheduler.decompose), small ones run independent searches side by side.
 PLANNER_WORKERS = max(1, env_int("PLANNER_WORKERS", 1))
 CELERY_TIMEZONE = TIME_ZONE
+# A running optimization silent this long has lost its worker; the sweep runs
+# this often (Celery beat: `celery -A config beat`, or `worker -B`), so a dead
+# run frees its plan within RUN_STALE_AFTER_SECONDS + RUN_SWEEP_INTERVAL_SECONDS.
+RUN_STALE_AFTER_SECONDS = env_int("RUN_STALE_AFTER_SECONDS", 40)
+RUN_SWEEP_INTERVAL_SECONDS = env_int("RUN_SWEEP_INTERVAL_SECONDS", 15)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-runs": {
+        "task": "dispatch.sweep_stale_runs",
+        "schedule": float(RUN_SWEEP_INTERVAL_SECONDS),
+    },
+}
 
 # --- Geocoding -------------------------------------------------------------------
 GEOCODER = {

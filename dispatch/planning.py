@@ -200,9 +200,15 @@ def plan_create(
 def runs_fail_stale(*, plan: Plan | None = None) -> int:
     """Mark runs whose worker went silent as failed, so a lost worker never blocks a plan.
 
-    A running optimization writes a heartbeat at least every
-    ``PROGRESS_WRITE_INTERVAL_S``; one silent for longer than its own time
-    limit plus two minutes has lost its worker (killed, machine gone).
+    A running optimization writes a heartbeat whenever the solver reports
+    progress or checks for cancellation (at most every
+    ``PROGRESS_WRITE_INTERVAL_S``, in practice every fraction of a second), so
+    silence for ``settings.RUN_STALE_AFTER_SECONDS`` means its worker is gone
+    (killed, out of memory, machine lost), whatever the run's time limit. The
+    periodic sweep (``dispatch.sweep_stale_runs``, every
+    ``settings.RUN_SWEEP_INTERVAL_SECONDS``) and every new optimization request
+    call this, so a plan is freed within about a minute and the run says why.
+    A run never picked up stays queued for an hour (a busy queue is not a death).
     """
     now = timezone.now()
     stale = 0
@@ -211,12 +217,15 @@ def runs_fail_stale(*, plan: Plan | None = None) -> int:
         runs = runs.filter(plan=plan)
     for run in runs.select_related("plan"):
         last_sign = run.heartbeat_at or run.created_at
-        allowed = dt.timedelta(seconds=run.time_limit_seconds + 120)
+        allowed = dt.timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
         if run.status == RunStatus.QUEUED:
             allowed = dt.timedelta(hours=1)
         if now - last_sign > allowed:
             _run_finish_unsuccessfully(
-                run.pk, RunStatus.FAILED, "the worker stopped reporting (lost or killed)"
+                run.pk,
+                RunStatus.FAILED,
+                f"the worker stopped reporting for {round((now - last_sign).total_seconds())} s "
+                "(lost or killed); the plan kept its previous proposal: optimize again",
             )
             stale += 1
     return stale
@@ -373,6 +382,10 @@ def run_optimization(
     ).update(status=RunStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now())
     run = OptimizationRun.objects.select_related("plan").get(pk=run_id)
     if claimed != 1:
+        # A redelivered task after its worker died: make sure the dead run does
+        # not keep holding the plan.
+        runs_fail_stale(plan=run.plan)
+        run.refresh_from_db()
         logger.info("run %s not claimed (status %s): nothing to do", run_id, run.status)
         return run
     try:
@@ -404,6 +417,11 @@ def run_optimization(
 @transaction.atomic
 def _run_store_result(*, run_id: int, planning: PlanningInput, result: scheduler.Result) -> None:
     run = OptimizationRun.objects.select_for_update().get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        # The sweep gave this run up for dead while it was still solving: the
+        # coordinator was told it failed and may have moved on; write nothing.
+        logger.warning("run %s finished after it was marked %s: result dropped", run_id, run.status)
+        return
     plan = _locked_plan(run.plan)
     if plan.version != run.plan_version_at_start:
         # A coordinator edited the plan while the solver ran on the old state:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from .models import OptimizationRun
-from .planning import batch_try_finish, run_optimization
+from .planning import batch_try_finish, run_optimization, runs_fail_stale
 
 
 @shared_task(name="dispatch.optimize_plan", acks_late=True, reject_on_worker_lost=True)
@@ -16,3 +16,9 @@ def optimize_plan(run_id: int) -> str:
     if batch_id is not None:
         batch_try_finish(batch_id=batch_id)
     return run.status
+
+
+@shared_task(name="dispatch.sweep_stale_runs", ignore_result=True)
+def sweep_stale_runs() -> int:
+    """Fail runs whose worker died, so their plans are free again (Celery beat, periodic)."""
+    return runs_fail_stale()

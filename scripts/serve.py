@@ -38,6 +38,9 @@ def main() -> int:
             "--loglevel=INFO",
             "--pool=threads",
             "--concurrency=2",
+            # Embedded beat: the periodic sweep that frees plans of dead runs.
+            "--beat",
+            f"--schedule={ROOT / 'var' / 'celerybeat-schedule'}",
         ],
         cwd=ROOT,
         env=env,

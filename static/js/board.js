@@ -12,7 +12,10 @@
   const board = document.getElementById("board");
   if (!board) return;
   const planId = board.dataset.plan;
-  const TEXT = window.BOARD_TEXT || {};
+  // The page's words, translated by the server: data-* attributes, not an inline script
+  // (the Content-Security-Policy allows no inline script).
+  const wordsHolder = document.getElementById("board-text");
+  const TEXT = wordsHolder ? { ...wordsHolder.dataset } : {};
   const statusLine = document.getElementById("board-status");
 
   function csrf() {
@@ -346,6 +349,14 @@
     });
   }
 
+  /* Leaflet renders a string tooltip or popup as HTML; labels hold job references and
+     site names (stored data, anyone's input), so they go in as a text node, never markup. */
+  function textNode(text) {
+    const span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   /* Map: Leaflet with the configured tiles, or points and lines on a plain background. */
   let map = null;
   let layer = null;
@@ -374,14 +385,16 @@
           radius: feature.properties.kind === "home" ? 8 : 6,
           color: colours[feature.properties.kind] || "#333",
           fillOpacity: 0.8,
-        }).bindTooltip(feature.properties.label, {
+        }).bindTooltip(textNode(feature.properties.label), {
           permanent: feature.properties.kind === "visit",
           direction: "right",
         }),
     }).addTo(map);
     map.invalidateSize();
     const bounds = layer.getBounds();
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24] });
+    // maxZoom: one point makes empty bounds, and without a tile layer the map has no
+    // zoom limit of its own (the marker was drawn at an infinite zoom, out of sight).
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
     dialog.dataset.features = String(data.features.length);
   }
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 import scheduler
@@ -220,6 +221,67 @@ def test_a_run_whose_worker_went_silent_is_failed_so_the_plan_is_not_stuck(
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "stopped reporting" in run.error
     assert plan_request_optimization(plan=plan, enqueue=False).status == RunStatus.QUEUED
+
+
+def test_a_long_run_silent_for_a_minute_is_failed_whatever_its_time_limit(
+    world: World,
+) -> None:
+    """Issue 18, finding 3: a killed 3,600 s run held its plan for 62 minutes."""
+    from django.utils import timezone
+
+    plan = world.plan(time_limit_seconds=3600)
+    run = plan_request_optimization(plan=plan, enqueue=False)
+    silent = timezone.now() - dt.timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS + 1)
+    OptimizationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=silent)
+
+    from dispatch.tasks import sweep_stale_runs
+
+    assert sweep_stale_runs() == 1
+    run.refresh_from_db()
+    plan.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "optimize again" in run.error
+    assert plan.status != PlanStatus.OPTIMIZING
+
+
+def test_a_run_that_reported_recently_is_left_running(world: World) -> None:
+    from django.utils import timezone
+
+    plan = world.plan(time_limit_seconds=3600)
+    run = plan_request_optimization(plan=plan, enqueue=False)
+    recent = timezone.now() - dt.timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS - 10)
+    OptimizationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=recent)
+    assert runs_fail_stale() == 0
+
+
+def test_a_run_given_up_for_dead_writes_nothing_when_it_finishes_after_all(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep told the coordinator it failed: a late result must not appear from nowhere."""
+    plan = world.plan()
+    run = plan_request_optimization(plan=plan, enqueue=False)
+    real_solve = scheduler.solve
+
+    def solve_then_be_declared_dead(*args: Any, **kwargs: Any) -> Any:
+        result = real_solve(*args, **kwargs)
+        OptimizationRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+        return result
+
+    monkeypatch.setattr(scheduler, "solve", solve_then_be_declared_dead)
+    assert run_optimization(run_id=run.pk).status == RunStatus.FAILED
+    assert not Visit.objects.filter(plan=plan).exists()
+
+
+def test_a_redelivered_task_of_a_dead_run_frees_the_plan(world: World) -> None:
+    from django.utils import timezone
+
+    plan = world.plan()
+    run = plan_request_optimization(plan=plan, enqueue=False)
+    silent = timezone.now() - dt.timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS + 5)
+    OptimizationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=silent)
+
+    assert run_optimization(run_id=run.pk).status == RunStatus.FAILED
+    plan.refresh_from_db()
+    assert plan.status != PlanStatus.OPTIMIZING
 
 
 def test_a_manual_edit_during_optimization_is_kept_and_the_run_refuses_to_overwrite_it(

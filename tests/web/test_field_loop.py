@@ -282,8 +282,9 @@ def test_the_publish_preview_lists_conflicts_up_front(world: World, coordinator:
     job_row = next(c for c in error["conflicts"] if c["kind"] == "job")
     assert job_row["job"] == world.jobs[3].reference
     page = coordinator.get(f"/plans/{rival.pk}/").content.decode()
-    assert "conflictJob:" in page and "is already scheduled for %(crew)s on %(date)s" in page
-    assert "conflictCrewDay:" in page and 'class="publish-refused"' not in page
+    # The script's words are data attributes (no inline script under the CSP).
+    assert "data-conflict-job=" in page and "is already scheduled for %(crew)s on %(date)s" in page
+    assert "data-conflict-crew-day=" in page and 'class="publish-refused"' not in page
     assert 'class="publish-refused"' in html
 
 

@@ -99,7 +99,14 @@
 
   if (options().length) select(0);
   // After saving a call the page comes back at #call-N: show it, and keep typing in the box.
-  if (location.hash && document.querySelector(location.hash)) {
-    document.querySelector(location.hash).scrollIntoView({ block: "center" });
+  // By id, not as a selector: the hash is whatever the address bar holds.
+  var anchor = null;
+  try {
+    anchor = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  } catch (e) {
+    anchor = null;  // a malformed %-escape
+  }
+  if (anchor) {
+    anchor.scrollIntoView({ block: "center" });
   }
 })();

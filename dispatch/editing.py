@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import F, Q
 
 import scheduler
 from accounts.models import User
@@ -132,29 +133,56 @@ def _rewrite(plan: Plan, routes: dict[RouteKey, list[Job]], locked: dict[int, Vi
         travel = scheduler.travel_for(planning.problem)
         timed[key] = (scheduler.schedule_route(planning.problem, travel, crew_day, job_ids), jobs)
 
-    for crew_id, date in routes:
-        Visit.objects.filter(plan=plan, crew_id=crew_id, date=date).delete()
+    # Rows are updated in place, so a visit keeps its id when it moves (clients
+    # and the board hold visit ids); only jobs new to the plan get a row and
+    # only jobs taken out lose theirs. Positions are parked out of the way
+    # first: the unique (plan, crew, date, sequence) is checked row by row.
+    touched = Visit.objects.filter(plan=plan).filter(_on_routes(routes))
+    existing = {visit.job_id: visit for visit in touched}
+    touched.update(sequence=F("sequence") + PARKED_SEQUENCE)
     horizon_start = dt.datetime.combine(plan.start_date, dt.time(0), tzinfo=planning_tz())
-    new_visits = []
+    kept: list[Visit] = []
+    new_visits: list[Visit] = []
     for (crew_id, date), (schedule, jobs) in timed.items():
         by_id = {str(job.pk): job for job in jobs}
         for sequence, stop in enumerate(schedule.visits, start=1):
             job = by_id[stop.job_id]
-            new_visits.append(
-                Visit(
-                    plan=plan,
-                    job=job,
-                    crew_id=crew_id,
-                    date=date,
-                    sequence=sequence,
-                    planned_start=horizon_start + dt.timedelta(seconds=stop.start_s),
-                    planned_end=horizon_start + dt.timedelta(seconds=stop.end_s),
-                    travel_minutes_from_previous=-(-stop.travel_s // 60),
-                    travel_m_from_previous=stop.travel_m,
-                    locked=job.pk in locked,
-                )
-            )
+            visit = existing.pop(job.pk, None) or Visit(plan=plan, job=job)
+            visit.crew_id = crew_id
+            visit.date = date
+            visit.sequence = sequence
+            visit.planned_start = horizon_start + dt.timedelta(seconds=stop.start_s)
+            visit.planned_end = horizon_start + dt.timedelta(seconds=stop.end_s)
+            visit.travel_minutes_from_previous = -(-stop.travel_s // 60)
+            visit.travel_m_from_previous = stop.travel_m
+            visit.locked = job.pk in locked
+            (new_visits if visit.pk is None else kept).append(visit)
+    # What is left was taken off these routes and placed nowhere else.
+    Visit.objects.filter(pk__in=[visit.pk for visit in existing.values()]).delete()
+    Visit.objects.bulk_update(kept, REWRITTEN_FIELDS)
     Visit.objects.bulk_create(new_visits)
+
+
+#: Added to positions while a route is rewritten (positions stay small: max jobs a day).
+PARKED_SEQUENCE = 10_000
+
+REWRITTEN_FIELDS = [
+    "crew_id",
+    "date",
+    "sequence",
+    "planned_start",
+    "planned_end",
+    "travel_minutes_from_previous",
+    "travel_m_from_previous",
+    "locked",
+]
+
+
+def _on_routes(routes: dict[RouteKey, list[Job]]) -> Q:
+    condition = Q(pk__in=[])
+    for crew_id, date in routes:
+        condition |= Q(crew_id=crew_id, date=date)
+    return condition
 
 
 def _named(

@@ -150,3 +150,17 @@ def test_a_stale_edit_is_a_conflict_and_a_published_plan_must_be_revised(
     plan_publish(plan=proposed)
     with pytest.raises(PlanningError, match="revise it first"):
         visit_move(visit=visit, crew=world.east_crew, date=MONDAY)
+
+
+def test_visits_keep_their_ids_when_moved_placed_around_or_re_timed(
+    world: World, proposed: Plan
+) -> None:
+    """Issue 18, finding 8: clients holding visit ids got 404 after any edit of the day."""
+    before = {v.job_id: v.pk for v in Visit.objects.filter(plan=proposed)}
+    visit = east_visit(proposed, world)
+
+    moved = visit_move(visit=visit, crew=world.west_crew, date=MONDAY)
+
+    assert moved.pk == visit.pk
+    after = {v.job_id: v.pk for v in Visit.objects.filter(plan=proposed)}
+    assert after == before  # the moved one and every re-timed neighbour alike

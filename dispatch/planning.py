@@ -63,6 +63,7 @@ from .problem import (
     result_visits,
 )
 from .regions import NO_CREW_DAYS, regions_to_plan, week_partition
+from .selectors import published_plan_for
 from .services import job_transition
 from .states import FIXED_STATUSES, PLANNABLE_STATUSES, JobStatus
 
@@ -176,16 +177,7 @@ def plan_create(
     # revision of it: it keeps those jobs in play, weighs against moving them
     # and replaces it when published. A plan for other (even overlapping)
     # dates replaces nothing: it plans around what the live schedule holds.
-    published = (
-        Plan.objects.filter(
-            region=region,
-            status=PlanStatus.PUBLISHED,
-            start_date=start_date,
-            end_date=end_date,
-        )
-        .order_by("-published_at")
-        .first()
-    )
+    published = published_plan_for(region=region, start_date=start_date, end_date=end_date).first()
     return Plan.objects.create(
         name=name,
         start_date=start_date,

@@ -58,6 +58,7 @@ from sites.models import Region
 from .ledger import live_visits
 from .models import Crew, CrewUnavailability, Job, LiveRoute, PartnerCompany, Plan, PlanStatus
 from .problem import ready_for
+from .selectors import published_plan_for
 from .states import JobStatus
 
 CrewDayKey = tuple[int, dt.date]
@@ -560,16 +561,9 @@ def _demands(
     all_minutes: list[int] = []
     for region in sorted(regions, key=lambda r: r.code):
         plan = _range_plan(start_date, end_date, region)
-        revised = (
-            Plan.objects.filter(
-                region=region,
-                status=PlanStatus.PUBLISHED,
-                start_date=start_date,
-                end_date=end_date,
-            )
-            .order_by("-published_at")
-            .values("pk")[:1]
-        )
+        revised = published_plan_for(
+            region=region, start_date=start_date, end_date=end_date
+        ).values("pk")
         live = live_visits().filter(plan_id__in=revised).values("job_id")
         jobs = (
             Job.objects.filter(ready_for(plan) | Q(pk__in=live))

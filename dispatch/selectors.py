@@ -26,12 +26,13 @@ nested history is scoped here too, never in a view or serializer:
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Case, CharField, F, IntegerField, Q, QuerySet, Value, When
 
 from accounts.models import Role, User
-from sites.models import Site
+from sites.models import Region, Site
 
 from .ledger import scheduled_or_failed_visits
 from .models import (
@@ -169,3 +170,12 @@ def plan_changes_visible_to(user: User) -> QuerySet[PlanChange]:
     if user.role == Role.PARTNER:
         return changes.filter(crew__company_id=user.partner_company_id or 0)
     return changes
+
+
+def published_plan_for(
+    *, region: Region | None, start_date: dt.date, end_date: dt.date
+) -> QuerySet[Plan]:
+    """The published plan a new plan for exactly these dates and region would revise."""
+    return Plan.objects.filter(
+        region=region, status=PlanStatus.PUBLISHED, start_date=start_date, end_date=end_date
+    ).order_by("-published_at")[:1]

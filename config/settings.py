@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Scripts only from /static/, never inline (stored XSS stays inert).
     "config.csp.ContentSecurityPolicyMiddleware",
+    "config.cache_control.NoStoreMiddleware",  # customers' data: no cache keeps a copy
+    "config.unavailable.DatabaseUnavailableMiddleware",  # pages: 503, not 500, in an outage
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -183,6 +185,9 @@ REST_FRAMEWORK = {
         "tokens": env_str("THROTTLE_TOKENS", "30/min"),
         "calendar": env_str("THROTTLE_CALENDAR", "120/min"),
     },
+    # JSON only in production: Accept: text/html never gets the browsable API page.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Rate limits key on the client's address. X-Forwarded-For is written by
     # whoever sends the request, so it counts only behind this many proxies we

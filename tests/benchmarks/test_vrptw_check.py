@@ -20,7 +20,8 @@ from benchmarks.vrptw_check import (
     read_vrplib_solution,
 )
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "vrptw"
+# Shipped with the tests (tests/data/vrptw/SOURCES.md); benchmarks read the full set.
+DATA = Path(__file__).resolve().parents[1] / "data" / "vrptw"
 C101 = DATA / "solomon" / "C101.txt"
 C101_BKS_ROUTES = DATA / "bks_solutions_dimacs" / "solomon" / "C101.sol"
 

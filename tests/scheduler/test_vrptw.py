@@ -19,8 +19,8 @@ from scheduler.vrptw import (
     to_problem,
 )
 
-# The shared data sits beside the repository (as in CI: a clone with shared/ next to it).
-SOLOMON_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "vrptw" / "solomon"
+# Two instances ship with the tests (tests/data/vrptw/SOURCES.md); benchmarks read the full set.
+SOLOMON_DIR = Path(__file__).resolve().parents[1] / "data" / "vrptw" / "solomon"
 
 TINY = "\r\n".join(
     [

@@ -433,7 +433,7 @@ def build_cells(
     # The same rules the editing services apply (``crew_day_taken``, ``crew_day_scope``),
     # so a cell the server would refuse never accepts a drop in the first place.
     held = ledger_holdings(plan, job_ids=set())
-    usable = crew_day_usable(plan)
+    usable = crew_day_usable(plan, held)
     # Translated once, not once per segment (gettext is slow at 3,000 calls).
     words = {"drive": _("%(minutes)s min drive"), "home": _("%(minutes)s min back to base")}
     # Every visit is listed in its cell; the day's bar and figures are its live route only

@@ -74,7 +74,8 @@ def _check_date(plan: Plan, date: dt.date) -> None:
 
 def _check_crew_day_free(plan: Plan, crew: Crew, date: dt.date) -> None:
     """Refuse a crew-day that another plan's live route holds, or another region's share."""
-    owner = ledger_holdings(plan, job_ids=set()).crew_day_owner(crew.pk, date)
+    holdings = ledger_holdings(plan, job_ids=set())
+    owner = holdings.crew_day_owner(crew.pk, date)
     if owner is not None:
         raise RuleViolation(
             [
@@ -85,7 +86,7 @@ def _check_crew_day_free(plan: Plan, crew: Crew, date: dt.date) -> None:
                 )
             ]
         )
-    if not crew_day_usable(plan)(crew.pk, date):
+    if not crew_day_usable(plan, holdings)(crew.pk, date):
         raise RuleViolation(
             [
                 scheduler.Violation(

@@ -23,7 +23,7 @@ from django.db.models import Q
 import scheduler
 from sites.models import Region, Site
 
-from .ledger import ledger_holdings
+from .ledger import Holdings, ledger_holdings
 from .models import Crew, CrewUnavailability, Job, Plan, Visit
 from .readiness import job_blockers
 from .states import FIXED_STATUSES, JobStatus
@@ -334,7 +334,8 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             "job_id", "crew_id", "date", "sequence", "planned_start", "locked", "takes_over"
         )
     }
-    usable = crew_day_usable(plan)
+    holdings = ledger_holdings(plan, job_ids={job.pk for job in candidates})
+    usable = crew_day_usable(plan, holdings)
     kept_out = held_out_by_hand(plan)
     # Without a region, every crew is in play: keep each job to the crews of
     # companies that serve its region (a company listing no region serves all).
@@ -342,7 +343,6 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     every_region = frozenset(
         _works_in(code) for code in Region.objects.values_list("code", flat=True)
     )
-    holdings = ledger_holdings(plan, job_ids={job.pk for job in candidates})
 
     jobs: dict[str, Job] = {}
     problem_jobs: list[scheduler.Job] = []
@@ -435,14 +435,14 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     )
 
 
-def crew_day_usable(plan: Plan) -> Callable[[int, dt.date], bool]:
+def crew_day_usable(plan: Plan, holdings: Holdings | None = None) -> Callable[[int, dt.date], bool]:
     """Whether ``plan`` may put work on a crew-day.
 
     Not when another published plan's live route holds it (a crew-day is one
     route), nor, for a region plan of an all-regions week, when the week's
     partition gave it to another region.
     """
-    taken = ledger_holdings(plan, job_ids=set()).crew_days
+    taken = (holdings or ledger_holdings(plan, job_ids=set())).crew_days
     scope = {(int(crew_id), dt.date.fromisoformat(day)) for crew_id, day in plan.crew_day_scope}
 
     def usable(crew_id: int, date: dt.date) -> bool:

@@ -11,6 +11,7 @@ planning rule adds ``rule`` and ``violations`` (409s). Clients switch on
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -30,6 +31,8 @@ from dispatch.planning import PlanConflict, PlanningError, QueueUnavailable
 from dispatch.problem import ParameterError
 from dispatch.readiness import JobBlocked
 from dispatch.states import TransitionError
+
+logger = logging.getLogger(__name__)
 
 
 class ApiError(exceptions.APIException):
@@ -125,6 +128,8 @@ def _as_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is unreachable or restarting: retryable, and Django opens a
         # fresh connection on the next request (docs/RELIABILITY.md, "PostgreSQL restart").
+        # The cause goes to the log: the caller's 503 says nothing about it.
+        logger.warning("database error answered with 503: %r", exc)
         return ApiError(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "database_unavailable",

@@ -34,6 +34,21 @@ if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
         "store_processed": False,
     }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A test database in a file, not in memory: Django shares one in-memory
+    # connection between the test thread and every live-server request thread,
+    # so two concurrent requests (a page polling while another posts) ran on
+    # one SQLite transaction and failed with "cannot start a transaction within
+    # a transaction". With a file, each thread has its own connection and the
+    # production settings (WAL, BEGIN IMMEDIATE, busy timeout) apply as they do
+    # under `make run`. One directory per test process, so parallel runs never share.
+    import tempfile as _tempfile
+    from pathlib import Path as _Path
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(_Path(_tempfile.mkdtemp(prefix="dispatch-test-db-")) / "test.sqlite3")
+    }
+
 # WhiteNoise warns about a missing STATIC_ROOT on every request; tests never collectstatic.
 STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405
 

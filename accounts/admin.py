@@ -23,12 +23,21 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("revoked_at",)
+    list_display = (
+        "prefix",
+        "name",
+        "user",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at", "expires_at")
     search_fields = ("prefix", "name", "user__username")
     list_select_related = ("user",)
-    # The hash is useless to a person and the secret is never stored.
-    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+    # The hash is useless to a person and the secret is never stored. The expiry is
+    # read-only too: a longer life than API_TOKEN_LIFETIME_DAYS comes from no one.
+    readonly_fields = ("prefix", "key_hash", "created_at", "expires_at", "last_used_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

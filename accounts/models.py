@@ -7,9 +7,13 @@ API uses to keep partners apart.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -60,11 +64,17 @@ class User(AbstractUser):
         return self.role == Role.SUPPORT
 
 
+def default_token_expiry() -> dt.datetime:
+    """Now plus ``API_TOKEN_LIFETIME_DAYS``: the longest a token may live."""
+    return timezone.now() + dt.timedelta(days=settings.API_TOKEN_LIFETIME_DAYS)
+
+
 class ApiToken(models.Model):
-    """A machine client's token: stored hashed, shown once, revocable at once.
+    """A machine client's token: stored hashed, shown once, revocable at once, expiring.
 
     Only the SHA-256 of the secret is kept, so a leaked database does not leak
-    working credentials; the short prefix lets a user tell tokens apart.
+    working credentials; the short prefix lets a user tell tokens apart. A
+    token that leaks unnoticed still stops working at ``expires_at``.
     """
 
     user = models.ForeignKey(
@@ -76,6 +86,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), default=default_token_expiry)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -89,5 +100,9 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.name})"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired

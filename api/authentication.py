@@ -1,4 +1,8 @@
-"""Token authentication for partners' machine clients (``Authorization: Bearer <token>``)."""
+"""Token authentication for partners' machine clients (``Authorization: Bearer <token>``).
+
+An unknown or revoked token answers 401 ``authentication_failed``; an expired
+one 401 ``token_expired``, so a client knows to have its token rotated.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,13 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.tokens import token_authenticate
+from accounts.tokens import TokenExpired, token_authenticate
+
+
+class ExpiredToken(exceptions.AuthenticationFailed):
+    """A 401 of its own code (still ``AuthenticationFailed``, so DRF adds ``WWW-Authenticate``)."""
+
+    default_code = "token_expired"
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -22,7 +32,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "the Authorization header must be 'Bearer <token>'"
             )
-        token = token_authenticate(header[1].decode(errors="replace"))
+        try:
+            token = token_authenticate(header[1].decode(errors="replace"))
+        except TokenExpired as exc:
+            raise ExpiredToken(
+                f"the token expired at {exc.token.expires_at.isoformat()}; its owner can "
+                f"rotate it (POST /api/v1/auth/tokens/{exc.token.pk}/rotate/, signed in) "
+                "or create a new one"
+            ) from exc
         if token is None:
             raise exceptions.AuthenticationFailed("unknown or revoked token")
         return token.user, token

@@ -12,6 +12,7 @@ planning rule adds ``rule`` and ``violations`` (409s). Clients switch on
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -198,6 +199,14 @@ def json_404(request: HttpRequest, exception: Exception | None = None) -> HttpRe
 def json_500(request: HttpRequest) -> HttpResponse:
     if not request.path.startswith("/api/"):
         return server_error(request)
+    # Called inside Django's ``except`` block: a database outage met by a middleware
+    # (sessions, axes) rather than the view is the same 503 as in a view.
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        mapped = _as_api_error(error)
+        if mapped is not None:
+            body = error_body(mapped.status_code, mapped.code, mapped.message)
+            return JsonResponse(body, status=mapped.status_code)
     return JsonResponse(
         error_body(500, "server_error", "internal error; it was logged"), status=500
     )

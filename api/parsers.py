@@ -5,6 +5,11 @@ thousands deep (``RecursionError`` while decoding or later while validating)
 and lone UTF-16 surrogates (``"\\ud800"``, valid JSON escapes that no UTF-8
 response can carry, so even the 400 that names the field failed to render).
 Both are refused here, before any view sees the data.
+
+Every request body this API documents is a JSON object, so a body that is
+``null``, a list, a string or a number is refused too: DRF would otherwise
+hand ``None`` to a view whose fields are all optional, and the request
+succeeded as if it had sent ``{}``.
 """
 
 from __future__ import annotations
@@ -53,4 +58,18 @@ class SafeJSONParser(JSONParser):
         except RecursionError as exc:
             raise ParseError(f"the JSON body is nested deeper than {MAX_DEPTH} levels") from exc
         _check(data)
+        if not isinstance(data, dict):
+            raise ParseError(f"the JSON body must be an object, not {_json_type(data)}")
         return data
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "a number"

@@ -25,3 +25,79 @@ def _local_times(node: Any) -> None:
 def local_time_of_day(result: dict, generator: Any, request: Any, public: bool) -> dict:
     _local_times(result)
     return result
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error the API returns (api/errors.py).",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "code", "message"],
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string", "description": "Stable; clients switch on it."},
+                "message": {"type": "string", "description": "For people."},
+                "fields": {
+                    "type": "object",
+                    "description": "Each offending input field and its messages.",
+                    "additionalProperties": {"type": "array", "items": {}},
+                },
+            },
+            # 409s add what the caller needs to decide (conflicts, blockers, rule...).
+            "additionalProperties": True,
+        }
+    },
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "The request is not valid: `fields` says which input and why.",
+    "401": "Not signed in, or the token is unknown, revoked or expired.",
+    "403": "Signed in, but this role or company may not do this.",
+    "404": "No such object (or not visible to the caller), or no such page.",
+    "405": "The method is not allowed here.",
+    "406": "The requested content type cannot be produced.",
+    "409": "Conflicts with the current state: `code` says which (stale version, "
+    "schedule conflict, illegal transition, object in use...).",
+    "412": "`If-Match` names an older version: reload and apply the change again.",
+    "413": "The request body is too large.",
+    "415": "The request body's content type is not accepted.",
+    "429": "Too many requests: retry after the `Retry-After` header's seconds.",
+    "503": "The database or the job queue is unavailable for a moment: retry shortly.",
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+BODY_METHODS = {"post", "put", "patch"}
+
+
+def _error_codes(method: str, operation: dict[str, Any]) -> list[str]:
+    """The error statuses an operation can answer, given how api/errors.py maps failures."""
+    codes = ["401", "403", "404", "405", "406", "429", "503"]
+    if method in BODY_METHODS or operation.get("parameters"):
+        codes.append("400")
+    if method in WRITE_METHODS:
+        codes += ["409", "412"]
+    if method in BODY_METHODS:
+        codes += ["413", "415"]
+    return sorted(codes)
+
+
+def document_errors(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """Document the one error shape under every status each operation can answer.
+
+    drf-spectacular documents success answers only; clients (and schemathesis'
+    status-code check) need the failures too. Responses an operation documents
+    itself (e.g. 409 ``handover_blocked`` with its ``blockers``) are kept.
+    """
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in _error_codes(method, operation):
+                responses.setdefault(
+                    code, {"description": ERROR_DESCRIPTIONS[code], "content": error_content}
+                )
+    return result

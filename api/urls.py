@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/me/", auth_views.MeView.as_view(), name="me"),
     path("auth/tokens/", auth_views.TokenListView.as_view(), name="tokens"),
     path("auth/tokens/<int:pk>/", auth_views.TokenDetailView.as_view(), name="token-detail"),
+    path("auth/tokens/<int:pk>/rotate/", auth_views.TokenRotateView.as_view(), name="token-rotate"),
     path("", include("api.crud.urls")),
     path("", include("api.planning.urls")),
     path("", include("api.partner.urls")),

@@ -130,6 +130,21 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
+# Password reset requests per client address (web/password_reset.py): each one may
+# send an email, so a flood would spam our users and our mail relay's reputation.
+PASSWORD_RESET_RATE = env_str("THROTTLE_PASSWORD_RESET", "5/hour")
+
+# --- Email (password reset links) -----------------------------------------------
+# The console backend prints the mail to the web server's log: right for `make run`;
+# production sets EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dispatch@localhost")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds; a dead relay must not hang a worker
 
 # --- Maps --------------------------------------------------------------------
 # Leaflet tile URL template, e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png".
@@ -209,6 +224,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.local_time_of_day",
+        "api.schema.document_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "dispatch.states.JobStatus",
@@ -313,6 +329,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "api.lockout.lockout_response"
+
+# --- API tokens -----------------------------------------------------------------------
+# Every token expires; a client may ask for a shorter life (expires_in_days), never a
+# longer one, and rotates before the end (POST /api/v1/auth/tokens/{id}/rotate/).
+API_TOKEN_LIFETIME_DAYS = max(1, env_int("API_TOKEN_LIFETIME_DAYS", 90))
 
 LOGGING = {
     "version": 1,

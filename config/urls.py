@@ -16,4 +16,5 @@ urlpatterns = [
 ]
 
 handler404 = "api.errors.json_404"
-handler500 = "api.errors.json_500"
+# A database outage met anywhere in a request is a 503 (pages and API); the rest a 500.
+handler500 = "config.unavailable.server_error"

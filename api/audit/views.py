@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
+from api.model_serializer import ModelSerializer
 from api.permissions import READ
 from audit.models import AuditEvent
 from audit.recorder import AUDITED
@@ -13,7 +14,7 @@ from audit.recorder import AUDITED
 MODELS = sorted(label.lower() for label in AUDITED)
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [

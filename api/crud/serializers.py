@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.dates import SaneDateField
+from api.model_serializer import ModelSerializer
 from dispatch.models import (
     ALL_WEEKDAYS_MASK,
     Crew,
@@ -97,19 +98,19 @@ def check_ordered(
 # --- Reference data ------------------------------------------------------------
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(ModelSerializer):
     class Meta:
         model = Region
         fields = ["id", "code", "name"]
 
 
-class SkillSerializer(serializers.ModelSerializer):
+class SkillSerializer(ModelSerializer):
     class Meta:
         model = Skill
         fields = ["id", "code", "name"]
 
 
-class PartnerCompanySerializer(serializers.ModelSerializer):
+class PartnerCompanySerializer(ModelSerializer):
     class Meta:
         model = PartnerCompany
         fields = ["id", "name", "name_kana", "is_group_company", "phone", "email", "regions"]
@@ -118,7 +119,7 @@ class PartnerCompanySerializer(serializers.ModelSerializer):
 # --- Crews ---------------------------------------------------------------------
 
 
-class CrewSerializer(serializers.ModelSerializer):
+class CrewSerializer(ModelSerializer):
     company_name = serializers.CharField(source="company.name", read_only=True)
     skills = serializers.SlugRelatedField(
         slug_field="code",
@@ -164,7 +165,7 @@ class CrewSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CrewUnavailabilitySerializer(serializers.ModelSerializer):
+class CrewUnavailabilitySerializer(ModelSerializer):
     class Meta:
         model = CrewUnavailability
         fields = ["id", "crew", "start_date", "end_date", "reason"]
@@ -177,7 +178,7 @@ class CrewUnavailabilitySerializer(serializers.ModelSerializer):
 # --- Sites and what delivery learns about them ---------------------------------
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(ModelSerializer):
     """The whole site, for coordinators and support.
 
     The geocoding fields are the geocoder's to write: coordinates given here
@@ -227,7 +228,7 @@ class SiteSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SiteAccessSerializer(serializers.ModelSerializer):
+class SiteAccessSerializer(ModelSerializer):
     """What a crew needs from the latest survey to get in and park."""
 
     class Meta:
@@ -244,7 +245,7 @@ class SiteAccessSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PartnerSiteSerializer(serializers.ModelSerializer):
+class PartnerSiteSerializer(ModelSerializer):
     """A site as a partner crew sees it: where it is and how to get in, nothing else.
 
     No customer, contract or notes: partners are outside companies, and the
@@ -275,7 +276,7 @@ class PartnerSiteSerializer(serializers.ModelSerializer):
         return SiteAccessSerializer(survey).data if survey is not None else None
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     class Meta:
         model = Customer
         fields = [
@@ -290,7 +291,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     sites = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Site.objects.all(), required=False
@@ -332,7 +333,7 @@ class ContractSerializer(serializers.ModelSerializer):
         return value or None
 
 
-class SiteSurveySerializer(serializers.ModelSerializer):
+class SiteSurveySerializer(ModelSerializer):
     class Meta:
         model = SiteSurvey
         fields = [
@@ -361,7 +362,7 @@ class SiteSurveySerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SitePermissionSerializer(serializers.ModelSerializer):
+class SitePermissionSerializer(ModelSerializer):
     class Meta:
         model = Permission
         fields = [
@@ -393,7 +394,7 @@ class SitePermissionSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ConstructionRecordSerializer(serializers.ModelSerializer):
+class ConstructionRecordSerializer(ModelSerializer):
     recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
@@ -426,7 +427,7 @@ class ConstructionRecordSerializer(serializers.ModelSerializer):
 # --- Jobs ----------------------------------------------------------------------
 
 
-class JobStatusChangeSerializer(serializers.ModelSerializer):
+class JobStatusChangeSerializer(ModelSerializer):
     """One step of a job's status history."""
 
     # ``changed_by`` and ``note`` come from the ``shown_*`` columns that
@@ -450,14 +451,14 @@ class JobStatusChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class JobReportSerializer(serializers.ModelSerializer):
+class JobReportSerializer(ModelSerializer):
     class Meta:
         model = JobReport
         fields = ["id", "kind", "crew", "visit", "reason_code", "reason_text", "occurred_at"]
         read_only_fields = fields
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(ModelSerializer):
     """A job as listed. Its status moves only through ``POST …/transition/``."""
 
     required_skills = serializers.SlugRelatedField(

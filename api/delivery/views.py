@@ -16,7 +16,7 @@ from dispatch.estimates import job_apply_estimate, survey_estimate
 from dispatch.orders import Stage, open_orders
 from dispatch.readiness import job_blockers
 from dispatch.selectors import jobs_visible_to
-from dispatch.states import JobKind
+from dispatch.states import JobKind, JobStatus
 from sites.models import SiteSurvey
 
 from ..errors import ApiError
@@ -99,8 +99,18 @@ class OrdersView(APIView):
         return response
 
 
-BlockerSerializer = inline_serializer(
-    "JobBlocker", {"code": serializers.CharField(), "message": serializers.CharField()}
+JobBlockersSerializer = inline_serializer(
+    "JobBlockers",
+    {
+        "job": serializers.IntegerField(),
+        "status": serializers.ChoiceField(choices=JobStatus.choices),
+        "plannable": serializers.BooleanField(),
+        "blockers": inline_serializer(
+            "JobBlocker",
+            {"code": serializers.CharField(), "message": serializers.CharField()},
+            many=True,
+        ),
+    },
 )
 
 
@@ -109,7 +119,7 @@ class JobBlockersView(APIView):
 
     roles = {"coordinator": READ, "support": READ}
 
-    @extend_schema(responses={200: BlockerSerializer})
+    @extend_schema(responses={200: JobBlockersSerializer})
     def get(self, request: Request, pk: int) -> Response:
         job = get_object_or_404(
             jobs_visible_to(request.user)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from api.dates import SaneDateField, SaneDateTimeField
+from api.model_serializer import ModelSerializer
 from sites.models import BillingStatus, ContractStatus, IpAssignment, IpPool
 
 from ..partner.serializers import PartnerErrorSerializer
@@ -17,7 +18,7 @@ from ..partner.serializers import PartnerErrorSerializer
 ErrorSerializer = PartnerErrorSerializer
 
 
-class IpPoolSerializer(serializers.ModelSerializer):
+class IpPoolSerializer(ModelSerializer):
     assigned_count = serializers.IntegerField(
         read_only=True, help_text="Addresses of this pool assigned to contracts."
     )
@@ -28,7 +29,7 @@ class IpPoolSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IpPoolCreateSerializer(serializers.ModelSerializer):
+class IpPoolCreateSerializer(ModelSerializer):
     network = serializers.CharField(
         max_length=43,
         help_text=(
@@ -51,7 +52,7 @@ class IpAllocateSerializer(serializers.Serializer):
     )
 
 
-class IpAssignmentSerializer(serializers.ModelSerializer):
+class IpAssignmentSerializer(ModelSerializer):
     contract_id = serializers.CharField(source="contract.contract_id", read_only=True)
     pool_name = serializers.CharField(source="pool.name", read_only=True)
 

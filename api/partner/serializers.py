@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from api.dates import SaneDateField, SaneDateTimeField
+from api.model_serializer import ModelSerializer
 from dispatch.models import CalendarFeed, IncompleteReason, JobReport, ReportKind
 from dispatch.states import JobKind, JobStatus
 from sites.models import BuildingType, ConduitStatus
@@ -265,7 +266,7 @@ class ReportCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class FieldReportSerializer(serializers.ModelSerializer):
+class FieldReportSerializer(ModelSerializer):
     class Meta:
         model = JobReport
         fields = [
@@ -287,7 +288,7 @@ class FieldReportSerializer(serializers.ModelSerializer):
 # --- calendar feeds -----------------------------------------------------------------
 
 
-class CalendarFeedSerializer(serializers.ModelSerializer):
+class CalendarFeedSerializer(ModelSerializer):
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:

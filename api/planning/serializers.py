@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.dates import SaneDateField
+from api.model_serializer import ModelSerializer
 from dispatch.models import Crew, Job, OptimizationRun, Plan, PlanChange, PlanningBatch, Visit
 from dispatch.planning import batch_plans
 from dispatch.regions import NO_CREW_DAYS
@@ -19,7 +20,7 @@ class RegionField(serializers.SlugRelatedField):
         super().__init__(slug_field="code", queryset=Region.objects.all(), **kwargs)
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(ModelSerializer):
     """A plan as coordinators see it: its state, parameters, key figures and unplanned jobs."""
 
     region = RegionField(allow_null=True, required=False)
@@ -49,7 +50,7 @@ class PlanSerializer(serializers.ModelSerializer):
         }
 
 
-class PartnerPlanSerializer(serializers.ModelSerializer):
+class PartnerPlanSerializer(ModelSerializer):
     """What a partner sees of a published plan: its identity and dates, nothing internal."""
 
     class Meta:
@@ -84,7 +85,7 @@ class OptimizeSerializer(serializers.Serializer):
     seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(ModelSerializer):
     progress = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
 
@@ -133,7 +134,7 @@ class PublishPreviewSerializer(serializers.Serializer):
     lines = PublishPreviewLineSerializer(many=True)
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(ModelSerializer):
     job_reference = serializers.CharField(source="job.reference", read_only=True)
     job_status = serializers.CharField(source="job.status", read_only=True)
     site_name = serializers.CharField(source="job.site.name", read_only=True)
@@ -167,7 +168,7 @@ class VisitPlaceSerializer(VisitMoveSerializer):
     )
 
 
-class PlanChangeSerializer(serializers.ModelSerializer):
+class PlanChangeSerializer(ModelSerializer):
     job_reference = serializers.CharField(source="job.reference", read_only=True)
     crew_name = serializers.CharField(source="crew.name", read_only=True)
     company = serializers.IntegerField(source="crew.company_id", read_only=True)
@@ -225,7 +226,7 @@ class PlanBatchPlanSerializer(serializers.Serializer):
     links = serializers.DictField(child=serializers.CharField())
 
 
-class PlanBatchSerializer(serializers.ModelSerializer):
+class PlanBatchSerializer(ModelSerializer):
     """A planning batch: optimizing, finished (with its summary) or published."""
 
     status = serializers.SerializerMethodField()

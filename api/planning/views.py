@@ -133,7 +133,13 @@ class PlanViewSet(
         return Response(s.PlanSerializer(plan).data)
 
     @extend_schema(responses={200: s.PublishPreviewSerializer(many=True)})
-    @action(detail=True, methods=["get"], url_path="publish-preview")
+    @action(
+        detail=True,
+        pagination_class=None,
+        filter_backends=[],
+        methods=["get"],
+        url_path="publish-preview",
+    )
     def publish_preview(self, request: Request, pk: str | None = None) -> Response:
         """What publishing would change, per partner company (nothing is written)."""
         _require_coordinator(request)
@@ -156,7 +162,7 @@ class PlanViewSet(
         return Response(s.PlanSerializer(plan).data)
 
     @extend_schema(responses={200: s.RunSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, pagination_class=None, filter_backends=[], methods=["get"])
     def runs(self, request: Request, pk: str | None = None) -> Response:
         _require_coordinator(request)
         runs = OptimizationRun.objects.filter(plan=self.get_object()).order_by("-id")[:50]
@@ -170,7 +176,7 @@ class PlanViewSet(
     @extend_schema(
         methods=["POST"], request=s.VisitPlaceSerializer, responses={201: s.VisitSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, pagination_class=None, filter_backends=[], methods=["get", "post"])
     def visits(self, request: Request, pk: str | None = None) -> Response:
         """The plan's visits (partners: their own crews'); POST places a job from the queue."""
         plan = self.get_object()
@@ -208,7 +214,7 @@ class PlanViewSet(
         parameters=[OpenApiParameter("version", int, description="A published version")],
         responses={200: s.PlanChangeSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, pagination_class=None, filter_backends=[], methods=["get"])
     def changes(self, request: Request, pk: str | None = None) -> Response:
         """What each publication changed, per crew (partners: their own crews only)."""
         plan = self.get_object()

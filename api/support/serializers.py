@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import Role, User
 from api.dates import SaneDateField, SaneDateTimeField
+from api.model_serializer import ModelSerializer
 from dispatch.models import Job, JobReport, Visit
 from sites.models import ConstructionRecord, Contract, Permission, SiteSurvey
 from support.models import (
@@ -56,7 +57,7 @@ class SearchResultSerializer(serializers.Serializer):
     results = SearchHitSerializer(many=True, source="hits")
 
 
-class ContractBriefSerializer(serializers.ModelSerializer):
+class ContractBriefSerializer(ModelSerializer):
     customer = serializers.CharField(source="customer.name")
     customer_kana = serializers.CharField(source="customer.name_kana")
     contact_person = serializers.CharField(source="customer.contact_person")
@@ -81,7 +82,7 @@ class ContractBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ConstructionNoteSerializer(serializers.ModelSerializer):
+class ConstructionNoteSerializer(ModelSerializer):
     recorded_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -104,7 +105,7 @@ class ConstructionNoteSerializer(serializers.ModelSerializer):
         return record.recorded_by_name or _person(record.recorded_by)
 
 
-class SurveyFindingsSerializer(serializers.ModelSerializer):
+class SurveyFindingsSerializer(ModelSerializer):
     class Meta:
         model = SiteSurvey
         fields = [
@@ -128,14 +129,14 @@ class SurveyFindingsSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PermissionBriefSerializer(serializers.ModelSerializer):
+class PermissionBriefSerializer(ModelSerializer):
     class Meta:
         model = Permission
         fields = ["id", "party", "party_name", "status", "requested_on", "decided_on", "expires_on"]
         read_only_fields = fields
 
 
-class CrewReportSerializer(serializers.ModelSerializer):
+class CrewReportSerializer(ModelSerializer):
     crew = serializers.CharField(source="crew.name")
 
     class Meta:
@@ -144,7 +145,7 @@ class CrewReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class JobHistorySerializer(serializers.ModelSerializer):
+class JobHistorySerializer(ModelSerializer):
     reports = CrewReportSerializer(many=True)
 
     class Meta:
@@ -163,7 +164,7 @@ class JobHistorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UpcomingVisitSerializer(serializers.ModelSerializer):
+class UpcomingVisitSerializer(ModelSerializer):
     job_reference = serializers.CharField(source="job.reference")
     job_kind = serializers.CharField(source="job.kind")
     crew = serializers.CharField(source="crew.name")
@@ -185,7 +186,7 @@ class UpcomingVisitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AmendmentSerializer(serializers.ModelSerializer):
+class AmendmentSerializer(ModelSerializer):
     author = serializers.SerializerMethodField()
 
     class Meta:
@@ -197,7 +198,7 @@ class AmendmentSerializer(serializers.ModelSerializer):
         return _person(amendment.author)
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(ModelSerializer):
     job_reference = serializers.CharField(source="job.reference")
     job_status = serializers.CharField(source="job.status")
     priority = serializers.IntegerField(source="job.priority")

@@ -137,4 +137,5 @@ def client_for() -> Callable[[User | None], APIClient]:
     return build
 
 
+from tests.api.rows import addressable  # noqa: E402, F401 - one row of every resource
 from tests.dispatch.conftest import world  # noqa: E402, F401 - the small planning world

@@ -65,13 +65,20 @@ def test_a_garbage_token_is_a_401(db: None) -> None:
 
 
 def test_session_login_and_logout(cast: Cast) -> None:
+    """The browser flow, CSRF checks on: fetch the cookie, sign in, work, sign out."""
     cast.coordinator.set_password("correct horse")
     cast.coordinator.save()
-    client = APIClient()
-    ok = client.post("/api/v1/auth/login/", {"username": "alice", "password": "correct horse"})
+    client = APIClient(enforce_csrf_checks=True)
+    client.get("/api/v1/auth/login/")
+    ok = client.post(
+        "/api/v1/auth/login/",
+        {"username": "alice", "password": "correct horse"},
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    )
     assert ok.status_code == 200 and ok.json()["role"] == "coordinator"
     assert client.get("/api/v1/plans/").status_code == 200
-    assert client.post("/api/v1/auth/logout/").status_code == 204
+    logout = client.post("/api/v1/auth/logout/", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert logout.status_code == 204
     assert client.get("/api/v1/plans/").status_code in (401, 403)
 
 

@@ -45,12 +45,14 @@ DETAIL_METHODS = ("GET", "PUT", "PATCH", "DELETE")
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 MATRIX: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/auth/login/"): "+++",
     ("POST", "/api/v1/auth/login/"): "+++",
     ("POST", "/api/v1/auth/logout/"): "+++",
     ("GET", "/api/v1/auth/me/"): "+++",
     ("GET", "/api/v1/auth/tokens/"): "+++",
     ("POST", "/api/v1/auth/tokens/"): "+++",
     ("DELETE", "/api/v1/auth/tokens/{id}/"): "+++",
+    ("POST", "/api/v1/auth/tokens/{id}/rotate/"): "+++",
     ("GET", "/api/v1/health/"): "+++",
     ("GET", "/api/v1/audit/"): "+--",
     ("GET", "/api/v1/calendar/{token}.ics"): "+++",
@@ -161,6 +163,7 @@ MATRIX: dict[tuple[str, str], str] = {
 }
 
 PUBLIC = {
+    ("GET", "/api/v1/auth/login/"),
     ("POST", "/api/v1/auth/login/"),
     ("GET", "/api/v1/health/"),
     ("GET", "/api/v1/calendar/{token}.ics"),

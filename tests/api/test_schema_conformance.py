@@ -2,7 +2,14 @@
 
 Runs in-process against the WSGI app, as a coordinator (the role that can reach
 the most operations), with a bounded number of generated examples per
-operation so CI stays fast; ``SCHEMATHESIS_MAX_EXAMPLES`` raises the budget.
+operation so CI stays fast; ``SCHEMATHESIS_MAX_EXAMPLES`` raises the budget
+(``make fuzz``).
+
+Each path parameter points at a row ``addressable`` made (tests/api/rows.py),
+so success answers are validated too, not only 404s.
+
+Checks: no server error, every status code and content type documented, every
+body and documented header as the schema says.
 """
 
 from __future__ import annotations
@@ -17,12 +24,25 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from accounts.tokens import token_create
 from tests.api.conftest import Cast
+from tests.api.rows import ROW_PARAMETERS, row_for
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "4"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +64,14 @@ def coordinator_token(cast: Cast) -> str:
     return token_create(user=cast.coordinator, name="schemathesis")[1]
 
 
+def address_existing_rows(case: schemathesis.Case, rows: dict[str, int | str]) -> None:
+    """Point the case's path parameters at the rows ``addressable`` made."""
+    row = row_for(case.operation.path, rows)
+    for name in list(case.path_parameters or {}):
+        if name in ROW_PARAMETERS and row is not None:
+            case.path_parameters[name] = row  # type: ignore[index]
+
+
 # Loaded at collection (no database needed to build the schema): one test per operation.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
@@ -56,9 +84,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     derandomize=True,
 )
 def test_every_operation_answers_without_server_errors_and_as_documented(
-    case: schemathesis.Case, coordinator_token: str, cast: Cast
+    case: schemathesis.Case, coordinator_token: str, addressable: dict[str, int | str]
 ) -> None:
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {coordinator_token}"},
-        checks=[not_a_server_error, response_schema_conformance],
-    )
+    address_existing_rows(case, addressable)
+    case.call_and_validate(headers={"Authorization": f"Bearer {coordinator_token}"}, checks=CHECKS)

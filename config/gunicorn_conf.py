@@ -1,0 +1,57 @@
+"""gunicorn settings for production: ``gunicorn -c config/gunicorn_conf.py config.wsgi``.
+
+Defaults for one web machine behind a TLS proxy; each can be changed through the
+environment variables below, or on the command line (``--workers 8``), which wins.
+
+- ``GUNICORN_BIND`` (``0.0.0.0:8000``): where to listen.
+- ``WEB_CONCURRENCY`` (4): worker processes. Sync workers serve one request each, so
+  this is how many requests run at once; about 2 * cores + 1 for this app.
+- ``GUNICORN_TIMEOUT`` (30 s): a worker silent this long is killed and replaced; the
+  long work (optimization) runs in Celery, never in a request.
+- ``GUNICORN_MAX_REQUESTS`` (1000, with jitter): a worker is recycled after this
+  many requests, so a slow leak never grows without bound.
+- ``FORWARDED_ALLOW_IPS`` (gunicorn's own, ``127.0.0.1,::1``): the proxies whose
+  X-Forwarded-Proto gunicorn believes.
+
+The ``Server`` header says ``SERVER_HEADER``, not "gunicorn": a probe learns nothing
+of the server software or its version. gunicorn 27 writes ``Server: gunicorn`` from
+``gunicorn.http.wsgi.SERVER`` (HTTP/1 and HTTP/2 alike) and passes ``gunicorn/27.0.1``
+to the app as ``SERVER_SOFTWARE``; both are module globals read per response, and
+this file runs in the master before it forks the workers, so replacing them here
+reaches every worker. ``tests/reliability/test_gunicorn_headers.py`` checks the
+header on a real server, so an upgrade that moves them fails there.
+"""
+
+from __future__ import annotations
+
+import os
+
+import gunicorn
+import gunicorn.http.wsgi
+
+SERVER_HEADER = "web"
+
+
+def hide_server_software() -> None:
+    """Replace gunicorn's name and version wherever it would reach a client."""
+    for module in (gunicorn, gunicorn.http.wsgi):
+        module.SERVER = SERVER_HEADER
+        module.SERVER_SOFTWARE = SERVER_HEADER
+
+
+hide_server_software()
+
+wsgi_app = "config.wsgi:application"
+bind = [os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")]
+workers = int(os.environ.get("WEB_CONCURRENCY") or 4)
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+graceful_timeout = 30
+keepalive = 5  # behind a proxy that reuses connections
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 1000)
+max_requests_jitter = max_requests // 10
+accesslog = "-"
+errorlog = "-"
+# The runtime control socket ($HOME/.gunicorn/gunicorn.ctl) is not used here, and two
+# instances on one host would fight over its path.
+control_socket_disable = True

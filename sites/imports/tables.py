@@ -13,6 +13,8 @@ import io
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from xml.etree import ElementTree
+from xml.parsers.expat import ExpatError
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
@@ -126,7 +128,9 @@ def _csv_rows(text: str) -> Iterator[list[Cell]]:
 def _xlsx_rows(data: bytes) -> Iterator[list[Cell]]:
     # openpyxl raises a zoo of exceptions for damaged or hostile files
     # (zip, XML, key and value errors); each means the same to the
-    # coordinator: this workbook cannot be read.
+    # coordinator: this workbook cannot be read. Malformed XML is a
+    # ``ParseError`` (a SyntaxError, not a ValueError: it once answered 500);
+    # entity declarations are refused by defusedxml (a ValueError).
     unreadable = (
         zipfile.BadZipFile,
         InvalidFileException,
@@ -134,6 +138,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Cell]]:
         ValueError,
         TypeError,
         OSError,
+        ElementTree.ParseError,
+        ExpatError,
     )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

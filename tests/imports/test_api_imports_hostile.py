@@ -40,6 +40,28 @@ def _zip_bomb_lookalike() -> bytes:
     return buffer.getvalue()
 
 
+def _workbook_with(part: str, prolog: str) -> bytes:
+    """The good workbook with ``prolog`` inserted after the XML declaration of one part."""
+    source = zipfile.ZipFile(io.BytesIO(read("orders.xlsx")))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == part:
+                text = data.decode("utf-8")
+                at = text.index("?>") + 2 if text.startswith("<?xml") else 0
+                data = (text[:at] + prolog + text[at:]).encode("utf-8")
+            archive.writestr(item, data)
+    return buffer.getvalue()
+
+
+LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+)
+EXTERNAL = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+
+
 def _sjis_with_a_bad_row() -> bytes:
     """The good Shift_JIS file with one impossible date in its last row."""
     lines = read("orders_sjis.csv").decode("cp932").splitlines()
@@ -61,6 +83,28 @@ HOSTILE = {
         "file_too_large",
     ),
     "empty": ("orders.csv", b"", None),
+    # Entity declarations (billion laughs, external entities) in any part: defusedxml refuses.
+    "entities in the sheet": (
+        "orders.xlsx",
+        _workbook_with("xl/worksheets/sheet1.xml", LAUGHS),
+        "unreadable_file",
+    ),
+    "an external entity in the workbook": (
+        "orders.xlsx",
+        _workbook_with("xl/workbook.xml", EXTERNAL),
+        "unreadable_file",
+    ),
+    # Malformed XML is a ParseError, which is no ValueError: it once answered 500.
+    "a broken DTD in the sheet": (
+        "orders.xlsx",
+        _workbook_with("xl/worksheets/sheet1.xml", "<!DOCTYPE x [<!ENTITY"),
+        "unreadable_file",
+    ),
+    "a broken DTD in the content types": (
+        "orders.xlsx",
+        _workbook_with("[Content_Types].xml", "<!DOCTYPE x [<!ENTITY"),
+        "unreadable_file",
+    ),
 }
 
 

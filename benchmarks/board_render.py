@@ -209,6 +209,8 @@ def browser_usable(plan_id: int, runs: int, port: int) -> dict:
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "config/gunicorn_conf.py",  # as production serves it
             "config.wsgi",
             "--bind",
             f"127.0.0.1:{port}",

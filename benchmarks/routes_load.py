@@ -163,6 +163,8 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
     process = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
+            "-c",
+            "config/gunicorn_conf.py",  # as production serves it
             "config.wsgi",
             "--workers",
             str(workers),

@@ -256,7 +256,9 @@ def test_markup_in_every_displayed_text_runs_no_script(
 
     # The map of unplanned jobs: the queued job's tooltip (shown on hover).
     page.locator("#map-unplanned").click()
-    page.wait_for_function("document.getElementById('map-dialog').dataset.features === '1'")
+    # A function, not an expression: Playwright polls an expression with eval(), which
+    # the page's CSP refuses whenever the first check is not already true.
+    page.wait_for_function("() => document.getElementById('map-dialog').dataset.features === '1'")
     page.locator("#map path.leaflet-interactive").first.hover()
     page.locator("#map .leaflet-tooltip").filter(has_text=poisoned.queued.site.name).wait_for()
     assert_inert(page, seen, "the map of unplanned jobs")
@@ -336,7 +338,7 @@ def test_markup_in_every_displayed_text_runs_no_script(
 
     # The language menu, now wired by a script file instead of onchange="…".
     page.locator("#language").select_option("ja")
-    page.wait_for_function("document.documentElement.lang === 'ja'")
+    page.wait_for_function("() => document.documentElement.lang === 'ja'")
     assert_inert(page, seen, "the language switch")
 
     # The API documentation (Swagger UI) draws itself under the same policy.

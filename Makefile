@@ -22,8 +22,11 @@ run: $(STAMP)
 	$(PY) scripts/serve.py
 
 ## Run the whole test suite (set DATABASE_URL / CELERY_BROKER_URL to use real servers).
+## In parallel: one process per core, each with its own database and queue
+## (TEST_WORKERS=0 runs in this process, e.g. to use a debugger).
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -34,7 +37,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy accounts sites dispatch api config scheduler web audit support
+	$(VENV)/bin/mypy accounts sites dispatch api config scheduler web audit support core demo delivery
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput

@@ -10,7 +10,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from .settings import *  # noqa: F403
-from .settings import STORAGES
+from .settings import CELERY_BROKER_URL, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -18,7 +18,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... under xdist
+if _XDIST_WORKER and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Parallel test processes each get their own Redis database (1, 2, ...), so a
+    # worker started by one process never takes a task queued by another, whose
+    # rows live in another test database. Subprocesses (a real worker) inherit
+    # PYTEST_XDIST_WORKER and land on the same one.
+    import re as _re
+
+    CELERY_BROKER_URL = _re.sub(
+        r"(/\d*)?$",
+        f"/{int(_XDIST_WORKER.removeprefix('gw')) + 1}",
+        CELERY_BROKER_URL,
+        count=1,
+    )
+    # Celery reads the variable before the setting (``Settings.broker_url``).
+    os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
+
+if CELERY_BROKER_URL == "filesystem://":
     # A private queue per test session, so a `make run` worker on the same
     # checkout never picks up (or steals) a test's tasks.
     import tempfile

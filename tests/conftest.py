@@ -9,11 +9,35 @@ for a missing server fails instead, so CI cannot go green without running them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
 from django.utils import translation
+
+#: Long enough for a worker or server to start on a loaded 2-core machine; a test
+#: that passes returns at the first poll that sees its condition, so a generous
+#: ceiling costs nothing when things work.
+WAIT_TIMEOUT_S = 90.0
+
+
+def wait_until(
+    predicate: Callable[[], bool], timeout_s: float = WAIT_TIMEOUT_S, interval_s: float = 0.1
+) -> bool:
+    """Poll ``predicate`` until it holds (True) or ``timeout_s`` passes (False).
+
+    The one way tests wait for another thread or process: on an event, never
+    for a fixed time, so a slow machine makes a test slower, not red.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval_s)
+
 
 _DB_URL = os.environ.get("DATABASE_URL", "")
 _BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

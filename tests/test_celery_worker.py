@@ -8,7 +8,6 @@ embedded defaults, Redis when ``CELERY_BROKER_URL`` points at it.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,10 +19,12 @@ from django.test import override_settings
 from config.celery import app
 from sites.models import GeocodeStatus, Site
 from sites.tasks import site_request_geocoding
+from tests.conftest import wait_until
 from tests.factories import make_site
 from tests.sites.nominatim_fake import FakeNominatim, nominatim_fixture  # noqa: F401 - fixture
 
 ADDRESS = "東京都千代田区丸の内1丁目9-1"
+OTHER_ADDRESS = "東京都港区芝公園4丁目2-8"
 
 
 @pytest.fixture
@@ -45,13 +46,14 @@ def geocoder(nominatim: FakeNominatim) -> Iterator[FakeNominatim]:
         yield nominatim
 
 
-def _wait_for_status(site: Site, timeout_s: float = 20.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def _wait_for_status(site: Site) -> str:
+    """The site's geocoding status once the worker has decided it (or still pending)."""
+
+    def decided() -> bool:
         site.refresh_from_db()
-        if site.geocode_status != GeocodeStatus.PENDING:
-            return site.geocode_status
-        time.sleep(0.1)
+        return site.geocode_status != GeocodeStatus.PENDING
+
+    wait_until(decided)
     return site.geocode_status
 
 
@@ -83,9 +85,19 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(geocoder: FakeNominat
         )
         site_request_geocoding(site=site)
         transaction.set_rollback(True)
+    # A committed request queued after the rolled-back one: once the worker has
+    # handled it, anything queued before it would have been handled too.
+    with transaction.atomic():
+        marker = make_site(
+            address=OTHER_ADDRESS,
+            latitude=None,
+            longitude=None,
+            geocode_status=GeocodeStatus.PENDING,
+        )
+        site_request_geocoding(site=marker)
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        time.sleep(1.5)
-    assert geocoder.searched_addresses() == []
+        _wait_for_status(marker)
+    assert geocoder.searched_addresses() == [OTHER_ADDRESS]
 
 
 def test_the_broker_is_the_configured_one_or_the_embedded_filesystem_queue() -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -25,6 +23,7 @@ from dispatch.planning import plan_create
 from dispatch.states import JobStatus
 from sites.models import Region
 from tests.browser.conftest import PASSWORD, login, screenshot
+from tests.conftest import wait_until
 from tests.factories import make_company, make_crew, make_job, make_site, make_skill, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,15 +76,6 @@ def week(transactional_db: None) -> Week:
     )
     make_user(Role.COORDINATOR, username="coord", password=PASSWORD)
     return Week(plan=plan, east=east, west=west, aerial=aerial, jobs=jobs, monday=monday)
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def drag(page, source, target) -> None:  # type: ignore[no-untyped-def]

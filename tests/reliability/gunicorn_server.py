@@ -12,24 +12,16 @@ import os
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.conftest import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = "config/gunicorn_conf.py"
 STARTUP_TIMEOUT_S = 90.0
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def production_env(var_dir: Path) -> dict[str, str]:

@@ -30,6 +30,12 @@ def improve_then_hang(report: Report) -> str:
     return "unreachable"
 
 
+def sleep_then_answer() -> str:
+    """A task that answers only if nobody kills it during its hour of sleep."""
+    time.sleep(3600)
+    return "finished"
+
+
 def test_the_answer_of_a_search_that_ends_by_itself_is_returned() -> None:
     assert run_in_child(lambda report: {"plan": [1, 2, 3]}) == {"plan": [1, 2, 3]}
 
@@ -50,13 +56,12 @@ def test_every_improvement_reaches_the_progress_callback_in_the_parent() -> None
 def test_cancelling_stops_the_child_at_once_and_keeps_the_last_improvement() -> None:
     cancel = threading.Event()
     threading.Timer(0.5, cancel.set).start()
-    started = time.monotonic()
     answer = run_in_child(improve_then_hang, cancel=cancel)
+    # The search hangs for an hour: an answer at all means the child was stopped.
     assert isinstance(answer, Stopped)
     assert answer.reason == "cancelled"
     assert answer.last is not None and answer.last.objective_milli == 800
     assert answer.improvements == 2
-    assert time.monotonic() - started < 10  # the search would hang for an hour
 
 
 def test_no_improvement_for_the_given_span_stops_the_child() -> None:
@@ -69,10 +74,12 @@ def test_no_improvement_for_the_given_span_stops_the_child() -> None:
 def test_a_child_that_overruns_its_deadline_is_killed_after_the_grace() -> None:
     started = time.monotonic()
     answer = run_in_child(improve_then_hang, deadline=started + 0.3)
-    elapsed = time.monotonic() - started
+    # The child sleeps for an hour: an answer at all means it was killed, and the
+    # best plan it reported before comes back with the stop.
     assert isinstance(answer, Stopped)
     assert answer.reason == "time_limit"
-    assert 0.3 + GRACE_S <= elapsed < 60  # killed, not waited for
+    assert answer.last is not None and answer.last.objective_milli == 800
+    assert time.monotonic() - started >= 0.3 + GRACE_S  # the grace was granted first
 
 
 def test_stopped_before_any_improvement_says_so() -> None:
@@ -114,10 +121,8 @@ def test_tasks_in_children_answer_in_order_two_at_a_time() -> None:
 def test_cancelling_tasks_in_children_kills_them_and_leaves_holes() -> None:
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
-    started = time.monotonic()
-    answers = map_in_children([lambda: time.sleep(3600)] * 3, 2, cancel=cancel)
-    assert answers == [None, None, None]
-    assert time.monotonic() - started < 10  # the tasks would sleep for an hour
+    answers = map_in_children([sleep_then_answer] * 3, 2, cancel=cancel)
+    assert answers == [None, None, None]  # a task left running would have answered
 
 
 def test_a_failing_task_in_a_child_is_raised_here() -> None:
@@ -149,7 +154,7 @@ def _solve_in_a_daemonic_process(_: int) -> tuple[str, int, str, bool, int]:
     return (
         result.status,
         result.kpis.jobs_assigned,
-        str(result.extra["metaheuristic"]),
+        str(result.extra.metaheuristic),
         multiprocessing.current_process().daemon,
         len(validate(p, result)),
     )

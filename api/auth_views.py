@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Role
 from accounts.tokens import (
     TokenRevoked,
     token_create,
@@ -30,7 +30,7 @@ from .errors import ApiError
 from .partner.serializers import PartnerErrorSerializer as ErrorSerializer
 from .permissions import WRITE
 
-ALL_ROLES = {"coordinator": WRITE, "partner": WRITE, "support": WRITE}
+ALL_ROLES = {Role.COORDINATOR.value: WRITE, Role.PARTNER.value: WRITE, Role.SUPPORT.value: WRITE}
 
 
 class MeSerializer(serializers.Serializer):

@@ -7,6 +7,10 @@ Every error answers::
 ``fields`` maps each offending input field to its messages (400s); a broken
 planning rule adds ``rule`` and ``violations`` (409s). Clients switch on
 ``code``, people read ``message``.
+
+Every refusal of the domain is a :class:`core.errors.DomainError` and is rendered
+by one branch from what it carries (status, code, field, details); only
+framework and database exceptions are mapped here one by one.
 """
 
 from __future__ import annotations
@@ -26,12 +30,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from dispatch.editing import RuleViolation
-from dispatch.ledger import ScheduleConflict
-from dispatch.planning import PlanConflict, PlanningError, QueueUnavailable
-from dispatch.problem import ParameterError
-from dispatch.readiness import JobBlocked
-from dispatch.states import TransitionError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -81,47 +80,11 @@ def error_body(status_code: int, code: str, message: str, **members: Any) -> dic
 def _as_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, PlanConflict):
+    if isinstance(exc, DomainError):
+        # Every refusal of the domain, whatever its class: the class states its
+        # status and code, ``details`` become extra members (``rule``, ``blockers``...).
         fields = {exc.field: [str(exc)]} if exc.field else None
-        return ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc), fields=fields)
-    if isinstance(exc, RuleViolation):
-        return ApiError(
-            status.HTTP_409_CONFLICT,
-            exc.code,
-            str(exc),
-            rule=exc.rule,
-            violations=exc.as_dicts(),
-        )
-    if isinstance(exc, ScheduleConflict):
-        return ApiError(
-            status.HTTP_409_CONFLICT,
-            exc.code,
-            str(exc),
-            conflicts=[conflict.as_dict() for conflict in exc.conflicts],
-        )
-    if isinstance(exc, PlanningError):
-        fields = {exc.field: [str(exc)]} if exc.field else None
-        return ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc), fields=fields, **exc.extra)
-    if isinstance(exc, ParameterError):
-        return ApiError(400, "invalid", str(exc), fields={exc.field: [str(exc)]})
-    if isinstance(exc, JobBlocked):
-        return ApiError(
-            status.HTTP_409_CONFLICT,
-            exc.code,
-            str(exc),
-            job_id=exc.job.pk,
-            blockers=exc.as_dicts(),
-        )
-    if isinstance(exc, TransitionError):
-        return ApiError(
-            status.HTTP_409_CONFLICT,
-            "illegal_transition",
-            str(exc),
-            current_status=exc.current,
-            requested_status=exc.target,
-        )
-    if isinstance(exc, QueueUnavailable):
-        return ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, "queue_unavailable", str(exc))
+        return ApiError(exc.status, exc.code, str(exc), fields=fields, **exc.details)
     if isinstance(exc, OverflowError | DataError):
         # A number in the query string too large for the database's integers
         # (SQLite raises OverflowError, PostgreSQL a DataError): the caller's input.

@@ -1,7 +1,7 @@
 """Who may do what: one declarative table per view, checked in one place.
 
-A view sets ``roles = {"coordinator": WRITE, "support": READ}``; a role that
-is not listed gets 403, an anonymous caller 401. Which *objects* a role sees is
+A view sets ``roles = {Role.COORDINATOR.value: WRITE, Role.SUPPORT.value: READ}``;
+a role that is not listed gets 403, an anonymous caller 401. Which *objects* a role sees is
 the view's queryset's job (see ``dispatch.selectors``): another partner's object is
 simply not found (404), so existence never leaks.
 """

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Room for the largest file upload on top of DATA_UPLOAD_MAX_MEMORY_SIZE (which does not
 # count files): a spreadsheet import is at most 5 MB plus its multipart framing
-# (sites.imports MAX_FILE_BYTES, api/imports/views.py; tests/reliability/test_chunked_body.py
+# (delivery.imports MAX_FILE_BYTES, api/imports/views.py; tests/reliability/test_chunked_body.py
 # keeps the two in step).
 FILE_UPLOAD_ALLOWANCE_BYTES = 6 * 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024

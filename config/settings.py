@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "support",
     "axes",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -24,12 +24,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.errors import DomainError
 from dispatch.models import Job
-from dispatch.planning import PlanningError
 from dispatch.services import job_transition
 from dispatch.states import JobKind, JobStatus
-
-from .models import (
+from sites.models import (
     BillingStatus,
     ConstructionRecord,
     Contract,
@@ -63,34 +62,40 @@ BILLING_TRANSITIONS: dict[str, frozenset[str]] = {
 # --- errors (409 in the API, each with its code) ---------------------------------------
 
 
-class IpPoolExhausted(PlanningError):
+class HandoverError(DomainError):
+    """A step before or at line opening that the contract's state does not allow."""
+
+    code = "handover_refused"
+
+
+class IpPoolExhausted(HandoverError):
     code = "ip_pool_exhausted"
 
 
-class IpAllocationContended(PlanningError):
+class IpAllocationContended(HandoverError):
     """Concurrent allocations kept taking the addresses this one picked; retrying is safe."""
 
     code = "ip_allocation_contended"
 
 
-class NoIpPool(PlanningError):
+class NoIpPool(HandoverError):
     code = "no_ip_pool"
 
 
-class ContractCancelled(PlanningError):
+class ContractCancelled(HandoverError):
     code = "contract_cancelled"
 
 
-class IpInUse(PlanningError):
+class IpInUse(HandoverError):
     code = "ip_in_use"
 
 
-class BillingTransitionError(PlanningError):
+class BillingTransitionError(HandoverError):
     code = "billing_transition"
 
 
-class HandoverBlocked(PlanningError):
-    """Handover refused; ``extra["blockers"]`` lists every missing condition in plain words."""
+class HandoverBlocked(HandoverError):
+    """Handover refused; ``details["blockers"]`` lists every missing condition in plain words."""
 
     code = "handover_blocked"
 
@@ -386,7 +391,7 @@ def contract_hand_over(*, contract: Contract, by: User | None = None) -> Contrac
     Raises
     ------
     HandoverBlocked
-        When anything is missing; its message and ``extra["blockers"]`` list
+        When anything is missing; its message and ``details["blockers"]`` list
         every missing condition, not just the first.
     """
     _lock_contract(contract)

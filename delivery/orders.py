@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from sites.handover import handover_blockers
+from delivery.handover import handover_blockers
+from dispatch.models import Job, JobReport, ReportKind, Visit
+from dispatch.problem import planning_tz
+from dispatch.readiness import job_blockers
+from dispatch.states import JobKind, JobStatus
 from sites.models import Contract, ContractStatus
-
-from .models import Job, JobReport, ReportKind, Visit
-from .problem import planning_tz
-from .readiness import job_blockers
-from .states import JobKind, JobStatus
 
 
 class Stage:

@@ -42,7 +42,11 @@ class RuleViolation(PlanningError):
     def __init__(self, violations: Sequence[scheduler.Violation]) -> None:
         self.violations = list(violations)
         self.rule = self.violations[0].rule
-        super().__init__(f"{self.rule}: {self.violations[0].message}")
+        super().__init__(
+            f"{self.rule}: {self.violations[0].message}",
+            rule=self.rule,
+            violations=self.as_dicts(),
+        )
 
     def as_dicts(self) -> list[dict]:
         return [{"rule": v.rule, "message": v.message, "job_id": v.job_id} for v in self.violations]

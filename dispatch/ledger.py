@@ -32,6 +32,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.errors import DomainError
+
 from .models import Crew, Job, LiveRoute, Plan, ReleaseReason, Visit
 
 #: Key of the PostgreSQL advisory lock that serializes writes to the ledger.
@@ -133,7 +135,7 @@ class Conflict:
         return f"{self.crew_name} on {self.date} is already on the road for plan {self.plan_id}"
 
 
-class ScheduleConflict(Exception):
+class ScheduleConflict(DomainError):
     """Publishing would put a job or a crew-day on the schedule twice (HTTP 409)."""
 
     code = "schedule_conflict"
@@ -144,7 +146,8 @@ class ScheduleConflict(Exception):
         more = f" (and {len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
         super().__init__(
             f"another published plan already holds this work: {shown}{more}. Re-optimize the "
-            "plan (it will plan around them) or revise the plan that holds them"
+            "plan (it will plan around them) or revise the plan that holds them",
+            conflicts=[conflict.as_dict() for conflict in conflicts],
         )
 
 

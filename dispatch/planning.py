@@ -30,6 +30,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 import scheduler
 from accounts.models import User
+from core.errors import UNAVAILABLE, DomainError
 from sites.models import Region
 
 from .figures import plan_figures
@@ -80,23 +81,21 @@ PLAN_HORIZON_FUTURE = dt.timedelta(days=2 * 366)
 OPTIMIZABLE = (PlanStatus.DRAFT, PlanStatus.PROPOSED, PlanStatus.FAILED)
 
 
-class PlanningError(Exception):
+class PlanningError(DomainError):
     """A request the plan's current state does not allow (HTTP 409 in the API)."""
 
     code = "plan_state"
-
-    def __init__(self, message: str, *, field: str | None = None, **extra: object) -> None:
-        self.field = field
-        self.extra = extra
-        super().__init__(message)
 
 
 class PlanBusy(PlanningError):
     code = "plan_busy"
 
 
-class QueueUnavailable(Exception):
+class QueueUnavailable(DomainError):
     """The task broker cannot be reached (HTTP 503 in the API); no run was left queued."""
+
+    code = "queue_unavailable"
+    status = UNAVAILABLE
 
 
 _QUEUE_DOWN = "the task queue is unavailable; nothing was queued, try again in a minute"

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Q
 
 import scheduler
+from core.errors import INVALID_INPUT, DomainError
 from sites.models import Region, Site
 
 from .ledger import Holdings, ledger_holdings
@@ -33,12 +34,14 @@ DEFAULT_MIN_GAP_MINUTES = 15
 DEFAULT_MAX_UTILIZATION = 0.85
 
 
-class ParameterError(ValueError):
+class ParameterError(DomainError, ValueError):
     """A plan parameter that cannot be used; ``field`` names it for the API."""
 
+    code = "invalid"
+    status = INVALID_INPUT
+
     def __init__(self, field_name: str, message: str) -> None:
-        self.field = field_name
-        super().__init__(f"{field_name}: {message}")
+        super().__init__(f"{field_name}: {message}", field=field_name)
 
 
 def _check_whole(name: str, value: object, low: int, high: int) -> None:

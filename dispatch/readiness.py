@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from core.errors import DomainError
 from sites.models import Permission, PermissionParty, PermissionStatus, SiteSurvey
 
 from .models import Job
@@ -76,7 +77,7 @@ def job_blockers(job: Job, *, on: dt.date | None = None) -> list[Blocker]:
     return blockers
 
 
-class JobBlocked(Exception):
+class JobBlocked(DomainError):
     """A job may not become ready (or be planned) while something blocks it."""
 
     code = "job_blocked"
@@ -85,7 +86,11 @@ class JobBlocked(Exception):
         self.job = job
         self.blockers = blockers
         reasons = "; ".join(b.message for b in blockers)
-        super().__init__(f"{job.reference} cannot be planned yet: {reasons}")
+        super().__init__(
+            f"{job.reference} cannot be planned yet: {reasons}",
+            job_id=job.pk,
+            blockers=self.as_dicts(),
+        )
 
     def as_dicts(self) -> list[dict[str, str]]:
         return [{"code": b.code, "message": b.message} for b in self.blockers]

@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
+
 
 class JobStatus(models.TextChoices):
     NEW = "new", _("New")
@@ -73,8 +75,10 @@ TERMINAL_STATUSES: frozenset[str] = frozenset(
 )
 
 
-class TransitionError(Exception):
+class TransitionError(DomainError):
     """A status change the state machine does not allow."""
+
+    code = "illegal_transition"
 
     def __init__(self, current: str, target: str) -> None:
         self.current = current
@@ -82,7 +86,9 @@ class TransitionError(Exception):
         allowed = ", ".join(sorted(allowed_targets(current))) or "none (terminal)"
         super().__init__(
             f"A job cannot move from '{current}' to '{target}'. "
-            f"Allowed from '{current}': {allowed}."
+            f"Allowed from '{current}': {allowed}.",
+            current_status=current,
+            requested_status=target,
         )
 
 

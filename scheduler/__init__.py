@@ -23,10 +23,24 @@ from scheduler.params import (
     FirstFeasible,
     FirstSolution,
     MaxRuntime,
+    Metaheuristic,
     NoImprovement,
+    OperatorParams,
+    SearchParams,
     SolveParams,
+    StartParams,
 )
-from scheduler.result import Kpis, Reason, Result, Route, Unassigned, build_result
+from scheduler.result import (
+    Kpis,
+    Reason,
+    Result,
+    Route,
+    SolveInfo,
+    Status,
+    StopReason,
+    Unassigned,
+    build_result,
+)
 from scheduler.solve import solve
 from scheduler.timing import Visit, schedule_route
 from scheduler.travel import HaversineTravel, OsrmTravel, TravelMatrix, travel_for
@@ -45,7 +59,9 @@ __all__ = [
     "Kpis",
     "Location",
     "MaxRuntime",
+    "Metaheuristic",
     "NoImprovement",
+    "OperatorParams",
     "OsrmTravel",
     "Plan",
     "Problem",
@@ -53,7 +69,12 @@ __all__ = [
     "Result",
     "Route",
     "Rules",
+    "SearchParams",
+    "SolveInfo",
     "SolveParams",
+    "StartParams",
+    "Status",
+    "StopReason",
     "TimeWindow",
     "TravelMatrix",
     "Unassigned",

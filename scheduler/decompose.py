@@ -1,12 +1,10 @@
 """Large weeks: improve the plan region by region instead of in one OR-Tools model.
 
-Why: one routing model of a whole week does not scale. Measured on the
-generated 1,000-job week (385 crew-days, ~1,400 nodes), OR-Tools' local search
-spends about 0.5 s per accepted move whatever the neighbourhood (all
-operators, light operators, 20 neighbours per node, restricted vehicle
-domains): about 15 moves in 8 s, so a minute of search barely moves the
-greedy start. A 200-job week (75 crew-days) makes hundreds of moves a minute
-and drives about 30 % fewer km than the greedy plan. So a large week is cut
+Why: one routing model of a whole week does not scale: on the generated
+1,000-job week OR-Tools' local search makes about 15 moves in 8 s, so a minute
+of search barely moves the greedy start, while a 200-job week makes hundreds
+of moves a minute (``docs/BENCHMARKS.md``, "Why the solver defaults are what
+they are"). So a large week is cut
 into regions of 20-40 crew-days; each region is re-planned by the same
 OR-Tools model with the jobs it currently holds, warm-started from its
 current routes, so a region's plan never gets worse.
@@ -39,18 +37,16 @@ import numpy as np
 
 from scheduler.isolation import map_in_children
 from scheduler.model import Location, Plan, Problem
-from scheduler.ortools_adapter import RoutingOutcome, solve_routing
+from scheduler.ortools_search import RoutingOutcome, SearchTask, solve_routing
 from scheduler.params import (
     AnyOf,
-    CancelToken,
     FirstFeasible,
     MaxRuntime,
-    ProgressCallback,
     SolveParams,
     is_cancelled,
 )
 from scheduler.reassign import reassign_if_cheaper
-from scheduler.result import objective_terms
+from scheduler.result import StopReason, objective_terms
 from scheduler.travel import TravelMatrix
 
 DECOMPOSE_ABOVE_CREW_DAYS = 150
@@ -64,26 +60,16 @@ CREWS_PER_REGION = 8
 """Regions hold 4-8 crews (recursive bisection), 20-40 crew-days.
 
 Smaller models make more moves in the same time, which matters most when
-a region only gets a second or two per round. Measured (one run each, seed
-1, 60 s, core 1 of a shared machine at load 3-4): 3,000 jobs, 16 crews per
-region 1.1 % fewer km/job than greedy, 8 crews 18.2 %, 4 crews 15.9 %;
-1,000 jobs, 16 crews 24.7 % fewer km/job with 4 jobs left out (cost
-3.45 M yen), 8 crews 21.9 % with none left out (1.92 M yen). The earlier
-value, 16 (the crew count of the 200-job week), gave 28.7 % and 15.0 % at
-load 1.0-1.2 (docs/BENCHMARKS.md, previous round).
+a region only gets a second or two per round; 8 crews measured best against
+4 and 16 (``docs/BENCHMARKS.md``, "Why the solver defaults are what they are").
 """
 
 REGION_SLICE_S = 0.6
 """Search time one region gets per round; the time limit sets how many rounds fit.
 
 More, shorter rounds move the borders more often, but each region needs some
-time to settle. Measured on the generated 1,000-job week at 60 s (seed 1,
-one run each, idle core; the greedy start drives 4.60 km/job and leaves 11
-jobs out): 1.2 s per region and round 3.51 km/job, 2 jobs left out;
-0.6 s 3.35 km/job, all planned (1.84 M yen); 0.3 s 3.34, all planned
-(1.85 M yen); 180 s at 1.2 s 3.34, all planned (1.82 M yen). The previous
-round's measurements (16 crews per region, loaded machine) had put the
-best at 1.15-3.4 s.
+time to settle; 0.6 s measured as good as 0.3 s and better than 1.2 s
+(``docs/BENCHMARKS.md``, "Why the solver defaults are what they are").
 """
 
 
@@ -98,7 +84,7 @@ def should_decompose(problem: Problem, params: SolveParams) -> bool:
     return (
         params.decompose
         and len(problem.crew_days) > DECOMPOSE_ABOVE_CREW_DAYS
-        and not params.restarts
+        and not params.start.restarts
         and len(problem.crews) > CREWS_PER_REGION
     )
 
@@ -198,40 +184,29 @@ def _bisect(xy: np.ndarray, size: int, round_number: int) -> list[np.ndarray]:
     return groups
 
 
-def improve_by_regions(
-    problem: Problem,
-    travel: TravelMatrix,
-    candidates: Mapping[str, Sequence[tuple[str, int]]],
-    start: Plan,
-    *,
-    stop: AnyOf,
-    params: SolveParams,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    deadline: float | None = None,
-) -> RoutingOutcome:
+def improve_by_regions(whole: SearchTask) -> RoutingOutcome:
     """Re-plan region after region, round after round, from a valid start plan.
 
     Parameters
     ----------
-    problem, travel
-        The problem and its travel matrix.
-    candidates
-        Crew-days each schedulable job fits on alone (from screening).
-    start
-        A valid plan (the greedy plan or the caller's warm start); jobs it
-        does not place join the region of their nearest qualified crew.
-    stop, params, progress, cancel
-        As for :func:`scheduler.solve`; ``NoImprovement`` applies per region,
-        and without a ``MaxRuntime`` rounds go on until one improves nothing.
-    deadline
-        ``time.monotonic()`` by which the last region must be done.
+    whole
+        The whole problem's search. ``whole.warm_start`` must be a valid plan
+        (the greedy plan or the caller's warm start); jobs it does not place
+        join the region of their nearest qualified crew. ``NoImprovement``
+        applies per region, and without a ``MaxRuntime`` rounds go on until
+        one improves nothing; ``whole.deadline`` is when the last region must
+        be done.
 
     Returns
     -------
     RoutingOutcome
         The final plan in the same form as one model's outcome.
     """
+    problem, travel, candidates = whole.problem, whole.travel, whole.candidates
+    stop, params, progress, cancel = whole.stop, whole.params, whole.progress, whole.cancel
+    deadline = whole.deadline
+    assert whole.warm_start is not None, "region search needs a start plan"
+    start = whole.warm_start
     started = time.monotonic()
     keys = {cd.key for cd in problem.crew_days}
     routes: Routes = {}
@@ -244,7 +219,7 @@ def improve_by_regions(
     best_milli = _objective_milli(problem, travel, routes, unplaced)
     if progress is not None:
         progress(time.monotonic() - started, best_milli / 1000, len(placed))
-    stop_reason = "first_feasible" if stop.first_feasible else "search_completed"
+    stop_reason = StopReason.FIRST_FEASIBLE if stop.first_feasible else StopReason.SEARCH_COMPLETED
     solutions = 0
     round_number = 0
     planned_rounds = 1
@@ -263,13 +238,13 @@ def improve_by_regions(
         round_start_milli = best_milli
         for position, batch in enumerate(batches):
             if is_cancelled(cancel):
-                stop_reason = "cancelled"
+                stop_reason = StopReason.CANCELLED
                 break
             part_deadline = _part_deadline(
                 deadline, len(batches) - position, len(batches), planned_rounds - 1 - round_number
             )
             if part_deadline is not None and part_deadline - time.monotonic() <= 0.05:
-                stop_reason = "time_limit"
+                stop_reason = StopReason.TIME_LIMIT
                 break
             tasks = [
                 task
@@ -281,14 +256,14 @@ def improve_by_regions(
                 )
                 is not None
             ]
-            outcomes = _solve_regions(tasks, travel, stop, params, cancel, part_deadline, workers)
+            outcomes = _solve_regions(whole, tasks, part_deadline, workers)
             for task, outcome in zip(tasks, outcomes, strict=True):
                 if outcome is None:
-                    stop_reason = "cancelled"
+                    stop_reason = StopReason.CANCELLED
                     continue
                 solutions += outcome.solutions_seen
-                if outcome.stop_reason == "cancelled":
-                    stop_reason = "cancelled"
+                if outcome.stop_reason == StopReason.CANCELLED:
+                    stop_reason = StopReason.CANCELLED
                 if not outcome.found:
                     continue
                 after_milli = _objective_milli(task.part, travel, outcome.routes, outcome.dropped)
@@ -302,14 +277,18 @@ def improve_by_regions(
                 best_milli = _objective_milli(problem, travel, routes, unplaced)
                 if progress is not None and after_milli < task.before_milli:
                     progress(time.monotonic() - started, best_milli / 1000, len(placed))
-            if stop_reason == "cancelled":
+            if stop_reason == StopReason.CANCELLED:
                 break
         else:
             round_number += 1
             if stop.first_feasible:
                 break
             if deadline is None and best_milli >= round_start_milli:
-                stop_reason = "no_improvement" if stop.no_improvement_s else "search_completed"
+                stop_reason = (
+                    StopReason.NO_IMPROVEMENT
+                    if stop.no_improvement_s
+                    else StopReason.SEARCH_COMPLETED
+                )
                 break
             continue
         break
@@ -335,13 +314,9 @@ def round_regions(
     group crew-days by where they work (:func:`route_regions`); each kind
     turns its axes every other round. Home regions keep a crew's week
     together, so jobs move between its days; work regions bring together the
-    crews that drive to the same area from different homes. Measured on the
-    generated weeks (seed 1, 60 s, one core, before the route matching of
-    :mod:`scheduler.reassign` existed; km per job against greedy): 1,000
-    jobs, home regions only 27.3 % fewer, work regions only 35.8 %,
-    alternating 35.5 %; 3,000 jobs 8.8 %, 12.0 % and 14.8 %. Work regions
-    of 20 and 60 crew-days instead of 40: 32.4 % and 34.7 % (1,000 jobs,
-    seed 1), 26.5 % and 29.1 % (seed 2, where 40 gave 30.2 %).
+    crews that drive to the same area from different homes. Alternating
+    measured better than either kind alone on the 3,000-job week
+    (``docs/BENCHMARKS.md``, "Why the solver defaults are what they are").
 
     The second value maps each crew-day to the point a left-out job is
     compared with to choose the region it waits in: its crew's home in a
@@ -399,13 +374,7 @@ def _region_task(
 
 
 def _solve_regions(
-    tasks: Sequence[_RegionTask],
-    travel: TravelMatrix,
-    stop: AnyOf,
-    params: SolveParams,
-    cancel: CancelToken | None,
-    deadline: float | None,
-    workers: int,
+    whole: SearchTask, tasks: Sequence[_RegionTask], deadline: float | None, workers: int
 ) -> list[RoutingOutcome | None]:
     """Search the regions of a batch: here one after the other, or in parallel children.
 
@@ -413,17 +382,20 @@ def _solve_regions(
     at the same time; each child inherits the problem and sends back only
     its routes. ``None`` marks a region not searched because of ``cancel``.
     """
+    cancel = whole.cancel
 
     def search(task: _RegionTask) -> RoutingOutcome:
         return solve_routing(
-            task.part,
-            travel,
-            task.candidates,
-            stop=_part_stop(stop, deadline),
-            params=replace(_part_params(params, task.waiting), num_workers=1),
-            warm_start=Plan({k: tuple(v) for k, v in task.routes.items()}),
-            cancel=cancel if workers == 1 else None,
-            deadline=deadline,
+            SearchTask(
+                problem=task.part,
+                travel=whole.travel,
+                candidates=task.candidates,
+                stop=_part_stop(whole.stop, deadline),
+                params=replace(_part_params(whole.params, task.waiting), num_workers=1),
+                warm_start=Plan({k: tuple(v) for k, v in task.routes.items()}),
+                cancel=cancel if workers == 1 else None,
+                deadline=deadline,
+            )
         )
 
     if workers == 1 or len(tasks) <= 1:
@@ -455,9 +427,13 @@ def _part_params(params: SolveParams, waiting: Sequence[str]) -> SolveParams:
     waiting, a move that unassigns a job only pays if the job costs more
     than its unassigned penalty, which the explanation step already
     reports, so those operators are pure overhead there
-    (``SolveParams.drop_moves``).
+    (``OperatorParams.drop_moves``).
     """
-    return params if waiting else replace(params, drop_moves=False)
+    return (
+        params
+        if waiting
+        else replace(params, operators=replace(params.operators, drop_moves=False))
+    )
 
 
 def _part_stop(stop: AnyOf, part_deadline: float | None) -> AnyOf:

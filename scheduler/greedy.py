@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scheduler.model import Job, Problem
-from scheduler.result import Reason, Result, Unassigned, build_result
+from scheduler.result import Reason, Result, SolveInfo, StopReason, Unassigned, build_result
 from scheduler.travel import TravelMatrix, TravelProvider, travel_for
 
 IntArray = npt.NDArray[np.int64]
@@ -327,7 +327,7 @@ def solve_greedy(problem: Problem, travel_provider: TravelProvider | None = None
     -------
     Result
         Routes, unassigned jobs with reasons and KPIs, with ``stop_reason``
-        ``"search_completed"`` and ``extra["planner"] == "greedy"``.
+        ``"search_completed"`` and ``extra.planner == "greedy"``.
     """
     started = time.perf_counter()
     travel = travel_for(problem, travel_provider)
@@ -373,8 +373,8 @@ def solve_greedy(problem: Problem, travel_provider: TravelProvider | None = None
         travel,
         routes,
         unassigned,
-        stop_reason="search_completed",
+        stop_reason=StopReason.SEARCH_COMPLETED,
         runtime_s=runtime_s,
         first_solution_s=runtime_s,
-        extra={"planner": "greedy"},
+        extra=SolveInfo(planner="greedy"),
     )

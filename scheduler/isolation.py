@@ -33,6 +33,7 @@ from multiprocessing.connection import Connection
 from typing import TypeVar
 
 from scheduler.params import CancelToken, ProgressCallback, is_cancelled
+from scheduler.result import StopReason
 
 POLL_S = 0.05
 """How often the parent checks cancellation and the other stopping rules."""
@@ -72,7 +73,7 @@ Report = Callable[[Improvement], None]
 class Stopped:
     """The child was stopped (or died) before returning; the last improvement is the answer."""
 
-    reason: str
+    reason: StopReason
     last: Improvement | None
     improvements: int
     runtime_s: float
@@ -158,14 +159,14 @@ def _stop_reason(
     no_improvement_s: float | None,
     deadline: float | None,
     last_change: float,
-) -> str | None:
+) -> StopReason | None:
     now = time.monotonic()
     if is_cancelled(cancel):
-        return "cancelled"
+        return StopReason.CANCELLED
     if no_improvement_s is not None and now - last_change > no_improvement_s:
-        return "no_improvement"
+        return StopReason.NO_IMPROVEMENT
     if deadline is not None and now > deadline + GRACE_S:
-        return "time_limit"
+        return StopReason.TIME_LIMIT
     return None
 
 

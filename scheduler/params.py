@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -135,30 +135,23 @@ class FirstSolution(StrEnum):
 class Metaheuristic(StrEnum):
     """How the search escapes local optima once a first plan exists.
 
-    ``ITERATED_LOCAL_SEARCH`` (OR-Tools' ruin-and-recreate iterated local
-    search): remove a few strings of nearby visits (SISR, Christiaens and
-    Vanden Berghe 2020), re-insert them by cheapest insertion, descend to a
-    local optimum, and accept the result as the new reference plan by a
-    simulated-annealing test. Measured on all 56 Solomon instances at 10 s
-    (seed 1): mean gap 1.04 % against 2.3 % for guided local search at 30 s
-    (``scheduler/vrptw.py``).
+    ``ITERATED_LOCAL_SEARCH``: OR-Tools' ruin-and-recreate iterated local
+    search (remove strings of nearby visits, SISR, Christiaens and Vanden
+    Berghe 2020; re-insert by cheapest insertion; descend; accept by a
+    simulated-annealing test). The better search when there is time for
+    hundreds of iterations; it cannot start from a warm start (OR-Tools
+    builds its own first plan; the warm start is kept if the search ends worse).
 
     ``GUIDED_LOCAL_SEARCH``: penalise the arcs of local optima and keep
-    descending from the same plan. It continues from a warm start, which
-    iterated local search cannot (OR-Tools always builds its own first plan
-    there; the warm start is then only kept if the search ends worse).
+    descending from the same plan; continues from a warm start.
 
     ``AUTO`` (the default): :func:`scheduler.solve.solve` picks iterated
     local search for a week searched as one model when the time limit gives
     each job at least ``scheduler.solve.ITERATED_SECONDS_PER_JOB`` and the
-    caller gave no warm start, guided local search otherwise (region by
-    region, short limits, a caller's plan to continue from, restarts).
-    Measured on generated 200-job weeks, seeds 1-6, 60 s each: guided local
-    search from the greedy plan left 0, 2, 3, 0, 2 and 8 jobs out (438,535 /
-    1,086,804 / 1,663,117 / 439,068 / 1,072,363 / 3,204,367 yen); iterated
-    local search 0, 0, 1, 0, 0 and 7 (441,559 / 509,730 / 682,690 / 433,589
-    / 476,949 / 2,626,982 yen). Code below :func:`~scheduler.solve.solve`
-    that receives ``AUTO`` runs guided local search.
+    caller gave no warm start, guided local search otherwise. Code below
+    :func:`~scheduler.solve.solve` that receives ``AUTO`` runs guided local
+    search. Measurements: ``docs/BENCHMARKS.md``, "Why the solver defaults
+    are what they are".
     """
 
     AUTO = "AUTO"
@@ -167,81 +160,56 @@ class Metaheuristic(StrEnum):
 
 
 @dataclass(frozen=True)
-class SolveParams:
-    """Search settings that do not change what a good plan is (see ``Weights`` for that).
+class StartParams:
+    """Where the search starts: the first plan(s) it improves.
 
     Attributes
     ----------
-    seed
-        Permutes the order in which jobs are presented to the solver. OR-Tools'
-        routing search has no random seed of its own, so different seeds give
-        different (equally valid) search trajectories. With ``FirstFeasible``
-        the same seed gives the same plan on every run and machine; time-limited
-        search depends on how much work fits in the time and is not repeatable.
-    num_workers
-        Independent searches run in parallel processes (different seeds and
-        construction heuristics); the best plan wins. ``1`` keeps everything in
-        this process.
     first_solution
         Construction heuristic of the (first) worker.
-    guided_local_search_lambda
-        Penalty strength of guided local search; OR-Tools' default is 0.1.
-    restarts
-        Construction heuristics to restart from, one after the other in this
-        process, each followed by guided local search for an equal share of the
-        ``MaxRuntime``; the best plan wins. Empty = one search from
-        ``first_solution``. Which construction leads to the best local optimum
-        differs from problem to problem (measured on Solomon: savings-like
-        starts win on clustered instances, path-cheapest-arc on long routes,
-        parallel insertion on tight windows), so a portfolio is more robust
-        than any single choice when there is time for it.
+    greedy_start
+        Without a warm start, start from the greedy plan
+        (:func:`scheduler.greedy.solve_greedy`) instead of an OR-Tools
+        construction: it is valid at once and takes a fraction of the time
+        of OR-Tools' insertion heuristics, which do not stop at the time
+        limit. Ignored with ``restarts``. With iterated local search the
+        greedy plan is only kept if the search ends worse.
     constructions
         Without a warm start: build a first plan with each of these
-        heuristics and improve only the cheapest one for the whole time left
-        (instead of ``first_solution``). Cheaper than ``restarts`` when the
-        constructions are fast, since no time is split. Empty = use
-        ``first_solution``.
+        heuristics and improve only the cheapest one for the whole time
+        left. Empty = use ``first_solution``.
+    restarts
+        Constructions to restart from, one after the other in this process,
+        each followed by guided local search for an equal share of the
+        ``MaxRuntime``; the best plan wins. Which construction leads to the
+        best local optimum differs from problem to problem. Empty = one
+        search.
     restart_on_stall_s
         With ``restarts``: move on to the next construction only when the
         best plan has not improved for this many seconds (the last restart
         runs to the end), instead of splitting the time evenly.
-    decompose
-        Improve large weeks region by region (:mod:`scheduler.decompose`);
-        ``False`` keeps one OR-Tools model whatever the size.
-    penalties_in_operators
-        Let OR-Tools' local-search operators see guided local search's arc
-        penalties when choosing moves
-        (``use_guided_local_search_penalties_in_local_search_operators``).
-        Measured on six Solomon instances at 30 s: mean gap 1.70 % instead of
-        1.81 % (better on R101 and RC101, worse on RC201); off by default
-        until measured on the ISP weeks.
-    drop_moves
-        Let local search unassign planned jobs (OR-Tools' make-inactive,
-        make-chain-inactive, swap-active, extended and chained swap-active
-        operators, and relocating a path to insert unperformed nodes).
-        Needed when jobs compete for too little capacity (a low-priority job
-        gives way to a high-priority one); pure overhead when every job is
-        meant to be planned and the start plan already places all of them,
-        as in the VRPTW benchmark, where these operators are evaluated on
-        every step and never apply. Inserting a left-out job
-        (``make_active``) stays on either way.
-    insertion_lns
-        OR-Tools' insertion-based large-neighbourhood operators (remove a
-        route segment and re-insert its jobs with global/local cheapest
-        insertion). Each call runs an insertion heuristic, so they are the
-        most expensive operators of a step.
-        Measured on 12 Solomon instances at 10 s (C104 C203 R104 R106 R110
-        R204 R207 R211 RC103 RC105 RC206 RC208, seed 1): with both the above
-        on (OR-Tools' defaults) mean gap 7.33 %; with ``drop_moves`` and
-        ``insertion_lns`` off 4.94 %: about 1.8x more accepted moves in the
-        same time (RC208, OR-Tools' search log), and guided local search
-        needs many moves to get out of its local optima.
+    """
+
+    first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
+    greedy_start: bool = True
+    constructions: tuple[FirstSolution, ...] = ()
+    restarts: tuple[FirstSolution, ...] = ()
+    restart_on_stall_s: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """How local optima are escaped: the metaheuristic and its settings.
+
+    Attributes
+    ----------
     metaheuristic
-        How local optima are escaped (:class:`Metaheuristic`).
+        :class:`Metaheuristic`; plain names are accepted (JSON settings, the CLI).
+    guided_local_search_lambda
+        Penalty strength of guided local search; OR-Tools' default is 0.1.
     ruin_visits
         Iterated local search: visits removed per perturbation, on average
-        (SISR's ``c-bar``; the paper's value, 10, measured best against 5 and
-        20 on Solomon).
+        (SISR's ``c-bar``; the paper's value).
     ruin_sequence
         Iterated local search: the longest string of consecutive visits one
         route loses in a perturbation (SISR's ``L-max``).
@@ -250,46 +218,16 @@ class SolveParams:
         and at the end of the time limit (exponential cooling), as fractions
         of the mean arc cost of the model. A worse reference plan is accepted
         with probability ``exp(-increase / temperature)``.
-    log_search
-        Let OR-Tools print its search log to stderr.
-    greedy_start
-        Without a warm start, start the search from the greedy plan
-        (:func:`scheduler.greedy.solve_greedy`) instead of an OR-Tools
-        construction. OR-Tools' insertion heuristics are quadratic in the jobs
-        and linear in the crew-days and do not stop at the time limit (measured
-        on a generated week, before model time restarted each day: 80 s of
-        construction for 1,000 jobs and 385 crew-days, none in 300 s for
-        3,000; after it, parallel cheapest insertion takes 0.15 s for 200
-        jobs and 4.2 s for 1,000), while the greedy plan takes a fraction of
-        that and is already valid, so a plan exists from the first second
-        and the whole time goes to improving it. Ignored with ``restarts``
-        (those are about trying constructions). With iterated local search
-        (see :class:`Metaheuristic`) OR-Tools builds its own first plan and
-        the greedy plan is only kept if the search ends worse.
     """
 
-    seed: int = 0
-    num_workers: int = 1
-    first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
-    guided_local_search_lambda: float = 0.1
-    log_search: bool = False
-    restarts: tuple[FirstSolution, ...] = ()
-    greedy_start: bool = True
-    constructions: tuple[FirstSolution, ...] = ()
-    restart_on_stall_s: float | None = None
-    decompose: bool = True
-    penalties_in_operators: bool = False
-    drop_moves: bool = True
-    insertion_lns: bool = True
     metaheuristic: Metaheuristic = Metaheuristic.AUTO
+    guided_local_search_lambda: float = 0.1
     ruin_visits: int = 10
     ruin_sequence: int = 10
     annealing_start: float = 0.3
     annealing_end: float = 0.003
 
     def __post_init__(self) -> None:
-        if self.num_workers < 1:
-            raise ValueError("num_workers must be >= 1")
         if self.ruin_visits < 1 or self.ruin_sequence < 1:
             raise ValueError("ruin_visits and ruin_sequence must be >= 1")
         if not 0 < self.annealing_end <= self.annealing_start:
@@ -298,6 +236,85 @@ class SolveParams:
         object.__setattr__(self, "metaheuristic", Metaheuristic(self.metaheuristic))
         if self.guided_local_search_lambda < 0:
             raise ValueError("guided_local_search_lambda must be >= 0")
+
+
+@dataclass(frozen=True)
+class OperatorParams:
+    """Which local-search moves OR-Tools tries (its defaults: all on, no penalties).
+
+    Attributes
+    ----------
+    drop_moves
+        Let local search unassign planned jobs (make-inactive and swap-active
+        operators, relocating a path to insert unperformed nodes). Needed
+        when jobs compete for too little capacity; pure overhead when every
+        job is meant to be planned and the start plan places all of them.
+        Inserting a left-out job (``make_active``) stays on either way.
+    insertion_lns
+        OR-Tools' insertion-based large-neighbourhood operators (remove a
+        route segment and re-insert its jobs by cheapest insertion), the
+        most expensive operators of a step.
+    penalties_in_operators
+        Let the operators see guided local search's arc penalties when
+        choosing moves
+        (``use_guided_local_search_penalties_in_local_search_operators``);
+        off until measured on the ISP weeks.
+    """
+
+    drop_moves: bool = True
+    insertion_lns: bool = True
+    penalties_in_operators: bool = False
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Search settings that do not change what a good plan is (see ``Weights`` for that).
+
+    Grouped as in PyVRP: the run itself at the top, then where the search
+    starts (:class:`StartParams`), how it escapes local optima
+    (:class:`SearchParams`) and which moves it tries (:class:`OperatorParams`)::
+
+        SolveParams(
+            seed=1,
+            start=StartParams(greedy_start=False, constructions=(FirstSolution.SAVINGS,)),
+            search=SearchParams(metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH),
+            operators=OperatorParams(drop_moves=False),
+        )
+
+    Why the defaults are what they are, with the measurements:
+    ``docs/BENCHMARKS.md``, "Why the solver defaults are what they are".
+
+    Attributes
+    ----------
+    seed
+        Permutes the order in which jobs are presented to the solver
+        (OR-Tools' routing search has no random seed of its own). With
+        ``FirstFeasible`` the same seed gives the same plan on every run and
+        machine; time-limited search is not repeatable.
+    num_workers
+        Independent searches run in parallel processes (different seeds and
+        construction heuristics); the best plan wins. ``1`` keeps everything in
+        this process.
+    decompose
+        Improve large weeks region by region (:mod:`scheduler.decompose`);
+        ``False`` keeps one OR-Tools model whatever the size.
+    log_search
+        Let OR-Tools print its search log to stderr.
+    start, search, operators
+        The groups above.
+    """
+
+    seed: int = 0
+    num_workers: int = 1
+    decompose: bool = True
+    log_search: bool = False
+    start: StartParams = field(default_factory=StartParams)
+    search: SearchParams = field(default_factory=SearchParams)
+    operators: OperatorParams = field(default_factory=OperatorParams)
+
+    def __post_init__(self) -> None:
+        if self.num_workers < 1:
+            raise ValueError("num_workers must be >= 1")
 
 
 ProgressCallback = Callable[[float, float, int], None]

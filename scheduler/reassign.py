@@ -25,9 +25,9 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 import numpy as np
-from ortools.graph.python import linear_sum_assignment
 
 from scheduler.model import CrewDay, Problem, Weights
+from scheduler.ortools_model import min_cost_assignment
 from scheduler.result import MILLI, drive_cost_milli, objective_terms, route_terms
 from scheduler.travel import TravelMatrix
 from scheduler.validate import validate_route
@@ -221,10 +221,8 @@ class _Matching:
 
     def solve(self) -> dict[Key, Key]:
         """Busy route's crew-day -> the crew-day it goes to."""
-        solver = linear_sum_assignment.SimpleLinearSumAssignment()
         keep = self.allowed
-        solver.add_arcs_with_cost(self.tails[keep], self.heads[keep], self.costs[keep])
-        status = solver.solve()
-        if status != solver.OPTIMAL:
-            raise RuntimeError(f"route matching failed with status {status}")
-        return {self.left[i]: self.keys[solver.right_mate(i)] for i in range(self.busy_count)}
+        mates = min_cost_assignment(
+            self.tails[keep], self.heads[keep], self.costs[keep], self.busy_count
+        )
+        return {self.left[i]: self.keys[mate] for i, mate in enumerate(mates)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
@@ -25,6 +26,68 @@ MILLI = 1000
 
 OBJECTIVE_TERMS = ("distance", "drive_time", "fixed", "lateness", "unassigned", "disruption")
 """Names of the objective terms, in the order they are reported."""
+
+
+class Status(StrEnum):
+    """Whether a plan came out (a ``str``: compares and serialises as its value)."""
+
+    PLAN_FOUND = "plan_found"
+    """The plan has routes, or nothing could or should be planned."""
+    NO_PLAN_FOUND = "no_plan_found"
+    """The search stopped before it placed any job that could be placed."""
+
+
+class StopReason(StrEnum):
+    """Why the search ended (a ``str``: compares and serialises as its value)."""
+
+    TIME_LIMIT = "time_limit"
+    NO_IMPROVEMENT = "no_improvement"
+    FIRST_FEASIBLE = "first_feasible"
+    CANCELLED = "cancelled"
+    SEARCH_COMPLETED = "search_completed"
+    SCREENED_OUT = "screened_out"
+    """Nothing to plan: screening left no job that fits any crew-day."""
+
+
+@dataclass(frozen=True)
+class SolveInfo:
+    """How a plan was found, beyond status and times (:attr:`Result.extra`).
+
+    A field is ``None`` when the planner that made the result does not set it
+    (the greedy baseline sets only ``planner``; a search that found no plan
+    sets no ``repaired_jobs``).
+
+    Attributes
+    ----------
+    planner
+        ``"greedy"`` for :func:`scheduler.greedy.solve_greedy`; ``None`` for
+        :func:`scheduler.solve`.
+    solver_objective_yen
+        The solver's own objective of its best plan, before the explanation
+        step re-inserted jobs.
+    warm_start_used
+        Whether the caller's warm start was the plan the search started from.
+    start
+        What the search started from: ``"warm_start"``, ``"greedy"`` or
+        ``"construction"`` (OR-Tools' own first plan).
+    solutions_seen
+        Plans the search reported (improvements).
+    metaheuristic
+        The metaheuristic that ran (``Metaheuristic.AUTO`` resolved).
+    repaired_jobs
+        Jobs the explanation step could still insert after the search.
+    wall_s
+        Wall time of the whole call.
+    """
+
+    planner: str | None = None
+    solver_objective_yen: float | None = None
+    warm_start_used: bool | None = None
+    start: str | None = None
+    solutions_seen: int | None = None
+    metaheuristic: str | None = None
+    repaired_jobs: int | None = None
+    wall_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -129,30 +192,32 @@ class Result:
     objective_yen
         Cost by term (see :data:`OBJECTIVE_TERMS`); :meth:`cost` is their sum.
     status
-        ``"plan_found"`` when the plan has routes, or when nothing could or
-        should be planned; ``"no_plan_found"`` when the search stopped before
-        it placed any job that could be placed.
+        :class:`Status`: ``"plan_found"`` when the plan has routes, or when
+        nothing could or should be planned; ``"no_plan_found"`` when the
+        search stopped before it placed any job that could be placed.
     stop_reason
-        Why the search ended: ``time_limit``, ``no_improvement``,
-        ``first_feasible``, ``cancelled``, ``search_completed`` or ``screened_out``
-        (nothing to plan).
+        :class:`StopReason`: ``time_limit``, ``no_improvement``,
+        ``first_feasible``, ``cancelled``, ``search_completed`` or
+        ``screened_out`` (nothing to plan).
     runtime_s
         Wall time of the search phase (model building included from the
         second region on, see :mod:`scheduler.decompose`); the whole call's
-        wall time is ``extra["wall_s"]``.
+        wall time is ``extra.wall_s``.
     first_solution_s
         Seconds until the first plan was found, when known.
+    extra
+        How the plan was found (:class:`SolveInfo`).
     """
 
     routes: tuple[Route, ...]
     unassigned: tuple[Unassigned, ...]
     kpis: Kpis
     objective_yen: Mapping[str, float]
-    status: str = "plan_found"
-    stop_reason: str = "search_completed"
+    status: Status = Status.PLAN_FOUND
+    stop_reason: StopReason = StopReason.SEARCH_COMPLETED
     runtime_s: float = 0.0
     first_solution_s: float | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: SolveInfo = field(default_factory=SolveInfo)
 
     def cost(self) -> float:
         """Total objective in yen."""
@@ -165,7 +230,7 @@ class Result:
         dropped locked visit does, because the plan then moved something the
         coordinator froze.
         """
-        if self.status != "plan_found":
+        if self.status != Status.PLAN_FOUND:
             return False
         return not any(r.rule == "locked" for u in self.unassigned for r in u.reasons)
 
@@ -207,7 +272,6 @@ class Result:
         data = asdict(self)
         data["cost_yen"] = self.cost()
         data["objective_yen"] = dict(self.objective_yen)
-        data["extra"] = dict(self.extra)
         return data
 
 
@@ -342,11 +406,11 @@ def build_result(
     routes: Mapping[tuple[str, int], Sequence[str]],
     unassigned: Sequence[Unassigned],
     *,
-    status: str = "plan_found",
-    stop_reason: str = "search_completed",
+    status: Status = Status.PLAN_FOUND,
+    stop_reason: StopReason = StopReason.SEARCH_COMPLETED,
     runtime_s: float = 0.0,
     first_solution_s: float | None = None,
-    extra: Mapping[str, Any] | None = None,
+    extra: SolveInfo | None = None,
 ) -> Result:
     """Assemble a :class:`Result` from the order of jobs per crew-day.
 
@@ -380,5 +444,5 @@ def build_result(
         stop_reason=stop_reason,
         runtime_s=runtime_s,
         first_solution_s=first_solution_s,
-        extra=dict(extra or {}),
+        extra=extra or SolveInfo(),
     )

@@ -24,7 +24,7 @@ from scheduler.decompose import improve_by_regions, should_decompose
 from scheduler.greedy import solve_greedy
 from scheduler.isolation import can_start_children
 from scheduler.model import Plan, Problem
-from scheduler.ortools_adapter import RoutingOutcome, solve_routing
+from scheduler.ortools_search import RoutingOutcome, SearchTask, solve_routing
 from scheduler.params import (
     AnyOf,
     CancelToken,
@@ -39,7 +39,15 @@ from scheduler.params import (
 )
 from scheduler.reasons import explain_dropped, screen
 from scheduler.reassign import reassign_if_cheaper
-from scheduler.result import Reason, Result, Unassigned, build_result
+from scheduler.result import (
+    Reason,
+    Result,
+    SolveInfo,
+    Status,
+    StopReason,
+    Unassigned,
+    build_result,
+)
 from scheduler.travel import TravelMatrix, TravelProvider, travel_for
 
 WORKER_STRATEGIES = (
@@ -65,7 +73,7 @@ where the crossover was measured on 200-1,000 customers. A 200-job week
 needs an 8-s limit.
 """
 
-SEARCH_CUT = frozenset({"time_limit", "cancelled", "first_feasible"})
+SEARCH_CUT = frozenset({StopReason.TIME_LIMIT, StopReason.CANCELLED, StopReason.FIRST_FEASIBLE})
 """Stop reasons that end the search before it has looked at every job it could place."""
 
 
@@ -98,7 +106,7 @@ def solve(
     warm_start
         A plan to start from (e.g. the published one). Ignored if it breaks a
         rule of the current problem; jobs it does not mention start unassigned.
-        Without one (and with ``params.greedy_start``), the search starts from
+        Without one (and with ``params.start.greedy_start``), the search starts from
         the greedy plan of :func:`scheduler.greedy.solve_greedy`.
     cancel
         A ``threading.Event`` (or ``() -> bool``); when set, the search stops
@@ -133,9 +141,9 @@ def solve(
     screening = screen(problem, travel)
     unassigned = [Unassigned(j, reasons) for j, reasons in screening.impossible.items()]
     if not screening.candidates:
-        return build_result(problem, travel, {}, unassigned, stop_reason="screened_out")
+        return build_result(problem, travel, {}, unassigned, stop_reason=StopReason.SCREENED_OUT)
     start_plan, start = warm_start, "warm_start"
-    if start_plan is None and params.greedy_start and not params.restarts:
+    if start_plan is None and params.start.greedy_start and not params.start.restarts:
         start_plan, start = _greedy_start(problem, travel, screening.candidates, stop_rule)
     search_deadline = None
     if deadline is not None:
@@ -151,54 +159,44 @@ def solve(
         problem,
         stoppable_from_outside=cancel is not None or stop_rule.no_improvement_s is not None,
     )
+    task = SearchTask(
+        problem=problem,
+        travel=travel,
+        candidates=screening.candidates,
+        stop=stop_rule,
+        params=params,
+        progress=progress,
+        warm_start=start_plan,
+        cancel=cancel,
+        deadline=search_deadline,
+    )
     if start_plan is not None and should_decompose(problem, params):
-        outcome = improve_by_regions(
-            problem,
-            travel,
-            screening.candidates,
-            start_plan,
-            stop=stop_rule,
-            params=params,
-            progress=progress,
-            cancel=cancel,
-            deadline=search_deadline,
-        )
+        outcome = improve_by_regions(task)
     else:
-        outcome = _search(
-            problem,
-            travel,
-            screening.candidates,
-            stop_rule,
-            params,
-            progress,
-            start_plan,
-            cancel,
-            search_deadline,
-        )
+        outcome = _search(task)
     if outcome.found and not stop_rule.first_feasible:
         outcome = _with_routes_reassigned(problem, travel, screening.candidates, outcome)
-    extra = {
-        "solver_objective_yen": (
+    info = SolveInfo(
+        solver_objective_yen=(
             None if outcome.objective_milli is None else outcome.objective_milli / 1000
         ),
-        "warm_start_used": outcome.warm_start_used and start == "warm_start",
-        "start": start if outcome.warm_start_used else "construction",
-        "solutions_seen": outcome.solutions_seen,
-        "metaheuristic": params.metaheuristic.value,
-    }
+        warm_start_used=outcome.warm_start_used and start == "warm_start",
+        start=start if outcome.warm_start_used else "construction",
+        solutions_seen=outcome.solutions_seen,
+        metaheuristic=params.search.metaheuristic.value,
+    )
     if not outcome.found:
         lost = Reason("search", "the search stopped before it found any plan")
         unassigned += [Unassigned(j, (lost,)) for j in outcome.dropped]
-        extra["wall_s"] = time.monotonic() - started
         return build_result(
             problem,
             travel,
             {},
             unassigned,
-            status="no_plan_found",
+            status=Status.NO_PLAN_FOUND,
             stop_reason=outcome.stop_reason,
             runtime_s=outcome.runtime_s,
-            extra=extra,
+            extra=replace(info, wall_s=time.monotonic() - started),
         )
     explanation = explain_dropped(
         problem,
@@ -210,21 +208,20 @@ def solve(
         deadline=deadline,
     )
     unassigned += [Unassigned(j, reasons) for j, reasons in explanation.reasons.items()]
-    extra["repaired_jobs"] = len(explanation.inserted)
     nothing_placed = not any(explanation.routes.values()) and any(
         r.rule == "search" for u in unassigned for r in u.reasons
     )
-    extra["wall_s"] = time.monotonic() - started
+    info = replace(info, repaired_jobs=len(explanation.inserted), wall_s=time.monotonic() - started)
     return build_result(
         problem,
         travel,
         explanation.routes,
         unassigned,
-        status="no_plan_found" if nothing_placed else "plan_found",
+        status=Status.NO_PLAN_FOUND if nothing_placed else Status.PLAN_FOUND,
         stop_reason=outcome.stop_reason,
         runtime_s=outcome.runtime_s,
         first_solution_s=outcome.first_solution_s,
-        extra=extra,
+        extra=info,
     )
 
 
@@ -250,7 +247,7 @@ def _with_metaheuristic_chosen(
     (:mod:`scheduler.isolation`); where no child can be started (a Celery
     prefork worker) guided local search, which stops in-process, is used.
     """
-    if params.metaheuristic is not Metaheuristic.AUTO:
+    if params.search.metaheuristic is not Metaheuristic.AUTO:
         return params
     regions = start_plan is not None and should_decompose(problem, params)
     budget_s = stop.max_runtime_s
@@ -258,13 +255,13 @@ def _with_metaheuristic_chosen(
         (not stoppable_from_outside or can_start_children())
         and warm_start is None
         and not regions
-        and not params.restarts
+        and not params.start.restarts
         and not stop.first_feasible
         and budget_s is not None
         and budget_s >= ITERATED_SECONDS_PER_JOB * n_jobs
     )
     chosen = Metaheuristic.ITERATED_LOCAL_SEARCH if iterated else Metaheuristic.GUIDED_LOCAL_SEARCH
-    return replace(params, metaheuristic=chosen)
+    return replace(params, search=replace(params.search, metaheuristic=chosen))
 
 
 def _greedy_start(
@@ -318,70 +315,39 @@ def _finish_reserve_s(max_runtime_s: float, n_jobs: int) -> float:
     return min(0.15 * max_runtime_s, 0.2 + 0.001 * n_jobs)
 
 
-def _search(
-    problem: Problem,
-    travel: TravelMatrix,
-    candidates: Mapping[str, Sequence[tuple[str, int]]],
-    stop: AnyOf,
-    params: SolveParams,
-    progress: ProgressCallback | None,
-    warm_start: Plan | None,
-    cancel: CancelToken | None,
-    deadline: float | None,
-) -> RoutingOutcome:
+def _search(task: SearchTask) -> RoutingOutcome:
     """Run one search here, plus ``num_workers - 1`` independent ones in child processes.
 
     Workers differ by seed (job order) and construction heuristic; the plan with
     the lowest solver objective wins. Progress and cancellation act on the
     worker in this process; when it is cancelled the others are terminated.
     """
-    if params.num_workers == 1 and params.restarts and stop.max_runtime_s is not None:
-        return _search_with_restarts(
-            problem, travel, candidates, stop, params, progress, warm_start, cancel, deadline
-        )
+    params, stop, deadline = task.params, task.stop, task.deadline
+    if params.num_workers == 1 and params.start.restarts and stop.max_runtime_s is not None:
+        return _search_with_restarts(task)
     if params.num_workers == 1:
-        return solve_routing(
-            problem,
-            travel,
-            candidates,
-            stop=stop,
-            params=params,
-            progress=progress,
-            warm_start=warm_start,
-            cancel=cancel,
-            deadline=deadline,
-        )
+        return solve_routing(task)
     helpers = [
         replace(
-            params,
-            seed=params.seed + i,
-            num_workers=1,
-            first_solution=WORKER_STRATEGIES[i % len(WORKER_STRATEGIES)],
+            task,
+            params=replace(
+                params,
+                seed=params.seed + i,
+                num_workers=1,
+                start=replace(
+                    params.start, first_solution=WORKER_STRATEGIES[i % len(WORKER_STRATEGIES)]
+                ),
+            ),
+            progress=None,
+            cancel=None,
         )
         for i in range(1, params.num_workers)
     ]
     context = multiprocessing.get_context("fork")
     with context.Pool(len(helpers)) as pool:
-        pending = [
-            pool.apply_async(
-                solve_routing,
-                (problem, travel, candidates),
-                {"stop": stop, "params": p, "warm_start": warm_start, "deadline": deadline},
-            )
-            for p in helpers
-        ]
-        mine = solve_routing(
-            problem,
-            travel,
-            candidates,
-            stop=stop,
-            params=params,
-            progress=progress,
-            warm_start=warm_start,
-            cancel=cancel,
-            deadline=deadline,
-        )
-        if mine.stop_reason == "cancelled":
+        pending = [pool.apply_async(solve_routing, (helper,)) for helper in helpers]
+        mine = solve_routing(task)
+        if mine.stop_reason == StopReason.CANCELLED:
             pool.terminate()
             return mine
         # The helpers share the deadline; the grace only covers process overhead.
@@ -401,24 +367,14 @@ def _search(
     return best
 
 
-def _search_with_restarts(
-    problem: Problem,
-    travel: TravelMatrix,
-    candidates: Mapping[str, Sequence[tuple[str, int]]],
-    stop: AnyOf,
-    params: SolveParams,
-    progress: ProgressCallback | None,
-    warm_start: Plan | None,
-    cancel: CancelToken | None,
-    deadline: float | None,
-) -> RoutingOutcome:
-    """Sequential restarts from each construction in ``params.restarts``; best plan wins.
+def _search_with_restarts(task: SearchTask) -> RoutingOutcome:
+    """Sequential restarts from each construction in ``params.start.restarts``; best plan wins.
 
     Restart ``k`` (0-based) presents the jobs in the order of seed
     ``params.seed + k``, so a construction listed twice starts a second,
     different search (a multi-start) instead of repeating the first.
 
-    Without ``params.restart_on_stall_s`` the time left is split evenly between
+    Without ``params.start.restart_on_stall_s`` the time left is split evenly between
     the restarts still to run (time a restart does not use goes to the next
     ones). With it, each restart but the last may use all the time left and
     only hands over when its best plan has not improved for that long, so a
@@ -426,9 +382,10 @@ def _search_with_restarts(
     Other criteria apply to each restart. Progress is only reported when the
     overall best improves.
     """
+    params, stop, progress = task.params, task.stop, task.progress
     assert stop.max_runtime_s is not None
     started = time.monotonic()
-    deadline = deadline if deadline is not None else started + stop.max_runtime_s
+    deadline = task.deadline if task.deadline is not None else started + stop.max_runtime_s
     others = tuple(c for c in stop.criteria if not isinstance(c, MaxRuntime))
     best: RoutingOutcome | None = None
     best_reported: list[float] = []
@@ -438,36 +395,30 @@ def _search_with_restarts(
             best_reported.append(objective_yen)
             progress(time.monotonic() - started, objective_yen, assigned)
 
-    for position, strategy in enumerate(params.restarts):
+    for position, strategy in enumerate(params.start.restarts):
         left_s = max(0.001, deadline - time.monotonic())
-        last = position == len(params.restarts) - 1
-        if params.restart_on_stall_s is not None:
+        last = position == len(params.start.restarts) - 1
+        if params.start.restart_on_stall_s is not None:
             run_deadline = deadline
-            stall = () if last else (NoImprovement(params.restart_on_stall_s),)
+            stall = () if last else (NoImprovement(params.start.restart_on_stall_s),)
             per_run = AnyOf((MaxRuntime(left_s), *others, *stall))
         else:
-            run_deadline = time.monotonic() + left_s / (len(params.restarts) - position)
+            run_deadline = time.monotonic() + left_s / (len(params.start.restarts) - position)
             per_run = AnyOf((MaxRuntime(left_s), *others))
         # A repeated construction with the same job order would replay the same search.
         run_params = replace(
-            params, first_solution=strategy, restarts=(), seed=params.seed + position
+            params,
+            start=replace(params.start, first_solution=strategy, restarts=()),
+            seed=params.seed + position,
         )
         outcome = solve_routing(
-            problem,
-            travel,
-            candidates,
-            stop=per_run,
-            params=run_params,
-            progress=report,
-            warm_start=warm_start,
-            cancel=cancel,
-            deadline=run_deadline,
+            replace(task, stop=per_run, params=run_params, progress=report, deadline=run_deadline)
         )
         if outcome.found and (
             best is None or (outcome.objective_milli or 0) < (best.objective_milli or 0)
         ):
             best = outcome
-        if outcome.stop_reason == "cancelled" or deadline - time.monotonic() <= 0.01:
+        if outcome.stop_reason == StopReason.CANCELLED or deadline - time.monotonic() <= 0.01:
             break
     assert best is not None or outcome is not None
     final = best or outcome

@@ -28,31 +28,9 @@ The search starts from the cheapest of :data:`CONSTRUCTIONS` and runs
 OR-Tools' iterated local search (ruin and recreate) when the time limit
 allows :data:`ITERATED_SECONDS_PER_CUSTOMER`, guided local search otherwise.
 
-How the iterated-search settings were chosen (all 56 Solomon instances,
-10 s each, seed 1, two instances at a time on two cores, mean gap to
-``bks_double.csv``):
-
-* the previous CLI, guided local search (parallel cheapest insertion, GLS
-  lambda 0.2, no drop moves and no insertion LNS): 2.30 % at **30 s**
-  (``docs/BENCHMARKS.md``, previous round);
-* iterated local search, SISR ruin of 10 visits on average, local cheapest
-  insertion to recreate, OR-Tools' automatic annealing temperatures (0.1 and
-  0.001 of a mean arc): 1.25 %;
-* the same with temperatures 0.3 -> 0.003 of the model's mean arc cost:
-  1.04 % (0.03 -> 0.0003: 1.32 %; 1.0 -> 0.01: 1.14 %; 0.3 -> 0.03: 1.06 %);
-* ruin of 5 visits: 2.78 %; of 20: 1.02 %;
-* recreate by local cheapest *cost* insertion: 0.90 % (parallel cheapest
-  insertion: 1.34 %); it also solves C203, where arc-cost insertion stalls
-  at 4.93 % whatever the other settings;
-* with OR-Tools' insertion LNS operators: 0.96 %; with cross-exchange and
-  relocate-neighbours added: 1.50 % (both rejected);
-* the cheapest of three constructions instead of local cheapest insertion
-  alone: 0.94 % against 1.14 % in the same conditions (two runs of the
-  same settings differed by 0.27 points of mean gap: single 10-s runs are
-  indications, not rankings).
-
-Everything here is for the general case: no setting depends on the
-instance's name or class.
+The settings were chosen on all 56 Solomon instances; the measurements are in
+``docs/BENCHMARKS.md``, "Why the solver defaults are what they are". No
+setting depends on the instance's name or class.
 """
 
 from __future__ import annotations
@@ -70,7 +48,15 @@ from pathlib import Path
 import numpy as np
 
 from scheduler.model import Crew, CrewDay, Job, Location, Problem, Rules, TimeWindow, Weights
-from scheduler.params import FirstSolution, MaxRuntime, Metaheuristic, SolveParams
+from scheduler.params import (
+    FirstSolution,
+    MaxRuntime,
+    Metaheuristic,
+    OperatorParams,
+    SearchParams,
+    SolveParams,
+    StartParams,
+)
 from scheduler.result import Result
 from scheduler.solve import ITERATED_SECONDS_PER_JOB, solve
 from scheduler.travel import TravelMatrix
@@ -86,35 +72,19 @@ CONSTRUCTIONS = (
 """First plans tried; the search starts from the cheapest.
 
 Which one is best differs from instance to instance, and on large instances
-the start decides much of the result, because OR-Tools' local search makes
-few moves per second there (each accepted move re-propagates the whole
-model). Measured on a generated 1,000-customer instance with tight windows:
-savings 63,584, parallel cheapest insertion 72,960, local cheapest insertion
-84,931, each in about a second; after 30 s of search from the construction
-the CLI used before, 68,045 (guided local search from parallel cheapest
-insertion) and 77,473 (iterated local search from local cheapest
-insertion), against 60,318 and 61,872 from the cheapest of the three.
+the start decides much of the result (``docs/BENCHMARKS.md``, "Why the
+solver defaults are what they are").
 """
 
 ITERATED_SECONDS_PER_CUSTOMER = ITERATED_SECONDS_PER_JOB
 """Iterated local search when the time limit gives at least this much per customer.
 
 The same budget as ``Metaheuristic.AUTO`` uses for ISP weeks (one constant,
-:data:`scheduler.solve.ITERATED_SECONDS_PER_JOB`), measured here.
-
-Iterated local search needs hundreds of ruin-recreate-descend iterations,
-and an iteration costs time in proportion to the instance; guided local
-search makes more of a budget that allows only a few dozen. Measured at
-30 s, same constructions (generated instances; T = tight windows, CW =
-clustered, wide windows; distance, iterated vs guided):
-
-* 200 customers (0.15 s each): 7,573 vs 7,682 (T), 5,948 vs 5,978 (CW);
-* 400 (0.075 s): 13,210 vs 13,536, 11,784 vs 11,978;
-* 600 (0.05 s): 38,366 vs 38,417, 30,513 vs 30,629;
-* 1,000 (0.03 s): 61,872 vs 60,318, 59,037 vs 57,043.
-
-The limit between 0.05 and 0.03 s is a budget per customer on this machine
-(2-core AMD EPYC); a faster machine moves the crossover, not the rule.
+:data:`scheduler.solve.ITERATED_SECONDS_PER_JOB`). Iterated local search
+needs hundreds of iterations, each costing time in proportion to the
+instance; below this budget guided local search makes more of the time.
+The crossover was measured on 200-1,000 customers on this machine
+(``docs/BENCHMARKS.md``, "Why the solver defaults are what they are").
 """
 
 UNASSIGNED_YEN = 100_000
@@ -313,28 +283,31 @@ def search_params(
     if search == "ortools-defaults":
         return SolveParams(
             seed=seed,
-            first_solution=FirstSolution.PATH_CHEAPEST_ARC,
-            guided_local_search_lambda=0.1,
-            metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH,
-            greedy_start=False,
+            start=StartParams(first_solution=FirstSolution.PATH_CHEAPEST_ARC, greedy_start=False),
+            search=SearchParams(
+                metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH, guided_local_search_lambda=0.1
+            ),
         )
     iterated = search == "iterated" or (
         search == "auto" and time_limit_s >= ITERATED_SECONDS_PER_CUSTOMER * customers
     )
     return SolveParams(
         seed=seed,
-        constructions=CONSTRUCTIONS,
-        metaheuristic=(
-            Metaheuristic.ITERATED_LOCAL_SEARCH if iterated else Metaheuristic.GUIDED_LOCAL_SEARCH
-        ),
-        # Guided local search only (measured in the previous round, docs/BENCHMARKS.md).
-        guided_local_search_lambda=0.2,
-        penalties_in_operators=True,
-        # Every customer must be served and the construction places all of them.
-        drop_moves=False,
-        insertion_lns=False,
         # The greedy start appends at route ends only: a poor start on tight windows.
-        greedy_start=False,
+        start=StartParams(constructions=CONSTRUCTIONS, greedy_start=False),
+        search=SearchParams(
+            metaheuristic=(
+                Metaheuristic.ITERATED_LOCAL_SEARCH
+                if iterated
+                else Metaheuristic.GUIDED_LOCAL_SEARCH
+            ),
+            # Guided local search only (measured in the previous round, docs/BENCHMARKS.md).
+            guided_local_search_lambda=0.2,
+        ),
+        # Every customer must be served and the construction places all of them.
+        operators=OperatorParams(
+            drop_moves=False, insertion_lns=False, penalties_in_operators=True
+        ),
     )
 
 

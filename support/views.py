@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
+from accounts.access import roles_required
+from accounts.models import Role, User
 from sites.models import Site
-from web.access import roles_required
 
 from .forms import AmendForm, BookForm, CallForm
 from .models import BookingDecision, Call, CallAmendment, FaultIsolation, HandoffTeam
@@ -41,8 +41,8 @@ from .services import (
 
 FAULT_LABELS = dict(FaultIsolation.choices)
 HANDOFF_LABELS = dict(HandoffTeam.choices)
-READERS = ("support", "coordinator")
-WRITERS = ("support",)
+READERS = (Role.SUPPORT, Role.COORDINATOR)
+WRITERS = (Role.SUPPORT,)
 
 
 def _desk_url(site_id: int | None, query: str = "", anchor: str = "") -> str:

@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import roles_required
+from accounts.models import Role
 from dispatch.models import PlanningBatch, PlanStatus
 from dispatch.planning import (
     PlanningError,
@@ -27,9 +29,7 @@ from dispatch.planning import (
 from dispatch.problem import ParameterError
 from dispatch.regions import NO_CREW_DAYS
 
-from .access import roles_required
-
-coordinators = roles_required("coordinator")
+coordinators = roles_required(Role.COORDINATOR)
 
 
 @coordinators

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.access import roles_required
+from accounts.models import Role
 from dispatch import board as boards
 from dispatch.models import (
     Job,
@@ -33,9 +35,7 @@ from dispatch.planning import PlanningError, plan_create, publish_conflicts, pub
 from dispatch.problem import ParameterError, plan_crews, plan_dates, planning_tz
 from sites.models import Region
 
-from .access import roles_required
-
-coordinators = roles_required("coordinator")
+coordinators = roles_required(Role.COORDINATOR)
 
 
 def _next_monday() -> dt.date:
@@ -294,12 +294,12 @@ def _point(coordinates: list[float], label: str, kind: str) -> dict:
     }
 
 
-@roles_required("coordinator", "support", "partner")
+@roles_required(Role.COORDINATOR, Role.SUPPORT, Role.PARTNER)
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands where its work is: coordinators on this or next week's board,
     support operators on the support desk, partners on the API documentation."""
     role = getattr(request.user, "role", "")
-    if role == "coordinator":
+    if role == Role.COORDINATOR:
         today = timezone.localdate(timezone=planning_tz())
         current = (
             Plan.objects.filter(end_date__gte=today)
@@ -308,6 +308,6 @@ def home(request: HttpRequest) -> HttpResponse:
             .first()
         )
         return redirect("web:board", pk=current.pk) if current else redirect("web:plans")
-    if role == "partner":
+    if role == Role.PARTNER:
         return redirect("/api/docs/")
     return redirect("support:desk")

@@ -6,10 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.orders import Stage, open_orders
+from accounts.access import roles_required
+from accounts.models import Role
+from delivery.orders import Stage, open_orders
 from sites.models import Region
-
-from .access import roles_required
 
 STAGE_LABELS = {
     Stage.SURVEY_MISSING: _("Survey missing"),
@@ -23,7 +23,7 @@ STAGE_LABELS = {
 }
 
 
-@roles_required("coordinator", "support")
+@roles_required(Role.COORDINATOR, Role.SUPPORT)
 def orders(request: HttpRequest) -> HttpResponse:
     """Every open order with its stage and blocker, filterable by team, region, stage and text."""
     team = request.GET.get("team", "")

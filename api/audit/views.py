@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
+from accounts.models import Role
 from api.model_serializer import ModelSerializer
 from api.permissions import READ
 from audit.models import AuditEvent
@@ -41,7 +42,7 @@ class AuditQuerySerializer(serializers.Serializer):
 class AuditEventListView(generics.ListAPIView):
     """Newest first. Filter by ``model`` and ``object_id`` for one record's history."""
 
-    roles = {"coordinator": READ}
+    roles = {Role.COORDINATOR.value: READ}
     serializer_class = AuditEventSerializer
 
     def get_queryset(self) -> QuerySet[AuditEvent]:

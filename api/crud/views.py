@@ -59,10 +59,10 @@ from sites.tasks import site_request_geocoding
 from . import filters
 from . import serializers as s
 
-COORDINATOR = {"coordinator": WRITE}
-COORDINATOR_AND_SUPPORT = {"coordinator": WRITE, "support": READ}
-COORDINATOR_AND_PARTNER = {"coordinator": WRITE, "partner": READ}
-EVERYONE_READS = {"coordinator": WRITE, "support": READ, "partner": READ}
+COORDINATOR = {Role.COORDINATOR.value: WRITE}
+COORDINATOR_AND_SUPPORT = {Role.COORDINATOR.value: WRITE, Role.SUPPORT.value: READ}
+COORDINATOR_AND_PARTNER = {Role.COORDINATOR.value: WRITE, Role.PARTNER.value: READ}
+EVERYONE_READS = {Role.COORDINATOR.value: WRITE, Role.SUPPORT.value: READ, Role.PARTNER.value: READ}
 
 IF_MATCH = OpenApiParameter(
     "If-Match",

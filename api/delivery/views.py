@@ -11,9 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
 from api.dates import SaneDateField
+from delivery.orders import Stage, open_orders
 from dispatch.estimates import job_apply_estimate, survey_estimate
-from dispatch.orders import Stage, open_orders
 from dispatch.readiness import job_blockers
 from dispatch.selectors import jobs_visible_to
 from dispatch.states import JobKind, JobStatus
@@ -59,7 +60,7 @@ OrderPageSerializer = inline_serializer(
 class OrdersView(APIView):
     """Every open order with its stage and blocker, for the four delivery teams."""
 
-    roles = {"coordinator": READ, "support": READ}
+    roles = {Role.COORDINATOR.value: READ, Role.SUPPORT.value: READ}
 
     @extend_schema(
         parameters=[
@@ -117,7 +118,7 @@ JobBlockersSerializer = inline_serializer(
 class JobBlockersView(APIView):
     """Exactly what keeps a job from being planned (empty when it can be)."""
 
-    roles = {"coordinator": READ, "support": READ}
+    roles = {Role.COORDINATOR.value: READ, Role.SUPPORT.value: READ}
 
     @extend_schema(responses={200: JobBlockersSerializer})
     def get(self, request: Request, pk: int) -> Response:
@@ -154,7 +155,7 @@ class EstimateInput(serializers.Serializer):
 class JobEstimateView(APIView):
     """Estimate a job from a survey (duration and skills with reasons), or override it."""
 
-    roles = {"coordinator": WRITE}
+    roles = {Role.COORDINATOR.value: WRITE}
 
     @extend_schema(request=EstimateInput, responses={200: dict})
     def post(self, request: Request, pk: int) -> Response:
@@ -187,7 +188,7 @@ class JobEstimateView(APIView):
 class SurveyEstimateView(APIView):
     """What a survey implies for a job of a given kind, without changing anything."""
 
-    roles = {"coordinator": READ, "support": READ}
+    roles = {Role.COORDINATOR.value: READ, Role.SUPPORT.value: READ}
 
     @extend_schema(
         parameters=[OpenApiParameter("kind", str, enum=[k.value for k in JobKind])],

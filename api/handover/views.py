@@ -16,15 +16,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sites import handover
+from accounts.models import Role
+from delivery import handover
 from sites.models import Contract, IpAssignment, IpPool
 
 from ..errors import ApiError
 from ..permissions import READ, WRITE
 from . import serializers as s
 
-COORDINATOR = {"coordinator": WRITE}
-COORDINATOR_AND_SUPPORT = {"coordinator": WRITE, "support": READ}
+COORDINATOR = {Role.COORDINATOR.value: WRITE}
+COORDINATOR_AND_SUPPORT = {Role.COORDINATOR.value: WRITE, Role.SUPPORT.value: READ}
 
 _ERROR_TEXTS = {
     400: "Invalid input; `fields` names each offending field.",

@@ -1,6 +1,6 @@
 """The upload, the import report and the geocoding progress, as the API shows them.
 
-The report serializers read :class:`sites.imports.ImportReport` directly, so
+The report serializers read :class:`delivery.imports.ImportReport` directly, so
 the JSON is the service's own report and not a second description of it.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from sites.imports import MAX_FILE_BYTES, MAX_ROWS
-from sites.imports.report import ACTIONS
+from delivery.imports import MAX_FILE_BYTES, MAX_ROWS
+from delivery.imports.report import ACTIONS
 
 
 class ImportUploadSerializer(serializers.Serializer):

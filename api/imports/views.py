@@ -1,6 +1,6 @@
 """Spreadsheet import and export for coordinators, and the geocoding progress after an import.
 
-Thin on purpose: the views take the upload, call :mod:`sites.imports` and
+Thin on purpose: the views take the upload, call :mod:`delivery.imports` and
 turn its report into a response. A preview always answers 200 when the file
 could be read (its row errors are the point of a dry run); an apply that
 writes nothing answers 400 with the same report inside the API's one error
@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from sites.imports import (
+from delivery.imports import (
     CSV_CONTENT_TYPE,
     FILE_FORMATS,
     IMPORT_KINDS,

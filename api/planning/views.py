@@ -28,7 +28,7 @@ from ..errors import ApiError
 from ..permissions import READ, WRITE, role_of
 from . import serializers as s
 
-COORDINATOR_ONLY = {"coordinator": WRITE}
+COORDINATOR_ONLY = {Role.COORDINATOR.value: WRITE}
 
 
 class PlanFilter(filters.FilterSet):
@@ -65,7 +65,7 @@ class PlanViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    roles = {"coordinator": WRITE, "partner": READ}
+    roles = {Role.COORDINATOR.value: WRITE, Role.PARTNER.value: READ}
     filterset_class = PlanFilter
     ordering_fields = ["start_date", "created_at", "status"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -278,7 +278,7 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 class VisitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """One visit; coordinators move, lock, unlock and unassign it (checked by the validator)."""
 
-    roles = {"coordinator": WRITE, "partner": READ}
+    roles = {Role.COORDINATOR.value: WRITE, Role.PARTNER.value: READ}
     serializer_class = s.VisitSerializer
 
     def get_queryset(self) -> QuerySet[Visit]:

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.models import Role, User
 from sites.models import Contract, Site
 from support.models import CallCategory, FaultIsolation
 from support.search import site_search
@@ -43,8 +43,8 @@ from ..pagination import Pagination
 from ..permissions import READ, WRITE
 from . import serializers as s
 
-SUPPORT_READS = {"support": READ, "coordinator": READ}
-SUPPORT_WRITES = {"support": WRITE, "coordinator": READ}
+SUPPORT_READS = {Role.SUPPORT.value: READ, Role.COORDINATOR.value: READ}
+SUPPORT_WRITES = {Role.SUPPORT.value: WRITE, Role.COORDINATOR.value: READ}
 
 _ERROR_TEXTS = {
     400: "Invalid input: `fields` names each offending field.",

@@ -5,7 +5,7 @@ Natural keys, so that importing the same sheet twice changes nothing:
 * the **contract** by its contract id, and through it the customer;
 * a **customer** without a known contract by name and phone (digits only);
 * a **site** by its normalised address (see
-  :func:`~sites.imports.cells.normalise_address`), preferring the job's current
+  :func:`~delivery.imports.cells.normalise_address`), preferring the job's current
   site, then one already linked to the contract, then one with the same name;
 * the **job** by the ``reference`` column, or ``IMP-<contract id>-<kind>``.
 

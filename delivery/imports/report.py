@@ -61,7 +61,7 @@ class ImportFileError(Exception):
 
 @dataclass
 class ImportReport:
-    """The outcome of :func:`sites.imports.import_preview` or :func:`~sites.imports.import_apply`.
+    """The outcome of :func:`~delivery.imports.import_preview` or ``import_apply``.
 
     ``geocoding_queued`` counts the new sites without coordinates: queued for
     geocoding after an apply, or that would be queued on a dry run.

@@ -2,7 +2,7 @@
 
 Everything above this module sees a :class:`Table` of numbered rows of cells
 and never asks which format it came from. Any way a file can be unreadable
-becomes an :class:`~sites.imports.report.ImportFileError` saying what to do.
+becomes an :class:`~delivery.imports.report.ImportFileError` saying what to do.
 """
 
 from __future__ import annotations

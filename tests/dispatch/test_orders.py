@@ -9,11 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from delivery.handover import contract_set_billing, ip_allocate, ip_pool_create
+from delivery.orders import Stage, open_orders, order_status
 from dispatch.models import PlanStatus, ReleaseReason, Visit
-from dispatch.orders import Stage, open_orders, order_status
 from dispatch.services import job_report_incomplete
 from dispatch.states import JobStatus
-from sites.handover import contract_set_billing, ip_allocate, ip_pool_create
 from sites.models import Permission
 from tests.factories import (
     make_contract,

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from delivery import handover
 from dispatch.models import Job
 from dispatch.states import JobStatus
-from sites import handover
 from sites.models import BillingStatus, ConstructionRecord, Contract, IpPool, Region, Site
 from tests.api.conftest import (  # noqa: F401 - the API tests' cast and clients, reused here
     _fresh_throttle_counters,

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from sites import handover
+from delivery import handover
 from sites.models import IpAssignment
 from tests.api.conftest import Cast
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from sites import handover
+from delivery import handover
 from sites.models import BillingStatus, ContractStatus
 
 from .conftest import Line

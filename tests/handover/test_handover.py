@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
+from delivery import handover
 from dispatch.models import JobStatusChange
 from dispatch.states import JobKind, JobStatus
-from sites import handover
 from sites.models import BillingStatus, ConstructionRecord, Contract, ContractStatus
 from tests.factories import make_job, make_user
 
@@ -71,7 +71,7 @@ def test_each_missing_condition_alone_blocks_the_handover(
     with pytest.raises(handover.HandoverBlocked) as refused:
         handover.contract_hand_over(contract=line.contract)
     assert refused.value.code == "handover_blocked"
-    assert refused.value.extra == {"blockers": [blocker]}
+    assert refused.value.details == {"blockers": [blocker]}
     assert blocker in str(refused.value)
 
 
@@ -80,7 +80,7 @@ def test_a_refusal_names_every_missing_condition_and_changes_nothing(line: Line)
     handover.contract_set_billing(contract=line.contract, status=BillingStatus.REQUESTED)
     with pytest.raises(handover.HandoverBlocked) as refused:
         handover.contract_hand_over(contract=line.contract)
-    assert refused.value.extra["blockers"] == [NOT_COMPLETED, NO_IP, BILLING_REQUESTED]
+    assert refused.value.details["blockers"] == [NOT_COMPLETED, NO_IP, BILLING_REQUESTED]
     assert str(refused.value) == (
         f"contract C-2026-000777 cannot be handed over: "
         f"{NOT_COMPLETED}; {NO_IP}; {BILLING_REQUESTED}"
@@ -160,7 +160,9 @@ def test_after_handover_there_is_nothing_left_to_hand_over(line: Line) -> None:
     handover.contract_hand_over(contract=line.contract)
     with pytest.raises(handover.HandoverBlocked) as refused:
         handover.contract_hand_over(contract=line.contract)
-    assert refused.value.extra["blockers"] == ["nothing to hand over: no installation job is open"]
+    assert refused.value.details["blockers"] == [
+        "nothing to hand over: no installation job is open"
+    ]
 
 
 def test_a_relocation_of_an_open_line_is_handed_over_like_the_first_line(line: Line) -> None:

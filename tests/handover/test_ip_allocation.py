@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 from django.core.exceptions import ValidationError
 
-from sites import handover
+from delivery import handover
 from sites.models import ContractStatus, IpAssignment, IpPool, Region
 from tests.factories import make_contract, make_site
 

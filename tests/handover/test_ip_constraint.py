@@ -1,7 +1,7 @@
 """The database itself refuses a second assignment of one address, even to another contract.
 
 The allocation service relies on it when two allocations race (see
-``sites.handover.ip_get_or_allocate``); these tests prove the constraint holds
+``delivery.handover.ip_get_or_allocate``); these tests prove the constraint holds
 on SQLite and, with real threads and connections, on PostgreSQL.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from django.db import IntegrityError, connections, transaction
 
-from sites import handover
+from delivery import handover
 from sites.models import Contract, IpAssignment, IpPool
 
 from .conftest import Line

@@ -10,8 +10,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from delivery.imports import import_apply
 from dispatch.models import Skill
-from sites.imports import import_apply
 from tests.imports.conftest import read
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.imports.urls")]

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from sites.imports import import_apply
+from delivery.imports import import_apply
 from sites.models import GeocodeStatus
 from tests.factories import make_site
 from tests.imports.conftest import read

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from delivery.imports import MAX_FILE_BYTES
 from dispatch.models import Crew, Job, Skill
-from sites.imports import MAX_FILE_BYTES
 from tests.imports.conftest import read
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.imports.urls")]

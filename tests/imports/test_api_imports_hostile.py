@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from delivery.imports import MAX_FILE_BYTES
 from dispatch.models import Job
-from sites.imports import MAX_FILE_BYTES
 from sites.models import Contract, Customer, Site
 from tests.imports.conftest import read
 

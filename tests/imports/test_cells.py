@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from sites.imports.cells import (
+from delivery.imports.cells import (
     CellError,
     format_weekdays,
     normalise_address,

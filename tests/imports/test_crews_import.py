@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from delivery.imports import import_apply, import_preview
 from dispatch.models import Crew, PartnerCompany, Skill
-from sites.imports import import_apply, import_preview
 from tests.factories import make_company, make_crew
 from tests.imports.conftest import csv_bytes, read
 

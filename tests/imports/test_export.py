@@ -9,8 +9,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from delivery.imports import (
+    crews_export,
+    import_apply,
+    import_columns,
+    import_preview,
+    orders_export,
+)
 from dispatch.models import Skill
-from sites.imports import crews_export, import_apply, import_columns, import_preview, orders_export
 from tests.factories import make_contract, make_customer, make_job, make_site
 from tests.imports.conftest import read
 

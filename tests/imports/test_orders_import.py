@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from delivery.imports import import_apply, import_preview
 from dispatch.models import Job
 from dispatch.states import JobKind, JobStatus
-from sites.imports import import_apply, import_preview
 from sites.models import Contract, Customer, GeocodeStatus, Site
 from tests.factories import make_contract, make_job, make_site
 from tests.imports.conftest import csv_bytes, read

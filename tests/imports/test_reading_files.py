@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pytest
 
-from sites.imports import MAX_FILE_BYTES, MAX_ROWS, import_apply, import_preview
+from delivery.imports import MAX_FILE_BYTES, MAX_ROWS, import_apply, import_preview
 from sites.models import Customer
 from tests.imports.conftest import csv_bytes, read
 

@@ -21,7 +21,7 @@ from django.test import override_settings
 import config.chunked
 from api.imports.views import _MULTIPART_OVERHEAD_BYTES
 from config.chunked import FILE_UPLOAD_ALLOWANCE_BYTES, ChunkedBodyMiddleware, max_body_bytes
-from sites.imports import MAX_FILE_BYTES
+from delivery.imports import MAX_FILE_BYTES
 from tests.reliability.gunicorn_server import Server, gunicorn_server
 
 # --- the wrapper alone, with a fake WSGI environ ------------------------------------

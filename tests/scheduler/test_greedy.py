@@ -214,7 +214,7 @@ def test_greedy_plans_a_generated_200_job_week_within_the_rules() -> None:
     result = plan(problem)
     assert result.kpis.jobs_assigned + result.kpis.jobs_unassigned == 200
     assert result.kpis.jobs_assigned >= 0.85 * 200
-    assert result.extra["planner"] == "greedy"
+    assert result.extra.planner == "greedy"
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -242,7 +242,7 @@ def test_the_same_window_every_day_is_one_interval_in_the_model() -> None:
     """Model time restarts each day, so "9:00-15:00 on days 0-4" is a single interval in
     the OR-Tools model (no nights cut out of it value by value), and windows that differ
     by day keep the gaps between them."""
-    from scheduler.ortools_adapter import _build
+    from scheduler.ortools_model import build_model
     from scheduler.reasons import screen
 
     days = range(5)
@@ -259,7 +259,7 @@ def test_the_same_window_every_day_is_one_interval_in_the_model() -> None:
         ],
     )
     travel = travel_for(p)
-    m = _build(p, travel, screen(p, travel).candidates, seed=0)
+    m = build_model(p, travel, screen(p, travel).candidates, seed=0)
     time_dim = m.routing.GetDimensionOrDie("time")
     domains = {}
     for k, j in enumerate(m.jobs):

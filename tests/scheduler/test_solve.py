@@ -12,12 +12,15 @@ from scheduler import (
     FirstFeasible,
     MaxRuntime,
     NoImprovement,
+    OperatorParams,
     Plan,
     Problem,
     SolveParams,
+    StartParams,
     Weights,
     solve,
 )
+from scheduler.ortools_search import SearchTask
 from tests.scheduler.conftest import (
     QUICK,
     TOKYO,
@@ -86,7 +89,7 @@ def test_solver_objective_matches_the_recomputed_cost() -> None:
     """OR-Tools' integer objective equals the independently recomputed cost of the plan."""
     p = two_clusters_world()
     result = solve(p, QUICK)
-    assert result.extra["solver_objective_yen"] == result.cost()
+    assert result.extra.solver_objective_yen == result.cost()
 
 
 def line_world() -> Problem:
@@ -102,7 +105,7 @@ def test_warm_start_keeps_a_plan_when_nothing_better_exists() -> None:
     best = Plan({("A", 0): ("j0", "j1", "j2")})
     result = solve(p, QUICK, warm_start=best)
     assert_valid(p, result)
-    assert result.extra["warm_start_used"] is True
+    assert result.extra.warm_start_used is True
     assert result.routes[0].job_ids in {("j0", "j1", "j2"), ("j2", "j1", "j0")}
 
 
@@ -212,7 +215,9 @@ def test_restarts_portfolio_returns_the_best_valid_plan() -> None:
 
     p = two_clusters_world()
     params = SolveParams(
-        restarts=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION)
+        start=StartParams(
+            restarts=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION)
+        )
     )
     result = solve(p, MaxRuntime(0.4), params)
     assert_valid(p, result)
@@ -226,8 +231,10 @@ def test_restarts_on_stall_hand_over_and_keep_the_limit() -> None:
 
     p = two_clusters_world()
     params = SolveParams(
-        restarts=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION),
-        restart_on_stall_s=0.1,
+        start=StartParams(
+            restarts=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION),
+            restart_on_stall_s=0.1,
+        )
     )
     result = solve(p, MaxRuntime(0.6), params)
     assert_valid(p, result)
@@ -241,22 +248,24 @@ def test_cheapest_of_several_constructions_is_improved() -> None:
 
     p = two_clusters_world()
     params = SolveParams(
-        greedy_start=False,
-        constructions=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION),
+        start=StartParams(
+            greedy_start=False,
+            constructions=(FirstSolution.SAVINGS, FirstSolution.PARALLEL_CHEAPEST_INSERTION),
+        )
     )
     result = solve(p, QUICK, params)
     assert_valid(p, result)
-    assert result.extra["start"] == "construction"
+    assert result.extra.start == "construction"
     assert result.kpis.jobs_assigned == 8
 
 
 def test_search_without_drop_moves_or_insertion_lns_switches_exactly_those_operators_off() -> None:
-    """``drop_moves=False`` and ``insertion_lns=False`` turn off the operators that
+    """``OperatorParams(drop_moves=False, insertion_lns=False)`` turns off the operators that
     unassign jobs and the insertion LNS operators; everything else keeps OR-Tools'
     defaults, and inserting a left-out job (``make_active``) stays available."""
     from ortools.util import optional_boolean_pb2
 
-    from scheduler.ortools_adapter import (
+    from scheduler.ortools_search import (
         DROP_OPERATORS,
         INSERTION_LNS_OPERATORS,
         search_parameters,
@@ -266,7 +275,7 @@ def test_search_without_drop_moves_or_insertion_lns_switches_exactly_those_opera
     stop = as_any_of(QUICK)
     default = search_parameters(stop, SolveParams()).local_search_operators
     lean = search_parameters(
-        stop, SolveParams(drop_moves=False, insertion_lns=False)
+        stop, SolveParams(operators=OperatorParams(drop_moves=False, insertion_lns=False))
     ).local_search_operators
     off = set(DROP_OPERATORS) | set(INSERTION_LNS_OPERATORS)
     for field in default.DESCRIPTOR.fields:
@@ -282,7 +291,7 @@ def test_only_models_above_the_large_model_threshold_limit_operator_neighbours()
     """Full neighbourhoods up to ``LARGE_MODEL_JOBS`` jobs; above it, each job's
     operators look at ``LARGE_MODEL_NEIGHBORS`` neighbours, so one local-search
     step stays short enough for the time limit to be checked."""
-    from scheduler.ortools_adapter import (
+    from scheduler.ortools_search import (
         LARGE_MODEL_JOBS,
         LARGE_MODEL_NEIGHBORS,
         limit_operator_neighbors,
@@ -311,20 +320,20 @@ def test_a_model_with_limited_neighbours_still_plans_every_job_validly(
     """The neighbour limit is a speed setting, not a rule: with the threshold
     lowered so that it applies to a tiny world (two neighbours per job), every
     job is still planned and every hard rule holds."""
-    import scheduler.ortools_adapter as adapter
+    import scheduler.ortools_search as search_module
 
-    monkeypatch.setattr(adapter, "LARGE_MODEL_JOBS", 3)
-    monkeypatch.setattr(adapter, "LARGE_MODEL_NEIGHBORS", 2)
+    monkeypatch.setattr(search_module, "LARGE_MODEL_JOBS", 3)
+    monkeypatch.setattr(search_module, "LARGE_MODEL_NEIGHBORS", 2)
     applied: list[int] = []
-    original = adapter.limit_operator_neighbors
+    original = search_module.limit_operator_neighbors
 
     def recording(search: Any, n_jobs: int) -> None:
         original(search, n_jobs)
         applied.append(search.ls_operator_min_neighbors)
 
-    monkeypatch.setattr(adapter, "limit_operator_neighbors", recording)
+    monkeypatch.setattr(search_module, "limit_operator_neighbors", recording)
     p = two_clusters_world()
-    result = solve(p, QUICK, SolveParams(greedy_start=False))
+    result = solve(p, QUICK, SolveParams(start=StartParams(greedy_start=False)))
     assert applied and set(applied) == {2}
     assert_valid(p, result)
     assert result.kpis.jobs_assigned == 8
@@ -334,7 +343,10 @@ def test_search_without_drop_moves_still_plans_every_job_validly() -> None:
     """The lean operator set is a speed setting, not a rule: from a construction
     (no greedy start) every job is still planned and every hard rule holds."""
     p = two_clusters_world()
-    params = SolveParams(greedy_start=False, drop_moves=False, insertion_lns=False)
+    params = SolveParams(
+        start=StartParams(greedy_start=False),
+        operators=OperatorParams(drop_moves=False, insertion_lns=False),
+    )
     result = solve(p, QUICK, params)
     assert_valid(p, result)
     assert result.kpis.jobs_assigned == 8
@@ -355,14 +367,16 @@ def test_restarts_of_one_construction_search_from_different_job_orders(
     seen: list[tuple[int, str]] = []
     real = solve_module.solve_routing
 
-    def recording(*args: object, **kwargs: Any) -> Any:
-        seen.append((kwargs["params"].seed, kwargs["params"].first_solution))
-        return real(*args, **kwargs)
+    def recording(task: SearchTask) -> Any:
+        seen.append((task.params.seed, task.params.start.first_solution))
+        return real(task)
 
     monkeypatch.setattr(solve_module, "solve_routing", recording)
     p = two_clusters_world()
     strategy = FirstSolution.PARALLEL_CHEAPEST_INSERTION
-    params = SolveParams(seed=5, greedy_start=False, restarts=(strategy, strategy, strategy))
+    params = SolveParams(
+        seed=5, start=StartParams(greedy_start=False, restarts=(strategy, strategy, strategy))
+    )
     result = solve(p, MaxRuntime(0.6), params)
     assert_valid(p, result)
     assert result.kpis.jobs_assigned == 8

@@ -109,12 +109,12 @@ def test_automatic_search_is_iterated_when_the_budget_per_customer_allows() -> N
     """Iterated local search needs time per customer; with less, guided local search runs."""
     roomy = search_params(100, time_limit_s=100 * ITERATED_SECONDS_PER_CUSTOMER)
     tight = search_params(1000, time_limit_s=999 * ITERATED_SECONDS_PER_CUSTOMER)
-    assert roomy.metaheuristic == Metaheuristic.ITERATED_LOCAL_SEARCH
-    assert tight.metaheuristic == Metaheuristic.GUIDED_LOCAL_SEARCH
-    assert search_params(1000, 1.0, search="iterated").metaheuristic == (
+    assert roomy.search.metaheuristic == Metaheuristic.ITERATED_LOCAL_SEARCH
+    assert tight.search.metaheuristic == Metaheuristic.GUIDED_LOCAL_SEARCH
+    assert search_params(1000, 1.0, search="iterated").search.metaheuristic == (
         Metaheuristic.ITERATED_LOCAL_SEARCH
     )
-    assert search_params(10, 100.0, search="guided").metaheuristic == (
+    assert search_params(10, 100.0, search="guided").search.metaheuristic == (
         Metaheuristic.GUIDED_LOCAL_SEARCH
     )
 
@@ -122,11 +122,11 @@ def test_automatic_search_is_iterated_when_the_budget_per_customer_allows() -> N
 def test_ortools_defaults_search_is_or_tools_as_its_examples_set_it_up() -> None:
     """The comparison column: path-cheapest-arc start, GLS lambda 0.1, every operator."""
     params = search_params(100, 30.0, search="ortools-defaults")
-    assert params.first_solution == FirstSolution.PATH_CHEAPEST_ARC
-    assert params.constructions == ()
-    assert params.metaheuristic == Metaheuristic.GUIDED_LOCAL_SEARCH
-    assert params.guided_local_search_lambda == 0.1
-    assert params.drop_moves and params.insertion_lns
+    assert params.start.first_solution == FirstSolution.PATH_CHEAPEST_ARC
+    assert params.start.constructions == ()
+    assert params.search.metaheuristic == Metaheuristic.GUIDED_LOCAL_SEARCH
+    assert params.search.guided_local_search_lambda == 0.1
+    assert params.operators.drop_moves and params.operators.insertion_lns
 
 
 def test_unknown_search_is_refused_by_name() -> None:

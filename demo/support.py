@@ -1,13 +1,13 @@
 """The support desk's part of the demo: a search index and a few weeks of calls.
 
-Called by ``manage.py seed_demo`` after :func:`dispatch.demo.build_demo`, with
+Called by ``manage.py seed_demo`` after :func:`demo.build.build_demo`, with
 the same seed and week, so ``make run`` shows a desk with history: one
 building that keeps calling (the recurring-issue list), calls isolated to
 either side of the media converter, and amendments. Like the rest of the
 demo it is deterministic: its own ``random.Random`` and times anchored on
 ``week_start`` (all of them before ``week_start - 7 days``, so never in
 the future), never on "now". It books no maintenance job, so the planning
-week of the demo stays exactly as :mod:`dispatch.demo` built it.
+week of the demo stays exactly as :mod:`demo.build` built it.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 
 from accounts.models import Role, User
 from sites.models import ContractStatus, Site
-
-from .indexing import site_search_reindex_all
-from .models import Call, CallAmendment, CallCategory, FaultIsolation, HandoffTeam
-from .services import calls_purge
+from support.indexing import site_search_reindex_all
+from support.models import Call, CallAmendment, CallCategory, FaultIsolation, HandoffTeam
+from support.services import calls_purge
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

@@ -1,6 +1,7 @@
 """``manage.py seed_demo``: fill an empty database with the Tokyo demo week.
 
-Thin on purpose: the data itself is built by :mod:`dispatch.demo`.
+Thin on purpose: the data itself is built by :mod:`demo.build` (the delivery
+side) and :mod:`demo.support` (the support desk).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from dispatch.demo import (
+from demo.build import (
     DEFAULT_PASSWORD,
     DEFAULT_SEED,
     DemoSummary,
@@ -24,7 +25,7 @@ from dispatch.demo import (
     existing_demo_users,
     reset_demo,
 )
-from support.demo import build_support_demo
+from demo.support import build_support_demo
 
 
 def _monday(value: str) -> dt.date:

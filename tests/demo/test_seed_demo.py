@@ -22,7 +22,8 @@ from django.core.management.base import CommandError
 from django.db.models import ForeignKey, ManyToManyField, Model
 
 from accounts.models import Role, User
-from dispatch.demo import TOKYO_AREA_BOX, default_week_start, reset_demo
+from demo.build import default_week_start, reset_demo
+from demo.places import TOKYO_AREA_BOX
 from dispatch.models import (
     Crew,
     CrewUnavailability,

@@ -1,4 +1,8 @@
-"""Who may open which page: the same roles as the API, for server-rendered views."""
+"""Who may open which page: the same roles as the API, for server-rendered views.
+
+Next to :class:`accounts.models.Role` because every app with pages (``web``,
+``support``) needs it, and no page app should import another for it.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from .models import Role
+
 
 def roles_required(
-    *roles: str,
+    *roles: Role,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Anonymous users go to the login page; signed-in users of another role get 403."""
 

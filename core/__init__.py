@@ -1,0 +1,1 @@
+"""Code every app may import: plain Python, no models, no Django apps."""

@@ -22,9 +22,10 @@ run: $(STAMP)
 	$(PY) scripts/serve.py
 
 ## Run the whole test suite (set DATABASE_URL / CELERY_BROKER_URL to use real servers).
-## In parallel: one process per core, each with its own database and queue
-## (TEST_WORKERS=0 runs in this process, e.g. to use a debugger).
-TEST_WORKERS ?= auto
+## In parallel, each process with its own database and queue: one more process than
+## cores, because many tests wait on a browser, a worker or a subprocess (on 2 cores
+## the embedded suite took 5:10 with 3 processes). TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 

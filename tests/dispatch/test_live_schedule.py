@@ -400,7 +400,11 @@ def test_a_plan_for_every_region_keeps_each_job_to_crews_serving_its_region(
     _central, north = two_regions
     world.company.regions.remove(north)
     everywhere = plan_create(
-        name="all", start_date=MONDAY, end_date=MONDAY + dt.timedelta(days=4), region=None
+        name="all",
+        start_date=MONDAY,
+        end_date=MONDAY + dt.timedelta(days=4),
+        region=None,
+        params={"time_limit_seconds": 1},  # six jobs: a second is plenty
     )
     optimize(everywhere)
 
@@ -417,7 +421,11 @@ def test_a_company_listing_no_region_serves_every_region(
 ) -> None:
     world.company.regions.clear()
     everywhere = plan_create(
-        name="all", start_date=MONDAY, end_date=MONDAY + dt.timedelta(days=4), region=None
+        name="all",
+        start_date=MONDAY,
+        end_date=MONDAY + dt.timedelta(days=4),
+        region=None,
+        params={"time_limit_seconds": 1},  # six jobs: a second is plenty
     )
     optimize(everywhere)
     assert everywhere.visits.count() == 6

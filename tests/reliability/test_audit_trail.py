@@ -104,7 +104,9 @@ def test_an_optimization_by_the_worker_is_recorded_as_the_system(
         {"name": "w48", "start_date": str(MONDAY), "end_date": str(MONDAY)},
         format="json",
     ).json()
-    run = client.post(f"/api/v1/plans/{plan['id']}/optimize/").json()
+    run = client.post(
+        f"/api/v1/plans/{plan['id']}/optimize/", {"time_limit_seconds": 1}, format="json"
+    ).json()
     run_optimization(run_id=run["id"])
     entries = history("dispatch.plan", plan["id"])
     assert [(e.actor_name, e.via) for e in entries[:2]] == [("alice", "api"), ("alice", "api")]

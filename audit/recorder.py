@@ -3,7 +3,7 @@
 Visits are written in bulk (the planner and manual edits replace a crew-day's
 visits with ``bulk_create`` after a queryset ``delete``), which sends no
 per-row signals. Every such rewrite is followed, in the same transaction, by
-a save of the plan that bumps its version (``dispatch.planning._bump``), so a
+a save of the plan that bumps its version (``dispatch.plans._bump``), so a
 plan's entry carries the plan's visits as they stand after the write: the
 visit history is the sequence of those lists. Visits get no ``post_delete``
 receiver on purpose: one would turn every bulk delete of 1,500 visits into

@@ -130,7 +130,8 @@ def publish_and_check(plan_ids: list[int]) -> dict[str, Any]:
     """Publish every plan in turn (each on its own); refused ones and the ledger's state."""
     from dispatch.ledger import ScheduleConflict, ledger_problems
     from dispatch.models import Plan
-    from dispatch.planning import PlanningError, plan_publish
+    from dispatch.plans import plan_publish
+    from dispatch.states import PlanningError
 
     refused = []
     for plan in Plan.objects.filter(pk__in=plan_ids).order_by("region__code", "id"):
@@ -150,9 +151,10 @@ def publish_and_check(plan_ids: list[int]) -> dict[str, Any]:
 
 
 def run_partitioned(budget_s: int, seed_value: int, days: int) -> dict[str, Any]:
+    from dispatch.batches import batch_try_finish, planning_batch_start
     from dispatch.models import PlanningBatch
-    from dispatch.planning import batch_try_finish, planning_batch_start, run_optimization
     from dispatch.regions import regions_to_plan
+    from dispatch.runs import run_optimization
 
     end = WEEK + dt.timedelta(days=days - 1)
     regions = regions_to_plan(start_date=WEEK, end_date=end)
@@ -199,7 +201,8 @@ def run_partitioned(budget_s: int, seed_value: int, days: int) -> dict[str, Any]
 
 
 def run_one_model(budget_s: int, seed_value: int, days: int) -> dict[str, Any]:
-    from dispatch.planning import plan_create, plan_request_optimization, run_optimization
+    from dispatch.plans import plan_create
+    from dispatch.runs import plan_request_optimization, run_optimization
 
     end = WEEK + dt.timedelta(days=days - 1)
     started = time.perf_counter()

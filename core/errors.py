@@ -1,7 +1,7 @@
 """The one error type of the domain: what a service raises when it refuses a request.
 
 Each refusal is a :class:`DomainError` subclass next to the rule it guards
-(``PlanConflict`` in ``dispatch.planning``, ``HandoverBlocked`` in
+(``PlanConflict`` in ``dispatch.plans``, ``HandoverBlocked`` in
 ``delivery.handover``...) and states its ``code`` and its HTTP ``status``. An
 interface renders any of them the same way without knowing the subclass: the
 API (``api/errors.py``) answers ``status``, ``code``, ``message``, ``fields``

@@ -21,15 +21,22 @@ import scheduler
 from accounts.models import User
 from scheduler.timing import RouteSchedule
 
-from .ledger import ledger_holdings
-from .models import Crew, Job, Plan, PlanStatus, Visit
-from .planning import PlanningError, _bump, _locked_plan
+from .ledger import ledger_holdings, ledger_lock
+from .models import Crew, Job, Plan, Visit
+from .plans import _bump, _locked_plan
 from .problem import crew_day_usable, planning_tz, route_problem
 from .readiness import job_blockers
-from .states import FIXED_STATUSES, PLANNABLE_STATUSES
+from .states import (
+    FIXED_STATUSES,
+    PLAN_ACTIONS,
+    PLANNABLE_STATUSES,
+    PlanAction,
+    PlanningError,
+    check_plan_action,
+)
 
 #: Plans whose visits may be edited by hand (a published plan is revised first).
-EDITABLE = (PlanStatus.DRAFT, PlanStatus.PROPOSED, PlanStatus.FAILED, PlanStatus.OPTIMIZING)
+EDITABLE = PLAN_ACTIONS[PlanAction.EDIT]
 
 RouteKey = tuple[int, dt.date]
 
@@ -53,12 +60,14 @@ class RuleViolation(PlanningError):
 
 
 def _editable_plan(plan: Plan, expected_version: int | None) -> Plan:
+    # The ledger lock first, then the plan's row, then (through the visits'
+    # foreign keys) the jobs': the order publishing takes them in. A manual edit
+    # that took the plan's row first could wait on a job row a publisher held
+    # while that publisher waited on the edit's (PostgreSQL: "deadlock detected",
+    # tests/reliability/test_live_schedule_concurrency.py).
+    ledger_lock()
     locked = _locked_plan(plan, expected_version)
-    if locked.status not in EDITABLE:
-        hint = "; revise it first" if locked.status == PlanStatus.PUBLISHED else ""
-        raise PlanningError(
-            f"a {locked.get_status_display().lower()} plan cannot be edited{hint}", field="status"
-        )
+    check_plan_action(locked, PlanAction.EDIT)
     return locked
 
 
@@ -344,3 +353,18 @@ def visit_unassign(
         },
     ]
     _bump(plan, unassigned=unassigned)
+
+
+@transaction.atomic
+def visit_set_locked(*, visit: Visit, locked: bool, expected_version: int | None = None) -> Visit:
+    """Lock or unlock a visit: a manual edit, so it bumps the plan's version.
+
+    The bump is what lets a running optimization notice the edit and refuse
+    to overwrite it.
+    """
+    plan = _locked_plan(visit.plan, expected_version)
+    check_plan_action(plan, PlanAction.LOCK)
+    Visit.objects.filter(pk=visit.pk).update(locked=locked)
+    _bump(plan)
+    visit.refresh_from_db()
+    return visit

@@ -7,8 +7,8 @@ comparison therefore recompute from the stored visits, so "before" and
 
 * work = the visits' planned durations;
 * drive = the travel legs stored on the visits plus the leg back to the
-  crew's home base (the default road estimate: haversine x detour factor at
-  the average speed, as the planner uses);
+  crew's home base (:func:`dispatch.routes.legs_home`: the planner's travel
+  model, the same estimate the partner routes API returns);
 * slack = shift length - work - drive: the free time the crew keeps;
 * utilization = (work + drive) / shift length.
 """
@@ -16,33 +16,15 @@ comparison therefore recompute from the stored visits, so "before" and
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
-from scheduler.travel import HaversineTravel, haversine_m
-
 from .models import Crew, Visit
-
-_ROAD = HaversineTravel()
-
-
-class _Place(Protocol):
-    @property
-    def latitude(self) -> float | None: ...
-    @property
-    def longitude(self) -> float | None: ...
+from .routes import AtSite, legs_home
 
 
-class _Work(Protocol):
-    @property
-    def site(self) -> _Place: ...
-
-
-class RouteStop(Protocol):
+class RouteStop(AtSite, Protocol):
     """What the figures read of a visit: a :class:`Visit` or the board's lighter row."""
 
     @property
@@ -59,8 +41,6 @@ class RouteStop(Protocol):
     def travel_minutes_from_previous(self) -> int: ...
     @property
     def travel_m_from_previous(self) -> int: ...
-    @property
-    def job(self) -> _Work: ...
 
 
 @dataclass(frozen=True)
@@ -92,31 +72,11 @@ def shift_minutes(crew: Crew) -> int:
 
 
 def return_legs(routes: Sequence[tuple[Crew, RouteStop]]) -> list[tuple[int, int]]:
-    """``(metres, minutes)`` home from each route's last visit, in one vectorised call.
+    """``(metres, minutes)`` home from each route's last visit (:func:`~dispatch.routes.legs_home`).
 
-    A site without coordinates (never planned by the solver, but possible
-    after a manual edit of the site) counts as zero: the figure is a display,
-    not a rule.
+    A site without coordinates counts as zero: the figure is a display, not a rule.
     """
-    if not routes:
-        return []
-    lat1 = [
-        v.job.site.latitude if v.job.site.latitude is not None else c.home_latitude
-        for c, v in routes
-    ]
-    lon1 = [
-        v.job.site.longitude if v.job.site.longitude is not None else c.home_longitude
-        for c, v in routes
-    ]
-    lat2 = [c.home_latitude for c, _ in routes]
-    lon2 = [c.home_longitude for c, _ in routes]
-    metres = haversine_m(np.array(lat1), np.array(lon1), np.array(lat2), np.array(lon2))
-    metres = metres * _ROAD.detour_factor
-    legs = []
-    for m in metres.tolist():
-        seconds = m * 3.6 / _ROAD.speed_kmh
-        legs.append((round(m), math.ceil(seconds / 60)))
-    return legs
+    return [leg or (0, 0) for leg in legs_home(routes)]
 
 
 def day_figures(crew: Crew, visits: Sequence[RouteStop], back_home: tuple[int, int]) -> DayFigures:

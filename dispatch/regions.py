@@ -502,7 +502,7 @@ def week_partition(
         off[row.crew_id].append((row.start_date, row.end_date))
 
     # A region plan revises the published plan of exactly its region and dates
-    # (dispatch.planning.plan_create): that plan's crew-days stay with it.
+    # (dispatch.plans.plan_create): that plan's crew-days stay with it.
     revised = {
         plan.pk: plan.region.code  # type: ignore[union-attr]
         for plan in Plan.objects.filter(

@@ -20,9 +20,9 @@ from accounts.models import User
 
 from .ledger import ledger_lock
 from .models import Crew, Job, JobReport, ReportKind, Visit
-from .planning import PlanningError, drafts_forget_failed_visit
+from .plans import drafts_forget_failed_visit
 from .services import job_report_incomplete, job_transition
-from .states import JobStatus, TransitionError, check_transition
+from .states import JobStatus, PlanningError, TransitionError, check_transition
 
 S = JobStatus
 

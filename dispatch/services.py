@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,12 +22,22 @@ from .states import JobStatus, check_transition
 
 
 @transaction.atomic
-def job_transition(*, job: Job, to_status: str, by: User | None = None, note: str = "") -> Job:
+def job_transition(
+    *,
+    job: Job,
+    to_status: str,
+    by: User | None = None,
+    note: str = "",
+    precondition: Callable[[Job], None] | None = None,
+) -> Job:
     """Move ``job`` to ``to_status`` if the state machine allows it, recording the step.
 
     The row is re-read under ``select_for_update`` so that two concurrent
     requests (a crew's report and a coordinator's cancel, say) cannot both
-    validate against the same old status and both win.
+    validate against the same old status and both win. ``precondition`` is
+    called with that locked row before anything else is checked, and refuses
+    by raising: the API's ``If-Match`` check, made under the same lock as the
+    write so that two clients holding the same read cannot both move the job.
 
     Raises
     ------
@@ -37,6 +49,8 @@ def job_transition(*, job: Job, to_status: str, by: User | None = None, note: st
     if to_status == JobStatus.CANCELLED:
         ledger_lock()  # before the job's row lock, in the same order as publishing
     locked = Job.objects.select_for_update().get(pk=job.pk)
+    if precondition is not None:
+        precondition(locked)
     check_transition(locked.status, to_status, kind=locked.kind)
     if to_status == JobStatus.READY:
         # The gate: survey done and every needed permission granted, checked

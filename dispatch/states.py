@@ -1,18 +1,30 @@
-"""The job state machine: every allowed status change is listed here and only here.
+"""The job and plan state machines: every allowed status change is listed here and only here.
 
 Why one table: a job's status gates planning (only *ready* jobs are planned),
 publication, crew reports and handover. If each of those places decided for
 itself which moves are legal, a job could slip from *incomplete* to *completed*
 without anyone noticing. ``dispatch.services.job_transition`` is the single
 writer and asks :func:`check_transition` first.
+
+Plans have their own table, :data:`PLAN_TRANSITIONS`, and :data:`PLAN_ACTIONS`
+says in which statuses a plan may be optimized, edited, published, revised...
+Every refusal of ``dispatch.plans``, ``dispatch.runs`` and ``dispatch.editing``
+that depends on a plan's status asks :func:`check_plan_action` or
+:func:`check_plan_transition`.
 """
 
 from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from .models import Plan
 
 
 class JobStatus(models.TextChoices):
@@ -104,3 +116,126 @@ def check_transition(current: str, target: str, kind: str | None = None) -> None
     """Raise :class:`TransitionError` unless ``current -> target`` is allowed."""
     if target not in allowed_targets(current, kind):
         raise TransitionError(current, target)
+
+
+# --- Plans ------------------------------------------------------------------
+
+# The values of ``dispatch.models.PlanStatus``: the models import this module,
+# so the table is written with its values (``PlanStatus.DRAFT == "draft"``);
+# tests/dispatch/test_plan_states.py checks the two agree.
+DRAFT = "draft"
+OPTIMIZING = "optimizing"
+PROPOSED = "proposed"
+PUBLISHED = "published"
+SUPERSEDED = "superseded"
+FAILED = "failed"
+CANCELLED = "cancelled"
+
+#: plan status -> statuses it may move to.
+PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
+    DRAFT: frozenset({OPTIMIZING, CANCELLED}),
+    # Back to draft or proposed (whatever it held before) when the run fails or
+    # is cancelled; failed when a first run finds nothing. Cancelled (discarded)
+    # only once no run is active (PlanBusy otherwise).
+    OPTIMIZING: frozenset({PROPOSED, FAILED, DRAFT, CANCELLED}),
+    # Back to draft when a run's proposal is discarded and the plan had no visits.
+    PROPOSED: frozenset({OPTIMIZING, PUBLISHED, DRAFT, CANCELLED}),
+    FAILED: frozenset({OPTIMIZING, CANCELLED}),
+    # Replaced when a revision of it is published; never discarded (crews see it).
+    PUBLISHED: frozenset({SUPERSEDED}),
+    SUPERSEDED: frozenset(),
+    CANCELLED: frozenset(),
+}
+
+#: Plans still being worked on: they hold proposals, not live work.
+OPEN_PLAN_STATUSES: frozenset[str] = frozenset({DRAFT, OPTIMIZING, PROPOSED, FAILED})
+
+
+class PlanAction(enum.StrEnum):
+    """What a coordinator may ask of a plan; :data:`PLAN_ACTIONS` says in which statuses."""
+
+    OPTIMIZE = "optimize"
+    #: Move, place or take out visits by hand.
+    EDIT = "edit"
+    #: Lock or unlock a visit.
+    LOCK = "lock"
+    #: Rename the plan or change its solver parameters.
+    UPDATE = "update"
+    PUBLISH = "publish"
+    #: Start a proposed copy that replaces (supersedes) the plan when published.
+    REVISE = "revise"
+    DISCARD = "discard"
+    #: Put back the visits a run's proposal replaced.
+    DISCARD_RUN = "discard_run"
+
+
+def _statuses_reaching(target: str) -> frozenset[str]:
+    return frozenset(status for status, targets in PLAN_TRANSITIONS.items() if target in targets)
+
+
+#: action -> plan statuses that allow it. Actions that move the plan are read
+#: off the transition table; the others change its contents, not its status.
+PLAN_ACTIONS: dict[PlanAction, frozenset[str]] = {
+    PlanAction.OPTIMIZE: _statuses_reaching(OPTIMIZING),
+    # A published plan is revised first; an optimizing one may be edited (the
+    # run then notices the new version and refuses to overwrite the edit).
+    PlanAction.EDIT: OPEN_PLAN_STATUSES,
+    # Locks and parameters only steer the next run: fine on a published plan.
+    PlanAction.LOCK: frozenset(s for s, targets in PLAN_TRANSITIONS.items() if targets),
+    PlanAction.UPDATE: frozenset(s for s, targets in PLAN_TRANSITIONS.items() if targets),
+    PlanAction.PUBLISH: _statuses_reaching(PUBLISHED),
+    PlanAction.REVISE: _statuses_reaching(SUPERSEDED),
+    PlanAction.DISCARD: _statuses_reaching(CANCELLED),
+    # Only the proposal itself can be taken back (not once published or re-optimized).
+    PlanAction.DISCARD_RUN: frozenset({PROPOSED}),
+}
+
+#: What a refused action answers (clients and tests match these words).
+_PLAN_REFUSALS: dict[PlanAction, str] = {
+    PlanAction.OPTIMIZE: "a {status} plan cannot be optimized{revise_first}",
+    PlanAction.EDIT: "a {status} plan cannot be edited{revise_first}",
+    PlanAction.LOCK: "this plan can no longer be edited",
+    PlanAction.UPDATE: "this plan can no longer be changed",
+    PlanAction.PUBLISH: "only a proposed plan can be published; this one is {status}",
+    PlanAction.REVISE: "only a published plan can be revised",
+    PlanAction.DISCARD: "a {status} plan cannot be discarded",
+    PlanAction.DISCARD_RUN: "a {status} plan's optimization can no longer be discarded",
+}
+
+
+class PlanningError(DomainError):
+    """A request the plan's current state does not allow (HTTP 409 in the API)."""
+
+    code = "plan_state"
+
+
+def plan_transition_allowed(current: str, target: str) -> bool:
+    return target in PLAN_TRANSITIONS.get(current, frozenset())
+
+
+def check_plan_transition(current: str, target: str) -> None:
+    """Raise :class:`PlanningError` unless a plan may move from ``current`` to ``target``."""
+    if not plan_transition_allowed(current, target):
+        allowed = ", ".join(sorted(PLAN_TRANSITIONS.get(current, ()))) or "none (terminal)"
+        raise PlanningError(
+            f"a plan cannot move from '{current}' to '{target}'; allowed from "
+            f"'{current}': {allowed}",
+            field="status",
+        )
+
+
+def plan_action_allowed(status: str, action: PlanAction) -> bool:
+    return status in PLAN_ACTIONS[action]
+
+
+def check_plan_action(plan: Plan, action: PlanAction) -> None:
+    """Raise :class:`PlanningError` (on ``status``) unless ``plan``'s status allows ``action``."""
+    if plan_action_allowed(plan.status, action):
+        return
+    revise_first = (
+        "; revise it first" if plan_action_allowed(plan.status, PlanAction.REVISE) else ""
+    )
+    message = _PLAN_REFUSALS[action].format(
+        status=plan.get_status_display().lower(), revise_first=revise_first
+    )
+    raise PlanningError(message, field="status")

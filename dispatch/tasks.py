@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .batches import batch_try_finish
 from .models import OptimizationRun
-from .planning import batch_try_finish, run_optimization, runs_fail_stale
+from .runs import run_optimization, runs_fail_stale
 
 
 @shared_task(name="dispatch.optimize_plan", acks_late=True, reject_on_worker_lost=True)

@@ -20,7 +20,7 @@ import scheduler
 from api import errors
 from core.errors import DomainError
 from delivery import handover
-from dispatch import editing, ledger, planning, problem, readiness, reports, states
+from dispatch import editing, ledger, plans, problem, readiness, reports, runs, states
 
 MESSAGE = "the plan changed; reload and try again"
 BLOCKERS = ["construction is not completed", "no IP address is assigned"]
@@ -30,20 +30,20 @@ CONFLICT = ledger.Conflict(
 
 #: class -> (a representative refusal, the body the API answers for it).
 CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]] = {
-    planning.PlanningError: (
-        lambda: planning.PlanningError(MESSAGE, field="status"),
+    states.PlanningError: (
+        lambda: states.PlanningError(MESSAGE, field="status"),
         {"status": 409, "code": "plan_state", "fields": {"status": [MESSAGE]}},
     ),
-    planning.PlanBusy: (
-        lambda: planning.PlanBusy(MESSAGE),
+    plans.PlanBusy: (
+        lambda: plans.PlanBusy(MESSAGE),
         {"status": 409, "code": "plan_busy"},
     ),
-    planning.PlanConflict: (
-        lambda: planning.PlanConflict(MESSAGE, field="version"),
+    plans.PlanConflict: (
+        lambda: plans.PlanConflict(MESSAGE, field="version"),
         {"status": 409, "code": "plan_conflict", "fields": {"version": [MESSAGE]}},
     ),
-    planning.QueueUnavailable: (
-        lambda: planning.QueueUnavailable(MESSAGE),
+    runs.QueueUnavailable: (
+        lambda: runs.QueueUnavailable(MESSAGE),
         {"status": 503, "code": "queue_unavailable"},
     ),
     editing.RuleViolation: (

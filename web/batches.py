@@ -1,7 +1,7 @@
 """All regions at once: start a planning batch, follow it, publish all of its plans.
 
-Thin views over :func:`dispatch.planning.planning_batch_start` and
-:func:`dispatch.planning.batch_publish`, the same services the API's
+Thin views over :func:`dispatch.batches.planning_batch_start` and
+:func:`dispatch.batches.batch_publish`, the same services the API's
 ``/api/v1/plan-batches/`` calls. Plain forms and a page that refreshes
 itself while the regions are optimized: nothing here needs JavaScript.
 """
@@ -18,16 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import roles_required
 from accounts.models import Role
+from dispatch.batches import batch_plans, batch_publish, planning_batch_start
 from dispatch.models import PlanningBatch, PlanStatus
-from dispatch.planning import (
-    PlanningError,
-    QueueUnavailable,
-    batch_plans,
-    batch_publish,
-    planning_batch_start,
-)
 from dispatch.problem import ParameterError
 from dispatch.regions import NO_CREW_DAYS
+from dispatch.runs import QueueUnavailable
+from dispatch.states import PlanningError
 
 coordinators = roles_required(Role.COORDINATOR)
 

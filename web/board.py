@@ -31,8 +31,10 @@ from dispatch.models import (
     ReportKind,
     Visit,
 )
-from dispatch.planning import PlanningError, plan_create, publish_conflicts, publish_preview
+from dispatch.plans import plan_create, publish_conflicts, publish_preview
 from dispatch.problem import ParameterError, plan_crews, plan_dates, planning_tz
+from dispatch.routes import Feature, Properties, crew_day_features, point_feature
+from dispatch.states import PlanningError
 from sites.models import Region
 
 coordinators = roles_required(Role.COORDINATOR)
@@ -226,7 +228,7 @@ def job_drawer(request: HttpRequest, pk: int) -> HttpResponse:
 def map_data(request: HttpRequest, pk: int) -> JsonResponse:
     """GeoJSON of one crew-day's route (``crew``, ``date``) or of the unplanned queue."""
     plan = get_object_or_404(Plan, pk=pk)
-    features: list[dict] = []
+    features: list[Feature] = []
     crew = request.GET.get("crew", "")
     day = request.GET.get("date", "")
     if crew.isdigit() and day:
@@ -250,48 +252,30 @@ def map_data(request: HttpRequest, pk: int) -> JsonResponse:
             .order_by("sequence")
         )
         if visits:
-            home = [visits[0].crew.home_longitude, visits[0].crew.home_latitude]
-            line = [home]
-            features.append(_point(home, _("Home base"), "home"))
-            for v in visits:
-                site = v.job.site
-                if site.latitude is None or site.longitude is None:
-                    continue
-                point = [site.longitude, site.latitude]
-                line.append(point)
-                start = timezone.localtime(v.planned_start, planning_tz()).strftime("%H:%M")
-                features.append(
-                    _point(point, f"{v.sequence}. {start} {v.job.reference} {site.name}", "visit")
-                )
-            line.append(home)
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": line},
-                    "properties": {"kind": "route"},
-                }
+            features = crew_day_features(
+                visits[0].crew,
+                visits,
+                home_properties={"label": _("Home base"), "kind": "home"},
+                stop_properties=_visit_properties,
+                route_properties={"kind": "route"},
             )
     else:
         for item in boards.queue_jobs(plan, boards.QueueFilters.from_query(request.GET)):
             site = item.job.site
             if site.latitude is None or site.longitude is None:
                 continue
+            label = f"{item.job.reference} {site.name}"
             features.append(
-                _point(
-                    [site.longitude, site.latitude],
-                    f"{item.job.reference} {site.name}",
-                    "unplanned",
-                )
+                point_feature(site.longitude, site.latitude, {"label": label, "kind": "unplanned"})
             )
     return JsonResponse({"type": "FeatureCollection", "features": features})
 
 
-def _point(coordinates: list[float], label: str, kind: str) -> dict:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": coordinates},
-        "properties": {"label": label, "kind": kind},
-    }
+def _visit_properties(visit: Visit) -> Properties:
+    """The tooltip of a stop on the board's map (the page puts it in a text node)."""
+    start = timezone.localtime(visit.planned_start, planning_tz()).strftime("%H:%M")
+    label = f"{visit.sequence}. {start} {visit.job.reference} {visit.job.site.name}"
+    return {"label": label, "kind": "visit"}
 
 
 @roles_required(Role.COORDINATOR, Role.SUPPORT, Role.PARTNER)

@@ -458,6 +458,24 @@ class JobReportSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+def refuse_job_version(serializer: serializers.Serializer) -> None:
+    """Answer 400 to a body ``version``: jobs check concurrency with If-Match only.
+
+    Jobs used to take the version a client read in the body (409
+    ``stale_version``) as well as If-Match (412). A client still sending it
+    would believe itself protected if the field were ignored, so it is told.
+    """
+    if "version" in getattr(serializer, "initial_data", {}):
+        raise serializers.ValidationError(
+            {
+                "version": [
+                    "jobs take no version in the request body: send the ETag you read in "
+                    "the If-Match header (a stale one answers 412 precondition_failed)."
+                ]
+            }
+        )
+
+
 class JobSerializer(ModelSerializer):
     """A job as listed. Its status moves only through ``POST …/transition/``."""
 
@@ -479,11 +497,10 @@ class JobSerializer(ModelSerializer):
         help_text="Returned from the field after two or more visits not finished.",
     )
     version = serializers.IntegerField(
-        required=False,
-        min_value=1,
+        read_only=True,
         help_text=(
-            "On update: the version you read. A different stored version answers 409 "
-            "stale_version instead of overwriting someone else's change."
+            "Counts the job's changes. Not accepted in a request body: to refuse "
+            "overwriting someone else's change, send the ETag you read in If-Match."
         ),
     )
 
@@ -537,6 +554,7 @@ class JobSerializer(ModelSerializer):
         return sorted({day.isoformat() for day in value})
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refuse_job_version(self)
         check_pair_complete(self, attrs, "window_start", "window_end")
         check_ordered(self, attrs, "window_start", "window_end", strict=True)
         check_ordered(self, attrs, "earliest_date", "due_date", strict=False)
@@ -595,8 +613,7 @@ class JobDetailSerializer(JobSerializer):
 class JobTransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=JobStatus.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text="The version you read; a different stored version answers 409 stale_version.",
-    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refuse_job_version(self)
+        return attrs

@@ -48,13 +48,12 @@ from sites.models import (
     ConstructionRecord,
     Contract,
     Customer,
-    GeocodeStatus,
     Permission,
     Region,
     Site,
     SiteSurvey,
 )
-from sites.tasks import site_request_geocoding
+from sites.services import site_create, site_update
 
 from . import filters
 from . import serializers as s
@@ -243,32 +242,15 @@ class SiteViewSet(CrudViewSet):
             Prefetch("surveys", queryset=newest_first, to_attr="surveys_newest_first")
         )
 
+    # The geocoding rule is sites.services.site_follow_location, shared with imports.
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        has_coordinates = serializer.validated_data.get("latitude") is not None
-        with transaction.atomic():
-            site = serializer.save(
-                geocode_status=GeocodeStatus.MANUAL if has_coordinates else GeocodeStatus.PENDING
-            )
-            if not has_coordinates:
-                site_request_geocoding(site=site)
+        serializer.instance = site_create(fields=serializer.validated_data)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        site: Site = serializer.instance
-        data = serializer.validated_data
-        latitude = data.get("latitude", site.latitude)
-        longitude = data.get("longitude", site.longitude)
-        moved = (latitude, longitude) != (site.latitude, site.longitude)
-        new_address = "address" in data and data["address"] != site.address
-        geocoding: dict[str, Any] = {}
-        if moved and latitude is not None:
-            # A coordinator's pin beats the geocoder; the geocoder leaves
-            # manual sites alone from now on.
-            geocoding = {"geocode_status": GeocodeStatus.MANUAL, "geocode_error": ""}
-        elif moved or (new_address and site.geocode_status != GeocodeStatus.MANUAL):
-            geocoding = {"geocode_status": GeocodeStatus.PENDING, "geocode_error": ""}
-        site = serializer.save(**geocoding)  # ETagMixin.update runs us inside a transaction
-        if geocoding.get("geocode_status") == GeocodeStatus.PENDING:
-            site_request_geocoding(site=site)
+        # ETagMixin.update runs us inside a transaction, with the row locked.
+        serializer.instance = site_update(
+            site=serializer.instance, changes=serializer.validated_data
+        )
 
 
 @with_concurrency_docs
@@ -342,9 +324,16 @@ class ConstructionRecordViewSet(CrudViewSet):
 class JobViewSet(CrudViewSet):
     """Jobs with their history. Status moves only through ``transition``, via the state machine.
 
-    Updates bump ``version``; a client that sends the version it read gets
-    409 ``stale_version`` instead of overwriting a newer change.
+    Concurrent edits are caught with ``If-Match`` only, as on every other CRUD
+    endpoint: a write (``transition`` included) that sends the ETag it read
+    answers 412 ``precondition_failed`` if the job changed since, checked under
+    the job's row lock. ``version`` is read-only (every change bumps it); a
+    request body that sends it answers 400 rather than being ignored.
     """
+
+    # One mechanism, not two: If-Match is what the other endpoints and their
+    # clients use (the week board's body ``version`` is a plan's, not a job's).
+    # An ignored body version would leave its client believing itself protected.
 
     roles = EVERYONE_READS
     queryset = Job.objects.prefetch_related("required_skills")
@@ -381,18 +370,12 @@ class JobViewSet(CrudViewSet):
             Prefetch("reports", queryset=reports_visible_to(user), to_attr="visible_reports"),
         )
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.validated_data.pop("version", None)  # a new job starts at version 1
-        with transaction.atomic():
-            serializer.save()
-
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        job: Job = serializer.instance  # locked by ETagMixin.update
-        expected = serializer.validated_data.pop("version", None)
-        check_version(job, expected)
+        job: Job = serializer.instance  # locked (and If-Match checked) by ETagMixin.update
         serializer.save(version=job.version + 1)
 
     @extend_schema(
+        parameters=[IF_MATCH],
         request=s.JobTransitionSerializer,
         responses={200: s.JobDetailSerializer},
         description=(
@@ -405,31 +388,16 @@ class JobViewSet(CrudViewSet):
         job: Job = self.get_object()
         form = s.JobTransitionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        with transaction.atomic():
-            locked = Job.objects.select_for_update().get(pk=job.pk)
-            check_version(locked, form.validated_data.get("version"))
-            job_transition(
-                job=locked,
-                to_status=form.validated_data["status"],
-                by=request.user,
-                note=form.validated_data["note"],
-            )
+        job_transition(
+            job=job,
+            to_status=form.validated_data["status"],
+            by=request.user,
+            note=form.validated_data["note"],
+            precondition=lambda locked: self._check_if_match(request, locked),
+        )
         fresh = self.get_queryset().get(pk=job.pk)
         data = s.JobDetailSerializer(fresh, context=self.get_serializer_context()).data
         return Response(data, headers={"ETag": etag_of(data)})
-
-
-def check_version(job: Job, expected: int | None) -> None:
-    """Refuse a write based on an older read of ``job`` (call with the row locked)."""
-    if expected is not None and expected != job.version:
-        raise ApiError(
-            status.HTTP_409_CONFLICT,
-            "stale_version",
-            f"the job changed since you read it (you sent version {expected}, it is now "
-            f"{job.version}); reload it and apply your change again",
-            fields={"version": [f"expected {job.version}"]},
-            current_version=job.version,
-        )
 
 
 __all__ = [

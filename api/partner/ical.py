@@ -1,9 +1,7 @@
 """A crew's published visits as an iCalendar feed behind a secret, revocable URL.
 
-Calendar apps subscribe to a URL and cannot send an ``Authorization`` header,
-so the URL itself is the credential: a random secret of which only the
-SHA-256 is stored (a leaked database leaks no working feed). Revoking sets
-``revoked_at`` and the next fetch answers 404.
+The feeds themselves (creating, revoking, finding one by its secret) are
+:mod:`dispatch.calendar_feeds`; this module renders what a feed's URL answers.
 
 What goes into an event is what a crew needs to turn up right: where, when,
 what to do, where to park, when the building is open. Customer names and
@@ -14,8 +12,6 @@ services far more often than API tokens do; the routes API carries them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 import zoneinfo
 from collections.abc import Iterable
 
@@ -25,9 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from accounts.models import User
 from dispatch.ledger import scheduled_or_failed_visits
-from dispatch.models import CalendarFeed, Crew, ReleaseReason, Visit
+from dispatch.models import Crew, ReleaseReason, Visit
 from dispatch.states import JobStatus
 from sites.models import SiteSurvey
 
@@ -42,36 +37,6 @@ REFRESH_INTERVAL = dt.timedelta(hours=1)
 
 PRODID = "-//isp-field-dispatch//crew calendar//EN"
 UID_DOMAIN = "isp-field-dispatch"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def calendar_feed_create(*, crew: Crew, by: User | None = None) -> tuple[CalendarFeed, str]:
-    """A new feed for ``crew``; returns the row and the secret token (show it once)."""
-    token = secrets.token_urlsafe(32)
-    feed = CalendarFeed.objects.create(crew=crew, token_hash=_hash(token), created_by=by)
-    return feed, token
-
-
-def calendar_feed_revoke(*, feed: CalendarFeed) -> CalendarFeed:
-    """Revoke at once; revoking twice keeps the first revocation time."""
-    CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    feed.refresh_from_db(fields=["revoked_at"])
-    return feed
-
-
-def feed_crew_for_token(token: str) -> Crew | None:
-    """The crew of the active feed with this secret, or None (unknown or revoked)."""
-    feed = (
-        CalendarFeed.objects.select_related("crew__company")
-        .filter(token_hash=_hash(token), revoked_at__isnull=True)
-        .first()
-    )
-    return feed.crew if feed is not None else None
 
 
 def feed_today() -> dt.date:

@@ -6,7 +6,8 @@ visits with their crew, job, site, contract and customer joined, one for the
 sites' surveys, one for the construction records when a job needs them, and
 one for the crew only when it has no stops (to tell "free day" from "not
 yours"). The routes endpoint, the GeoJSON view and the benchmark all go
-through :func:`routes_for`, so they cannot disagree about what a route is.
+through :func:`routes_for`, so they cannot disagree about what a route is; the
+drive home comes from :func:`dispatch.routes.legs_home`, as on the board.
 
 Planned arrival
     Visits store when the work *starts*, not when the crew gets there. The
@@ -20,9 +21,7 @@ Planned arrival
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
-from functools import cached_property
 
 from django.db.models import Prefetch, prefetch_related_objects
 from rest_framework.exceptions import NotFound
@@ -30,17 +29,13 @@ from rest_framework.exceptions import NotFound
 from accounts.models import User
 from dispatch.ledger import scheduled_or_failed_visits
 from dispatch.models import Crew, Job, Visit
+from dispatch.routes import legs_home
 from dispatch.selectors import crews_visible_to, visits_visible_to
 from dispatch.states import JobKind
-from scheduler.model import Location
-from scheduler.travel import HaversineTravel
 from sites.models import ConstructionRecord, Site, SiteSurvey
 
 #: Job kinds whose crew works on an existing line and so needs the as-built notes.
 KINDS_NEEDING_AS_BUILT = frozenset({JobKind.PLAN_CHANGE, JobKind.MAINTENANCE})
-
-#: Same provider and defaults the planner uses, so the return leg matches its estimate.
-TRAVEL = HaversineTravel()
 
 
 def map_url(latitude: float | None, longitude: float | None) -> str | None:
@@ -157,19 +152,8 @@ class Route:
     crew: Crew
     date: dt.date
     stops: list[Stop]
-
-    @cached_property
-    def _return_leg(self) -> tuple[int, int] | None:
-        """(metres, minutes) from the last stop to the home base, or None if unknown."""
-        if not self.stops:
-            return None
-        site = self.stops[-1].site
-        if site.latitude is None or site.longitude is None:
-            return None
-        last = Location(site.latitude, site.longitude)
-        home = Location(self.crew.home_latitude, self.crew.home_longitude)
-        matrix = TRAVEL.matrix([last, home])
-        return matrix.distance(last, home), math.ceil(matrix.duration(last, home) / 60)
+    return_leg: tuple[int, int] | None = None
+    """(metres, minutes) from the last stop to the home base; None without stops or coordinates."""
 
     @property
     def home_map_url(self) -> str | None:
@@ -180,7 +164,7 @@ class Route:
         visits = [stop.visit for stop in self.stops]
         travel_m = sum(v.travel_m_from_previous for v in visits)
         travel_minutes = sum(v.travel_minutes_from_previous for v in visits)
-        leg = self._return_leg
+        leg = self.return_leg
         return_m, return_minutes = leg if leg is not None else (None, None)
         first = visits[0] if visits else None
         last = visits[-1] if visits else None
@@ -276,7 +260,9 @@ def routes_for(*, user: User, date: dt.date, crew_id: int | None = None) -> list
         if crew is None:
             raise NotFound("no such crew")
         return [Route(crew=crew, date=date, stops=[])]
+    days = list(by_crew.values())
+    legs = legs_home([(crew_visits[0].crew, crew_visits[-1]) for crew_visits in days])
     return [
-        Route(crew=crew_visits[0].crew, date=date, stops=_stops_of(crew_visits))
-        for crew_visits in by_crew.values()
+        Route(crew=crew_visits[0].crew, date=date, stops=_stops_of(crew_visits), return_leg=leg)
+        for crew_visits, leg in zip(days, legs, strict=True)
     ]

@@ -3,7 +3,7 @@
 Views are thin: they validate input, find the object within the caller's
 scope (``dispatch.selectors``: another partner's crew or job is *not found*,
 never *forbidden*) and hand over to :mod:`api.partner.routes`,
-:mod:`dispatch.reports` and :mod:`api.partner.ical`.
+:mod:`dispatch.reports`, :mod:`dispatch.calendar_feeds` and :mod:`api.partner.ical`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
+from dispatch.calendar_feeds import (
+    calendar_feed_create,
+    calendar_feed_revoke,
+    feed_crew_for_token,
+)
 from dispatch.models import CalendarFeed, Crew, Job, ReleaseReason, Visit
 from dispatch.reports import job_report_record
 from dispatch.selectors import (
@@ -36,13 +41,7 @@ from dispatch.selectors import (
 from ..errors import ApiError
 from ..permissions import READ, WRITE
 from .geojson import route_feature_collection
-from .ical import (
-    calendar_feed_create,
-    calendar_feed_revoke,
-    crew_calendar,
-    feed_crew_for_token,
-    feed_visits,
-)
+from .ical import crew_calendar, feed_visits
 from .routes import routes_for
 from .serializers import (
     CalendarFeedSerializer,

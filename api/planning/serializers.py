@@ -9,8 +9,8 @@ from rest_framework import serializers
 
 from api.dates import SaneDateField
 from api.model_serializer import ModelSerializer
+from dispatch.batches import batch_plans
 from dispatch.models import Crew, Job, OptimizationRun, Plan, PlanChange, PlanningBatch, Visit
-from dispatch.planning import batch_plans
 from dispatch.regions import NO_CREW_DAYS
 from sites.models import Region
 

@@ -16,7 +16,7 @@ from rest_framework.serializers import BaseSerializer
 
 from accounts.models import Role
 from api.dates import check_date
-from dispatch import editing, planning
+from dispatch import batches, editing, plans, runs
 from dispatch.models import OptimizationRun, Plan, PlanningBatch, Visit
 from dispatch.selectors import (
     plan_changes_visible_to,
@@ -81,7 +81,7 @@ class PlanViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = s.PlanCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        plan = planning.plan_create(by=request.user, **form.validated_data)
+        plan = plans.plan_create(by=request.user, **form.validated_data)
         return Response(s.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -96,7 +96,7 @@ class PlanViewSet(
                 "only name and params can be changed",
                 fields={name: ["cannot be changed"] for name in sorted(extra)},
             )
-        plan = planning.plan_update(
+        plan = plans.plan_update(
             plan=plan,
             name=form.validated_data.get("name"),
             params=form.validated_data.get("params"),
@@ -114,7 +114,7 @@ class PlanViewSet(
         _require_coordinator(request)
         form = s.OptimizeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        run = planning.plan_request_optimization(
+        run = runs.plan_request_optimization(
             plan=self.get_object(), by=request.user, **form.validated_data
         )
         data = s.RunSerializer(run).data
@@ -127,7 +127,7 @@ class PlanViewSet(
     def publish(self, request: Request, pk: str | None = None) -> Response:
         """Make the proposal the plan crews see; records what changed per crew."""
         _require_coordinator(request)
-        plan = planning.plan_publish(
+        plan = plans.plan_publish(
             plan=self.get_object(), by=request.user, expected_version=_version(request)
         )
         return Response(s.PlanSerializer(plan).data)
@@ -143,7 +143,7 @@ class PlanViewSet(
     def publish_preview(self, request: Request, pk: str | None = None) -> Response:
         """What publishing would change, per partner company (nothing is written)."""
         _require_coordinator(request)
-        preview = planning.publish_preview(plan=self.get_object())
+        preview = plans.publish_preview(plan=self.get_object())
         return Response(s.PublishPreviewSerializer(preview, many=True).data)
 
     @extend_schema(request=None, responses={201: s.PlanSerializer})
@@ -151,14 +151,14 @@ class PlanViewSet(
     def revise(self, request: Request, pk: str | None = None) -> Response:
         """Start changing a published plan: a proposed copy that replaces it when published."""
         _require_coordinator(request)
-        revision = planning.plan_revise(plan=self.get_object(), by=request.user)
+        revision = plans.plan_revise(plan=self.get_object(), by=request.user)
         return Response(s.PlanSerializer(revision).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.PlanSerializer})
     @action(detail=True, methods=["post"])
     def discard(self, request: Request, pk: str | None = None) -> Response:
         _require_coordinator(request)
-        plan = planning.plan_discard(plan=self.get_object())
+        plan = plans.plan_discard(plan=self.get_object())
         return Response(s.PlanSerializer(plan).data)
 
     @extend_schema(responses={200: s.RunSerializer(many=True)})
@@ -257,21 +257,21 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={202: s.RunSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        run = planning.run_cancel(run=self.get_object())
+        run = runs.run_cancel(run=self.get_object())
         return Response(s.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: s.RunSerializer})
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         """Keep the run's proposal; closes its before/after comparison."""
-        run = planning.run_accept(run=self.get_object(), by=request.user)
+        run = runs.run_accept(run=self.get_object(), by=request.user)
         return Response(s.RunSerializer(run).data)
 
     @extend_schema(request=None, responses={200: s.RunSerializer})
     @action(detail=True, methods=["post"])
     def discard(self, request: Request, pk: str | None = None) -> Response:
         """Put back the plan as it was before the run (409 once the plan changed since)."""
-        run = planning.run_discard(run=self.get_object(), by=request.user)
+        run = runs.run_discard(run=self.get_object(), by=request.user)
         return Response(s.RunSerializer(run).data)
 
 
@@ -314,7 +314,7 @@ class VisitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     def _set_locked(self, request: Request, locked: bool) -> Response:
         _require_coordinator(request)
-        visit = planning.visit_set_locked(
+        visit = editing.visit_set_locked(
             visit=self.get_object(), locked=locked, expected_version=_version(request)
         )
         return Response(s.VisitSerializer(visit).data)
@@ -352,7 +352,7 @@ class PlanBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         form.is_valid(raise_exception=True)
         data = form.validated_data
         params = {name: data[name] for name in ("time_limit_seconds", "seed") if name in data}
-        batch = planning.planning_batch_start(
+        batch = batches.planning_batch_start(
             start_date=data["start_date"],
             end_date=data["end_date"],
             regions=data.get("regions"),
@@ -369,7 +369,7 @@ class PlanBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def publish(self, request: Request, pk: str | None = None) -> Response:
         """Publish every region plan, each on its own; per plan: published or why not (409s)."""
         batch = self.get_object()
-        outcomes = planning.batch_publish(batch=batch, by=request.user)
+        outcomes = batches.batch_publish(batch=batch, by=request.user)
         published = sum(row["outcome"] in ("published", "already_published") for row in outcomes)
         return Response(
             {

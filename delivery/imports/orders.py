@@ -26,7 +26,8 @@ from django.db.models import QuerySet
 from dispatch.estimates import BASE_MINUTES
 from dispatch.models import Job
 from dispatch.states import FIXED_STATUSES, TERMINAL_STATUSES, JobStatus
-from sites.models import Contract, Customer, GeocodeStatus, Site
+from sites.models import Contract, Customer, Site
+from sites.services import GEOCODING_FIELDS, SiteLocation, site_follow_location
 from sites.tasks import site_request_geocoding
 
 from .cells import (
@@ -259,16 +260,13 @@ class OrdersImport:
             return
         job = self.jobs.get(reference)
         contract, customer = self._contract(row, result)
-        site = self._site(row, result, contract=contract, job=job)
+        site, geocode = self._site(row, result, contract=contract, job=job)
         job = self._job(row, result, reference=reference, job=job, contract=contract, site=site)
         self._link(contract, site, result)
         if not result.is_valid:
             return
-        new_site_to_geocode = (
-            site.is_new
-            and id(site) not in self.counted_sites
-            and site.obj.geocode_status == GeocodeStatus.PENDING
-        )
+        # Once per site: on a dry run a new site is unsaved on each of its rows.
+        new_site_to_geocode = geocode and id(site) not in self.counted_sites
         if new_site_to_geocode:
             self.counted_sites.add(id(site))
             self.geocoding_queued += 1
@@ -340,7 +338,8 @@ class OrdersImport:
         *,
         contract: Record[Contract],
         job: Record[Job] | None,
-    ) -> Record[Site]:
+    ) -> tuple[Record[Site], bool]:
+        """The row's site, and whether it must be queued for the geocoder once saved."""
         assert row.address
         address_key = normalise_address(row.address)
         candidates = self.sites_by_address.get(address_key, [])
@@ -359,18 +358,18 @@ class OrdersImport:
             site = Record(Site(address=row.address), entity="site", is_new=True)
             site.claimed["address"] = result.row
             self.sites_by_address.setdefault(address_key, []).append(site)
+        before = SiteLocation.of(site.obj) if site.stored else None
         site.set("name", row.site_name, column="site name", result=result)
         site.set("postal_code", row.postal_code, column="postal code", result=result)
         site.set("prefecture", row.prefecture, column="prefecture", result=result)
         site.set("city", row.city, column="city", result=result)
-        moved_latitude = site.set("latitude", row.latitude, column="latitude", result=result)
-        moved_longitude = site.set("longitude", row.longitude, column="longitude", result=result)
-        if moved_latitude or moved_longitude:
-            # Coordinates from the coordinator's sheet beat any geocoder.
-            site.obj.geocode_status = GeocodeStatus.MANUAL
-            site.obj.geocode_error = ""
-            site.dirty.update({"geocode_status", "geocode_error"})
-        return site
+        site.set("latitude", row.latitude, column="latitude", result=result)
+        site.set("longitude", row.longitude, column="longitude", result=result)
+        # The same rule as the API's: coordinates from the sheet are manual.
+        geocoding = site_follow_location(site=site.obj, before=before)
+        if geocoding.changed:
+            site.dirty.update(GEOCODING_FIELDS)
+        return site, geocoding.queue
 
     def _linked(self, contract: Record[Contract], site: Record[Site]) -> bool:
         if (id(contract), id(site)) in self.new_links:
@@ -470,7 +469,7 @@ class OrdersImport:
             contract.obj.sites.add(site.obj)
             self.stored_links.add((contract.obj.pk, site.obj.pk))
         if job.stored and job.dirty:
-            # Clients holding the old version get 409 stale_version, not a lost update.
+            # The version counts every change to the job, the import's included.
             job.obj.version += 1
             job.dirty.add("version")
         job.save(touch=["updated_at"])

@@ -4,7 +4,7 @@ The probe of issue 18 (finding 1): A's crew reported the job not finished
 with a reason, a coordinator put it on B's crew in a revision and published;
 B then read A's user id and A's words in the job's history. This world
 rebuilds that through the real services (``dispatch.editing``,
-``dispatch.planning``, ``dispatch.reports``), with every name and text of
+``dispatch.plans``, ``dispatch.reports``), with every name and text of
 company A carrying a ``MARKER-A-`` prefix so a substring scan of a response is
 a reliable test, and A's numeric ids collected per kind for field checks.
 
@@ -22,7 +22,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Role, User
-from api.partner.ical import calendar_feed_create
+from dispatch.calendar_feeds import calendar_feed_create
 from dispatch.editing import visit_place
 from dispatch.ledger import live_visits
 from dispatch.models import (
@@ -40,7 +40,7 @@ from dispatch.models import (
     Skill,
     Visit,
 )
-from dispatch.planning import plan_publish, plan_revise
+from dispatch.plans import plan_publish, plan_revise
 from dispatch.reports import job_report_record
 from dispatch.services import job_transition
 from dispatch.states import JobStatus

@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 
 from accounts.tokens import token_create
-from api.partner.ical import calendar_feed_create
+from dispatch.calendar_feeds import calendar_feed_create
 from dispatch.models import CrewUnavailability, OptimizationRun, PlanningBatch
 from sites.models import ConstructionRecord, IpPool, Permission, PermissionParty
 from support.models import CallCategory

@@ -121,20 +121,25 @@ def test_every_update_bumps_the_version(cast: Cast, client_for: Client) -> None:
     assert (first["version"], second["version"]) == (2, 3)
 
 
-def test_a_stale_version_answers_409_and_writes_nothing(cast: Cast, client_for: Client) -> None:
-    """A coordinator saving an edit of version 1 after someone else saved version 2 must reload."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_version_in_the_body_answers_400_and_writes_nothing(
+    cast: Cast, client_for: Client, version: int
+) -> None:
+    """Jobs check concurrency with If-Match only; a client still sending ``version`` is told."""
     client = client_for(cast.coordinator)
     client.patch(detail(cast.job_a), {"priority": 2}, format="json")
 
-    stale = client.patch(detail(cast.job_a), {"priority": 5, "version": 1}, format="json")
-    assert stale.status_code == 409
-    assert stale.json()["error"]["code"] == "stale_version"
-    assert stale.json()["error"]["current_version"] == 2
+    response = client.patch(detail(cast.job_a), {"priority": 5, "version": version}, format="json")
+    assert response.status_code == 400
+    assert "If-Match" in response.json()["error"]["fields"]["version"][0]
     assert Job.objects.get(pk=cast.job_a.pk).priority == 2
 
-    fresh = client.patch(detail(cast.job_a), {"priority": 5, "version": 2}, format="json")
-    assert fresh.status_code == 200
-    assert fresh.json()["version"] == 3
+
+def test_a_new_job_with_a_version_answers_400(cast: Cast, client_for: Client) -> None:
+    response = client_for(cast.coordinator).post(URL, job_input(cast, version=1), format="json")
+    assert response.status_code == 400
+    assert "version" in response.json()["error"]["fields"]
+    assert Job.objects.count() == 2
 
 
 def test_a_stale_etag_answers_412_and_the_fresh_one_works(cast: Cast, client_for: Client) -> None:
@@ -182,12 +187,42 @@ def test_an_illegal_transition_answers_409_with_the_current_status(
     assert not JobStatusChange.objects.exists()
 
 
-def test_a_transition_with_a_stale_version_answers_409(cast: Cast, client_for: Client) -> None:
-    response = client_for(cast.coordinator).post(
-        f"{detail(cast.job_a)}transition/", {"status": "ready", "version": 7}, format="json"
+def test_a_transition_with_a_stale_etag_answers_412(cast: Cast, client_for: Client) -> None:
+    """A coordinator moving a job someone changed since they read it must reload first."""
+    client = client_for(cast.coordinator)
+    old_tag = client.get(detail(cast.job_a))["ETag"]
+    client.patch(detail(cast.job_a), {"priority": 2}, format="json")
+
+    stale = client.post(
+        f"{detail(cast.job_a)}transition/",
+        {"status": "dispatched"},
+        format="json",
+        HTTP_IF_MATCH=old_tag,
     )
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "stale_version"
+    assert stale.status_code == 412
+    assert stale.json()["error"]["code"] == "precondition_failed"
+    assert Job.objects.get(pk=cast.job_a.pk).status == JobStatus.SCHEDULED
+    assert not JobStatusChange.objects.exists()
+
+    fresh_tag = client.get(detail(cast.job_a))["ETag"]
+    fresh = client.post(
+        f"{detail(cast.job_a)}transition/",
+        {"status": "dispatched"},
+        format="json",
+        HTTP_IF_MATCH=fresh_tag,
+    )
+    assert fresh.status_code == 200, fresh.json()
+    assert fresh["ETag"] == client.get(detail(cast.job_a))["ETag"]
+
+
+def test_a_transition_with_a_version_in_the_body_answers_400(
+    cast: Cast, client_for: Client
+) -> None:
+    response = client_for(cast.coordinator).post(
+        f"{detail(cast.job_a)}transition/", {"status": "dispatched", "version": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert "If-Match" in response.json()["error"]["fields"]["version"][0]
     assert Job.objects.get(pk=cast.job_a.pk).status == JobStatus.SCHEDULED
 
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role, User
 from dispatch.ledger import ledger_problems, live_visits
 from dispatch.models import ALL_WEEKDAYS_MASK, Crew, JobReport, Plan, Visit
-from dispatch.planning import plan_request_optimization, run_optimization
+from dispatch.runs import plan_request_optimization, run_optimization
 from tests.dispatch.conftest import MONDAY, World
 from tests.factories import make_user
 
@@ -176,7 +176,7 @@ def test_the_crews_calendar_strikes_a_not_finished_visit_through(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import api.partner.ical
-    from api.partner.ical import calendar_feed_create
+    from dispatch.calendar_feeds import calendar_feed_create
 
     monkeypatch.setattr(api.partner.ical, "feed_today", lambda: MONDAY)
     plan = proposed(world)

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 import api.partner.ical
 from accounts.models import User
 from dispatch.models import CalendarFeed, Crew, PlanStatus
-from dispatch.planning import plan_publish, plan_revise
+from dispatch.plans import plan_publish, plan_revise
 from dispatch.states import JobStatus
 from sites.models import SiteSurvey
 from tests.api.conftest import JST, MONDAY, Cast

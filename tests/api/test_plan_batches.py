@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from dispatch import planning
+from dispatch import batches, runs
 from dispatch.ledger import ledger_problems
 from dispatch.models import OptimizationRun, Plan, PlanningBatch, PlanStatus, RunStatus
 from dispatch.states import JobStatus
@@ -112,7 +112,7 @@ def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
 
 @pytest.mark.parametrize("who", ["support", "partner_a"])
 def test_partners_and_support_are_turned_away(cast: Cast, client_for: Client, who: str) -> None:
-    batch = planning.planning_batch_start(
+    batch = batches.planning_batch_start(
         start_date=MONDAY, end_date=MONDAY, regions=[cast.region], enqueue=False
     )
     client = client_for(getattr(cast, who))
@@ -131,9 +131,9 @@ def test_a_broker_that_is_down_is_a_503_and_nothing_is_created(
     cast: Cast, client_for: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def down() -> None:
-        raise planning.QueueUnavailable("the task queue is unavailable")
+        raise runs.QueueUnavailable("the task queue is unavailable")
 
-    monkeypatch.setattr(planning, "_require_broker", down)
+    monkeypatch.setattr(batches, "_require_broker", down)
     response = client_for(cast.coordinator).post(URL, WEEK, format="json")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "queue_unavailable"
@@ -146,7 +146,7 @@ def test_a_failed_region_is_reported_and_the_others_still_publish(
     client = client_for(cast.coordinator)
     batch = client.post(URL, {**WEEK, "time_limit_seconds": 1}, format="json").json()
     first, second = batch["plans"]
-    planning.run_cancel(run=OptimizationRun.objects.get(pk=first["run"]))
+    runs.run_cancel(run=OptimizationRun.objects.get(pk=first["run"]))
     optimize_plan(second["run"])
     assert OptimizationRun.objects.get(pk=first["run"]).status == RunStatus.CANCELLED
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from dispatch.models import OptimizationRun, Plan, PlanChange, PlanStatus, RunStatus
-from dispatch.planning import run_optimization
+from dispatch.runs import run_optimization
 from tests.api.conftest import MONDAY, Cast
 from tests.factories import retire_by_hand
 

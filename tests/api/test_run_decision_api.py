@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from dispatch import editing
-from dispatch.planning import plan_request_optimization, run_optimization
+from dispatch.runs import plan_request_optimization, run_optimization
 from tests.dispatch.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from dispatch.models import Plan, PlanStatus, Visit
-from dispatch.planning import plan_revise
+from dispatch.plans import plan_revise
 from tests.api.conftest import MONDAY, Cast
 from tests.factories import make_crew, retire_by_hand
 

@@ -19,7 +19,7 @@ import pytest
 from accounts.models import Role
 from accounts.tokens import token_create
 from dispatch.models import Crew, Job, OptimizationRun, Plan, PlanStatus, RunStatus, Visit
-from dispatch.planning import plan_create
+from dispatch.plans import plan_create
 from dispatch.states import JobStatus
 from sites.models import Region
 from tests.browser.conftest import PASSWORD, login, screenshot

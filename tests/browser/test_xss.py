@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from dispatch.models import Job, JobReport, JobStatusChange, Plan, Visit
-from dispatch.planning import plan_create
+from dispatch.plans import plan_create
 from dispatch.states import JobStatus
 from sites.models import ConstructionRecord, Permission, Region, Site
 from support.models import CallCategory, FaultIsolation, HandoffTeam

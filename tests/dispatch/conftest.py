@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from dispatch.models import Crew, Job, PartnerCompany, Plan
-from dispatch.planning import plan_create
+from dispatch.plans import plan_create
 from dispatch.states import JobStatus
 from sites.models import Region
 from tests.factories import make_company, make_crew, make_job, make_site, make_skill

@@ -15,19 +15,12 @@ from typing import Any
 import pytest
 
 from config.celery import app
+from dispatch.batches import batch_plans, batch_publish, planning_batch_start
 from dispatch.ledger import ScheduleConflict, ledger_problems
 from dispatch.models import Crew, LiveRoute, Plan, PlanningBatch, PlanStatus, RunStatus, Visit
-from dispatch.planning import (
-    PlanBusy,
-    batch_plans,
-    batch_publish,
-    plan_create,
-    plan_publish,
-    plan_request_optimization,
-    planning_batch_start,
-    run_optimization,
-)
+from dispatch.plans import PlanBusy, plan_create, plan_publish
 from dispatch.regions import NO_CREW_DAYS, week_partition
+from dispatch.runs import plan_request_optimization, run_optimization
 from dispatch.states import JobStatus
 from sites.models import Region
 from tests.dispatch.conftest import MONDAY, World

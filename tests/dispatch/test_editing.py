@@ -6,17 +6,17 @@ import datetime as dt
 
 import pytest
 
-from dispatch.editing import RuleViolation, visit_move, visit_place, visit_unassign
-from dispatch.models import Plan, PlanStatus, Visit
-from dispatch.planning import (
-    PlanConflict,
-    PlanningError,
-    plan_publish,
-    plan_request_optimization,
-    run_optimization,
+from dispatch.editing import (
+    RuleViolation,
+    visit_move,
+    visit_place,
     visit_set_locked,
+    visit_unassign,
 )
-from dispatch.states import JobStatus
+from dispatch.models import Plan, PlanStatus, Visit
+from dispatch.plans import PlanConflict, plan_publish
+from dispatch.runs import plan_request_optimization, run_optimization
+from dispatch.states import JobStatus, PlanningError
 from tests.dispatch.conftest import MONDAY, World
 from tests.factories import make_crew, make_job, make_site
 

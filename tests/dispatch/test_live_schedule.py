@@ -15,14 +15,9 @@ from django.utils import timezone
 from dispatch.editing import RuleViolation, visit_move, visit_place
 from dispatch.ledger import ScheduleConflict, ledger_problems, live_visits
 from dispatch.models import Job, JobReport, LiveRoute, Plan, PlanStatus, ReleaseReason, Visit
-from dispatch.planning import (
-    plan_create,
-    plan_publish,
-    plan_request_optimization,
-    plan_revise,
-    run_optimization,
-)
+from dispatch.plans import plan_create, plan_publish, plan_revise
 from dispatch.reports import ReportRefused, job_report_record
+from dispatch.runs import plan_request_optimization, run_optimization
 from dispatch.states import JobStatus
 from sites.models import Region
 from tests.dispatch.conftest import MONDAY, World

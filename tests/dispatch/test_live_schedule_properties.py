@@ -24,16 +24,10 @@ from hypothesis import strategies as st
 from dispatch.editing import RuleViolation, visit_move
 from dispatch.ledger import ScheduleConflict, ledger_problems, live_visits
 from dispatch.models import Job, JobReport, Plan
-from dispatch.planning import (
-    PlanningError,
-    plan_create,
-    plan_publish,
-    plan_request_optimization,
-    plan_revise,
-    run_optimization,
-)
+from dispatch.plans import plan_create, plan_publish, plan_revise
 from dispatch.reports import ReportRefused, job_report_record
-from dispatch.states import JobKind, JobStatus
+from dispatch.runs import plan_request_optimization, run_optimization
+from dispatch.states import JobKind, JobStatus, PlanningError
 from tests.dispatch.conftest import MONDAY, World
 from tests.factories import make_job, make_site
 

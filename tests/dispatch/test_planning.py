@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 import scheduler
+from dispatch.editing import visit_set_locked
 from dispatch.models import (
     ChangeKind,
     IncompleteReason,
@@ -20,23 +21,18 @@ from dispatch.models import (
     RunStatus,
     Visit,
 )
-from dispatch.planning import (
+from dispatch.plans import (
     PlanBusy,
     PlanConflict,
-    PlanningError,
     plan_create,
     plan_discard,
     plan_publish,
-    plan_request_optimization,
     plan_revise,
-    run_cancel,
-    run_optimization,
-    runs_fail_stale,
-    visit_set_locked,
 )
 from dispatch.problem import ParameterError
+from dispatch.runs import plan_request_optimization, run_cancel, run_optimization, runs_fail_stale
 from dispatch.services import job_report_incomplete, job_transition
-from dispatch.states import JobStatus
+from dispatch.states import JobStatus, PlanningError
 from tests.dispatch.conftest import MONDAY, World
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from config.celery import app
+from dispatch.batches import planning_batch_start
 from dispatch.models import OptimizationRun, PlanningBatch, PlanStatus, RunStatus
-from dispatch.planning import plan_request_optimization, planning_batch_start, run_cancel
+from dispatch.runs import plan_request_optimization, run_cancel
 from sites.models import Region
 from tests.conftest import wait_until
 from tests.dispatch.conftest import MONDAY, World

@@ -8,8 +8,8 @@ import pytest
 
 from dispatch.editing import RuleViolation, visit_place
 from dispatch.models import Job, Visit
-from dispatch.planning import plan_request_optimization, run_optimization
 from dispatch.readiness import JobBlocked, job_blockers
+from dispatch.runs import plan_request_optimization, run_optimization
 from dispatch.services import job_transition
 from dispatch.states import JobKind, JobStatus
 from sites.models import Permission, PermissionStatus, Site

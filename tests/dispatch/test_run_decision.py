@@ -8,16 +8,9 @@ import pytest
 
 from dispatch import editing
 from dispatch.models import OptimizationRun, PlanStatus, RunDecision, RunStatus
-from dispatch.planning import (
-    PlanConflict,
-    PlanningError,
-    plan_publish,
-    plan_request_optimization,
-    publish_preview,
-    run_accept,
-    run_discard,
-    run_optimization,
-)
+from dispatch.plans import PlanConflict, plan_publish, publish_preview
+from dispatch.runs import plan_request_optimization, run_accept, run_discard, run_optimization
+from dispatch.states import PlanningError
 from tests.dispatch.conftest import MONDAY, World
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +111,7 @@ def test_publish_preview_lists_what_changes_per_company_and_writes_nothing(world
 
     # After publication, a revision that moves one job previews exactly that move.
     plan_publish(plan=plan)
-    from dispatch.planning import plan_revise
+    from dispatch.plans import plan_revise
 
     revision = plan_revise(plan=plan)
     visit = revision.visits.order_by("id").first()

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 import scheduler
 from dispatch.models import Job
-from dispatch.planning import PlanningError, plan_create
+from dispatch.plans import plan_create
 from dispatch.problem import ParameterError, PlanParameters, plan_problem, result_visits
+from dispatch.states import PlanningError
 from tests.dispatch.conftest import MONDAY, World
 
 pytestmark = pytest.mark.django_db

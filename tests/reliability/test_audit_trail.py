@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEvent
 from dispatch.models import Plan, Visit
-from dispatch.planning import plan_revise, run_optimization
+from dispatch.plans import plan_revise
+from dispatch.runs import run_optimization
 from tests.api.conftest import MONDAY, Cast
 from tests.factories import retire_by_hand
 

@@ -10,7 +10,7 @@ from celery import current_app
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from dispatch import planning
+from dispatch import runs
 from dispatch.models import OptimizationRun, Plan, PlanStatus, RunStatus
 from tests.api.conftest import MONDAY, Cast
 
@@ -67,7 +67,7 @@ def test_a_broker_lost_between_check_and_send_leaves_no_queued_run(
     broker_down: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(planning, "_require_broker", lambda: None)
+    monkeypatch.setattr(runs, "_require_broker", lambda: None)
     response = client_for(cast.coordinator).post(f"/api/v1/plans/{draft.pk}/optimize/")
     assert response.status_code == 503
     run = OptimizationRun.objects.get()

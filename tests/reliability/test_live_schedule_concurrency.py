@@ -20,7 +20,8 @@ from django.db import connection
 from dispatch.editing import RuleViolation, visit_move
 from dispatch.ledger import ScheduleConflict, ledger_problems, live_visits
 from dispatch.models import LiveRoute, Plan, PlanStatus, Visit
-from dispatch.planning import PlanningError, plan_publish
+from dispatch.plans import plan_publish
+from dispatch.states import PlanningError
 from tests.dispatch.conftest import MONDAY, World
 from tests.factories import make_crew, make_job, make_site
 

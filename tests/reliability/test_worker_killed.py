@@ -17,13 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from dispatch.models import OptimizationRun, Plan, PlanStatus, RunStatus, Visit
-from dispatch.planning import (
-    plan_publish,
-    plan_request_optimization,
-    plan_revise,
-    run_optimization,
-    runs_fail_stale,
-)
+from dispatch.plans import plan_publish, plan_revise
+from dispatch.runs import plan_request_optimization, run_optimization, runs_fail_stale
 from tests.conftest import wait_until
 from tests.dispatch.conftest import World
 

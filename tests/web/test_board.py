@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from dispatch.models import CrewUnavailability, OptimizationRun, Plan, RunStatus
-from dispatch.planning import plan_request_optimization, run_discard, run_optimization
+from dispatch.runs import plan_request_optimization, run_discard, run_optimization
 from dispatch.states import JobKind, JobStatus
 from tests.dispatch.conftest import MONDAY, World
 from tests.factories import make_crew, make_job, make_site, make_skill, make_user

@@ -19,7 +19,7 @@ from django.test import Client, override_settings
 
 from accounts.models import Role
 from config.csp import HEADER, ContentSecurityPolicyMiddleware, build_policy, tile_source
-from dispatch.planning import plan_request_optimization, run_optimization
+from dispatch.runs import plan_request_optimization, run_optimization
 from sites.models import ConstructionRecord
 from support.models import CallCategory
 from support.services import call_log, calls_purge

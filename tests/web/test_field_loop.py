@@ -22,14 +22,9 @@ from accounts.models import Role
 from dispatch.editing import visit_move, visit_place
 from dispatch.ledger import live_visits
 from dispatch.models import Job, Plan, PlanStatus, ReleaseReason, Visit
-from dispatch.planning import (
-    plan_create,
-    plan_publish,
-    plan_request_optimization,
-    plan_revise,
-    run_optimization,
-)
+from dispatch.plans import plan_create, plan_publish, plan_revise
 from dispatch.reports import job_report_record
+from dispatch.runs import plan_request_optimization, run_optimization
 from dispatch.states import JobStatus
 from tests.dispatch.conftest import MONDAY, World
 from tests.factories import make_job, make_site, make_user, make_visit

@@ -101,12 +101,8 @@ class Command(BaseCommand):
 
     def _plan_week(self, week_start: dt.date, seconds: int, seed: int) -> None:
         """Plan and publish the demo week through the same services a coordinator uses."""
-        from dispatch.planning import (
-            plan_create,
-            plan_publish,
-            plan_request_optimization,
-            run_optimization,
-        )
+        from dispatch.plans import plan_create, plan_publish
+        from dispatch.runs import plan_request_optimization, run_optimization
 
         plan = plan_create(
             name=f"Demo week {week_start:%Y-%m-%d}",

@@ -16,18 +16,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dispatch.batches import batch_publish, batch_try_finish, planning_batch_start
 from dispatch.models import Crew, OptimizationRun, Plan, PlanningBatch, RunStatus
-from dispatch.planning import (
-    PlanningError,
-    batch_publish,
-    batch_try_finish,
-    plan_create,
-    plan_publish,
-    plan_request_optimization,
-    planning_batch_start,
-    run_optimization,
-)
+from dispatch.plans import plan_create, plan_publish
 from dispatch.problem import DEFAULT_TIME_LIMIT_SECONDS, ParameterError
+from dispatch.runs import plan_request_optimization, run_optimization
+from dispatch.states import PlanningError
 from sites.models import Region
 
 

@@ -1,0 +1,420 @@
+"""Plans: create, update, revise, discard, publish (and what publishing would change).
+
+States of a plan (the table is ``dispatch.states.PLAN_TRANSITIONS``)::
+
+    draft --optimize--> optimizing --> proposed --publish--> published --> superseded
+                            |  ^           |                     |
+                            |  +--optimize-+                     +--revise--> (new) proposed
+                            +--> failed (first run failed) / back to proposed
+
+Optimizing is ``dispatch.runs``; planning several regions at once is
+``dispatch.batches``. Every write here is atomic, and every status change goes
+through :func:`_plan_move`, which asks the state table first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from sites.models import Region
+
+from .ledger import ledger_conflicts, ledger_lock, ledger_publish, live_visits
+from .models import ACTIVE_RUN_STATUSES, ChangeKind, Job, Plan, PlanChange, PlanStatus, Visit
+from .problem import ParameterError, PlanParameters
+from .selectors import published_plan_for
+from .services import job_transition
+from .states import (
+    FIXED_STATUSES,
+    OPEN_PLAN_STATUSES,
+    PLANNABLE_STATUSES,
+    JobStatus,
+    PlanAction,
+    PlanningError,
+    check_plan_action,
+    check_plan_transition,
+    plan_transition_allowed,
+)
+
+#: How far back (for the record) and ahead a plan may start.
+PLAN_HORIZON_PAST = dt.timedelta(days=366)
+PLAN_HORIZON_FUTURE = dt.timedelta(days=2 * 366)
+
+
+class PlanBusy(PlanningError):
+    code = "plan_busy"
+
+
+class PlanConflict(PlanningError):
+    """Someone changed the plan since the caller (or the running optimization) read it."""
+
+    code = "plan_conflict"
+
+
+def _bump(plan: Plan, **fields: object) -> None:
+    """Save ``fields`` on a locked plan and bump its version."""
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.version = F("version") + 1
+    plan.save(update_fields=[*fields, "version", "updated_at"])
+    plan.refresh_from_db(fields=["version"])
+
+
+def _locked_plan(plan: Plan, expected_version: int | None = None) -> Plan:
+    """Re-read ``plan`` under a row lock; with ``expected_version``, refuse a stale caller."""
+    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise PlanConflict(
+            f"the plan changed since you loaded it (version {expected_version}, now "
+            f"{locked.version}); reload and try again",
+            field="version",
+        )
+    return locked
+
+
+def _plan_move(plan: Plan, status: str, **fields: object) -> None:
+    """Save ``status`` and ``fields`` on a locked plan; a change of status must be in the table.
+
+    The one writer of a plan's status after creation, as ``job_transition`` is
+    for jobs. Keeping the same status (a discarded proposal that puts back an
+    earlier proposal) is no transition.
+    """
+    if status != plan.status:
+        check_plan_transition(plan.status, status)
+    _bump(plan, status=status, **fields)
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    name: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    region: Region | None = None,
+    params: dict | None = None,
+    by: User | None = None,
+) -> Plan:
+    """A new draft plan; ``params`` are validated now so a bad value fails here, not in a worker."""
+    if end_date < start_date:
+        raise PlanningError("the plan must not end before it starts", field="end_date")
+    today = timezone.localdate()
+    if not today - PLAN_HORIZON_PAST <= start_date <= today + PLAN_HORIZON_FUTURE:
+        # A plan for 0001-01-01 or 9999-12-27 is a typo, not a schedule anyone keeps.
+        raise ParameterError(
+            "start_date",
+            f"must be between {today - PLAN_HORIZON_PAST} and {today + PLAN_HORIZON_FUTURE}",
+        )
+    if (end_date - start_date).days > 31:
+        raise PlanningError("a plan covers at most 31 days", field="end_date")
+    checked = PlanParameters.from_dict(params or {})
+    # A new plan for exactly the dates and region of a published plan is a
+    # revision of it: it keeps those jobs in play, weighs against moving them
+    # and replaces it when published. A plan for other (even overlapping)
+    # dates replaces nothing: it plans around what the live schedule holds.
+    published = published_plan_for(region=region, start_date=start_date, end_date=end_date).first()
+    return Plan.objects.create(
+        name=name,
+        start_date=start_date,
+        end_date=end_date,
+        region=region,
+        params=checked.to_dict(),
+        created_by=by,
+        revises=published,
+    )
+
+
+@transaction.atomic
+def plan_update(
+    *,
+    plan: Plan,
+    name: str | None = None,
+    params: dict | None = None,
+    expected_version: int | None = None,
+) -> Plan:
+    """Rename a plan or change its solver parameters (validated now, used by the next run)."""
+    locked = _locked_plan(plan, expected_version)
+    check_plan_action(locked, PlanAction.UPDATE)
+    fields: dict[str, object] = {}
+    if name is not None:
+        fields["name"] = name
+    if params is not None:
+        fields["params"] = PlanParameters.from_dict({**locked.params, **params}).to_dict()
+    _bump(locked, **fields)
+    return locked
+
+
+@transaction.atomic
+def plan_discard(*, plan: Plan) -> Plan:
+    """Throw away a plan that was never published (or a revision): it becomes *cancelled*.
+
+    Its visits are kept for the record but no crew ever sees them; a running
+    optimization must be cancelled first so nothing writes into a discarded plan.
+    """
+    locked = _locked_plan(plan)
+    check_plan_action(locked, PlanAction.DISCARD)
+    if locked.runs.filter(status__in=ACTIVE_RUN_STATUSES).exists():
+        raise PlanBusy("cancel the running optimization before discarding the plan")
+    _plan_move(locked, PlanStatus.CANCELLED)
+    return locked
+
+
+@transaction.atomic
+def plan_revise(*, plan: Plan, by: User | None = None) -> Plan:
+    """Start changing a published plan: a proposed copy that replaces it when published.
+
+    Crews keep seeing the published plan until then; re-optimizing the copy
+    weighs against moving what they already have (minimal disruption).
+    """
+    locked = _locked_plan(plan)
+    check_plan_action(locked, PlanAction.REVISE)
+    open_revision = locked.revisions.filter(status__in=OPEN_PLAN_STATUSES).first()
+    if open_revision is not None:
+        raise PlanBusy(f"this plan already has an open revision (plan {open_revision.pk})")
+    revision = Plan.objects.create(
+        name=locked.name,
+        start_date=locked.start_date,
+        end_date=locked.end_date,
+        region=locked.region,
+        params=locked.params,
+        created_by=by,
+        revises=locked,
+        status=PlanStatus.PROPOSED,
+        unassigned=locked.unassigned,
+        kpis=locked.kpis,
+    )
+    Visit.objects.bulk_create(
+        Visit(
+            plan=revision,
+            job_id=v.job_id,
+            crew_id=v.crew_id,
+            date=v.date,
+            sequence=v.sequence,
+            planned_start=v.planned_start,
+            planned_end=v.planned_end,
+            travel_minutes_from_previous=v.travel_minutes_from_previous,
+            travel_m_from_previous=v.travel_m_from_previous,
+            locked=v.locked,
+        )
+        # What is live now: not what crews reported not finished, nor what
+        # another plan took over since.
+        for v in locked.visits.filter(route__isnull=False)
+    )
+    return revision
+
+
+def drafts_forget_failed_visit(*, job: Job, failed_on: dt.date, note: str) -> list[int]:
+    """Take a job a crew could not finish out of the open plans that still hold it on that day.
+
+    Those visits are copies of the one that failed (a revision made before
+    the report, or a draft planned earlier): publishing them would send a
+    crew back to the same slot. Visits on later days stay: they are fresh
+    proposals for a job that is ready again. Returns the ids of the plans
+    changed; each gets the job in its queue with the reason and a new
+    version (a running optimization of it will not overwrite the change).
+    """
+    changed = []
+    stale = Visit.objects.filter(
+        job=job, plan__status__in=OPEN_PLAN_STATUSES, date__lte=failed_on, route__isnull=True
+    )
+    for plan_id in sorted(set(stale.values_list("plan_id", flat=True))):
+        plan = Plan.objects.select_for_update().get(pk=plan_id)
+        Visit.objects.filter(plan=plan, job=job).delete()
+        unassigned = [row for row in plan.unassigned if row.get("job_id") != job.pk]
+        unassigned.append(
+            {
+                "job_id": job.pk,
+                "reference": job.reference,
+                "reasons": [{"rule": "returned_from_field", "message": note}],
+            }
+        )
+        _bump(plan, unassigned=unassigned)
+        changed.append(plan_id)
+    return changed
+
+
+def _visit_snapshot(visit: Visit) -> dict:
+    return {
+        "crew_id": visit.crew_id,
+        "date": visit.date.isoformat(),
+        "sequence": visit.sequence,
+        "planned_start": visit.planned_start.isoformat(),
+        "planned_end": visit.planned_end.isoformat(),
+    }
+
+
+Change = tuple[int, int, str, dict | None, dict | None]
+"""``(crew_id, job_id, kind, before, after)``: one line of what a crew is told."""
+
+
+def visits_diff(old: dict[int, Visit], new: dict[int, Visit]) -> list[Change]:
+    """What changes for each crew between two versions of a plan (both keyed by job id).
+
+    A job that changes crew is *removed* for the old crew and *added* for the
+    new one: each partner hears about its own work only. A job that stays with
+    its crew but changes day, time or position is *moved*.
+    """
+    changes: list[Change] = []
+    for job_id, visit in new.items():
+        before = old.get(job_id)
+        after_snapshot = _visit_snapshot(visit)
+        if before is None:
+            changes.append((visit.crew_id, job_id, ChangeKind.ADDED, None, after_snapshot))
+        elif before.crew_id != visit.crew_id:
+            before_snapshot = _visit_snapshot(before)
+            changes.append((visit.crew_id, job_id, ChangeKind.ADDED, None, after_snapshot))
+            changes.append((before.crew_id, job_id, ChangeKind.REMOVED, before_snapshot, None))
+        elif _visit_snapshot(before) != after_snapshot:
+            changes.append(
+                (visit.crew_id, job_id, ChangeKind.MOVED, _visit_snapshot(before), after_snapshot)
+            )
+    for job_id, before in old.items():
+        if job_id not in new:
+            changes.append(
+                (before.crew_id, job_id, ChangeKind.REMOVED, _visit_snapshot(before), None)
+            )
+    return changes
+
+
+def _published_predecessor(plan: Plan, *, lock: bool = True) -> Plan | None:
+    """The published plan that ``plan`` replaces when published: the one it revises."""
+    if plan.revises_id is None:
+        return None
+    plans = Plan.objects.select_for_update() if lock else Plan.objects.all()
+    return plans.filter(pk=plan.revises_id).first()
+
+
+def _live_by_job(visits: QuerySet[Visit]) -> dict[int, Visit]:
+    return {v.job_id: v for v in visits.filter(route__isnull=False)}
+
+
+def _taken_over(plan: Plan, related: tuple[str, ...] = ()) -> dict[int, Visit]:
+    """Live visits of other plans whose jobs ``plan`` takes over by hand."""
+    taken = plan.visits.filter(takes_over=True).values("job_id")
+    own = [plan.pk] if plan.revises_id is None else [plan.pk, plan.revises_id]
+    visits = live_visits().filter(job_id__in=taken).exclude(plan_id__in=own)
+    return {v.job_id: v for v in visits.select_related(*related)}
+
+
+def publish_preview(*, plan: Plan) -> list[dict]:
+    """What publishing ``plan`` would change, per partner company (nothing is written).
+
+    One entry per company with changes: counts of added, removed and moved
+    visits and the lines themselves (crew, job, before, after), in the same
+    terms the partners' change feed will use after publication.
+    """
+    previous = _published_predecessor(plan, lock=False)
+    related = ("crew__company", "job__site")
+    new = {v.job_id: v for v in plan.visits.select_related(*related)}
+    old = _taken_over(plan, related)
+    if previous is not None:
+        old |= _live_by_job(previous.visits.select_related(*related))
+    crews = {v.crew_id: v.crew for v in [*old.values(), *new.values()]}
+    jobs = {v.job_id: v.job for v in [*old.values(), *new.values()]}
+    companies: dict[int, dict] = {}
+    for crew_id, job_id, kind, before, after in visits_diff(old, new):
+        crew, job = crews[crew_id], jobs[job_id]
+        entry = companies.setdefault(
+            crew.company_id,
+            {"company": crew.company.name, "added": 0, "removed": 0, "moved": 0, "lines": []},
+        )
+        entry[kind] += 1
+        entry["lines"].append(
+            {
+                "crew": crew.name,
+                "job": job.reference,
+                "site": job.site.name,
+                "kind": kind,
+                "before": before,
+                "after": after,
+            }
+        )
+    return sorted(companies.values(), key=lambda entry: entry["company"])
+
+
+def publish_conflicts(*, plan: Plan) -> list[dict]:
+    """The jobs and crew-days other published plans hold that ``plan`` would need."""
+    visits = list(plan.visits.select_related("job"))
+    return [conflict.as_dict() for conflict in ledger_conflicts(plan, visits)]
+
+
+@transaction.atomic
+def plan_publish(
+    *, plan: Plan, by: User | None = None, expected_version: int | None = None
+) -> Plan:
+    """Put the proposal on the live schedule, and record per crew what changed.
+
+    All or nothing, serialized with every other ledger write: the published
+    plan it revises becomes *superseded* and leaves the schedule, jobs
+    planned now move to *scheduled*, jobs it no longer holds go back to
+    *ready*, jobs taken over by hand leave the plan that had them.
+
+    Raises
+    ------
+    dispatch.ledger.ScheduleConflict
+        When another published plan holds one of its jobs or crew-days (HTTP 409).
+    PlanConflict
+        When the plan changed since ``expected_version``, or the plan it revises
+        was replaced meanwhile.
+    """
+    ledger_lock()
+    locked = _locked_plan(plan, expected_version)
+    check_plan_action(locked, PlanAction.PUBLISH)
+    previous = _published_predecessor(locked)
+    if previous is not None and not plan_transition_allowed(previous.status, PlanStatus.SUPERSEDED):
+        newer = previous.revisions.filter(status=PlanStatus.PUBLISHED).first()
+        raise PlanConflict(
+            f"the plan this revises (plan {previous.pk}) is no longer published"
+            + (f"; plan {newer.pk} replaced it: revise that one" if newer else ""),
+            field="revises",
+        )
+    new_visits = {v.job_id: v for v in locked.visits.all()}
+    old_visits = _taken_over(locked)
+    if previous is not None:
+        old_visits |= _live_by_job(previous.visits.all())
+    _check_publishable_jobs(locked, new_visits)
+    ledger_publish(locked, previous)
+    published_version = locked.version + 1
+    PlanChange.objects.bulk_create(
+        PlanChange(
+            plan=locked,
+            crew_id=crew_id,
+            job_id=job_id,
+            kind=kind,
+            before=before,
+            after=after,
+            published_version=published_version,
+        )
+        for crew_id, job_id, kind, before, after in visits_diff(old_visits, new_visits)
+    )
+
+    for job in Job.objects.filter(pk__in=new_visits, status=JobStatus.READY):
+        job_transition(job=job, to_status=JobStatus.SCHEDULED, by=by, note=f"plan {locked.pk}")
+    dropped = set(old_visits) - set(new_visits)
+    for job in Job.objects.filter(
+        pk__in=dropped, status__in=[JobStatus.SCHEDULED, JobStatus.DISPATCHED]
+    ):
+        job_transition(
+            job=job, to_status=JobStatus.READY, by=by, note=f"dropped by plan {locked.pk}"
+        )
+    if previous is not None:
+        _plan_move(previous, PlanStatus.SUPERSEDED)
+    _plan_move(locked, PlanStatus.PUBLISHED, published_at=timezone.now())
+    return locked
+
+
+def _check_publishable_jobs(plan: Plan, visits: dict[int, Visit]) -> None:
+    """Refuse to send a crew to a job that was cancelled, or finished elsewhere meanwhile."""
+    allowed = {*PLANNABLE_STATUSES, *FIXED_STATUSES}
+    stale = Job.objects.filter(pk__in=visits).exclude(status__in=allowed)
+    if stale.exists():
+        listed = ", ".join(f"{j.reference} ({j.get_status_display().lower()})" for j in stale[:5])
+        raise PlanningError(
+            f"these jobs can no longer be scheduled: {listed}; optimize the plan again "
+            "or take them out",
+            field="visits",
+            jobs=[j.pk for j in stale],
+        )

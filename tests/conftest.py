@@ -8,12 +8,14 @@ for a missing server fails instead, so CI cannot go green without running them.
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
+from django.db.models.signals import post_migrate
 from django.utils import translation
 
 #: Long enough for a worker or server to start on a loaded 2-core machine; a test
@@ -38,6 +40,24 @@ def wait_until(
             return False
         time.sleep(interval_s)
 
+
+def _seed_data_back_after_a_flush(sender: object, using: str, **kwargs: object) -> None:
+    """Put the data migrations' rows back after a transactional test empties the tables.
+
+    A transactional test (``transaction=True``, ``live_server``) ends with a
+    flush, which also deletes what migrations seeded (the default estimate
+    rules); Django then sends ``post_migrate``. Without this, a test that needs
+    the defaults passed or failed by which test its process ran before it.
+    """
+    if getattr(sender, "label", None) != "dispatch":
+        return
+    from django.apps import apps
+
+    seed = importlib.import_module("dispatch.migrations.0006_default_estimate_rules")
+    seed.create_rules(apps, None)
+
+
+post_migrate.connect(_seed_data_back_after_a_flush, dispatch_uid="tests-seed-data-after-flush")
 
 _DB_URL = os.environ.get("DATABASE_URL", "")
 _BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

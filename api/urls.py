@@ -15,6 +15,7 @@ urlpatterns = [
     path("auth/tokens/<int:pk>/", auth_views.TokenDetailView.as_view(), name="token-detail"),
     path("auth/tokens/<int:pk>/rotate/", auth_views.TokenRotateView.as_view(), name="token-rotate"),
     path("", include("api.crud.urls")),
+    path("", include("api.calendars.urls")),
     path("", include("api.planning.urls")),
     path("", include("api.partner.urls")),
     path("", include("api.delivery.urls")),

@@ -64,7 +64,9 @@ from dispatch.models import (
     Skill,
     Visit,
 )
+from dispatch.promises import TIME_SLOTS
 from dispatch.states import JobKind, JobStatus, check_transition
+from sites.access_text import parse_access_text
 from sites.models import (
     BillingStatus,
     BuildingType,
@@ -88,6 +90,8 @@ from sites.models import (
 )
 
 from .data import (
+    ACCESS_TEXT_WEIGHTS,
+    ACCESS_TEXTS,
     BUILDING_BRANDS,
     BUILDING_FLAIRS,
     BUSINESSES,
@@ -1061,31 +1065,25 @@ class _Builder:
                 f"（約{rng.randint(1, 5)}00m）"
             ),
         }[parking]
-        access: tuple[dt.time | None, dt.time | None]
         if site.building_type == BuildingType.RETAIL:
-            access = (dt.time(8, 0), dt.time(11, 0))
+            access_text = "毎日8:00〜11:00"
             access_rules = "開店前のみ作業可。共用部作業は管理会社立会い"
         else:
-            access = rng.choices(
-                (
-                    (dt.time(9, 0), dt.time(18, 0)),
-                    (dt.time(10, 0), dt.time(17, 0)),
-                    (dt.time(9, 0), dt.time(17, 0)),
-                    (dt.time(13, 0), dt.time(17, 0)),
-                    None,
-                ),
-                weights=(30, 15, 15, 5, 35),
-            )[0] or (None, None)
+            access_text = rng.choices(ACCESS_TEXTS, weights=ACCESS_TEXT_WEIGHTS)[0]
             access_rules = rng.choice(
                 (
                     "防災センターで入館受付（身分証・作業届要）",
                     "エレベーター使用は管理会社へ前日までに予約",
-                    "鍵は管理人室で借用（平日 9:00–17:00）",
+                    "鍵は管理人室で借用",
                     "共用部作業は管理会社立会い必須",
                     "入館証は前週金曜までに申請",
                     "",
                 )
             )
+        access = parse_access_text(access_text)
+        # The demo writes only what the planner can read: a spelling the parser
+        # flags is a bug in this list, not something to plan around.
+        assert not access.unparsed, (access_text, access.unparsed)
         findings = [f"築{rng.randint(3, 55)}年、{floors}階建。"]
         if conduit == ConduitStatus.NONE:
             findings.append("共用部に通信用の配管なし。モール新設のルートを管理会社と要調整。")
@@ -1124,9 +1122,8 @@ class _Builder:
             distance_to_base_station_m=distance_m,
             parking=parking,
             parking_arrangement=parking_arrangement,
-            access_start=access[0],
-            access_end=access[1],
-            access_rules=access_rules,
+            access_hours=access.hours.to_json(),
+            access_rules="。".join(part for part in (access.notes, access_rules) if part),
             findings="".join(findings),
             complexity=complexity,
         )
@@ -1145,8 +1142,7 @@ class _Builder:
             distance_to_base_station_m=old.distance_to_base_station_m,
             parking=old.parking,
             parking_arrangement=old.parking_arrangement,
-            access_start=old.access_start,
-            access_end=old.access_end,
+            access_hours=old.access_hours,
             access_rules=old.access_rules,
             findings="コース変更に伴う再調査。前回調査時から建物・経路に変更なし。"
             + self.rng.choice(
@@ -1341,6 +1337,7 @@ class _Builder:
                         )
                     )
         SiteSurvey.objects.bulk_create(surveys)
+        _sites_take_survey_access(surveys)
         Permission.objects.bulk_create(permissions)
         ConstructionRecord.objects.bulk_create(records)
 
@@ -1521,6 +1518,7 @@ class _Builder:
             "due_date": None,
             "due_date_is_hard": False,
             "preferred_dates": [],
+            "promise_is_hard": False,
             "unavailable_dates": [],
             "priority": rng.choice((2, 3, 3, 3, 4)),
         }
@@ -1568,6 +1566,8 @@ class _Builder:
             ]
             picked = sorted(rng.sample(choices, min(len(choices), rng.choice((1, 2)))))
             values["preferred_dates"] = [day.isoformat() for day in picked]
+            # Some customers were promised the day (hard), most only asked (soft).
+            values["promise_is_hard"] = bool(picked) and rng.random() < 0.3
         elif rng.random() < 0.1:
             values["unavailable_dates"] = [week[rng.randint(0, 4)].isoformat()]
         return values
@@ -1640,13 +1640,12 @@ class _Builder:
                 survey.surveyed_on = times[path.index(S.SURVEYED)].date()
             fact_dates = self._dates(fact, S.READY if target == READY_AFTER_INCOMPLETE else target)
             final_status = path[-1] if path else S.NEW.value
+            # The customer's arrival slot: asked for by some maintenance
+            # customers and by some who named their dates.
             window: tuple[dt.time | None, dt.time | None] = (None, None)
-            if survey is not None and survey.access_start is not None and rng.random() < 0.8:
-                window = (survey.access_start, survey.access_end)
-            elif fact.kind == JobKind.MAINTENANCE and rng.random() < 0.3:
-                window = rng.choice(
-                    ((dt.time(9, 0), dt.time(12, 0)), (dt.time(13, 0), dt.time(17, 0)))
-                )
+            wants_slot = fact.kind == JobKind.MAINTENANCE or fact_dates["preferred_dates"]
+            if wants_slot and rng.random() < 0.3:
+                window = TIME_SLOTS[rng.choice(("am", "pm"))]
             job = Job(
                 reference=f"J-{self.week_start.year}-{number:05d}",
                 kind=fact.kind,
@@ -1673,6 +1672,7 @@ class _Builder:
             permissions += self._job_permissions(fact, path, times)
 
         SiteSurvey.objects.bulk_create(surveys)
+        _sites_take_survey_access(surveys)
         Permission.objects.bulk_create(permissions)
         jobs = Job.objects.bulk_create([job for _, job, _, _, _, _ in drafts])
         through = Job.required_skills.through
@@ -1823,3 +1823,18 @@ class _Builder:
         JobStatusChange.objects.bulk_create(changes)
         JobReport.objects.bulk_create(reports)
         ConstructionRecord.objects.bulk_create(records)
+
+
+def _sites_take_survey_access(surveys: Sequence[SiteSurvey]) -> None:
+    """Each building's access is its newest survey's, as when a surveyor files one."""
+    newest: dict[int, SiteSurvey] = {}
+    for survey in surveys:
+        current = newest.get(survey.site_id)
+        if current is None or (survey.surveyed_on, survey.pk) > (current.surveyed_on, current.pk):
+            newest[survey.site_id] = survey
+    sites = []
+    for survey in newest.values():
+        site = survey.site
+        site.access_hours, site.access_notes = survey.access_hours, survey.access_rules
+        sites.append(site)
+    Site.objects.bulk_update(sites, ["access_hours", "access_notes"])

@@ -347,3 +347,17 @@ UNAVAILABILITY_REASONS: tuple[str, ...] = (
     "有給休暇",
     "他社案件の応援",
 )
+
+
+#: How buildings' access hours are written in survey sheets (the planner reads them
+#: through sites.access_text); weights roughly as in the source accounts.
+ACCESS_TEXTS: tuple[str, ...] = (
+    "平日9:00〜18:00",
+    "平日 10:00〜17:00（土日祝休館）",
+    "9:00〜17:00",
+    "平日13:00〜17:00",
+    "月〜土 9:00〜17:00、日祝不可",
+    "管理人在室時間 9:00〜17:00（水曜定休）",
+    "",
+)
+ACCESS_TEXT_WEIGHTS: tuple[int, ...] = (25, 15, 10, 5, 8, 7, 30)

@@ -3,13 +3,16 @@ from django.http import HttpRequest
 
 from .models import (
     CalendarFeed,
+    CompanyClosure,
     Crew,
     CrewUnavailability,
+    CrewWorkingDay,
     EstimateRule,
     Job,
     JobReport,
     JobStatusChange,
     OptimizationRun,
+    PartnerClosure,
     PartnerCompany,
     Plan,
     PlanChange,
@@ -64,6 +67,33 @@ class CrewUnavailabilityAdmin(admin.ModelAdmin):
     search_fields = ("crew__name", "reason")
     list_select_related = ("crew", "crew__company")
     date_hierarchy = "start_date"
+
+
+@admin.register(CompanyClosure)
+class CompanyClosureAdmin(admin.ModelAdmin):
+    """The department's own closed dates; national holidays come from the ``holidays`` package."""
+
+    list_display = ("name", "start_date", "end_date")
+    search_fields = ("name",)
+    date_hierarchy = "start_date"
+
+
+@admin.register(PartnerClosure)
+class PartnerClosureAdmin(admin.ModelAdmin):
+    list_display = ("company", "start_date", "end_date", "reason")
+    list_filter = ("company",)
+    search_fields = ("company__name", "reason")
+    list_select_related = ("company",)
+    date_hierarchy = "start_date"
+
+
+@admin.register(CrewWorkingDay)
+class CrewWorkingDayAdmin(admin.ModelAdmin):
+    list_display = ("crew", "date", "note")
+    list_filter = ("crew__company",)
+    search_fields = ("crew__name", "note")
+    list_select_related = ("crew", "crew__company")
+    date_hierarchy = "date"
 
 
 class StatusChangeInline(admin.TabularInline):

@@ -20,17 +20,18 @@ from django.utils.translation import gettext as _
 from sites.models import Region
 
 from . import editing
+from .calendars import WorkCalendar
 from .figures import DayFigures, day_figures, plan_figures, return_legs, shift_minutes, totals
 from .ledger import ledger_holdings, live_visits
 from .models import (
     ACTIVE_RUN_STATUSES,
     Crew,
-    CrewUnavailability,
     Job,
     JobReport,
     OptimizationRun,
     PartnerCompany,
     Plan,
+    PlannedBreak,
     PlanStatus,
     ReleaseReason,
     ReportKind,
@@ -50,7 +51,7 @@ EDITABLE = tuple(s for s in editing.EDITABLE if s != PlanStatus.OPTIMIZING)
 class Segment:
     """One stretch of a crew-day's bar, as a share of the shift (CSS left/width in %)."""
 
-    kind: str  # "travel", "work" or "home"
+    kind: str  # "travel", "work", "home" or "lunch"
     left: float
     width: float
     label: str
@@ -74,6 +75,9 @@ class Cell:
     date: dt.date
     works: bool
     off_reason: str = ""
+    """Why the crew does not work this day (:meth:`WorkCalendar.closed`'s label), else ""."""
+    closed_code: str = ""
+    """:attr:`ClosedDay.code` of a closed day ("holiday", "absence"...), else ""."""
     visits: list[VisitItem] = field(default_factory=list)
     figures: DayFigures | None = None
     segments: list[Segment] = field(default_factory=list)
@@ -155,10 +159,20 @@ class QueueFilters:
         return any((self.region, self.company, self.skill, self.kind, self.due_before))
 
 
+@dataclass(frozen=True)
+class BoardDay:
+    """A column of the board: the date and what its header says (holiday, company closure)."""
+
+    date: dt.date
+    labels: tuple[str, ...]
+    holiday: bool
+
+
 @dataclass
 class Board:
     plan: Plan
     dates: tuple[dt.date, ...]
+    days: list[BoardDay]
     groups: list[CompanyGroup]
     queue: list[QueueItem]
     totals: dict
@@ -173,19 +187,15 @@ def _local_hm(moment: dt.datetime) -> str:
     return timezone.localtime(moment, planning_tz()).strftime("%H:%M")
 
 
-def _off_days(crews: list[Crew], dates: tuple[dt.date, ...]) -> dict[int, list[tuple]]:
-    off: dict[int, list[tuple]] = defaultdict(list)
-    for row in CrewUnavailability.objects.filter(
-        crew__in=crews, start_date__lte=dates[-1], end_date__gte=dates[0]
-    ):
-        off[row.crew_id].append((row.start_date, row.end_date, row.reason))
-    return off
-
-
 def _segments(
-    crew: Crew, date: dt.date, visits: list[BoardVisit], home_minutes: int, words: dict[str, str]
+    crew: Crew,
+    date: dt.date,
+    visits: list[BoardVisit],
+    home_minutes: int,
+    words: dict[str, str],
+    lunch: PlannedBreak | None = None,
 ) -> list[Segment]:
-    """Travel and work of a crew-day placed on its shift, in percent of the shift."""
+    """Travel, work and the lunch break of a crew-day placed on its shift, in percent of it."""
     tz = planning_tz()
     shift_start = dt.datetime.combine(date, crew.shift_start, tzinfo=tz)
     length = max(shift_minutes(crew), 1)
@@ -218,6 +228,16 @@ def _segments(
                 left,
                 pct(back + dt.timedelta(minutes=home_minutes)) - left,
                 words["home"] % {"minutes": home_minutes},
+            )
+        )
+    if lunch is not None:
+        left = pct(lunch.start)
+        segments.append(
+            Segment(
+                "lunch",
+                left,
+                pct(lunch.end) - left,
+                words["lunch"] % {"start": _local_hm(lunch.start), "end": _local_hm(lunch.end)},
             )
         )
     return segments
@@ -423,10 +443,17 @@ def build_cells(
     crews: list[Crew],
     dates: tuple[dt.date, ...],
     visits: Iterable[BoardVisit],
+    calendar: WorkCalendar | None = None,
 ) -> dict[str, Cell]:
-    """Every crew-day cell of ``crews`` x ``dates`` with its visits, bar, figures and warnings."""
+    """Every crew-day cell of ``crews`` x ``dates`` with its visits, bar, figures and warnings.
+
+    Which crew-days are closed (weekday off, national holiday, closures,
+    absences, unless an extra working day) is ``calendar``'s answer, loaded
+    here for ``crews`` x ``dates`` when the caller has none.
+    """
     params = PlanParameters.from_dict(plan.params)
-    off = _off_days(crews, dates)
+    if calendar is None:
+        calendar = WorkCalendar.load(crews, dates[0], dates[-1])
     visits = list(visits)
     skills = _skill_codes(visits)
     released = _release_labels(visits)
@@ -435,7 +462,12 @@ def build_cells(
     held = ledger_holdings(plan, job_ids=set())
     usable = crew_day_usable(plan, held)
     # Translated once, not once per segment (gettext is slow at 3,000 calls).
-    words = {"drive": _("%(minutes)s min drive"), "home": _("%(minutes)s min back to base")}
+    words = {
+        "drive": _("%(minutes)s min drive"),
+        "home": _("%(minutes)s min back to base"),
+        "lunch": _("lunch %(start)s–%(end)s"),
+    }
+    lunches = {(b.crew_id, b.date): b for b in PlannedBreak.objects.filter(plan=plan)}
     # Every visit is listed in its cell; the day's bar and figures are its live route only
     # (a visit reported not finished, or moved to another plan, is off the schedule).
     listed: dict[tuple[int, dt.date], list[BoardVisit]] = defaultdict(list)
@@ -456,13 +488,14 @@ def build_cells(
     cells: dict[str, Cell] = {}
     for crew in crews:
         for date in dates:
-            reason = ""
-            if not crew.works_on_weekday(date.weekday()):
-                reason = _("not a working day")
-            for start, end, why in off.get(crew.pk, ()):
-                if start <= date <= end:
-                    reason = why or _("unavailable")
-            cell = Cell(crew=crew, date=date, works=not reason, off_reason=reason)
+            closed = calendar.closed(crew.pk, date)
+            cell = Cell(
+                crew=crew,
+                date=date,
+                works=closed is None,
+                off_reason=closed.label if closed else "",
+                closed_code=closed.code if closed else "",
+            )
             cell.held_by = held.crew_day_owner(crew.pk, date)
             cell.out_of_scope = cell.held_by is None and not usable(crew.pk, date)
             route = routes.get((crew.pk, date), [])
@@ -481,7 +514,8 @@ def build_cells(
             if route:
                 leg = legs[(crew.pk, date)]
                 cell.figures = day_figures(crew, route, leg)
-                cell.segments = _segments(crew, date, route, leg[1], words)
+                lunch = lunches.get((crew.pk, date))
+                cell.segments = _segments(crew, date, route, leg[1], words, lunch)
                 cell.warnings = _warnings(crew, cell, cell.figures, params)
             else:
                 cell.figures = day_figures(crew, [], (0, 0))
@@ -533,7 +567,7 @@ def queue_jobs(plan: Plan, filters: QueueFilters) -> list[QueueItem]:
     found.sort(key=lambda job: (not job.needs_attention, not job.is_returned_from_field))
     failures = _latest_not_finished(job.pk for job in found if job.is_returned_from_field)
     reasons = {row.get("job_id"): row.get("reasons", []) for row in plan.unassigned}
-    not_planned = [{"rule": "not_planned", "message": _("Not planned yet: optimize or drag it")}]
+    not_planned = [{"rule": "not_planned", "message": _("optimize, or drag it onto a crew-day")}]
     return [
         QueueItem(
             job=job,
@@ -590,7 +624,9 @@ def board_for(plan: Plan, filters: QueueFilters | None = None) -> Board:
     if strays:
         extra = Crew.objects.filter(pk__in=strays).select_related("company")
         crews = [*crews, *extra.prefetch_related("skills")]
-    cells = build_cells(plan, crews, dates, visits)
+    # One calendar for the whole render: the cells and the day headers read it.
+    calendar = WorkCalendar.load(crews, dates[0], dates[-1])
+    cells = build_cells(plan, crews, dates, visits, calendar)
     groups: dict[int, CompanyGroup] = {}
     for crew in sorted(crews, key=lambda c: (c.company.name, c.name)):
         group = groups.setdefault(crew.company_id, CompanyGroup(company=crew.company, rows=[]))
@@ -607,6 +643,14 @@ def board_for(plan: Plan, filters: QueueFilters | None = None) -> Board:
     return Board(
         plan=plan,
         dates=dates,
+        days=[
+            BoardDay(
+                date=date,
+                labels=tuple(calendar.day_labels(date)),
+                holiday=calendar.is_holiday(date),
+            )
+            for date in dates
+        ],
         groups=list(groups.values()),
         queue=queue,
         totals=totals(day_figures_all, len(queue)),

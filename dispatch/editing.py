@@ -22,7 +22,7 @@ from accounts.models import User
 from scheduler.timing import RouteSchedule
 
 from .ledger import ledger_holdings, ledger_lock
-from .models import Crew, Job, Plan, Visit
+from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .plans import _bump, _locked_plan
 from .problem import crew_day_usable, planning_tz, route_problem
 from .readiness import job_blockers
@@ -127,7 +127,10 @@ def _rewrite(plan: Plan, routes: dict[RouteKey, list[Job]], locked: dict[int, Vi
     All routes are checked before anything is written, so a refused edit
     changes nothing.
     """
-    crews = {c.pk: c for c in Crew.objects.filter(pk__in={k[0] for k in routes})}
+    crews = {
+        c.pk: c
+        for c in Crew.objects.select_related("company").filter(pk__in={k[0] for k in routes})
+    }
     timed: dict[RouteKey, tuple[RouteSchedule, list[Job]]] = {}
     for key, jobs in routes.items():
         if not jobs:
@@ -175,6 +178,19 @@ def _rewrite(plan: Plan, routes: dict[RouteKey, list[Job]], locked: dict[int, Vi
     Visit.objects.filter(pk__in=[visit.pk for visit in existing.values()]).delete()
     Visit.objects.bulk_update(kept, REWRITTEN_FIELDS)
     Visit.objects.bulk_create(new_visits)
+    # The lunch moves with the route: re-placed on every rewritten day, gone from emptied ones.
+    PlannedBreak.objects.filter(plan=plan).filter(_on_routes(routes)).delete()
+    PlannedBreak.objects.bulk_create(
+        PlannedBreak(
+            plan=plan,
+            crew_id=crew_id,
+            date=date,
+            start=horizon_start + dt.timedelta(seconds=schedule.lunch_start_s),
+            end=horizon_start + dt.timedelta(seconds=schedule.lunch_end_s),
+        )
+        for (crew_id, date), (schedule, _) in timed.items()
+        if schedule.lunch_start_s is not None and schedule.lunch_end_s is not None
+    )
 
 
 #: Added to positions while a route is rewritten (positions stay small: max jobs a day).

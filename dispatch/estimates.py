@@ -117,8 +117,10 @@ def job_apply_estimate(
     """Set the job's duration and skills from the survey (or the coordinator's override).
 
     An override needs a note: the next coordinator should know why the
-    numbers differ from what the survey suggests. The survey's access hours
-    and parking arrangement flow into the job when the job has none of its own.
+    numbers differ from what the survey suggests. The survey's parking
+    arrangement flows into the job when the job has none of its own; its access
+    hours stay on the survey, where the planner reads them
+    (:func:`dispatch.problem.access_of`).
     """
     if override_minutes is not None and not override_note.strip():
         raise ValueError("an override needs a note saying why")
@@ -127,8 +129,6 @@ def job_apply_estimate(
     job.estimate = estimate.as_dict()
     job.duration_minutes = override_minutes or estimate.duration_minutes
     job.duration_override_note = override_note.strip() if override_minutes else ""
-    if job.window_start is None and survey.access_start and survey.access_end:
-        job.window_start, job.window_end = survey.access_start, survey.access_end
     if not job.parking_arrangement and survey.parking_arrangement:
         job.parking_arrangement = survey.parking_arrangement
     job.version += 1

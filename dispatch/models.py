@@ -9,6 +9,7 @@ job in one plan) are database constraints, so no code path can skip them.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -33,11 +34,29 @@ class PartnerCompany(models.Model):
     regions = models.ManyToManyField(
         Region, verbose_name=_("regions"), related_name="partner_companies", blank=True
     )
+    lunch_minutes = models.PositiveSmallIntegerField(
+        _("lunch break (min)"),
+        default=60,
+        help_text=_("The crews' lunch break; 0 = no planned break. Crews may override it."),
+    )
+    lunch_earliest_start = models.TimeField(
+        _("lunch starts at the earliest"), default=dt.time(11, 30)
+    )
+    lunch_latest_start = models.TimeField(_("lunch starts at the latest"), default=dt.time(13, 30))
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("partner company")
         verbose_name_plural = _("partner companies")
+        constraints = [
+            models.CheckConstraint(
+                name="company_lunch_at_most_4h", condition=Q(lunch_minutes__lte=240)
+            ),
+            models.CheckConstraint(
+                name="company_lunch_window_ordered",
+                condition=Q(lunch_earliest_start__lte=F("lunch_latest_start")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -95,6 +114,24 @@ class Crew(models.Model):
         blank=True,
         help_text=_("Empty = the plan's default."),
     )
+    lunch_minutes = models.PositiveSmallIntegerField(
+        _("lunch break (min)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty = the company's; 0 = no planned break."),
+    )
+    lunch_earliest_start = models.TimeField(
+        _("lunch starts at the earliest"),
+        null=True,
+        blank=True,
+        help_text=_("Empty = the company's."),
+    )
+    lunch_latest_start = models.TimeField(
+        _("lunch starts at the latest"),
+        null=True,
+        blank=True,
+        help_text=_("Empty = the company's."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -129,6 +166,16 @@ class Crew(models.Model):
                 condition=Q(max_utilization_percent__isnull=True)
                 | Q(max_utilization_percent__gte=1, max_utilization_percent__lte=100),
             ),
+            models.CheckConstraint(
+                name="crew_lunch_at_most_4h",
+                condition=Q(lunch_minutes__isnull=True) | Q(lunch_minutes__lte=240),
+            ),
+            models.CheckConstraint(
+                name="crew_lunch_window_ordered",
+                condition=Q(lunch_earliest_start__isnull=True)
+                | Q(lunch_latest_start__isnull=True)
+                | Q(lunch_earliest_start__lte=F("lunch_latest_start")),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,6 +188,26 @@ class Crew(models.Model):
     @property
     def working_weekday_numbers(self) -> list[int]:
         return [day for day in range(7) if self.works_on_weekday(day)]
+
+    @property
+    def lunch(self) -> Lunch | None:
+        """The crew's lunch break: its own settings first, then its company's; ``None`` = none."""
+        company = self.company
+        minutes = self.lunch_minutes if self.lunch_minutes is not None else company.lunch_minutes
+        if not minutes:
+            return None
+        earliest = self.lunch_earliest_start or company.lunch_earliest_start
+        latest = self.lunch_latest_start or company.lunch_latest_start
+        return Lunch(minutes=minutes, earliest_start=earliest, latest_start=max(earliest, latest))
+
+
+@dataclass(frozen=True)
+class Lunch:
+    """A crew's lunch break: ``minutes`` long, starting between the two times."""
+
+    minutes: int
+    earliest_start: dt.time
+    latest_start: dt.time
 
 
 class CrewUnavailability(models.Model):
@@ -163,6 +230,88 @@ class CrewUnavailability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.crew} unavailable {self.start_date} to {self.end_date}"
+
+
+class CompanyClosure(models.Model):
+    """Dates the delivery department does not plan installations (年末年始, company holidays).
+
+    National holidays come from the ``holidays`` package (see
+    :mod:`dispatch.calendars`); these are the closures only we know about.
+    """
+
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until (inclusive)"))
+    name = models.CharField(_("name"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        verbose_name = _("company closure")
+        verbose_name_plural = _("company closures")
+        constraints = [
+            models.CheckConstraint(
+                name="company_closure_dates_ordered", condition=Q(start_date__lte=F("end_date"))
+            ),
+            models.CheckConstraint(name="company_closure_named", condition=~Q(name="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.start_date} to {self.end_date})"
+
+
+class PartnerClosure(models.Model):
+    """Days a partner company does not work (its own holidays), for all its crews."""
+
+    company = models.ForeignKey(
+        PartnerCompany,
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="closures",
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until (inclusive)"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["company_id", "start_date", "id"]
+        verbose_name = _("partner closure")
+        verbose_name_plural = _("partner closures")
+        constraints = [
+            models.CheckConstraint(
+                name="partner_closure_dates_ordered", condition=Q(start_date__lte=F("end_date"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} closed {self.start_date} to {self.end_date}"
+
+
+class CrewWorkingDay(models.Model):
+    """A crew explicitly working a day it would not (a holiday, a closure, a day off).
+
+    The only way anybody is planned on a closed day. An absence
+    (:class:`CrewUnavailability`) on the same date still wins: nobody is sent
+    out who said they are away.
+    """
+
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.CASCADE, related_name="extra_working_days"
+    )
+    date = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "crew_id"]
+        verbose_name = _("extra working day")
+        verbose_name_plural = _("extra working days")
+        constraints = [
+            models.UniqueConstraint(fields=["crew", "date"], name="crew_working_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crew} works {self.date}"
 
 
 class Job(models.Model):
@@ -200,11 +349,24 @@ class Job(models.Model):
         blank=True,
         help_text=_("ISO dates; empty = any allowed day."),
     )
+    promise_is_hard = models.BooleanField(
+        _("dates and time slot are a promise"),
+        default=False,
+        help_text=_(
+            "Hard: planned only on a preferred date and inside the time slot. "
+            "Soft: the planner tries to, and says when it could not."
+        ),
+    )
     unavailable_dates = models.JSONField(
         _("customer's unavailable dates"), default=list, blank=True
     )
-    window_start = models.TimeField(_("access from"), null=True, blank=True)
-    window_end = models.TimeField(_("access until"), null=True, blank=True)
+    window_start = models.TimeField(
+        _("time slot from"),
+        null=True,
+        blank=True,
+        help_text=_("The customer's slot for the crew's arrival (AM = 9:00-12:00)."),
+    )
+    window_end = models.TimeField(_("time slot until"), null=True, blank=True)
     priority = models.PositiveSmallIntegerField(
         _("priority"), default=3, help_text=_("1 = lowest, 5 = most urgent.")
     )
@@ -560,6 +722,36 @@ class Visit(models.Model):
     def is_live(self) -> bool:
         """On the schedule partners see (see :mod:`dispatch.ledger`)."""
         return self.route_id is not None
+
+
+class PlannedBreak(models.Model):
+    """The lunch break the planner placed on one crew-day of a plan."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="breaks"
+    )
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.CASCADE, related_name="planned_breaks"
+    )
+    date = models.DateField(_("date"))
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+
+    class Meta:
+        ordering = ["plan_id", "crew_id", "date"]
+        verbose_name = _("planned break")
+        verbose_name_plural = _("planned breaks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "crew", "date"], name="planned_break_one_per_crew_day"
+            ),
+            models.CheckConstraint(
+                name="planned_break_times_ordered", condition=Q(start__lt=F("end"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break of {self.crew} on {self.date}"
 
 
 class ReportKind(models.TextChoices):

@@ -24,7 +24,16 @@ from accounts.models import User
 from sites.models import Region
 
 from .ledger import ledger_conflicts, ledger_lock, ledger_publish, live_visits
-from .models import ACTIVE_RUN_STATUSES, ChangeKind, Job, Plan, PlanChange, PlanStatus, Visit
+from .models import (
+    ACTIVE_RUN_STATUSES,
+    ChangeKind,
+    Job,
+    Plan,
+    PlanChange,
+    PlannedBreak,
+    PlanStatus,
+    Visit,
+)
 from .problem import ParameterError, PlanParameters
 from .selectors import published_plan_for
 from .services import job_transition
@@ -202,6 +211,10 @@ def plan_revise(*, plan: Plan, by: User | None = None) -> Plan:
         # What is live now: not what crews reported not finished, nor what
         # another plan took over since.
         for v in locked.visits.filter(route__isnull=False)
+    )
+    PlannedBreak.objects.bulk_create(
+        PlannedBreak(plan=revision, crew_id=b.crew_id, date=b.date, start=b.start, end=b.end)
+        for b in locked.breaks.all()
     )
     return revision
 

@@ -22,12 +22,22 @@ from django.db.models import Q
 
 import scheduler
 from core.errors import INVALID_INPUT, DomainError
+from sites.access import AccessHours, AccessHoursError
 from sites.models import Region, Site
 
+from .calendars import WorkCalendar
 from .ledger import Holdings, ledger_holdings
-from .models import Crew, CrewUnavailability, Job, Plan, Visit
+from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .readiness import job_blockers
 from .states import FIXED_STATUSES, JobStatus
+
+TIME_GRID_S = 300
+"""Plans run on a 5-minute grid: crews and customers read times like 10:45, not 10:41:56.
+
+Durations, shifts, access hours and lunch breaks are put on the grid here and
+the scheduler rounds every drive up to it, so every planned start lands on
+the grid and the plan keeps exactly the times it shows.
+"""
 
 DEFAULT_TIME_LIMIT_SECONDS = 30
 DEFAULT_MIN_GAP_MINUTES = 15
@@ -176,35 +186,69 @@ def _routes(visits: Iterable[Visit], dates: tuple[dt.date, ...]) -> scheduler.Pl
     return scheduler.Plan(routes={key: tuple(ids) for key, ids in routes.items()})
 
 
+def _up(seconds: int) -> int:
+    """``seconds`` rounded up to the time grid."""
+    return -(-seconds // TIME_GRID_S) * TIME_GRID_S
+
+
+def _down(seconds: int) -> int:
+    """``seconds`` rounded down to the time grid."""
+    return seconds // TIME_GRID_S * TIME_GRID_S
+
+
 def _crew_days(
     crews: list[Crew],
     dates: tuple[dt.date, ...],
     horizon_start: dt.datetime,
+    calendar: WorkCalendar,
     usable: Callable[[int, dt.date], bool] | None = None,
 ) -> list[scheduler.CrewDay]:
-    off: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
-    for row in CrewUnavailability.objects.filter(
-        crew__in=crews, start_date__lte=dates[-1], end_date__gte=dates[0]
-    ):
-        off[row.crew_id].append((row.start_date, row.end_date))
+    """The crew-days the solver may use: open ones (:mod:`dispatch.calendars`) still free.
+
+    A crew-day exists only when the calendar says the crew works (its
+    weekdays, national holidays, company and partner closures, absences,
+    extra working days), so nobody is ever planned on a closed day.
+    """
     crew_days = []
     for crew in crews:
         for day, date in enumerate(dates):
-            if not crew.works_on_weekday(date.weekday()):
-                continue
-            if any(start <= date <= end for start, end in off[crew.pk]):
+            if calendar.closed(crew.pk, date) is not None:
                 continue
             if usable is not None and not usable(crew.pk, date):
                 continue
+            shift_start_s = _up(_seconds(horizon_start, date, crew.shift_start))
+            shift_end_s = _down(_seconds(horizon_start, date, crew.shift_end))
             crew_days.append(
                 scheduler.CrewDay(
                     crew_id=str(crew.pk),
                     day=day,
-                    shift_start_s=_seconds(horizon_start, date, crew.shift_start),
-                    shift_end_s=_seconds(horizon_start, date, crew.shift_end),
+                    shift_start_s=shift_start_s,
+                    shift_end_s=shift_end_s,
+                    lunch=_lunch(crew, date, horizon_start, shift_start_s, shift_end_s),
                 )
             )
     return crew_days
+
+
+def _lunch(
+    crew: Crew, date: dt.date, horizon_start: dt.datetime, shift_start_s: int, shift_end_s: int
+) -> scheduler.Break | None:
+    """The crew's lunch on ``date``, kept inside its shift; none on a day too short for it.
+
+    A half-day shift (say 13:30-17:30) has no lunch to place: a window that
+    no longer fits the shift once clipped means no break, not an impossible day.
+    """
+    lunch = crew.lunch
+    if lunch is None:
+        return None
+    length_s = _up(lunch.minutes * 60)
+    earliest_s = max(_up(_seconds(horizon_start, date, lunch.earliest_start)), shift_start_s)
+    latest_s = min(_down(_seconds(horizon_start, date, lunch.latest_start)), shift_end_s - length_s)
+    if latest_s < earliest_s:
+        return None
+    return scheduler.Break(
+        earliest_start_s=earliest_s, latest_start_s=latest_s, duration_s=length_s
+    )
 
 
 def _works_in(region_code: str) -> str:
@@ -254,25 +298,101 @@ def _unavailable_days(job: Job, dates: tuple[dt.date, ...]) -> frozenset[int]:
     return frozenset(days)
 
 
+def access_of(job: Job) -> AccessHours:
+    """The building's access hours (:attr:`sites.models.Site.access_hours`).
+
+    Hours that cannot be read (a row written around the API) count as no
+    restriction rather than stopping the whole plan; every writer validates them.
+    """
+    try:
+        return AccessHours.from_json(job.site.access_hours or [])
+    except AccessHoursError:
+        return AccessHours()
+
+
+def duration_s(job: Job) -> int:
+    """Time on site in the plan: the job's minutes rounded up to the time grid."""
+    return _up(job.duration_minutes * 60)
+
+
 def _windows(
-    job: Job, dates: tuple[dt.date, ...], horizon_start: dt.datetime
+    job: Job,
+    dates: tuple[dt.date, ...],
+    horizon_start: dt.datetime,
+    calendar: WorkCalendar,
 ) -> tuple[scheduler.TimeWindow, ...] | None:
-    """Start windows per day from the access hours; ``None`` when the job cannot fit them.
+    """Start windows per day from the building's access hours; ``None`` = it never fits.
 
     Access hours bound the whole visit, the scheduler's windows bound its
-    start: the last start is closing time minus the duration.
+    start: the last start of a range is its closing time minus the duration.
+    A national holiday uses the building's holiday hours, whatever its weekday.
     """
-    if job.window_start is None or job.window_end is None:
+    hours = access_of(job)
+    if hours.is_unrestricted:
         return ()
-    duration_s = job.duration_minutes * 60
+    length_s = duration_s(job)
     windows = []
     for date in dates:
-        open_s = _seconds(horizon_start, date, job.window_start)
-        last_start_s = _seconds(horizon_start, date, job.window_end) - duration_s
-        if last_start_s < open_s:
-            return None
-        windows.append(scheduler.TimeWindow(open_s, last_start_s))
-    return tuple(windows)
+        for opens, closes in hours.ranges_on(date.weekday(), calendar.is_holiday(date)):
+            open_s = _up(_seconds(horizon_start, date, opens))
+            close_s = _seconds(horizon_start, date, closes) if closes != dt.time.max else None
+            if close_s is None:
+                close_s = _seconds(horizon_start, date + dt.timedelta(days=1), dt.time(0))
+            last_start_s = _down(close_s - length_s)
+            if last_start_s >= open_s:
+                windows.append(scheduler.TimeWindow(open_s, last_start_s))
+    if not windows:
+        return None
+    return tuple(sorted(windows, key=lambda w: w.start_s))
+
+
+def _promise(
+    job: Job, dates: tuple[dt.date, ...], horizon_start: dt.datetime
+) -> tuple[frozenset[int], tuple[scheduler.TimeWindow, ...]]:
+    """The customer's preferred days in the horizon and the promised arrival slot per day."""
+    days = set()
+    for raw in job.preferred_dates or []:
+        try:
+            date = dt.date.fromisoformat(str(raw))
+        except ValueError:
+            continue
+        if dates[0] <= date <= dates[-1]:
+            days.add((date - dates[0]).days)
+    slot: list[scheduler.TimeWindow] = []
+    if job.window_start is not None and job.window_end is not None:
+        for date in dates:
+            start_s = _up(_seconds(horizon_start, date, job.window_start))
+            end_s = _down(_seconds(horizon_start, date, job.window_end))
+            if end_s >= start_s:
+                slot.append(scheduler.TimeWindow(start_s, end_s))
+    return frozenset(days), tuple(slot)
+
+
+def _promise_outside(job: Job, dates: tuple[dt.date, ...]) -> str | None:
+    """Why a hard promise cannot be kept by this plan at all (its dates are elsewhere)."""
+    if not job.promise_is_hard or not job.preferred_dates:
+        return None
+    promised = sorted(str(raw) for raw in job.preferred_dates)
+    if any(dates[0].isoformat() <= day <= dates[-1].isoformat() for day in promised):
+        return None
+    labels = ", ".join(_label(dt.date.fromisoformat(day)) for day in promised)
+    return (
+        f"promised to the customer on {labels}, outside this plan "
+        f"({_label(dates[0])}–{_label(dates[-1])})"
+    )
+
+
+def _access_message(job: Job, dates: tuple[dt.date, ...]) -> str:
+    hours = access_of(job).describe("en")
+    return (
+        f"the job takes {job.duration_minutes} min but the building is open {hours}: "
+        f"no opening on {_label(dates[0])}–{_label(dates[-1])} is long enough"
+    )
+
+
+def _label(date: dt.date) -> str:
+    """A date as people read it in reasons: ``12/07``."""
+    return f"{date.month}/{date.day:02d}"
 
 
 def _fixed_of(
@@ -289,15 +409,17 @@ def _fixed_of(
 def _to_job(
     job: Job,
     dates: tuple[dt.date, ...],
+    horizon_start: dt.datetime,
     windows: tuple[scheduler.TimeWindow, ...],
     fixed: scheduler.FixedAssignment | None,
     extra_skills: frozenset[str] = frozenset(),
 ) -> scheduler.Job:
     site = job.site
+    preferred_days, preferred_windows = _promise(job, dates, horizon_start)
     return scheduler.Job(
         id=str(job.pk),
         location=scheduler.Location(site.latitude, site.longitude),  # type: ignore[arg-type]
-        duration_s=job.duration_minutes * 60,
+        duration_s=duration_s(job),
         required_skills=frozenset(skill.code for skill in job.required_skills.all()) | extra_skills,
         members_needed=job.members_needed,
         earliest_day=_day_index(job.earliest_date, dates),
@@ -308,6 +430,9 @@ def _to_job(
         priority=job.priority,
         demand_units=job.capacity_units,
         fixed=fixed,
+        preferred_days=preferred_days,
+        preferred_windows=preferred_windows,
+        promise_is_hard=job.promise_is_hard,
     )
 
 
@@ -346,6 +471,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     every_region = frozenset(
         _works_in(code) for code in Region.objects.values_list("code", flat=True)
     )
+    calendar = WorkCalendar.load(crews, dates[0], dates[-1])
 
     jobs: dict[str, Job] = {}
     problem_jobs: list[scheduler.Job] = []
@@ -355,19 +481,17 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         if not site.has_coordinates:
             screened.append(_screened(job, "location", "the site has no coordinates yet"))
             continue
-        windows = _windows(job, dates, horizon_start)
-        if windows is None:
-            screened.append(
-                _screened(
-                    job,
-                    "window",
-                    f"the job takes {job.duration_minutes} min but its access hours "
-                    f"({job.window_start:%H:%M}-{job.window_end:%H:%M}) are shorter",
-                )
-            )
-            continue
         fixed = None
         visit = own_visits.get(job.pk)
+        is_fixed = visit is not None and (visit.locked or job.status in FIXED_STATUSES)
+        windows = _windows(job, dates, horizon_start, calendar)
+        if windows is None and not is_fixed:
+            screened.append(_screened(job, "access", _access_message(job, dates)))
+            continue
+        promise_outside = None if is_fixed else _promise_outside(job, dates)
+        if promise_outside is not None:
+            screened.append(_screened(job, "promise", promise_outside))
+            continue
         if job.pk in kept_out:
             screened.append(_screened(job, "manual", kept_out[job.pk]))
             continue
@@ -383,7 +507,6 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
                 )
             )
             continue
-        is_fixed = visit is not None and (visit.locked or job.status in FIXED_STATUSES)
         blockers = [] if is_fixed else job_blockers(job, on=dates[0])
         if blockers:
             # Whatever its status says, a job whose permission lapsed is not planned.
@@ -404,7 +527,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         region_skill: frozenset[str] = frozenset()
         if by_region and fixed is None and site.region is not None:
             region_skill = frozenset({_works_in(site.region.code)})
-        problem_jobs.append(_to_job(job, dates, windows, fixed, region_skill))
+        problem_jobs.append(_to_job(job, dates, horizon_start, windows or (), fixed, region_skill))
 
     weights = scheduler.Weights(**params.weights)
     rules = scheduler.Rules(
@@ -421,11 +544,13 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             _to_crew(crew, (_regions_served(crew) or every_region) if by_region else frozenset())
             for crew in crews
         ),
-        crew_days=tuple(_crew_days(crews, dates, horizon_start, usable)) if crews else (),
+        crew_days=tuple(_crew_days(crews, dates, horizon_start, calendar, usable)),
         jobs=tuple(problem_jobs),
         rules=rules,
         weights=weights,
         reference=reference,
+        first_date=dates[0],
+        time_grid_s=TIME_GRID_S,
     )
     return PlanningInput(
         problem=problem,
@@ -478,26 +603,36 @@ def route_problem(
     params = PlanParameters.from_dict(plan.params)
     dates = plan_dates(plan)
     horizon_start = dt.datetime.combine(dates[0], dt.time(0), tzinfo=planning_tz())
+    calendar = WorkCalendar.load([crew], dates[0], dates[-1])
     problems: list[scheduler.Violation] = []
+    closed = calendar.closed(crew.pk, date)
+    if closed is not None:
+        problems.append(
+            scheduler.Violation(
+                "closed_day", f"{crew.name} does not work on {_label(date)}: {closed.label}"
+            )
+        )
     problem_jobs = []
     for job in jobs:
-        windows = _windows(job, dates, horizon_start)
         if not job.site.has_coordinates:
             problems.append(
                 scheduler.Violation("location", "the site has no coordinates yet", str(job.pk))
             )
             continue
-        if windows is None:
-            problems.append(
-                scheduler.Violation(
-                    "window", "the job is longer than its access hours", str(job.pk)
-                )
-            )
-            continue
         visit = fixed_visits.get(job.pk)
         fixed = None if visit is None else _fixed_of(visit, dates, horizon_start)
-        problem_jobs.append(_to_job(job, dates, windows, fixed))
-    crew_days = [cd for cd in _crew_days([crew], dates, horizon_start) if dates[cd.day] == date]
+        windows = _windows(job, dates, horizon_start, calendar)
+        if windows is None and fixed is None:
+            problems.append(scheduler.Violation("access", _access_message(job, dates), str(job.pk)))
+            continue
+        promise_outside = None if fixed is not None else _promise_outside(job, dates)
+        if promise_outside is not None:
+            problems.append(scheduler.Violation("promise", promise_outside, str(job.pk)))
+            continue
+        problem_jobs.append(_to_job(job, dates, horizon_start, windows or (), fixed))
+    crew_days = [
+        cd for cd in _crew_days([crew], dates, horizon_start, calendar) if dates[cd.day] == date
+    ]
     problem = scheduler.Problem(
         crews=(_to_crew(crew),),
         crew_days=tuple(crew_days),
@@ -506,6 +641,8 @@ def route_problem(
             min_gap_s=params.min_gap_minutes * 60, max_utilization=params.max_utilization
         ),
         weights=scheduler.Weights(**params.weights),
+        first_date=dates[0],
+        time_grid_s=TIME_GRID_S,
     )
     planning = PlanningInput(
         problem=problem,
@@ -544,6 +681,23 @@ def result_visits(
                 )
             )
     return visits
+
+
+def result_breaks(
+    *, plan: Plan, planning: PlanningInput, result: scheduler.Result
+) -> list[PlannedBreak]:
+    """Unsaved :class:`PlannedBreak` rows: the lunch the solver placed on each used crew-day."""
+    return [
+        PlannedBreak(
+            plan=plan,
+            crew=planning.crews[route.crew_id],
+            date=planning.date_of(route.day),
+            start=planning.at(route.lunch_start_s),
+            end=planning.at(route.lunch_end_s),
+        )
+        for route in result.routes
+        if route.lunch_start_s is not None and route.lunch_end_s is not None
+    ]
 
 
 def result_unassigned(*, planning: PlanningInput, result: scheduler.Result) -> list[dict]:
@@ -586,6 +740,8 @@ def result_kpis(*, planning: PlanningInput, result: scheduler.Result) -> dict:
         "mean_utilization": round(kpis.mean_utilization, 3),
         "mean_slack_minutes": round(kpis.mean_slack_s / 60, 1),
         "km_per_job": round(kpis.km_per_job, 2),
+        "promises_kept": kpis.promises_kept,
+        "promises_broken": kpis.promises_broken,
         "objective_yen": {name: round(value, 1) for name, value in result.objective_yen.items()},
         "routes": routes,
     }
@@ -596,6 +752,7 @@ __all__ = [
     "PlanParameters",
     "PlanningInput",
     "plan_problem",
+    "result_breaks",
     "result_kpis",
     "result_unassigned",
     "result_visits",

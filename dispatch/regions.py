@@ -47,7 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -55,8 +55,9 @@ from django.db.models import Q
 
 from sites.models import Region
 
+from .calendars import WorkCalendar
 from .ledger import live_visits
-from .models import Crew, CrewUnavailability, Job, LiveRoute, PartnerCompany, Plan, PlanStatus
+from .models import Crew, Job, LiveRoute, PartnerCompany, Plan, PlanStatus
 from .problem import ready_for
 from .selectors import published_plan_for
 from .states import JobStatus
@@ -228,20 +229,26 @@ def free_crew_days(
     *,
     off: Mapping[int, Sequence[tuple[dt.date, dt.date]]] | None = None,
     held: Collection[CrewDayKey] = (),
+    closed: Callable[[int, dt.date], bool] | None = None,
 ) -> list[CrewDayKey]:
     """Crew-days there are to share: working days, minus time off, minus what the ledger holds.
 
     ``off`` maps a crew to its unavailable (first, last) ranges; ``held`` are
     crew-days another published plan already has on the road: they belong
-    to that plan, not to this week's region plans.
+    to that plan, not to this week's region plans. ``closed`` (the work
+    calendar, :mod:`dispatch.calendars`) replaces the weekday and ``off``
+    checks when given: it knows holidays, closures and extra working days too.
     """
     off = off or {}
     days = []
     for crew in sorted(crews, key=lambda c: c.id):
         for date in dates:
-            if date.weekday() not in crew.working_weekdays:
-                continue
-            if any(first <= date <= last for first, last in off.get(crew.id, ())):
+            if closed is not None:
+                if closed(crew.id, date):
+                    continue
+            elif date.weekday() not in crew.working_weekdays or any(
+                first <= date <= last for first, last in off.get(crew.id, ())
+            ):
                 continue
             if (crew.id, date) in held:
                 continue
@@ -483,7 +490,11 @@ def week_partition(
         "partnercompany_id", "region_id"
     ):
         company_regions[company_id].add(codes[region_id])
-    crews = list(Crew.objects.filter(is_active=True, company_id__in=company_regions).order_by("id"))
+    crews = list(
+        Crew.objects.filter(is_active=True, company_id__in=company_regions)
+        .select_related("company")
+        .order_by("id")
+    )
     infos = [
         CrewInfo(
             id=crew.pk,
@@ -495,11 +506,7 @@ def week_partition(
         )
         for crew in crews
     ]
-    off: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
-    for row in CrewUnavailability.objects.filter(
-        crew__in=crews, start_date__lte=end_date, end_date__gte=start_date
-    ):
-        off[row.crew_id].append((row.start_date, row.end_date))
+    calendar = WorkCalendar.load(crews, start_date, end_date)
 
     # A region plan revises the published plan of exactly its region and dates
     # (dispatch.plans.plan_create): that plan's crew-days stay with it.
@@ -526,7 +533,12 @@ def week_partition(
         CrewDaySlot(
             crew_id, date, _capacity_minutes(by_id[crew_id], max_utilization, mean_job_minutes)
         )
-        for crew_id, date in free_crew_days(infos, dates, off=off, held=held)
+        for crew_id, date in free_crew_days(
+            infos,
+            dates,
+            held=held,
+            closed=lambda crew_id, date: calendar.closed(crew_id, date) is not None,
+        )
     ]
     pinned = {key: code for key, code in pinned.items() if key in {s.key for s in slots}}
     assignment = partition_crew_days(infos, slots, demands, pinned=pinned)
@@ -548,7 +560,9 @@ def _capacity_minutes(crew: Crew, max_utilization: float, mean_job_minutes: floa
         if crew.max_utilization_percent is None
         else crew.max_utilization_percent / 100
     )
-    by_shift = shift.total_seconds() / 60 * utilization
+    lunch = crew.lunch
+    working_minutes = shift.total_seconds() / 60 - (lunch.minutes if lunch else 0)
+    by_shift = working_minutes * utilization
     by_jobs = crew.max_jobs_per_day * mean_job_minutes * (1 + TRAVEL_ALLOWANCE)
     return min(by_shift, by_jobs)
 

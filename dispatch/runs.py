@@ -30,6 +30,7 @@ from .models import (
     ACTIVE_RUN_STATUSES,
     OptimizationRun,
     Plan,
+    PlannedBreak,
     PlanStatus,
     RunDecision,
     RunStatus,
@@ -40,6 +41,7 @@ from .problem import (
     PlanningInput,
     PlanParameters,
     plan_problem,
+    result_breaks,
     result_kpis,
     result_unassigned,
     result_visits,
@@ -323,9 +325,11 @@ def _run_store_result(*, run_id: int, planning: PlanningInput, result: scheduler
     before = plan_figures(before_visits, in_play - len(before_visits))
     locked_job_ids = {v.job_id for v in before_visits if v.locked}
     plan.visits.all().delete()
+    plan.breaks.all().delete()
     Visit.objects.bulk_create(
         result_visits(plan=plan, planning=planning, result=result, locked_job_ids=locked_job_ids)
     )
+    PlannedBreak.objects.bulk_create(result_breaks(plan=plan, planning=planning, result=result))
     after_visits = list(plan.visits.select_related("crew", "job__site"))
     after = plan_figures(after_visits, in_play - len(after_visits))
     kpis = result_kpis(planning=planning, result=result)
@@ -381,6 +385,15 @@ def _plan_snapshot(plan: Plan, visits: list[Visit]) -> dict:
                 "locked": v.locked,
             }
             for v in visits
+        ],
+        "breaks": [
+            {
+                "crew_id": b.crew_id,
+                "date": b.date.isoformat(),
+                "start": b.start.isoformat(),
+                "end": b.end.isoformat(),
+            }
+            for b in plan.breaks.all()
         ],
     }
 
@@ -444,6 +457,17 @@ def run_discard(*, run: OptimizationRun, by: User | None = None) -> Optimization
             locked=row["locked"],
         )
         for row in previous.get("visits", [])
+    )
+    plan.breaks.all().delete()
+    PlannedBreak.objects.bulk_create(
+        PlannedBreak(
+            plan=plan,
+            crew_id=row["crew_id"],
+            date=dt.date.fromisoformat(row["date"]),
+            start=dt.datetime.fromisoformat(row["start"]),
+            end=dt.datetime.fromisoformat(row["end"]),
+        )
+        for row in previous.get("breaks", [])
     )
     _plan_move(
         plan,

@@ -6,6 +6,7 @@ from :class:`Result`. See ``scheduler/README.md`` for units and an example.
 
 from scheduler.model import (
     DAY_S,
+    Break,
     Crew,
     CrewDay,
     FixedAssignment,
@@ -49,6 +50,7 @@ from scheduler.validate import Violation, validate, validate_route
 __all__ = [
     "DAY_S",
     "AnyOf",
+    "Break",
     "Crew",
     "CrewDay",
     "FirstFeasible",

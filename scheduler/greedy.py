@@ -43,6 +43,9 @@ class _CrewDayState:
 
     ``clock_s`` is when the last visit ends (the shift start for an empty
     route) and ``busy_s`` the work and travel so far, the drive home excluded.
+    ``lunch_taken`` says whether the crew-day's lunch is already placed
+    before the last visit (always true without a lunch); while it is not, every
+    append keeps room for it after the new visit.
     """
 
     keys: list[tuple[str, int]]
@@ -59,6 +62,10 @@ class _CrewDayState:
     busy_s: IntArray
     count: IntArray
     units: IntArray
+    lunch_earliest_s: IntArray
+    lunch_latest_s: IntArray
+    lunch_s: IntArray
+    lunch_taken: npt.NDArray[np.bool_]
 
     @classmethod
     def empty(cls, problem: Problem, travel: TravelMatrix) -> _CrewDayState:
@@ -95,6 +102,12 @@ class _CrewDayState:
             busy_s=np.zeros(len(crew_days), dtype=np.int64),
             count=np.zeros(len(crew_days), dtype=np.int64),
             units=np.zeros(len(crew_days), dtype=np.int64),
+            lunch_earliest_s=column(
+                [cd.lunch.earliest_start_s if cd.lunch else 0 for cd in crew_days]
+            ),
+            lunch_latest_s=column([cd.lunch.latest_start_s if cd.lunch else 0 for cd in crew_days]),
+            lunch_s=column([cd.lunch_s for cd in crew_days]),
+            lunch_taken=np.array([cd.lunch is None for cd in crew_days], dtype=bool),
         )
 
 
@@ -112,12 +125,28 @@ class _Appending:
     utilization_ok: npt.NDArray[np.bool_]
     max_jobs_ok: npt.NDArray[np.bool_]
     capacity_ok: npt.NDArray[np.bool_]
+    lunch_before: npt.NDArray[np.bool_]
+    """Whether the lunch is taken on the leg to this visit (else later, or already taken)."""
+    lunch_ok: npt.NDArray[np.bool_]
 
     @property
     def feasible(self) -> npt.NDArray[np.bool_]:
-        return (
-            self.window_ok & self.shift_ok & self.utilization_ok & self.max_jobs_ok
-        ) & self.capacity_ok
+        return (self.window_ok & self.shift_ok & self.utilization_ok & self.max_jobs_ok) & (
+            self.capacity_ok & self.lunch_ok
+        )
+
+
+def _first_start(job: Job, ready_s: IntArray) -> IntArray:
+    """The earliest allowed start at or after ``ready_s`` (:data:`NEVER` if every window closed)."""
+    windows = job.start_windows()
+    if not windows:
+        return ready_s
+    start_s = np.full(len(ready_s), NEVER, dtype=np.int64)
+    # Later windows first, so the earliest window still open wins.
+    for window in reversed(windows):
+        open_now = ready_s <= window.end_s
+        start_s = np.where(open_now, np.maximum(ready_s, window.start_s), start_s)
+    return start_s
 
 
 def _evaluate_append(
@@ -128,6 +157,12 @@ def _evaluate_append(
     Mirrors :func:`scheduler.timing.schedule_route`: the first visit starts on
     arrival from home, later ones after the travel plus the crew's minimum gap,
     each at the earliest allowed start of the job's windows.
+
+    A crew-day whose lunch is not taken yet keeps it for later when it still
+    fits after the new visit (on the leg home or at home after the return),
+    and otherwise takes it on the leg to the new visit (the timing's rule: the
+    drive, the gap and the lunch all fit between the two visits). This only
+    errs on the safe side: the final times come from the exact timing.
     """
     last = state.last[candidates]
     leg_s = travel.duration_s[last, location]
@@ -137,19 +172,57 @@ def _evaluate_append(
     back_m = travel.distance_m[location, home]
     previous_back_m = travel.distance_m[last, home]
     count = state.count[candidates]
-    ready_s = state.clock_s[candidates] + leg_s + np.where(count > 0, state.gap_s[candidates], 0)
+    clock_s = state.clock_s[candidates]
+    ready_s = clock_s + leg_s + np.where(count > 0, state.gap_s[candidates], 0)
+    shift_end_s = state.shift_end_s[candidates]
 
-    windows = job.start_windows()
-    if windows:
-        start_s = np.full(len(candidates), NEVER, dtype=np.int64)
-        # Later windows first, so the earliest window still open wins.
-        for window in reversed(windows):
-            open_now = ready_s <= window.end_s
-            start_s = np.where(open_now, np.maximum(ready_s, window.start_s), start_s)
-    else:
-        start_s = ready_s
-    window_ok = start_s < NEVER
+    # Lunch later (or none): the visit starts as without a lunch.
+    start_s = _first_start(job, ready_s)
     end_s = start_s + job.duration_s
+    if state.lunch_taken.all():
+        # No lunch left to place anywhere (the usual problem): nothing more to check.
+        always = np.ones(len(candidates), dtype=bool)
+        window_ok = start_s < NEVER
+        return _Appending(
+            candidates=candidates,
+            start_s=start_s,
+            end_s=end_s,
+            leg_s=leg_s,
+            added_m=leg_m + back_m - previous_back_m,
+            window_ok=window_ok,
+            shift_ok=window_ok & (end_s + back_s <= shift_end_s),
+            utilization_ok=state.busy_s[candidates] + leg_s + job.duration_s + back_s
+            <= state.busy_cap_s[candidates],
+            max_jobs_ok=count + 1 <= state.max_jobs[candidates],
+            capacity_ok=state.units[candidates] + job.demand_units
+            <= state.capacity_units[candidates],
+            lunch_before=~always,
+            lunch_ok=always,
+        )
+    taken = state.lunch_taken[candidates]
+    earliest = state.lunch_earliest_s[candidates]
+    latest = state.lunch_latest_s[candidates]
+    lunch_s = state.lunch_s[candidates]
+    at_home_after = np.maximum(earliest, end_s + back_s) <= latest
+    on_leg_home = np.maximum(earliest, end_s) <= latest
+    home_s = np.where(
+        taken | at_home_after,
+        end_s + back_s,
+        np.maximum(end_s + back_s + lunch_s, np.maximum(earliest, end_s) + lunch_s),
+    )
+    later_ok = (start_s < NEVER) & (taken | at_home_after | on_leg_home) & (home_s <= shift_end_s)
+
+    # Lunch now, on the leg to this visit.
+    lowest = np.maximum(earliest, clock_s)
+    now_ready = np.maximum(ready_s + lunch_s, lowest + lunch_s)
+    now_start = _first_start(job, now_ready)
+    now_end = now_start + job.duration_s
+    now_ok = ~taken & (lowest <= latest) & (now_start < NEVER) & (now_end + back_s <= shift_end_s)
+
+    lunch_before = ~later_ok & now_ok
+    start_s = np.where(lunch_before, now_start, start_s)
+    end_s = np.where(lunch_before, now_end, end_s)
+    window_ok = start_s < NEVER
     busy_after = state.busy_s[candidates] + leg_s + job.duration_s + back_s
     return _Appending(
         candidates=candidates,
@@ -158,10 +231,12 @@ def _evaluate_append(
         leg_s=leg_s,
         added_m=leg_m + back_m - previous_back_m,
         window_ok=window_ok,
-        shift_ok=window_ok & (end_s + back_s <= state.shift_end_s[candidates]),
+        shift_ok=window_ok & (end_s + back_s <= shift_end_s),
         utilization_ok=busy_after <= state.busy_cap_s[candidates],
         max_jobs_ok=count + 1 <= state.max_jobs[candidates],
         capacity_ok=state.units[candidates] + job.demand_units <= state.capacity_units[candidates],
+        lunch_before=lunch_before,
+        lunch_ok=later_ok | now_ok,
     )
 
 
@@ -251,8 +326,8 @@ def unassigned_reasons(
         return (
             Reason(
                 "locked",
-                f"locked on crew {job.fixed.crew_id} day {job.fixed.day}, but it does not fit "
-                "there at the end of the route",
+                f"locked on crew {job.fixed.crew_id} {problem.day_label(job.fixed.day)}, but it "
+                "does not fit there at the end of the route",
             ),
         )
     if len(candidates) == 0:
@@ -289,6 +364,10 @@ def unassigned_reasons(
     if not alone.capacity_ok.any():
         reasons.append(
             Reason("capacity", f"needs {job.demand_units} units, more than any crew carries")
+        )
+    if not reasons and not alone.lunch_ok.any():
+        reasons.append(
+            Reason("lunch", "the visit leaves no room for the crews' lunch breaks on its days")
         )
     if not reasons:
         # Each rule holds somewhere, but never all on the same crew-day.
@@ -357,8 +436,12 @@ def solve_greedy(problem: Problem, travel_provider: TravelProvider | None = None
         chosen = np.flatnonzero(feasible)
         days = state.day[appending.candidates[chosen]]
         late_days = np.maximum(days - job.due_day, 0) if job.due_day is not None else 0 * days
-        # lexsort sorts by the last key first: on time, fewest added metres, earliest day.
-        best = chosen[np.lexsort((days, appending.added_m[chosen], late_days))[0]]
+        off_promise = 0 * days
+        if job.has_soft_promise and job.promised_days:
+            off_promise = (~np.isin(days, list(job.promised_days))).astype(np.int64)
+        # lexsort sorts by the last key first: on time, on a promised day,
+        # fewest added metres, earliest day.
+        best = chosen[np.lexsort((days, appending.added_m[chosen], off_promise, late_days))[0]]
         crew_day = int(appending.candidates[best])
         routes[state.keys[crew_day]].append(job.id)
         state.last[crew_day] = location
@@ -366,6 +449,7 @@ def solve_greedy(problem: Problem, travel_provider: TravelProvider | None = None
         state.busy_s[crew_day] += appending.leg_s[best] + job.duration_s
         state.count[crew_day] += 1
         state.units[crew_day] += job.demand_units
+        state.lunch_taken[crew_day] |= bool(appending.lunch_before[best])
 
     runtime_s = time.perf_counter() - started
     return build_result(

@@ -23,6 +23,7 @@ compute exactly the same numbers.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,6 +37,21 @@ DAY_S = 86_400
 
 MIN_PRIORITY = 1
 MAX_PRIORITY = 5
+
+NEVER_S = 2**62
+"""A start no shift reaches: the window of a job whose hard promise and access windows
+do not overlap (an empty tuple of windows would mean "any time")."""
+
+
+def time_of_day_s(t_s: int) -> int:
+    """Seconds since midnight of the day ``t_s`` falls on (``t - day * DAY_S``)."""
+    return t_s - (t_s // DAY_S) * DAY_S
+
+
+def clock_label(t_s: int) -> str:
+    """``"HH:MM"`` of an absolute time, as crews read it (the time of day of ``t_s``)."""
+    seconds = time_of_day_s(t_s)
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -143,22 +159,57 @@ class Crew:
 
 
 @dataclass(frozen=True)
+class Break:
+    """One uninterrupted break (lunch) of a crew-day, on the absolute time axis.
+
+    The crew takes it once, for ``duration_s``, starting anywhere in
+    ``[earliest_start_s, latest_start_s]``. It never overlaps on-site work, and
+    neither driving nor the minimum gap between jobs happens during it: between
+    two visits ``i`` and ``j`` with the break in between,
+    ``start(j) >= end(i) + travel + min_gap + duration_s``. It may also fall
+    before the crew leaves home or after it is back (still inside its window).
+    """
+
+    earliest_start_s: int
+    latest_start_s: int
+    duration_s: int
+
+    def __post_init__(self) -> None:
+        if self.latest_start_s < self.earliest_start_s:
+            raise ValueError(f"break window ends before it starts: {self}")
+        if self.duration_s <= 0:
+            raise ValueError(f"break duration must be > 0: {self}")
+
+
+@dataclass(frozen=True)
 class CrewDay:
     """A crew working on one day: one route from home back to home.
 
     Only days on which the crew works (minus holidays and unavailability) exist
     as crew-days; the solver never invents one. The whole route, travel home
     included, must lie inside ``[shift_start_s, shift_end_s]``.
+
+    ``lunch`` is the crew-day's break (``None`` = no break is planned). Its
+    whole window must lie in the shift (``shift_start_s <= earliest_start_s``
+    and ``latest_start_s + duration_s <= shift_end_s``), so that a break before
+    departure or after the return is still working time of the day.
     """
 
     crew_id: str
     day: int
     shift_start_s: int
     shift_end_s: int
+    lunch: Break | None = None
 
     def __post_init__(self) -> None:
         if self.shift_end_s < self.shift_start_s:
             raise ValueError(f"crew-day {self.key}: shift ends before it starts")
+        lunch = self.lunch
+        if lunch is not None and (
+            lunch.earliest_start_s < self.shift_start_s
+            or lunch.latest_start_s + lunch.duration_s > self.shift_end_s
+        ):
+            raise ValueError(f"crew-day {self.key}: the lunch window must lie inside the shift")
 
     @property
     def key(self) -> tuple[str, int]:
@@ -169,6 +220,16 @@ class CrewDay:
     def shift_s(self) -> int:
         """Length of the shift in seconds."""
         return self.shift_end_s - self.shift_start_s
+
+    @property
+    def lunch_s(self) -> int:
+        """Duration of the lunch break (0 without one)."""
+        return 0 if self.lunch is None else self.lunch.duration_s
+
+    @property
+    def working_s(self) -> int:
+        """Shift minus lunch: the time work and travel can fill at most."""
+        return self.shift_s - self.lunch_s
 
 
 @dataclass(frozen=True)
@@ -229,6 +290,19 @@ class Job:
         Equipment the job uses up from the crew-day's ``capacity_units``.
     fixed
         Locked or in-progress/done assignment (see :class:`FixedAssignment`).
+    preferred_days, preferred_windows
+        What the customer was promised: days (empty = no promised day) and
+        absolute **start** windows (like ``windows``; usually one per day;
+        empty = no promised time slot).
+    promise_is_hard
+        Hard: the job may only be planned on a promised day and must start
+        inside a preferred window *and* an access window (see
+        :meth:`day_allowed`, :meth:`start_windows`). Soft: a day not promised
+        costs ``Weights.preferred_day_yen x priority``; a start outside the
+        slot costs ``Weights.preferred_window_yen_per_hour x priority`` per
+        hour (see :meth:`preferred_slot_s`). The promised days are
+        ``preferred_days``, or else the days of ``preferred_windows``
+        (:attr:`promised_days`).
     """
 
     id: str
@@ -244,6 +318,9 @@ class Job:
     priority: int = 3
     demand_units: int = 0
     fixed: FixedAssignment | None = None
+    preferred_days: frozenset[int] = frozenset()
+    preferred_windows: tuple[TimeWindow, ...] = ()
+    promise_is_hard: bool = False
 
     def __post_init__(self) -> None:
         if self.duration_s < 0:
@@ -254,28 +331,92 @@ class Job:
             raise ValueError(f"job {self.id}: priority must be in 1..5")
         if self.demand_units < 0:
             raise ValueError(f"job {self.id}: demand_units must be >= 0")
-        if list(self.windows) != sorted(self.windows, key=lambda w: w.start_s):
-            raise ValueError(f"job {self.id}: windows must be sorted by start")
+        for name in ("windows", "preferred_windows"):
+            windows = getattr(self, name)
+            if list(windows) != sorted(windows, key=lambda w: w.start_s):
+                raise ValueError(f"job {self.id}: {name} must be sorted by start")
+
+    @property
+    def has_soft_promise(self) -> bool:
+        """Whether the job carries a promise that is priced rather than enforced."""
+        return not self.promise_is_hard and bool(self.preferred_days or self.preferred_windows)
+
+    @cached_property
+    def promised_days(self) -> frozenset[int]:
+        """The promised days: ``preferred_days``, else the days of the preferred windows.
+
+        "Promised 12/07 09:00-12:00" promises the day too, so a soft promise
+        given as windows alone also prices a visit on another day.
+        """
+        if self.preferred_days:
+            return self.preferred_days
+        return frozenset(w.start_s // DAY_S for w in self.preferred_windows)
 
     def day_allowed(self, day: int) -> bool:
-        """Whether the job's dates allow a visit on ``day`` (hard rules only)."""
+        """Whether the job's dates allow a visit on ``day`` (hard rules only).
+
+        A hard promise allows only its promised days (:attr:`promised_days`).
+        """
         if self.earliest_day is not None and day < self.earliest_day:
             return False
         if self.due_is_hard and self.due_day is not None and day > self.due_day:
+            return False
+        if self.promise_is_hard and self.promised_days and day not in self.promised_days:
             return False
         return day not in self.unavailable_days
 
     def start_allowed(self, t_s: int) -> bool:
         """Whether the visit may start at ``t_s`` (locked start, else windows)."""
-        if self.fixed is not None and self.fixed.start_s is not None:
-            return t_s == self.fixed.start_s
-        return not self.windows or any(w.contains(t_s) for w in self.windows)
+        windows = self.start_windows()
+        return not windows or any(w.contains(t_s) for w in windows)
 
     def start_windows(self) -> tuple[TimeWindow, ...]:
-        """The effective start windows: the locked start, the windows, or ``()`` = any."""
+        """The effective start windows: the locked start, the windows, or ``()`` = any.
+
+        With a hard promise the windows are the intersection of the access
+        windows and the preferred windows, so every consumer (timing,
+        screening, the solver, the validator) sees the promise. An empty
+        intersection is one window at :data:`NEVER_S` (not ``()``, which would
+        mean "any time"): screening reports such a job before the solver.
+        """
         if self.fixed is not None and self.fixed.start_s is not None:
             return (TimeWindow(self.fixed.start_s, self.fixed.start_s),)
-        return self.windows
+        return self._effective_windows
+
+    @cached_property
+    def _effective_windows(self) -> tuple[TimeWindow, ...]:
+        # Cached on the (frozen) instance: the timing asks for it at every visit.
+        if not (self.promise_is_hard and self.preferred_windows):
+            return self.windows
+        if not self.windows:
+            return self.preferred_windows
+        both = sorted(
+            (max(w.start_s, p.start_s), min(w.end_s, p.end_s))
+            for w in self.windows
+            for p in self.preferred_windows
+            if max(w.start_s, p.start_s) <= min(w.end_s, p.end_s)
+        )
+        if not both:
+            return (TimeWindow(NEVER_S, NEVER_S),)
+        return tuple(TimeWindow(start_s, end_s) for start_s, end_s in both)
+
+    def preferred_slot_s(self) -> tuple[int, int] | None:
+        """The promised start slot as a time-of-day interval, or ``None`` without one.
+
+        The hull of the preferred windows' times of day: a start is priced by
+        its distance to one interval per job, so a promise whose windows
+        differ in time of day from day to day is priced against their hull
+        (documented approximation; the day itself is priced separately, and a
+        hard promise uses the exact windows).
+        """
+        if not self.preferred_windows:
+            return None
+        starts, ends = [], []
+        for w in self.preferred_windows:
+            midnight = (w.start_s // DAY_S) * DAY_S
+            starts.append(w.start_s - midnight)
+            ends.append(w.end_s - midnight)
+        return (min(starts), max(ends))
 
 
 @dataclass(frozen=True)
@@ -320,6 +461,13 @@ class Weights:
         costs so the solver only drops work it cannot fit.
     disruption_yen
         Per job planned on another crew-day than in the reference plan.
+    preferred_day_yen
+        Per job with a soft promised day planned on another day, multiplied
+        by its priority (a broken day promise costs as much as four days late).
+    preferred_window_yen_per_hour
+        Per hour a soft-promised job starts outside its promised slot,
+        multiplied by its priority, pro rata per second (3,600 yen an hour is
+        exactly 1 yen a second, so the solver's coefficient stays integral).
     """
 
     drive_yen_per_hour: int = 2_000
@@ -327,6 +475,8 @@ class Weights:
     lateness_yen_per_day: int = 5_000
     unassigned_yen: int = 200_000
     disruption_yen: int = 20_000
+    preferred_day_yen: int = 20_000
+    preferred_window_yen_per_hour: int = 3_600
 
     def __post_init__(self) -> None:
         for name in (
@@ -335,9 +485,15 @@ class Weights:
             "lateness_yen_per_day",
             "unassigned_yen",
             "disruption_yen",
+            "preferred_day_yen",
+            "preferred_window_yen_per_hour",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+
+    def preferred_window_milli_per_s(self, priority: int) -> int:
+        """Milli-yen per second outside a soft promised slot (integer, rounded half up)."""
+        return (self.preferred_window_yen_per_hour * priority * 1000 + 1800) // 3600
 
 
 @dataclass(frozen=True)
@@ -372,6 +528,14 @@ class Problem:
         default haversine estimate (:func:`scheduler.travel.travel_for`).
     reference
         A published plan to stay close to (minimal disruption), or ``None``.
+    first_date
+        The calendar date of day 0, used **only** to label days in messages
+        (``"12/07"``); the scheduler computes on day indexes alone.
+    time_grid_s
+        When > 1, travel durations are rounded up to this grid in the matrix
+        used for planning (:func:`scheduler.travel.travel_for`), so with
+        grid-aligned shift starts, durations, gaps, windows and lunches every
+        planned start lands on the grid (e.g. ``300``: a 5-minute grid).
     """
 
     crews: tuple[Crew, ...]
@@ -381,8 +545,12 @@ class Problem:
     weights: Weights = Weights()
     travel: TravelMatrix | None = None
     reference: Plan | None = None
+    first_date: datetime.date | None = None
+    time_grid_s: int = 1
 
     def __post_init__(self) -> None:
+        if self.time_grid_s < 1:
+            raise ValueError("time_grid_s must be >= 1")
         crew_ids = [c.id for c in self.crews]
         if len(set(crew_ids)) != len(crew_ids):
             raise ValueError("crew ids must be unique")
@@ -438,10 +606,38 @@ class Problem:
         return crew.max_utilization
 
     def busy_cap_s(self, crew_day: CrewDay) -> int:
-        """Maximum work + travel seconds on a crew-day: floor(max_utilization x shift)."""
+        """Maximum work + travel seconds on a crew-day.
+
+        floor(max_utilization x (shift - lunch)): the lunch is not working
+        time, so a crew with a lunch break is never planned fuller than one
+        without.
+        """
         crew = self.crew(crew_day.crew_id)
         # The small epsilon keeps 0.85 * 36000 = 30600 from flooring to 30599.
-        return int(self.max_utilization(crew) * crew_day.shift_s + 1e-9)
+        return int(self.max_utilization(crew) * crew_day.working_s + 1e-9)
+
+    def day_label(self, day: int) -> str:
+        """How people read a day: ``"12/07"`` (month/day from ``first_date``), else ``"day 3"``."""
+        if self.first_date is None:
+            return f"day {day}"
+        date = self.first_date + datetime.timedelta(days=day)
+        return f"{date.month:02d}/{date.day:02d}"
+
+    def days_label(self, first: int, last: int) -> str:
+        """A day range: ``"12/03–12/07"`` (one label when ``first == last``)."""
+        if first == last:
+            return self.day_label(first)
+        return f"{self.day_label(first)}–{self.day_label(last)}"
+
+    def when_label(self, t_s: int) -> str:
+        """An absolute time as ``"12/07 09:00"`` (``"day 3 09:00"`` without a first date)."""
+        return f"{self.day_label(t_s // DAY_S)} {clock_label(t_s)}"
+
+    def window_label(self, start_s: int, end_s: int) -> str:
+        """A start window as ``"12/07 09:00–12:00"`` (both ends on the start's day label)."""
+        if start_s // DAY_S == end_s // DAY_S:
+            return f"{self.when_label(start_s)}–{clock_label(end_s)}"
+        return f"{self.when_label(start_s)}–{self.when_label(end_s)}"
 
     def locations(self) -> tuple[Location, ...]:
         """All distinct locations (crew homes first, then jobs), in a stable order."""

@@ -3,8 +3,9 @@
 Two moments:
 
 * :func:`screen`, **before** the solver: each job is checked alone against
-  every crew-day (skills, members, dates, capacity, and whether the visit fits
-  in the shift and a window with the travel from and back home). Jobs with no
+  every crew-day (skills, members, dates and hard promises, capacity, and
+  whether the visit fits in the shift and a window with the travel from and
+  back home, leaving room for the crew-day's lunch). Jobs with no
   crew-day left are reported with the rule that removed the last candidates
   and never reach OR-Tools (an empty window would crash the model build, see
   ``/work/shared/NOTES.md``). The other jobs get their feasible crew-days,
@@ -15,6 +16,9 @@ Two moments:
   stopped), so the job is inserted. Dearer: the job was not worth its cost.
   None valid: the capacity of its crew-days went to other work. A job is
   never called ``not_worth`` when the clock was the reason.
+
+Messages are for people: days carry calendar labels
+(:meth:`~scheduler.model.Problem.day_label`) and times ``HH:MM``.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from scheduler.model import CrewDay, Job, Problem
-from scheduler.result import MILLI, Reason
+from scheduler.greedy import _CrewDayState, _evaluate_append
+from scheduler.model import DAY_S, NEVER_S, CrewDay, Job, Problem, TimeWindow, clock_label
+from scheduler.result import MILLI, Reason, preference_milli
+from scheduler.timing import is_feasible, schedule_route
 from scheduler.travel import TravelMatrix
-from scheduler.validate import validate_route
+from scheduler.validate import promised_days_label, validate_route, windows_label
 
 MAX_INSERTION_CHECKS = 2_000
 """Insertion attempts per dropped job before giving up on finding a valid one."""
@@ -91,6 +97,9 @@ class _CrewDayArrays:
         self.busy_cap = np.asarray([problem.busy_cap_s(cd) for cd in self.crew_days], np.int64)
         self.crew_ids = [cd.crew_id for cd in self.crew_days]
         self.crews = crews
+        self.has_lunch = np.asarray([cd.lunch is not None for cd in self.crew_days], dtype=bool)
+        # Empty routes, to check a job alone against the lunches the way the greedy appends.
+        self.empty = _CrewDayState.empty(problem, travel) if self.has_lunch.any() else None
 
 
 def _screen_job(
@@ -103,20 +112,10 @@ def _screen_job(
     if job.fixed is not None:
         fixed_key = (job.fixed.crew_id, job.fixed.day)
         alive &= np.asarray([cd.key == fixed_key for cd in days.crew_days], dtype=bool)
-        locked_prefix = (
-            Reason(
-                "locked",
-                f"locked on crew {fixed_key[0]} day {fixed_key[1]}, where it cannot be kept",
-            ),
-        )
+        where = f"crew {fixed_key[0]} {problem.day_label(fixed_key[1])}"
+        locked_prefix = (Reason("locked", f"locked on {where}, where it cannot be kept"),)
         if not alive.any():
-            return (), (
-                Reason(
-                    "locked",
-                    f"locked on crew {fixed_key[0]} day {fixed_key[1]}, "
-                    "which is not a crew-day of this problem",
-                ),
-            )
+            return (), (Reason("locked", f"locked on {where}, which that crew does not work"),)
 
     def fail(rule: str, message: str) -> tuple[tuple[tuple[str, int], ...], tuple[Reason, ...]]:
         return (), (*locked_prefix, Reason(rule, message))
@@ -164,6 +163,13 @@ def _screen_job(
             "every qualified crew-day's utilization cap",
         )
     windows = job.start_windows()
+    promised = job.promise_is_hard and bool(job.preferred_windows)
+    if promised and windows and windows[0].start_s == NEVER_S:
+        return fail(
+            "window",
+            f"promised {windows_label(problem, job.preferred_windows)}: the customer's "
+            f"access windows ({_short_windows(problem, job.windows)}) do not overlap the promise",
+        )
     if windows:
         earliest = days.shift_start + out_s
         latest = days.shift_end - back_s - job.duration_s
@@ -172,28 +178,76 @@ def _screen_job(
             reachable |= np.maximum(earliest, w.start_s) <= np.minimum(latest, w.end_s)
         alive &= reachable
         if not alive.any():
+            what = (
+                f"promised {_short_windows(problem, job.preferred_windows)}: no start"
+                if promised
+                else f"no access window ({_short_windows(problem, windows)})"
+            )
             return fail(
                 "window",
-                "no access window can be reached from a qualified crew's "
-                "home and left in time to be back by the end of the shift",
+                f"{what} can be reached from a qualified crew's home and left in time "
+                "to be back by the end of the shift",
+            )
+    if days.empty is not None and (alive & days.has_lunch).any():
+        rows = np.flatnonzero(alive & days.has_lunch)
+        alone = _evaluate_append(job, site, rows.astype(np.int64), days.empty, travel)
+        alive[rows[~alone.feasible]] = False
+        if not alive.any():
+            lunch = days.crew_days[int(rows[0])].lunch
+            assert lunch is not None
+            return fail(
+                "lunch",
+                f"the visit ({job.duration_s // 60} min) with the drive from and back home "
+                f"leaves no room for the lunch break ({clock_label(lunch.earliest_start_s)}–"
+                f"{clock_label(lunch.latest_start_s)} start, {lunch.duration_s // 60} min) "
+                "of any qualified crew-day",
             )
     keys = tuple(days.crew_days[i].key for i in np.flatnonzero(alive))
     return keys, ()
 
 
+def _short_windows(problem: Problem, windows: tuple[TimeWindow, ...], most: int = 3) -> str:
+    """At most ``most`` windows for a message, then how many more."""
+    shown = windows_label(problem, windows[:most])
+    return shown if len(windows) <= most else f"{shown} and {len(windows) - most} more"
+
+
 def _day_message(problem: Problem, job: Job) -> str:
-    """Say whether no day is allowed at all or just no qualified crew works then."""
+    """Why no crew-day is on an allowed day, with calendar labels.
+
+    E.g. ``"due 12/07 (promised to the customer); no qualified crew works
+    12/03–12/07"`` or ``"due 11/29 (promised to the customer); the plan covers
+    12/03–12/07"``.
+    """
     horizon = sorted({cd.day for cd in problem.crew_days})
-    if not any(job.day_allowed(d) for d in horizon):
-        parts = []
-        if job.earliest_day is not None:
-            parts.append(f"earliest day {job.earliest_day}")
-        if job.due_is_hard and job.due_day is not None:
-            parts.append(f"hard due day {job.due_day}")
-        if job.unavailable_days:
-            parts.append(f"unavailable days {sorted(job.unavailable_days)}")
-        return "no allowed day in the horizon (" + ", ".join(parts) + ")"
-    return "no qualified crew works on an allowed day"
+    parts = []
+    if job.earliest_day is not None:
+        parts.append(f"can start {problem.day_label(job.earliest_day)} at the earliest")
+    if job.due_is_hard and job.due_day is not None:
+        parts.append(f"due {problem.day_label(job.due_day)} (promised to the customer)")
+    if job.promise_is_hard and job.promised_days:
+        parts.append(f"promised for {promised_days_label(problem, job)}")
+    if job.unavailable_days:
+        unavailable = ", ".join(problem.day_label(d) for d in sorted(job.unavailable_days))
+        parts.append(f"the customer is unavailable {unavailable}")
+    allowed = [d for d in horizon if job.day_allowed(d)]
+    prefix = "; ".join(parts) + "; " if parts else ""
+    if not allowed:
+        if not horizon:
+            return prefix + "the plan has no crew-days"
+        return prefix + f"the plan covers {problem.days_label(horizon[0], horizon[-1])}"
+    return prefix + f"no qualified crew works {_days_list(problem, allowed)}"
+
+
+def _days_list(problem: Problem, days: list[int]) -> str:
+    """Days for a message: runs of consecutive days as ranges (``"12/03–12/05, 12/08"``)."""
+    runs: list[tuple[int, int]] = []
+    for d in days:
+        if runs and d == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    return ", ".join(problem.days_label(first, last) for first, last in runs)
 
 
 @dataclass(frozen=True)
@@ -300,7 +354,7 @@ def explain_dropped(
                 Reason(
                     "search",
                     f"the search {when} before this job could be placed; it fits on crew "
-                    f"{insertion.key[0]} day {insertion.key[1]}",
+                    f"{insertion.key[0]} {problem.day_label(insertion.key[1])}",
                 )
             )
         elif insertion is not None:
@@ -308,7 +362,8 @@ def explain_dropped(
             reasons.append(
                 Reason(
                     "not_worth",
-                    f"fits on crew {insertion.key[0]} day {insertion.key[1]}, but adding "
+                    f"fits on crew {insertion.key[0]} {problem.day_label(insertion.key[1])}, "
+                    "but adding "
                     f"it costs more than leaving it unassigned ({penalty:,} yen)",
                 )
             )
@@ -393,7 +448,17 @@ class _InsertionCosts:
         moved = 0
         if job.id in self.reference and self.reference[job.id] != key:
             moved = weights.disruption_yen * MILLI
-        return np.asarray(added + fixed + late + moved, dtype=np.int64)
+        # A broken day promise is the same at every position; the slot part
+        # depends on the times the insertion gives, checked only by the caller's
+        # final recomputation (the unassigned penalty dominates it).
+        off_day = preference_milli(weights, job, key[1], key[1] * DAY_S + _slot_start(job))[0]
+        return np.asarray(added + fixed + late + moved + off_day, dtype=np.int64)
+
+
+def _slot_start(job: Job) -> int:
+    """A time of day inside the job's promised slot (0 without one)."""
+    slot = job.preferred_slot_s()
+    return 0 if slot is None else slot[0]
 
 
 def _cheapest_valid_insertion(
@@ -415,10 +480,14 @@ def _cheapest_valid_insertion(
         added = costs.positions(key, plan.get(key, ()), job)
         options.extend((int(a), number, p) for p, a in enumerate(added))
     options.sort()
+    crew_days = problem.crew_days_by_key()
     for added_milli, number, position in options[:MAX_INSERTION_CHECKS]:
         crew_id, day = keys[number]
         route = list(plan.get((crew_id, day), ()))
         candidate = [*route[:position], job.id, *route[position:]]
+        crew_day = crew_days[(crew_id, day)]
+        if not is_feasible(schedule_route(problem, travel, crew_day, candidate), crew_day):
+            continue  # late or out of its windows: the validator would say so, slower
         if not validate_route(problem, crew_id, day, candidate, travel):
             return _Insertion((crew_id, day), position, added_milli)
     return None

@@ -166,7 +166,10 @@ def _pair_costs(
         per_hour = weights.drive_yen_per_hour * MILLI
         drive = inner_drive + (out_s * per_hour + 1800) // 3600 + (back_s * per_hour + 1800) // 3600
         total = (inner_m + out_m + back_m) * rate[cols] + drive
-        total += inner["fixed"] + inner["lateness"]
+        # The promise term is taken from the route's own crew-day: a day promise
+        # is the same on every crew-day of the day; a slot cost may shift with
+        # the start times, which the caller's full recomputation catches.
+        total += inner["fixed"] + inner["lateness"] + inner["preference"]
         referenced = [tuple(reference[j]) for j in job_ids if j in reference]
         for key, milli in zip(targets, total.tolist(), strict=True):
             moved = sum(1 for ref in referenced if ref != key)

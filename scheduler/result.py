@@ -17,14 +17,22 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
-from scheduler.model import Crew, Plan, Problem
-from scheduler.timing import Visit, schedule_route
+from scheduler.model import Crew, Job, Plan, Problem, Weights
+from scheduler.timing import Visit, preference_seconds, schedule_route
 from scheduler.travel import TravelMatrix
 
 MILLI = 1000
 """The solver's objective is integer milli-yen; reports divide by this."""
 
-OBJECTIVE_TERMS = ("distance", "drive_time", "fixed", "lateness", "unassigned", "disruption")
+OBJECTIVE_TERMS = (
+    "distance",
+    "drive_time",
+    "fixed",
+    "lateness",
+    "unassigned",
+    "disruption",
+    "preference",
+)
 """Names of the objective terms, in the order they are reported."""
 
 
@@ -95,7 +103,8 @@ class Reason:
     """Why a job is not in the plan: a stable ``rule`` code and a human sentence.
 
     Rule codes: ``skill``, ``members``, ``day``, ``shift``, ``window``,
-    ``max_utilization``, ``capacity``, ``max_jobs``, ``locked``,
+    ``max_utilization``, ``capacity``, ``max_jobs``, ``locked``, ``lunch``
+    (the visit leaves no room for the lunch of any crew-day it fits on),
     ``capacity_used`` (feasible alone, but the crew-days that could take it
     are full), ``not_worth`` (fits, but costs more than its unassigned penalty),
     ``search`` (the search stopped, by its time limit or cancellation, before
@@ -133,6 +142,9 @@ class Route:
         Free time in the shift: shift length minus work minus driving.
     utilization
         ``(work_s + drive_s) / shift length``.
+    lunch_start_s, lunch_end_s
+        The planned lunch break (``None`` when the crew-day has none, or when
+        none fits: the validator then reports the rule ``lunch``).
     """
 
     crew_id: str
@@ -150,6 +162,8 @@ class Route:
     wait_s: int
     slack_s: int
     utilization: float
+    lunch_start_s: int | None = None
+    lunch_end_s: int | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -175,6 +189,10 @@ class Kpis:
     mean_utilization: float
     mean_slack_s: float
     km_per_job: float
+    promises_kept: int = 0
+    """Planned jobs with a soft promise (day or slot) that is kept (costs nothing)."""
+    promises_broken: int = 0
+    """Planned jobs with a soft promise planned on another day or outside the slot."""
 
 
 @dataclass(frozen=True)
@@ -325,12 +343,12 @@ def objective_terms(
 def route_terms(
     problem: Problem, travel: TravelMatrix, crew: Crew, day: int, job_ids: Sequence[str]
 ) -> dict[str, int]:
-    """What one route costs, in milli-yen: travel, drive time, the fixed cost, lateness.
+    """What one route costs, in milli-yen: travel, drive time, the fixed cost, lateness, promises.
 
     The terms of :func:`objective_terms` that depend on one crew-day alone
     (not ``unassigned`` nor ``disruption``); an empty route costs nothing.
     """
-    terms = {"distance": 0, "drive_time": 0, "fixed": 0, "lateness": 0}
+    terms = {"distance": 0, "drive_time": 0, "fixed": 0, "lateness": 0, "preference": 0}
     if not job_ids:
         return terms
     weights = problem.weights
@@ -349,7 +367,37 @@ def route_terms(
         if job.due_day is not None and day > job.due_day:
             late_days = day - job.due_day
             terms["lateness"] += late_days * weights.lateness_yen_per_day * job.priority * MILLI
+    if any(jobs[j].has_soft_promise for j in job_ids):
+        schedule = schedule_route(
+            problem, travel, problem.crew_days_by_key()[(crew.id, day)], job_ids
+        )
+        for visit in schedule.visits:
+            terms["preference"] += sum(
+                preference_milli(weights, jobs[visit.job_id], day, visit.start_s)
+            )
     return terms
+
+
+def preference_milli(weights: Weights, job: Job, day: int, start_s: int) -> tuple[int, int]:
+    """What breaking a soft promise costs, in milli-yen: ``(day part, slot part)``.
+
+    The day part is ``preferred_day_yen x priority`` when the job has preferred
+    days and ``day`` is not one. The slot part prices each second the start's
+    time of day (``start_s - day * DAY_S``) lies outside the promised slot
+    (:meth:`~scheduler.model.Job.preferred_slot_s`), at
+    :meth:`~scheduler.model.Weights.preferred_window_milli_per_s`. Hard
+    promises and jobs without one cost nothing. The solver prices the day part
+    exactly (a per-day unary dimension); the slot part is left to the timing
+    (a visit waits for its slot when it can) and priced here only, so
+    ``Result.extra.solver_objective_yen`` leaves it out.
+    """
+    if not job.has_soft_promise:
+        return (0, 0)
+    day_milli = 0
+    if job.promised_days and day not in job.promised_days:
+        day_milli = weights.preferred_day_yen * job.priority * MILLI
+    outside_s = preference_seconds(job, day, start_s)
+    return (day_milli, outside_s * weights.preferred_window_milli_per_s(job.priority))
 
 
 def build_route(
@@ -379,12 +427,28 @@ def build_route(
         wait_s=sum(v.slack_before_s for v in schedule.visits),
         slack_s=shift_s - work_s - drive_s,
         utilization=(work_s + drive_s) / shift_s if shift_s > 0 else 0.0,
+        lunch_start_s=schedule.lunch_start_s,
+        lunch_end_s=schedule.lunch_end_s,
     )
 
 
-def compute_kpis(routes: Sequence[Route], jobs_unassigned: int) -> Kpis:
-    """Plan-level figures from the routes."""
+def compute_kpis(
+    routes: Sequence[Route], jobs_unassigned: int, problem: Problem | None = None
+) -> Kpis:
+    """Plan-level figures from the routes (promises are counted when ``problem`` is given)."""
     used = [r for r in routes if r.visits]
+    kept = broken = 0
+    if problem is not None:
+        jobs = problem.jobs_by_id()
+        for route in used:
+            for visit in route.visits:
+                job = jobs[visit.job_id]
+                if not job.has_soft_promise:
+                    continue
+                if sum(preference_milli(problem.weights, job, route.day, visit.start_s)):
+                    broken += 1
+                else:
+                    kept += 1
     jobs_assigned = sum(len(r.visits) for r in used)
     total_km = sum(r.distance_m for r in used) / 1000.0
     return Kpis(
@@ -397,6 +461,8 @@ def compute_kpis(routes: Sequence[Route], jobs_unassigned: int) -> Kpis:
         mean_utilization=sum(r.utilization for r in used) / len(used) if used else 0.0,
         mean_slack_s=sum(r.slack_s for r in used) / len(used) if used else 0.0,
         km_per_job=total_km / jobs_assigned if jobs_assigned else 0.0,
+        promises_kept=kept,
+        promises_broken=broken,
     )
 
 
@@ -438,7 +504,7 @@ def build_result(
     return Result(
         routes=tuple(built),
         unassigned=tuple(sorted(unassigned, key=lambda u: u.job_id)),
-        kpis=compute_kpis(built, len(unassigned)),
+        kpis=compute_kpis(built, len(unassigned), problem),
         objective_yen={name: value / MILLI for name, value in terms.items()},
         status=status,
         stop_reason=stop_reason,

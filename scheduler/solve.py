@@ -136,8 +136,9 @@ def solve(
     stop_rule = as_any_of(stop)
     deadline = None if stop_rule.max_runtime_s is None else started + stop_rule.max_runtime_s
     travel = travel_for(problem, travel_provider)
-    if problem.travel is None:
-        problem = replace(problem, travel=travel)  # build the matrix once, not per planner
+    if problem.travel is not travel:
+        # Build (or round to the time grid) the matrix once, not per planner.
+        problem = replace(problem, travel=travel)
     screening = screen(problem, travel)
     unassigned = [Unassigned(j, reasons) for j, reasons in screening.impossible.items()]
     if not screening.candidates:

@@ -267,14 +267,36 @@ def travel_for(problem: Problem, provider: TravelProvider | None = None) -> Trav
     Returns
     -------
     TravelMatrix
-        A matrix containing every crew home and job location.
+        A matrix containing every crew home and job location. With
+        ``problem.time_grid_s > 1`` its durations are rounded **up** to the
+        grid: this is the single place where the grid enters planning, so the
+        solver, the greedy baseline, the timing and the validator all drive
+        the same rounded legs, and with grid-aligned inputs every start they
+        compute lands on the grid (the plan keeps the times it shows).
     """
     locations = problem.locations()
     if problem.travel is not None:
         if not problem.travel.covers(locations):
             raise ValueError("the problem's travel matrix does not cover all its locations")
-        return problem.travel
-    return (provider or HaversineTravel()).matrix(locations)
+        return on_grid(problem.travel, problem.time_grid_s)
+    return on_grid((provider or HaversineTravel()).matrix(locations), problem.time_grid_s)
+
+
+def on_grid(travel: TravelMatrix, grid_s: int) -> TravelMatrix:
+    """``travel`` with every duration rounded up to a multiple of ``grid_s``.
+
+    Idempotent (a matrix already on the grid comes back as is, the same
+    object), so a problem that carries the rounded matrix is not rounded again.
+    """
+    if grid_s <= 1:
+        return travel
+    duration = travel.duration_s
+    rounded = -(-duration // grid_s) * grid_s
+    if np.array_equal(rounded, duration):
+        return travel
+    return TravelMatrix(
+        locations=travel.locations, distance_m=travel.distance_m, duration_s=rounded
+    )
 
 
 def straight_line_km(a: Location, b: Location) -> float:
@@ -290,6 +312,7 @@ __all__ = [
     "TravelMatrix",
     "TravelProvider",
     "haversine_m",
+    "on_grid",
     "straight_line_km",
     "travel_for",
 ]

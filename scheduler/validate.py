@@ -23,7 +23,16 @@ rule                    broken when
 ``locked``              a locked visit moved (crew, day, start or position)
 ``travel``              times or legs disagree with the travel matrix
 ``kpi``                 reported totals or costs disagree with a recomputation
+``lunch``               the crew-day's lunch cannot be placed, starts outside
+                        its window, overlaps a visit, or leaves too little
+                        time to drive (and keep the gap) around it
+``grid``                a visit (not locked to a start) starts off the
+                        problem's time grid (``Problem.time_grid_s``)
 ======================  =====================================================
+
+Messages are for people: days are labelled with
+:meth:`~scheduler.model.Problem.day_label` (``"12/07"`` when the problem has a
+``first_date``) and times as ``HH:MM``.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from scheduler.model import CrewDay, Job, Plan, Problem
+from scheduler.model import CrewDay, Job, Plan, Problem, TimeWindow, clock_label
 from scheduler.result import MILLI, Result, Route, build_route, objective_terms
 from scheduler.timing import Visit
 from scheduler.travel import TravelMatrix, travel_for
@@ -53,6 +62,8 @@ RULES = (
     "locked",
     "travel",
     "kpi",
+    "lunch",
+    "grid",
 )
 """Every rule name :func:`validate` may report."""
 
@@ -161,7 +172,9 @@ def _no_crew_day(problem: Problem, crew_id: str, day: int) -> Violation:
     """The violation for a route on a crew-day the problem does not have."""
     if crew_id not in problem.crews_by_id():
         return Violation("unknown", f"crew {crew_id} is not in the problem", None, crew_id, day)
-    return Violation("day", f"crew {crew_id} does not work on day {day}", None, crew_id, day)
+    return Violation(
+        "day", f"crew {crew_id} does not work on {problem.day_label(day)}", None, crew_id, day
+    )
 
 
 def _check_route(
@@ -207,8 +220,33 @@ def _check_crew_fits_job(problem: Problem, crew_day: CrewDay, job: Job) -> list[
             )
         )
     if not job.day_allowed(crew_day.day):
-        violations.append(Violation("day", f"job may not be done on day {crew_day.day}", *where))
+        violations.append(Violation("day", day_refusal(problem, job, crew_day.day), *where))
     return violations
+
+
+def day_refusal(problem: Problem, job: Job, day: int) -> str:
+    """Why ``job`` may not be done on ``day``: ``"12/03 is not an allowed day: ..."``."""
+    label = problem.day_label(day)
+    why = []
+    if job.earliest_day is not None and day < job.earliest_day:
+        why.append(f"the job can start {problem.day_label(job.earliest_day)} at the earliest")
+    if job.due_is_hard and job.due_day is not None and day > job.due_day:
+        why.append(f"it is due {problem.day_label(job.due_day)} (promised to the customer)")
+    if job.promise_is_hard and job.promised_days and day not in job.promised_days:
+        why.append(f"it was promised for {promised_days_label(problem, job)}")
+    if day in job.unavailable_days:
+        why.append("the customer is unavailable")
+    return f"{label} is not an allowed day: " + "; ".join(why or ["its dates forbid it"])
+
+
+def promised_days_label(problem: Problem, job: Job) -> str:
+    """The promised days, e.g. ``"12/07"`` or ``"12/07, 12/08"``."""
+    return ", ".join(problem.day_label(d) for d in sorted(job.promised_days))
+
+
+def windows_label(problem: Problem, windows: Sequence[TimeWindow]) -> str:
+    """Start windows for people: ``"12/07 09:00–12:00, 12/08 09:00–12:00"``."""
+    return ", ".join(problem.window_label(w.start_s, w.end_s) for w in windows)
 
 
 def _check_times(
@@ -218,35 +256,72 @@ def _check_times(
     route: Route,
     route_jobs: Sequence[Job],
 ) -> list[Violation]:
-    """Windows, shift, minimum gap and consistency of times with travel."""
+    """Windows, shift, minimum gap, lunch, grid and consistency of times with travel."""
     crew = problem.crew(crew_day.crew_id)
     gap_s = problem.min_gap_s(crew)
     key = route.key
     violations: list[Violation] = []
     if route.depart_s < crew_day.shift_start_s:
-        violations.append(Violation("shift", "the crew leaves home before its shift", None, *key))
+        violations.append(
+            Violation(
+                "shift",
+                f"the crew leaves home at {clock_label(route.depart_s)}, before its shift "
+                f"starts at {clock_label(crew_day.shift_start_s)}",
+                None,
+                *key,
+            )
+        )
+    lunch_leg, lunch_violations = _check_lunch(problem, crew_day, route)
+    lunch_s = crew_day.lunch_s
     here = travel.index(crew.home)
     clock_s = route.depart_s
+    grid_s = problem.time_grid_s
     for position, (visit, job) in enumerate(zip(route.visits, route_jobs, strict=True)):
         there = travel.index(job.location)
         leg_m = int(travel.distance_m[here, there])
         leg_s = int(travel.duration_s[here, there])
         violations += _check_leg(visit, leg_m, leg_s, clock_s, job, key)
         if not job.start_allowed(visit.start_s):
+            windows = job.start_windows()
             violations.append(
                 Violation(
                     "window",
-                    f"visit starts outside its access windows ({visit.start_s} s)",
+                    f"starts {problem.when_label(visit.start_s)}, outside its access "
+                    f"windows ({windows_label(problem, windows)})",
+                    job.id,
+                    *key,
+                )
+            )
+        locked_start = job.fixed is not None and job.fixed.start_s is not None
+        if grid_s > 1 and not locked_start and visit.start_s % grid_s:
+            violations.append(
+                Violation(
+                    "grid",
+                    f"starts {visit.start_s % grid_s} s after "
+                    f"{problem.when_label(visit.start_s - visit.start_s % grid_s)}"
+                    f", off the {grid_s}-second time grid",
                     job.id,
                     *key,
                 )
             )
         free_s = visit.start_s - (clock_s + leg_s)
-        if position > 0 and free_s < gap_s:
+        needed_gap_s = gap_s if position > 0 else 0
+        if position > 0 and free_s < needed_gap_s:
             violations.append(
                 Violation(
                     "min_gap",
-                    f"only {free_s} s free before the visit, {gap_s} s required",
+                    f"only {free_s // 60} min free before the visit, "
+                    f"{needed_gap_s // 60} min required",
+                    job.id,
+                    *key,
+                )
+            )
+        elif lunch_leg == position and free_s < needed_gap_s + lunch_s:
+            violations.append(
+                Violation(
+                    "lunch",
+                    f"the {lunch_s // 60}-min lunch before this visit leaves too little time "
+                    "to drive there (and keep the minimum gap)",
                     job.id,
                     *key,
                 )
@@ -255,19 +330,91 @@ def _check_times(
         here = there
     home = travel.index(crew.home)
     back_s = int(travel.duration_s[here, home])
-    if clock_s + back_s > crew_day.shift_end_s:
+    home_s = clock_s + back_s + (lunch_s if lunch_leg == len(route.visits) else 0)
+    if max(home_s, route.return_s) > crew_day.shift_end_s:
         violations.append(
             Violation(
                 "shift",
-                f"the crew is home at {clock_s + back_s} s, after its shift ends "
-                f"at {crew_day.shift_end_s} s",
+                f"the crew is home at {clock_label(max(home_s, route.return_s))}, after its "
+                f"shift ends at {clock_label(crew_day.shift_end_s)}",
                 None,
                 *key,
             )
         )
-    if route.return_s != clock_s + back_s:
+    if route.return_s != home_s and not (
+        lunch_leg == len(route.visits) and route.return_s > home_s
+    ):
         violations.append(Violation("travel", "reported return time is inconsistent", None, *key))
+    unplaced = route.lunch_start_s is None
+    if not (unplaced and any(v.rule in ("window", "shift") for v in violations)):
+        # A route that misses windows or its shift has no lunch placed either;
+        # saying so would only repeat the real problem.
+        violations += lunch_violations
     return violations
+
+
+def _check_lunch(
+    problem: Problem, crew_day: CrewDay, route: Route
+) -> tuple[int | None, list[Violation]]:
+    """Where the route's lunch is and whether it keeps its rules.
+
+    Returns the leg the lunch falls on (``k``: the leg to visit ``k``;
+    ``len(visits)``: the leg home; ``None``: at home before leaving or after
+    the return, or no lunch), so the caller can require the drive, the gap
+    and the lunch to fit on that leg, and the lunch's own violations: not
+    placed, outside its window, overlapping a visit or the departure/return.
+    """
+    lunch = crew_day.lunch
+    key = route.key
+    if lunch is None or not route.visits:
+        if route.lunch_start_s is not None and lunch is None:
+            return None, [
+                Violation("lunch", "a lunch is planned on a crew-day without one", None, *key)
+            ]
+        return None, []
+    window = (
+        f"{clock_label(lunch.earliest_start_s)}–{clock_label(lunch.latest_start_s)}, "
+        f"{lunch.duration_s // 60} min"
+    )
+    if route.lunch_start_s is None:
+        return None, [
+            Violation(
+                "lunch",
+                f"no room for the lunch break ({window}) on {problem.day_label(crew_day.day)}",
+                None,
+                *key,
+            )
+        ]
+    start_s = route.lunch_start_s
+    end_s = start_s + lunch.duration_s
+    problems: list[str] = []
+    if not lunch.earliest_start_s <= start_s <= lunch.latest_start_s:
+        problems.append(
+            f"the lunch starts at {clock_label(start_s)}, outside its window ({window})"
+        )
+    if route.lunch_end_s is not None and route.lunch_end_s != end_s:
+        problems.append("the reported lunch end is not its start plus its duration")
+    leg: int | None = None
+    if end_s <= route.depart_s or start_s >= route.return_s:
+        leg = None
+    elif start_s < route.depart_s:
+        problems.append("the crew leaves home during its lunch")
+    else:
+        previous_end_s = route.depart_s
+        for k, visit in enumerate(route.visits):
+            if start_s < visit.end_s and visit.start_s < end_s:
+                problems.append(f"the lunch overlaps the visit of job {visit.job_id}")
+                break
+            if previous_end_s <= start_s and end_s <= visit.start_s:
+                leg = k
+                break
+            previous_end_s = visit.end_s
+        else:
+            if end_s > route.return_s:
+                problems.append("the crew is back home during its lunch")
+            else:
+                leg = len(route.visits)
+    return leg, [Violation("lunch", p, None, *key) for p in problems]
 
 
 def _check_leg(
@@ -297,11 +444,12 @@ def _check_route_loads(
     busy_s += route.return_travel_s if route.visits else 0
     cap_s = problem.busy_cap_s(crew_day)
     if route.visits and busy_s > cap_s:
+        of_what = "the shift minus lunch" if crew_day.lunch is not None else "the shift"
         violations.append(
             Violation(
                 "max_utilization",
-                f"work + travel {busy_s} s exceed the cap of {cap_s} s "
-                f"({problem.max_utilization(crew):.0%} of the shift)",
+                f"work + travel {_hours(busy_s)} exceed the cap of {_hours(cap_s)} "
+                f"({problem.max_utilization(crew):.0%} of {of_what})",
                 None,
                 *key,
             )
@@ -323,6 +471,11 @@ def _check_route_loads(
             )
         )
     return violations
+
+
+def _hours(seconds: int) -> str:
+    """A duration for people: ``"7 h 05 min"``."""
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _check_route_totals(problem: Problem, travel: TravelMatrix, route: Route) -> list[Violation]:
@@ -379,7 +532,8 @@ def _check_locked_kept(
             violations.append(
                 Violation(
                     "locked",
-                    f"locked on {fixed.crew_id} day {fixed.day}, planned on {key[0]} day {key[1]}",
+                    f"locked on crew {fixed.crew_id} {problem.day_label(fixed.day)}, planned on "
+                    f"crew {key[0]} {problem.day_label(key[1])}",
                     job.id,
                     *key,
                 )

@@ -88,6 +88,21 @@ class Site(models.Model):
         default=BuildingType.OFFICE,
     )
     notes = models.TextField(_("notes"), blank=True)
+    access_hours = models.JSONField(
+        _("access hours"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "When crews may work in the building, as the planner reads it (see "
+            "sites.access): the newest survey's or the order's; empty = any time."
+        ),
+    )
+    access_notes = models.CharField(
+        _("access notes"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the access hours cannot say: key, escort, elevator booking…"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -281,10 +296,17 @@ class SiteSurvey(models.Model):
         _("parking"), max_length=16, choices=Parking.choices, default=Parking.STREET
     )
     parking_arrangement = models.CharField(_("parking arrangement"), max_length=300, blank=True)
-    access_start = models.TimeField(_("access from"), null=True, blank=True)
-    access_end = models.TimeField(_("access until"), null=True, blank=True)
+    access_hours = models.JSONField(
+        _("access hours"),
+        default=list,
+        blank=True,
+        help_text=_(
+            '[{"days": [0..6, 7 = holidays], "opens": "HH:MM", "closes": "HH:MM"}]; '
+            "empty = any time. The whole visit must fit inside one range."
+        ),
+    )
     access_rules = models.CharField(
-        _("access rules"),
+        _("access notes"),
         max_length=300,
         blank=True,
         help_text=_("Key, escort, elevator booking…"),
@@ -320,17 +342,6 @@ class SiteSurvey(models.Model):
         verbose_name = _("site survey")
         verbose_name_plural = _("site surveys")
         constraints = [
-            models.CheckConstraint(
-                name="survey_access_window_ordered",
-                condition=Q(access_start__isnull=True)
-                | Q(access_end__isnull=True)
-                | Q(access_start__lt=F("access_end")),
-            ),
-            models.CheckConstraint(
-                name="survey_access_window_complete",
-                condition=Q(access_start__isnull=True, access_end__isnull=True)
-                | Q(access_start__isnull=False, access_end__isnull=False),
-            ),
             models.CheckConstraint(
                 name="survey_choices_valid",
                 condition=Q(structure__in=[s.value for s in Structure])

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .models import GeocodeStatus, Site
+from .models import GeocodeStatus, Site, SiteSurvey
 from .tasks import site_request_geocoding
 
 #: The fields :func:`site_follow_location` may set.
@@ -96,4 +96,22 @@ def site_update(*, site: Site, changes: Mapping[str, Any]) -> Site:
     site.save()
     if geocoding.queue:
         site_request_geocoding(site=site)
+    return site
+
+
+def survey_record_access(*, survey: SiteSurvey) -> Site:
+    """A filed survey's access hours and notes become the building's.
+
+    The planner reads :attr:`Site.access_hours`; the survey keeps what the
+    surveyor saw that day. Only the site's newest survey speaks for the
+    building (correcting an old one changes nothing today), and a survey that
+    recorded no access at all leaves the building's as it was (the order or
+    an earlier survey may know it).
+    """
+    site = Site.objects.select_for_update().get(pk=survey.site_id)
+    newest = site.surveys.order_by("-surveyed_on", "-id").first()
+    if newest != survey or (not survey.access_hours and not survey.access_rules):
+        return site
+    site.access_hours, site.access_notes = survey.access_hours, survey.access_rules
+    site.save(update_fields=["access_hours", "access_notes", "updated_at"])
     return site

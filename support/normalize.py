@@ -61,7 +61,7 @@ _COMPANY_FORMS = (
 )
 
 _KANJI_DIGITS = {
-    "\u3007": 0,  # 〇, the kanji zero  # noqa: RUF003
+    "\u3007": 0,  # 〇, the kanji zero
     "零": 0,
     "一": 1,
     "二": 2,

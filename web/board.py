@@ -33,6 +33,7 @@ from dispatch.models import (
 )
 from dispatch.plans import plan_create, publish_conflicts, publish_preview
 from dispatch.problem import ParameterError, plan_crews, plan_dates, planning_tz
+from dispatch.promises import slot_name
 from dispatch.routes import Feature, Properties, crew_day_features, point_feature
 from dispatch.states import PlanningError
 from sites.models import Region
@@ -208,6 +209,8 @@ def job_drawer(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "job": job,
             "survey": survey,
+            # The customer's promised arrival slot, named when it is AM or PM.
+            "time_slot": slot_name(job.window_start, job.window_end),
             "plan": plan,
             "visit": visit,
             "visit_not_finished": not_finished,

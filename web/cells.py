@@ -80,8 +80,8 @@ PIN_ICON = (
 )
 
 
-#: Colours of the day bar (see board.css): work, driving, free time.
-_COLOURS = {"work": "#0b63c5", "travel": "#f0a202", "home": "#f0a202"}
+#: Colours of the day bar (see board.css): work, driving, lunch, free time.
+_COLOURS = {"work": "#0b63c5", "travel": "#f0a202", "home": "#f0a202", "lunch": "#8a94a6"}
 _FREE = "#d9f2e0"
 
 
@@ -124,9 +124,15 @@ def cell_html(cell: Cell, editable: bool, labels: Labels) -> str:
         + (" warn" if cell.warnings else "")
     )
     held = f' data-held-by="{cell.held_by}"' if cell.held_by is not None else ""
+    # A closed day (holiday, closure, absence, day off) is hatched; the reason is its tooltip.
+    closed = (
+        f' data-closed="{_attr(cell.closed_code)}" title="{_attr(cell.off_reason)}"'
+        if not cell.works
+        else ""
+    )
     out = [
         f'<div role="cell" id="cell-{crew.pk}-{cell.date:%Y%m%d}" class="{classes}" '
-        f'data-swap data-cell="{crew.pk}:{day}"{held}>'
+        f'data-swap data-cell="{crew.pk}:{day}"{held}{closed}>'
     ]
     if cell.held_by is not None:
         link = f'<a href="{reverse("web:board", args=[cell.held_by])}">{cell.held_by}</a>'

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Model
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,8 +29,11 @@ from dispatch.models import (
     PartnerCompany,
     Skill,
 )
+from dispatch.promises import TIME_SLOTS, slot_name
 from dispatch.selectors import reports_visible_to, status_changes_visible_to
 from dispatch.states import JobStatus
+from sites.access import AccessHours, AccessHoursError
+from sites.access_text import parse_access_text
 from sites.models import (
     ConstructionRecord,
     Contract,
@@ -45,6 +49,8 @@ from sites.models import (
 MINUTES_PER_DAY = 24 * 60
 #: A year of dates is already more than any customer will list.
 MAX_LISTED_DATES = 366
+#: ``SiteSurvey.access_rules``' column: parsed notes appended must still fit.
+ACCESS_RULES_MAX_LENGTH: int = SiteSurvey._meta.get_field("access_rules").max_length or 300
 
 
 def current(serializer: serializers.Serializer, attrs: dict[str, Any], name: str) -> Any:
@@ -178,6 +184,95 @@ class CrewUnavailabilitySerializer(ModelSerializer):
 # --- Sites and what delivery learns about them ---------------------------------
 
 
+# --- Access hours (sites.access) ----------------------------------------------
+
+
+class AccessRangeSerializer(serializers.Serializer):
+    """One range of access hours (``SiteSurvey``/``Site.access_hours``), canonical JSON."""
+
+    days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=7),
+        help_text="0 = Monday … 6 = Sunday, 7 = national holidays.",
+    )
+    opens = serializers.CharField(help_text="HH:MM, local time.", min_length=5, max_length=5)
+    closes = serializers.CharField(
+        help_text='HH:MM, local time; "24:00" = until midnight.', min_length=5, max_length=5
+    )
+
+
+@extend_schema_field(AccessRangeSerializer(many=True))
+class AccessHoursField(serializers.JSONField):
+    """Access hours JSON: checked by ``AccessHours.from_json``, stored canonical.
+
+    Its errors name the item and field (``[0].closes: …``), which is what a
+    client needs; DRF's nested serializer errors would say less and a second
+    set of rules could drift from the planner's.
+    """
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        try:
+            return AccessHours.from_json(super().to_internal_value(data)).to_json()
+        except AccessHoursError as error:
+            raise serializers.ValidationError(str(error)) from error
+
+
+def describe_access(owner: SiteSurvey | Site) -> str:
+    """Access hours for people, in the request's language (Accept-Language).
+
+    Stored hours were checked on the way in; a row written around the API
+    that does not read says so instead of failing the whole answer.
+    """
+    try:
+        hours = AccessHours.from_json(owner.access_hours)
+    except AccessHoursError as error:
+        return f"unreadable access hours: {error}"
+    return hours.describe(get_language() or "en")
+
+
+def apply_access_text(
+    serializer: serializers.Serializer, attrs: dict[str, Any], notes_field: str = "access_rules"
+) -> None:
+    """Turn a written ``access_text`` into ``access_hours``, its notes onto ``notes_field``.
+
+    All or nothing: any part the parser could not read answers 400 naming
+    it, because hours half-read would let the planner send a crew to a
+    locked door. The parsed notes (key, escort…) are appended to the
+    access notes unless they are there already.
+    """
+    if "access_text" not in attrs:
+        return
+    text = attrs.pop("access_text")
+    if "access_hours" in attrs:
+        raise serializers.ValidationError(
+            {"access_text": ["give access_hours or access_text, not both."]}
+        )
+    parsed = parse_access_text(text)
+    if parsed.unparsed:
+        raise serializers.ValidationError(
+            {
+                "access_text": [
+                    f"could not read: {' / '.join(parsed.unparsed)}; give access_hours "
+                    f"explicitly or put it in {notes_field}"
+                ]
+            }
+        )
+    attrs["access_hours"] = parsed.hours.to_json()
+    notes = parsed.notes.strip()
+    rules = current(serializer, attrs, notes_field) or ""
+    if notes and notes not in rules:
+        rules = f"{rules} / {notes}" if rules else notes
+        if len(rules) > ACCESS_RULES_MAX_LENGTH:
+            raise serializers.ValidationError(
+                {
+                    "access_text": [
+                        f"its notes do not fit into {notes_field} "
+                        f"({ACCESS_RULES_MAX_LENGTH} characters)."
+                    ]
+                }
+            )
+        attrs[notes_field] = rules
+
+
 class SiteSerializer(ModelSerializer):
     """The whole site, for coordinators and support.
 
@@ -192,6 +287,21 @@ class SiteSerializer(ModelSerializer):
         allow_blank=True,
         max_length=7,
         error_messages={"invalid": "a postal code is 7 digits without a hyphen."},
+    )
+    access_hours = AccessHoursField(
+        required=False,
+        help_text="The building's access hours, which the planner keeps to; a filed survey "
+        "that records hours replaces them. Empty = any time.",
+    )
+    access_text = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=500,
+        help_text="Access hours as written in Japanese, parsed into access_hours; notes in "
+        "it are appended to access_notes. 400 when a part cannot be read.",
+    )
+    access_description = serializers.SerializerMethodField(
+        help_text="The access hours for people, in the request's language (Accept-Language)."
     )
 
     class Meta:
@@ -213,6 +323,10 @@ class SiteSerializer(ModelSerializer):
             "floors",
             "building_type",
             "notes",
+            "access_hours",
+            "access_text",
+            "access_description",
+            "access_notes",
             "created_at",
             "updated_at",
         ]
@@ -223,26 +337,40 @@ class SiteSerializer(ModelSerializer):
             "floors": {"min_value": 1},
         }
 
+    def get_access_description(self, site: Site) -> str:
+        return describe_access(site)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_pair_complete(self, attrs, "latitude", "longitude")
+        apply_access_text(self, attrs, notes_field="access_notes")
         return attrs
 
 
 class SiteAccessSerializer(ModelSerializer):
     """What a crew needs from the latest survey to get in and park."""
 
+    access_hours = AccessHoursField(
+        read_only=True, help_text="Weekly access hours; empty = no restriction."
+    )
+    access_description = serializers.SerializerMethodField(
+        help_text="The access hours for people, in the request's language (Accept-Language)."
+    )
+
     class Meta:
         model = SiteSurvey
         fields = [
             "surveyed_on",
-            "access_start",
-            "access_end",
+            "access_hours",
+            "access_description",
             "access_rules",
             "parking",
             "parking_arrangement",
             "riser_route",
         ]
         read_only_fields = fields
+
+    def get_access_description(self, survey: SiteSurvey) -> str:
+        return describe_access(survey)
 
 
 class PartnerSiteSerializer(ModelSerializer):
@@ -334,6 +462,30 @@ class ContractSerializer(ModelSerializer):
 
 
 class SiteSurveySerializer(ModelSerializer):
+    """A survey; its access hours are data (``access_hours``) the planner keeps to.
+
+    ``access_text`` is a convenience for people typing what the building
+    manager said (「平日9時〜17時、土日祝休み」): it is parsed into
+    ``access_hours`` and never stored as such.
+    """
+
+    access_hours = AccessHoursField(
+        required=False,
+        help_text='[{"days": [0..6, 7 = holidays], "opens": "HH:MM", "closes": "HH:MM"}]; '
+        "empty = any time. The whole visit must fit inside one range.",
+    )
+    access_text = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=500,
+        help_text="Access hours as written in Japanese (e.g. 「平日 9:00〜17:00 土日祝休」), "
+        "parsed into access_hours; notes in it (鍵, 立会い…) are appended to access_rules. "
+        "400 when a part cannot be read. Not together with access_hours.",
+    )
+    access_description = serializers.SerializerMethodField(
+        help_text="The access hours for people, in the request's language (Accept-Language)."
+    )
+
     class Meta:
         model = SiteSurvey
         fields = [
@@ -348,17 +500,20 @@ class SiteSurveySerializer(ModelSerializer):
             "distance_to_base_station_m",
             "parking",
             "parking_arrangement",
-            "access_start",
-            "access_end",
+            "access_hours",
+            "access_text",
+            "access_description",
             "access_rules",
             "findings",
             "complexity",
             "created_at",
         ]
 
+    def get_access_description(self, survey: SiteSurvey) -> str:
+        return describe_access(survey)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        check_pair_complete(self, attrs, "access_start", "access_end")
-        check_ordered(self, attrs, "access_start", "access_end", strict=True)
+        apply_access_text(self, attrs)
         return attrs
 
 
@@ -476,8 +631,81 @@ def refuse_job_version(serializer: serializers.Serializer) -> None:
         )
 
 
+#: What ``dispatch.promises.slot_name`` calls a slot that is neither AM nor PM.
+CUSTOM_SLOT = "custom"
+
+
+class TimeSlotField(serializers.ChoiceField):
+    """``time_slot``: read from ``window_start``/``window_end``; written as a shorthand for them.
+
+    ``to_internal_value`` keeps the choice under ``time_slot`` (the field's
+    source is the whole job), and :meth:`JobSerializer.validate` turns it
+    into the window, so a slot and explicit times that disagree are refused
+    in one place.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[*TIME_SLOTS, CUSTOM_SLOT], allow_null=True, source="*", **kwargs)
+
+    def to_representation(self, job: Job) -> str | None:
+        return slot_name(job.window_start, job.window_end)
+
+    def to_internal_value(self, data: Any) -> dict[str, str | None]:
+        return {"time_slot": super().to_internal_value(data)}
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        # ChoiceField answers None for null itself; keep it under ``time_slot``
+        # so "no slot" (clear the window) differs from "not given".
+        if data is None:
+            return True, {"time_slot": None}
+        return super().validate_empty_values(data)
+
+
+def apply_time_slot(attrs: dict[str, Any]) -> None:
+    """Turn a written ``time_slot`` into ``window_start``/``window_end`` in ``attrs``.
+
+    Explicit window fields in the same request must say the same thing: a
+    client sending ``"am"`` with 13:00-17:00 has a bug, and guessing which of
+    the two it meant would promise the customer the wrong slot.
+    """
+    if "time_slot" not in attrs:
+        return
+    slot = attrs.pop("time_slot")
+    given = (attrs.get("window_start"), attrs.get("window_end"))
+    explicit = "window_start" in attrs or "window_end" in attrs
+    if slot == CUSTOM_SLOT:
+        if "window_start" not in attrs or "window_end" not in attrs:
+            raise serializers.ValidationError(
+                {"time_slot": ["a custom slot needs window_start and window_end."]}
+            )
+        if slot_name(*given) != CUSTOM_SLOT:
+            raise serializers.ValidationError(
+                {"time_slot": [f"the window given is {slot_name(*given)}, not custom."]}
+            )
+        return
+    window = TIME_SLOTS[slot] if slot is not None else (None, None)
+    if explicit and given != window:
+        raise serializers.ValidationError(
+            {"time_slot": [f"disagrees with window_start/window_end: {slot} is {_hours(window)}."]}
+        )
+    attrs["window_start"], attrs["window_end"] = window
+
+
+def _hours(window: tuple[dt.time | None, dt.time | None]) -> str:
+    start, end = window
+    if start is None or end is None:
+        return "no window"
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
 class JobSerializer(ModelSerializer):
-    """A job as listed. Its status moves only through ``POST …/transition/``."""
+    """A job as listed. Its status moves only through ``POST …/transition/``.
+
+    ``window_start``/``window_end`` are the customer's promised slot for the
+    crew's arrival (not the building's access hours: those are
+    ``Site.access_hours``); ``promise_is_hard`` says whether the preferred dates
+    and the slot are a promise the planner must keep or a wish.
+    """
 
     required_skills = serializers.SlugRelatedField(
         slug_field="code",
@@ -495,6 +723,14 @@ class JobSerializer(ModelSerializer):
     needs_attention = serializers.BooleanField(
         read_only=True,
         help_text="Returned from the field after two or more visits not finished.",
+    )
+    time_slot = TimeSlotField(
+        required=False,
+        help_text=(
+            "The customer's slot: am = 09:00-12:00, pm = 13:00-17:00, custom = other "
+            "window_start/window_end, null = none. Writing am/pm sets the window (refused "
+            "when window_start/window_end in the same request disagree); null clears it."
+        ),
     )
     version = serializers.IntegerField(
         read_only=True,
@@ -521,9 +757,11 @@ class JobSerializer(ModelSerializer):
             "due_date",
             "due_date_is_hard",
             "preferred_dates",
+            "promise_is_hard",
             "unavailable_dates",
             "window_start",
             "window_end",
+            "time_slot",
             "priority",
             "capacity_units",
             "work_instructions",
@@ -545,6 +783,10 @@ class JobSerializer(ModelSerializer):
             "duration_minutes": {"min_value": 1, "max_value": MINUTES_PER_DAY},
             "priority": {"min_value": 1, "max_value": 5},
             "members_needed": {"min_value": 1},
+            "window_start": {
+                "help_text": "Start of the customer's slot for the crew's arrival (local time)."
+            },
+            "window_end": {"help_text": "End of the customer's slot for the crew's arrival."},
         }
 
     def validate_preferred_dates(self, value: list[dt.date]) -> list[str]:
@@ -555,6 +797,7 @@ class JobSerializer(ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         refuse_job_version(self)
+        apply_time_slot(attrs)
         check_pair_complete(self, attrs, "window_start", "window_end")
         check_ordered(self, attrs, "window_start", "window_end", strict=True)
         check_ordered(self, attrs, "earliest_date", "due_date", strict=False)

@@ -53,7 +53,7 @@ from sites.models import (
     Site,
     SiteSurvey,
 )
-from sites.services import site_create, site_update
+from sites.services import site_create, site_update, survey_record_access
 
 from . import filters
 from . import serializers as s
@@ -280,6 +280,15 @@ class SiteSurveyViewSet(CrudViewSet):
     serializer_class = s.SiteSurveySerializer
     filterset_class = filters.SiteSurveyFilter
     ordering_fields = ["id", "site", "surveyed_on", "complexity", "created_at"]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        # The building's access follows its newest survey, in the same transaction.
+        with transaction.atomic():
+            survey_record_access(survey=serializer.save())
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        with transaction.atomic():
+            survey_record_access(survey=serializer.save())
 
 
 @with_concurrency_docs

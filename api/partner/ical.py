@@ -7,22 +7,44 @@ What goes into an event is what a crew needs to turn up right: where, when,
 what to do, where to park, when the building is open. Customer names and
 phone numbers stay out: calendar URLs get shared and synced to third-party
 services far more often than API tokens do; the routes API carries them.
+
+SEQUENCE
+    RFC 5545 wants an event's ``SEQUENCE`` to grow whenever its time or status
+    changes, or some clients (Outlook, iOS) keep showing the old copy of a
+    moved appointment. The feed is rebuilt from the database on every fetch,
+    so the number must be *derived*, the same on every fetch and never
+    smaller than before for the same UID. It counts the changes along the
+    job's published history (:func:`visit_sequences`): every visit of the job
+    that was ever on the live schedule, in the order its plan was published,
+    plus the moment a crew reported it not finished or it was cancelled. A
+    revision that copies a visit unchanged adds no change; one that moves it
+    adds one. Counting over the job's whole history (not per crew-day) keeps
+    the number growing when a job leaves a crew-day and later comes back.
+
+Lunch
+    The lunch break the plan placed (:class:`dispatch.models.PlannedBreak`)
+    is its own event: the crew sees the day as it was planned, and a
+    colleague looking at the shared calendar does not take the hour for free
+    time. Its SEQUENCE counts the changes of that crew-day's break along the
+    plans that were published.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from dispatch.ledger import scheduled_or_failed_visits
-from dispatch.models import Crew, ReleaseReason, Visit
+from dispatch.ledger import SHOWN_AFTER_RELEASE, scheduled_or_failed_visits
+from dispatch.models import Crew, Plan, PlannedBreak, ReleaseReason, Visit
 from dispatch.states import JobStatus
 from sites.models import SiteSurvey
 
@@ -76,27 +98,118 @@ def visit_uid(visit: Visit) -> str:
     return f"job-{visit.job_id}-crew-{visit.crew_id}-{visit.date:%Y%m%d}@{UID_DOMAIN}"
 
 
+def _published_at(plan: Plan) -> dt.datetime:
+    """When ``plan``'s information was published (its last change, for a plan never stamped)."""
+    return plan.published_at or plan.updated_at
+
+
+def _shown_status(visit: Visit) -> str:
+    """CONFIRMED, or CANCELLED once the visit left the schedule in view of the crew."""
+    left = visit.release_reason in SHOWN_AFTER_RELEASE
+    return "CANCELLED" if left or visit.job.status == JobStatus.CANCELLED else "CONFIRMED"
+
+
+#: What a calendar app shows of a visit: crew, day, times, status.
+VisitState = tuple[int, dt.date, dt.datetime, dt.datetime, str]
+
+
+@dataclass(frozen=True, order=True)
+class _Step:
+    """One moment of a job's published history and what the crew's calendar showed then."""
+
+    at: dt.datetime
+    plan_id: int
+    visit_id: int
+    released: bool
+    state: VisitState
+
+
+def _steps_of(visit: Visit) -> list[_Step]:
+    """A published visit's steps: its publication, and its release when the crew still sees it."""
+    base = (visit.crew_id, visit.date, visit.planned_start, visit.planned_end)
+    published = _Step(
+        _published_at(visit.plan), visit.plan_id, visit.pk, False, (*base, "CONFIRMED")
+    )
+    if visit.release_reason in SHOWN_AFTER_RELEASE and visit.released_at is not None:
+        released = _Step(visit.released_at, visit.plan_id, visit.pk, True, (*base, "CANCELLED"))
+        return [published, released]
+    return [published]
+
+
+def _changes(states: Iterable[object]) -> int:
+    """How many times the value changed along ``states``."""
+    count, previous = 0, None
+    for index, state in enumerate(states):
+        if index and state != previous:
+            count += 1
+        previous = state
+    return count
+
+
+def visit_sequences(visits: Iterable[Visit]) -> dict[int, int]:
+    """Each visit's SEQUENCE (by visit id), from its job's published history, in one query.
+
+    A job's history is every visit of it that was ever on the live schedule
+    (live now, or released after it was), each at its plan's publication,
+    plus the release of the ones the crew still sees struck through. A
+    visit's SEQUENCE is the number of changes of what the calendar showed
+    (crew, day, times, status) up to its own last step: later steps never
+    change an earlier prefix, so the number only grows.
+    """
+    shown = list(visits)
+    history: dict[int, list[_Step]] = defaultdict(list)
+    published = (
+        Visit.objects.filter(job_id__in={v.job_id for v in shown})
+        .filter(Q(route__isnull=False) | Q(released_at__isnull=False))
+        .select_related("plan")
+    )
+    for visit in published:
+        history[visit.job_id] += _steps_of(visit)
+    sequences: dict[int, int] = {}
+    for visit in shown:
+        steps = sorted(history[visit.job_id])
+        own = [i for i, step in enumerate(steps) if step.visit_id == visit.pk]
+        states = [step.state for step in steps[: own[-1] + 1]] if own else []
+        status = _shown_status(visit)
+        if not states or states[-1][4] != status:
+            # Cancelled as a job without its visit released (yet): still a change to show.
+            base = (visit.crew_id, visit.date, visit.planned_start, visit.planned_end)
+            states.append((*base, status))
+        sequences[visit.pk] = _changes(states)
+    return sequences
+
+
 def _description(stop: Stop) -> str:
     job = stop.job
     access = stop.access
     lines = [f"{job.reference} ({job.get_kind_display()}), {job.duration_minutes} min"]
+    if job.window_start is not None and job.window_end is not None:
+        promise = _("promised") if job.promise_is_hard else _("wish")
+        lines.append(
+            _("Customer's slot: %(start)s-%(end)s (%(promise)s)")
+            % {
+                "start": f"{job.window_start:%H:%M}",
+                "end": f"{job.window_end:%H:%M}",
+                "promise": promise,
+            }
+        )
     if job.work_instructions:
         lines.append(f"Work: {job.work_instructions}")
     if stop.parking_arrangement:
         lines.append(f"Parking: {stop.parking_arrangement}")
-    if access.start is not None and access.end is not None:
-        lines.append(f"Access: {access.start:%H:%M}-{access.end:%H:%M}")
-    if access.rules:
-        lines.append(f"Access rules: {access.rules}")
+    if not access.hours.is_unrestricted:
+        lines.append(f"Access: {access.description}")
+    if access.notes:
+        lines.append(f"Access notes: {access.notes}")
     return "\n".join(lines)
 
 
-def _event(visit: Visit, tz: dt.tzinfo) -> Event:
+def _event(visit: Visit, tz: dt.tzinfo, sequence: int) -> Event:
     # Arrival is not derived here: an event spans the work, which is what a
     # calendar shows; the routes API carries the arrival.
     stop = Stop(visit=visit, planned_arrival=visit.planned_start)
     site = stop.site
-    published_at = visit.plan.published_at or visit.plan.updated_at
+    published_at = _published_at(visit.plan)
     not_finished = visit.release_reason == ReleaseReason.NOT_FINISHED
     if not_finished and visit.released_at is not None:
         published_at = visit.released_at
@@ -111,18 +224,66 @@ def _event(visit: Visit, tz: dt.tzinfo) -> Event:
         # No METHOD: DTSTAMP is when the information was last revised (RFC 5545 3.8.7.2).
         stamp=published_at,
         last_modified=published_at,
+        sequence=sequence,
     )
     # A visit reported not finished left the schedule: calendars strike it through.
-    cancelled = not_finished or visit.job.status == JobStatus.CANCELLED
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("status", _shown_status(visit))
     if site.latitude is not None and site.longitude is not None:
         event.add("geo", (site.latitude, site.longitude))
     return event
 
 
+def lunch_uid(crew_id: int, date: dt.date) -> str:
+    """One lunch per crew-day, whichever plan placed it: revisions update the same event."""
+    return f"lunch-crew-{crew_id}-{date:%Y%m%d}@{UID_DOMAIN}"
+
+
+def feed_lunches(*, crew: Crew, visits: Iterable[Visit]) -> list[tuple[PlannedBreak, int]]:
+    """The breaks of the crew-days the feed shows, each with its SEQUENCE, in one query.
+
+    The break shown is the one of the plan whose route the crew-day is (a
+    live visit's plan); days with nothing live left show no lunch.
+    """
+    owners = {v.date: v.plan_id for v in visits if v.route_id is not None}
+    if not owners:
+        return []
+    breaks = (
+        PlannedBreak.objects.filter(crew=crew, date__in=owners)
+        .filter(Q(plan__published_at__isnull=False) | Q(plan_id__in=set(owners.values())))
+        .select_related("plan")
+    )
+    by_day: dict[dt.date, list[PlannedBreak]] = defaultdict(list)
+    for item in breaks:
+        by_day[item.date].append(item)
+    found: list[tuple[PlannedBreak, int]] = []
+    for date, plan_id in sorted(owners.items()):
+        history = sorted(by_day[date], key=lambda b: (_published_at(b.plan), b.plan_id))
+        mine = [i for i, b in enumerate(history) if b.plan_id == plan_id]
+        if mine:
+            upto = history[: mine[-1] + 1]
+            found.append((upto[-1], _changes((b.start, b.end) for b in upto)))
+    return found
+
+
+def _lunch_event(lunch: PlannedBreak, tz: dt.tzinfo, sequence: int) -> Event:
+    published_at = _published_at(lunch.plan)
+    event = Event.new(
+        uid=lunch_uid(lunch.crew_id, lunch.date),
+        summary=_("Lunch break"),
+        start=lunch.start.astimezone(tz),
+        end=lunch.end.astimezone(tz),
+        stamp=published_at,
+        last_modified=published_at,
+        sequence=sequence,
+    )
+    event.add("status", "CONFIRMED")
+    return event
+
+
 def crew_calendar(*, crew: Crew, visits: Iterable[Visit]) -> bytes:
-    """The VCALENDAR of ``visits``, with times in ``settings.TIME_ZONE`` and its VTIMEZONE."""
+    """The VCALENDAR of ``visits`` and their days' lunch breaks, in ``settings.TIME_ZONE``."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    visits = list(visits)
     calendar = Calendar.new(
         prodid=PRODID,
         uid=f"crew-{crew.pk}@{UID_DOMAIN}",
@@ -131,7 +292,10 @@ def crew_calendar(*, crew: Crew, visits: Iterable[Visit]) -> bytes:
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    sequences = visit_sequences(visits)
     for visit in visits:
-        calendar.add_component(_event(visit, tz))
+        calendar.add_component(_event(visit, tz, sequences[visit.pk]))
+    for lunch, sequence in feed_lunches(crew=crew, visits=visits):
+        calendar.add_component(_lunch_event(lunch, tz, sequence))
     calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -3,8 +3,9 @@
 Read only, built from *published* visits (scoping in ``dispatch.selectors``)
 in a fixed number of queries whatever the number of stops: one for the
 visits with their crew, job, site, contract and customer joined, one for the
-sites' surveys, one for the construction records when a job needs them, and
-one for the crew only when it has no stops (to tell "free day" from "not
+sites' surveys, one for the construction records when a job needs them, one
+for the lunch breaks the plans placed (:class:`dispatch.models.PlannedBreak`)
+and one for the crew only when it has no stops (to tell "free day" from "not
 yours"). The routes endpoint, the GeoJSON view and the benchmark all go
 through :func:`routes_for`, so they cannot disagree about what a route is; the
 drive home comes from :func:`dispatch.routes.legs_home`, as on the board.
@@ -16,6 +17,16 @@ Planned arrival
     never later than the planned start (the difference is the slack the plan
     keeps, ``wait_minutes``). For the first stop the crew leaves home just in
     time, so arrival equals the planned start.
+
+Access hours and the time slot
+    ``access`` is the building's as the planner read it
+    (:func:`dispatch.problem.access_of`: ``Site.access_hours``, which the
+    newest survey or the order set): the weekly hours, the ranges of the
+    visit's own date (a national holiday keeps holiday hours, from
+    :func:`dispatch.calendars.national_holiday_name`) and the site's access
+    notes. Reading the survey instead could show a crew other hours than the
+    plan kept. The job's ``window_start``/``window_end`` are the customer's
+    promised arrival slot, a different promise, shown with ``job.time_slot``.
 """
 
 from __future__ import annotations
@@ -24,14 +35,18 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, prefetch_related_objects
+from django.utils.translation import get_language
 from rest_framework.exceptions import NotFound
 
 from accounts.models import User
+from dispatch.calendars import national_holiday_name
 from dispatch.ledger import scheduled_or_failed_visits
-from dispatch.models import Crew, Job, Visit
+from dispatch.models import Crew, Job, PlannedBreak, Visit
+from dispatch.problem import access_of
 from dispatch.routes import legs_home
 from dispatch.selectors import crews_visible_to, visits_visible_to
 from dispatch.states import JobKind
+from sites.access import AccessHours
 from sites.models import ConstructionRecord, Site, SiteSurvey
 
 #: Job kinds whose crew works on an existing line and so needs the as-built notes.
@@ -56,14 +71,28 @@ def _minutes_between(start: dt.datetime, end: dt.datetime) -> int:
     return max(0, round((end - start).total_seconds() / 60))
 
 
-@dataclass(frozen=True)
-class AccessHours:
-    """When the crew may enter, and who said so (the job's window wins over the survey)."""
+def is_holiday(day: dt.date) -> bool:
+    """Whether ``day`` is a Japanese national holiday: buildings keep holiday hours then."""
+    return national_holiday_name(day) is not None
 
-    start: dt.time | None
-    end: dt.time | None
-    source: str | None
-    rules: str
+
+@dataclass(frozen=True)
+class StopAccess:
+    """When the building lets the crew in, on the visit's day and in general, and how.
+
+    ``today`` is what a crew acts on (holiday-aware); ``hours`` is the whole
+    week for the app that wants to show it; ``notes`` are the building's
+    free-text access notes (key, escort...).
+    """
+
+    hours: AccessHours
+    today: tuple[tuple[dt.time, dt.time], ...]
+    """The ranges on the visit's date: the whole day without restriction, empty when closed."""
+    notes: str
+
+    @property
+    def description(self) -> str:
+        return self.hours.describe(get_language() or "en")
 
 
 @dataclass(frozen=True)
@@ -108,14 +137,13 @@ class Stop:
         return map_url(self.site.latitude, self.site.longitude)
 
     @property
-    def access(self) -> AccessHours:
-        survey = self.survey
-        rules = survey.access_rules if survey else ""
-        if self.job.window_start is not None:
-            return AccessHours(self.job.window_start, self.job.window_end, "job", rules)
-        if survey is not None and survey.access_start is not None:
-            return AccessHours(survey.access_start, survey.access_end, "survey", rules)
-        return AccessHours(None, None, None, rules)
+    def access(self) -> StopAccess:
+        """The building's access hours and notes (the job's window is the customer's slot)."""
+        hours = access_of(self.job)
+        day = self.visit.date
+        # Unrestricted hours answer the whole day, so a client needs no special case.
+        today = hours.ranges_on(day.weekday(), is_holiday=is_holiday(day))
+        return StopAccess(hours=hours, today=today, notes=self.site.access_notes)
 
     @property
     def parking_arrangement(self) -> str:
@@ -154,6 +182,8 @@ class Route:
     stops: list[Stop]
     return_leg: tuple[int, int] | None = None
     """(metres, minutes) from the last stop to the home base; None without stops or coordinates."""
+    lunch: PlannedBreak | None = None
+    """The lunch break the plan placed on this crew-day; None when it placed none."""
 
     @property
     def home_map_url(self) -> str | None:
@@ -224,8 +254,31 @@ def _prefetch_as_built(visits: list[Visit]) -> None:
         )
 
 
-def routes_for(*, user: User, date: dt.date, crew_id: int | None = None) -> list[Route]:
+def _route_plan_id(visits: list[Visit]) -> int:
+    """The plan whose route this crew-day is: a live visit's, else (all not finished) any one's."""
+    live = [v for v in visits if v.route_id is not None]
+    return (live or visits)[0].plan_id
+
+
+def _lunches(date: dt.date, days: list[list[Visit]]) -> dict[tuple[int, int], PlannedBreak]:
+    """The planned breaks of the crew-days, by (plan, crew), in one query."""
+    if not days:
+        return {}
+    breaks = PlannedBreak.objects.filter(
+        date=date,
+        crew_id__in={day[0].crew_id for day in days},
+        plan_id__in={_route_plan_id(day) for day in days},
+    )
+    return {(b.plan_id, b.crew_id): b for b in breaks}
+
+
+def routes_for(
+    *, user: User, date: dt.date, crew_id: int | None = None, with_lunch: bool = True
+) -> list[Route]:
     """The published routes of ``date`` that ``user`` may see, one per crew.
+
+    ``with_lunch=False`` skips the planned breaks' query for readers that draw
+    no lunch (the GeoJSON map); their routes say ``lunch=None``.
 
     Without ``crew_id``: every visible crew with at least one stop that day.
     With it: exactly that crew's route, possibly empty (a crew asking about a
@@ -262,7 +315,14 @@ def routes_for(*, user: User, date: dt.date, crew_id: int | None = None) -> list
         return [Route(crew=crew, date=date, stops=[])]
     days = list(by_crew.values())
     legs = legs_home([(crew_visits[0].crew, crew_visits[-1]) for crew_visits in days])
+    lunches = _lunches(date, days) if with_lunch else {}
     return [
-        Route(crew=crew_visits[0].crew, date=date, stops=_stops_of(crew_visits), return_leg=leg)
+        Route(
+            crew=crew_visits[0].crew,
+            date=date,
+            stops=_stops_of(crew_visits),
+            return_leg=leg,
+            lunch=lunches.get((_route_plan_id(crew_visits), crew_visits[0].crew_id)),
+        )
         for crew_visits, leg in zip(days, legs, strict=True)
     ]

@@ -12,13 +12,18 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.dates import SaneDateField, SaneDateTimeField
 from api.model_serializer import ModelSerializer
-from dispatch.models import CalendarFeed, IncompleteReason, JobReport, ReportKind
+from dispatch.models import CalendarFeed, IncompleteReason, Job, JobReport, ReportKind
+from dispatch.promises import slot_name
 from dispatch.states import JobKind, JobStatus
+from sites.access import END_OF_DAY
 from sites.models import BuildingType, ConduitStatus
+
+from ..crud.serializers import AccessRangeSerializer, TimeSlotField
 
 #: A phone's clock may run a little fast; a report further in the future is a bug.
 OCCURRED_AT_FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -77,6 +82,24 @@ class StopJobSerializer(serializers.Serializer):
     members_needed = serializers.IntegerField()
     priority = serializers.IntegerField()
     work_instructions = serializers.CharField()
+    time_slot = serializers.SerializerMethodField(
+        help_text="The customer's slot for the crew's arrival, as in the jobs API: "
+        "am = 09:00-12:00, pm = 13:00-17:00, custom = window_start/window_end, null = none."
+    )
+    window_start = serializers.TimeField(
+        allow_null=True, help_text="Arrive at the earliest (the customer's slot), local time."
+    )
+    window_end = serializers.TimeField(
+        allow_null=True, help_text="Arrive at the latest (the customer's slot), local time."
+    )
+    promise_is_hard = serializers.BooleanField(
+        help_text="True: the date and the slot were promised to the customer; arriving "
+        "outside them breaks a promise. False: a wish."
+    )
+
+    @extend_schema_field(TimeSlotField(read_only=True))
+    def get_time_slot(self, job: Job) -> str | None:
+        return slot_name(job.window_start, job.window_end)
 
 
 class StopSiteSerializer(serializers.Serializer):
@@ -90,15 +113,56 @@ class StopSiteSerializer(serializers.Serializer):
     longitude = serializers.FloatField(allow_null=True)
 
 
+def hhmm(value: dt.time) -> str:
+    """``HH:MM``; the end of the day (``sites.access.END_OF_DAY``) says ``24:00``, as JSON does."""
+    return "24:00" if value == END_OF_DAY else f"{value:%H:%M}"
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "array",
+            "items": {"type": "string", "pattern": r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+        "example": [["09:00", "12:00"], ["13:00", "17:00"]],
+    }
+)
+class TodayRangesField(serializers.Field):
+    """The ranges of the visit's day as ``[["09:00", "17:00"], …]``."""
+
+    def to_representation(self, value: tuple[tuple[dt.time, dt.time], ...]) -> list[list[str]]:
+        return [[hhmm(opens), hhmm(closes)] for opens, closes in value]
+
+
 class AccessSerializer(serializers.Serializer):
-    start = serializers.TimeField(allow_null=True, help_text="Earliest entry, local time.")
-    end = serializers.TimeField(allow_null=True, help_text="Latest time on site, local time.")
-    source = serializers.ChoiceField(
-        choices=["job", "survey"],
-        allow_null=True,
-        help_text="The job's window when it has one, else the latest survey's access hours.",
+    """How the crew gets into the building: its access hours (as planned with) and notes.
+
+    Until issue 20 this was one ``start``/``end`` pair (the job's window or the
+    survey's): buildings keep different hours on weekdays, weekends and
+    holidays, and the job's window is now the customer's time slot
+    (``job.time_slot``), a different thing.
+    """
+
+    hours = AccessRangeSerializer(
+        source="hours.to_json",
+        many=True,
+        help_text="The building's weekly access hours; empty = no restriction.",
     )
-    rules = serializers.CharField(help_text="Key, escort, elevator booking… (latest survey).")
+    today = TodayRangesField(
+        help_text="When the crew may be on site on the visit's date (weekday or national "
+        'holiday): [["09:00", "17:00"], …]; [] = closed that day; '
+        '[["00:00", "24:00"]] = no restriction.'
+    )
+    description = serializers.CharField(
+        help_text="The hours for people, in the request's language (Accept-Language), e.g. "
+        "「平日 9:00〜17:00（土日祝休）」."
+    )
+    notes = serializers.CharField(
+        help_text="The building's access notes: key, escort, elevator booking…"
+    )
 
 
 class ParkingSerializer(serializers.Serializer):
@@ -199,11 +263,23 @@ class RouteTotalsSerializer(serializers.Serializer):
     back_home_at = SaneDateTimeField(allow_null=True)
 
 
+class LunchSerializer(serializers.Serializer):
+    """The crew's lunch break as the plan placed it between the stops."""
+
+    start = SaneDateTimeField()
+    end = SaneDateTimeField()
+
+
 class RouteSerializer(serializers.Serializer):
     crew = RouteCrewSerializer()
     date = SaneDateField()
     home_map_url = serializers.URLField()
     stops = StopSerializer(many=True)
+    lunch = LunchSerializer(
+        allow_null=True,
+        help_text="The lunch break the plan placed on this day; null when it placed none "
+        "(no stops, or the crew takes no planned break).",
+    )
     totals = RouteTotalsSerializer()
 
 

@@ -94,6 +94,15 @@ class RoutesView(APIView):
     @extend_schema(
         operation_id="routes_list",
         summary="Published routes of a day, stop by stop",
+        description=(
+            "Each stop's `access` is the building's: its weekly `hours`, the ranges of the "
+            "visit's date (`today`, national holidays included), a `description` in the "
+            "request's language and the access `notes`. Until issue 20 it was "
+            "`{start, end, source, rules}`, mixing the job's window in; that window is now "
+            "the customer's promised arrival slot: `job.time_slot`, `job.window_start`/"
+            "`window_end` and `job.promise_is_hard`. Each route carries the `lunch` break "
+            "the plan placed, or null."
+        ),
         parameters=[RouteQuerySerializer],
         responses={200: RoutesSerializer, **_errors(400, 401, 403, 404)},
     )
@@ -129,6 +138,7 @@ class RouteGeoJSONView(APIView):
             user=request.user,
             date=query.validated_data["date"],
             crew_id=query.validated_data["crew"],
+            with_lunch=False,
         )
         return Response(route_feature_collection(route))
 

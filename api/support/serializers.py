@@ -25,6 +25,7 @@ from support.models import (
 from support.search import Matched
 from support.selectors import CallView, Grouping
 
+from ..crud.serializers import AccessHoursField, describe_access
 from ..partner.serializers import PartnerErrorSerializer
 
 ErrorSerializer = PartnerErrorSerializer
@@ -106,6 +107,15 @@ class ConstructionNoteSerializer(ModelSerializer):
 
 
 class SurveyFindingsSerializer(ModelSerializer):
+    """A survey as support reads it: the access hours as data and as one line for people."""
+
+    access_hours = AccessHoursField(
+        read_only=True, help_text="Weekly access hours; empty = no restriction."
+    )
+    access_description = serializers.SerializerMethodField(
+        help_text="The access hours for people, in the request's language (Accept-Language)."
+    )
+
     class Meta:
         model = SiteSurvey
         fields = [
@@ -118,8 +128,8 @@ class SurveyFindingsSerializer(ModelSerializer):
             "distance_to_base_station_m",
             "parking",
             "parking_arrangement",
-            "access_start",
-            "access_end",
+            "access_hours",
+            "access_description",
             "access_rules",
             "findings",
             "needs_key",
@@ -127,6 +137,9 @@ class SurveyFindingsSerializer(ModelSerializer):
             "needs_elevator_booking",
         ]
         read_only_fields = fields
+
+    def get_access_description(self, survey: SiteSurvey) -> str:
+        return describe_access(survey)
 
 
 class PermissionBriefSerializer(ModelSerializer):

@@ -16,7 +16,9 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from dispatch.promises import TIME_SLOTS
 from dispatch.states import JobKind
+from sites.access_text import ParsedAccess, parse_access_text
 
 Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
 """A raw cell as the CSV or the workbook gives it."""
@@ -383,3 +385,88 @@ def normalise_address(address: str) -> str:
     text = unicodedata.normalize("NFKC", address)
     text = _CHOON_BETWEEN_DIGITS.sub("-", _DASHES.sub("-", text))
     return re.sub(r"\s+", "", text).casefold()
+
+
+def parse_access(cell: Cell) -> ParsedAccess:
+    """A building's access hours as people write them (平日9:00〜17:00、土日祝不可).
+
+    Whatever the parser cannot read is refused with the fragments named:
+    planning against a guess sends a crew to a locked door.
+    """
+    text = text_of(cell)
+    parsed = parse_access_text(text)
+    if parsed.unparsed:
+        fragments = "、".join(f"「{part}」" for part in parsed.unparsed)
+        raise CellError(
+            f"could not read {fragments} as access hours; write them like "
+            "平日9:00〜17:00 or 土日祝不可, and put anything else in the work instructions"
+        )
+    return parsed
+
+
+_DATE_LIST_SEPARATORS = re.compile(r"\s*[,、，;；]\s*|\s+")
+
+
+def parse_dates(cell: Cell) -> list[dt.date]:
+    """Several dates in one cell (``2026-12-07、2026-12-08``), sorted, without repeats."""
+    if isinstance(cell, dt.date | dt.datetime):
+        return [parse_date(cell)]
+    text = _nfkc(text_of(cell))
+    parts = [part for part in _DATE_LIST_SEPARATORS.split(text) if part]
+    dates = set()
+    for part in parts:
+        try:
+            dates.add(parse_date(part))
+        except CellError:
+            raise CellError(
+                f"'{part}' is not a date; list dates as YYYY-MM-DD separated by commas "
+                "(e.g. 2026-12-07, 2026-12-08)"
+            ) from None
+    return sorted(dates)
+
+
+#: The customer slots people name instead of times.
+NAMED_SLOTS: dict[str, tuple[dt.time, dt.time]] = {
+    "am": TIME_SLOTS["am"],
+    "午前": TIME_SLOTS["am"],
+    "午前中": TIME_SLOTS["am"],
+    "pm": TIME_SLOTS["pm"],
+    "午後": TIME_SLOTS["pm"],
+}
+
+
+_SLOT = re.compile(r"(\d{1,2})(?:[:時](\d{2})?分?)?\s*[-~〜]\s*(\d{1,2})(?:[:時](\d{2})?分?)?")
+
+
+def parse_time_slot(cell: Cell) -> tuple[dt.time, dt.time]:
+    """The customer's arrival slot: AM/午前 (9-12), PM/午後 (13-17) or e.g. ``10:00-12:00``."""
+    text = _nfkc(text_of(cell))
+    named = NAMED_SLOTS.get(text.casefold().replace(" ", ""))
+    if named is not None:
+        return named
+    match = _SLOT.fullmatch(text)
+    if match:
+        start_h, start_m, end_h, end_m = (int(part or 0) for part in match.groups())
+        if start_h < 24 and end_h < 24 and start_m < 60 and end_m < 60:
+            start, end = dt.time(start_h, start_m), dt.time(end_h, end_m)
+            if start < end:
+                return start, end
+    raise CellError(
+        f"'{text_of(cell)}' is not a time slot (AM, PM, 午前, 午後, or e.g. 10:00-12:00)"
+    )
+
+
+_YES = {"yes", "y", "true", "1", "はい", "確約", "必須", "○", "〇", "◯"}
+_NO = {"no", "n", "false", "0", "いいえ", "希望", "任意", "×", "✕"}
+
+
+def parse_flag(cell: Cell) -> bool:
+    """Yes/no as people write it (はい, 確約, ○ / いいえ, 希望, ×)."""
+    if isinstance(cell, bool):
+        return cell
+    text = _nfkc(text_of(cell)).casefold()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise CellError(f"'{text_of(cell)}' is not yes or no (はい/いいえ, 確約/希望, yes/no)")

@@ -16,6 +16,7 @@ are geocoded after the import commits; with coordinates they are ``manual``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,7 +26,10 @@ from django.db.models import QuerySet
 
 from dispatch.estimates import BASE_MINUTES
 from dispatch.models import Job
+from dispatch.promises import TIME_SLOTS, slot_name
 from dispatch.states import FIXED_STATUSES, TERMINAL_STATUSES, JobStatus
+from sites.access import AccessHours, AccessHoursError
+from sites.access_text import ParsedAccess
 from sites.models import Contract, Customer, Site
 from sites.services import GEOCODING_FIELDS, SiteLocation, site_follow_location
 from sites.tasks import site_request_geocoding
@@ -34,14 +38,18 @@ from .cells import (
     Cell,
     Column,
     normalise_address,
+    parse_access,
     parse_code,
     parse_date,
+    parse_dates,
+    parse_flag,
     parse_float,
     parse_int,
     parse_kind,
     parse_phone,
     parse_postal_code,
     parse_text,
+    parse_time_slot,
     phone_digits,
 )
 from .records import Record, shown
@@ -91,6 +99,17 @@ COLUMNS: tuple[Column, ...] = (
         ("作業指示", "備考", "作業内容", "notes"),
         parse_text(10_000),
     ),
+    Column(
+        "access_hours",
+        "access hours",
+        ("入館可能時間", "入館時間", "作業可能時間", "立入可能時間", "入館条件"),
+        parse_access,
+    ),
+    Column(
+        "preferred_dates", "preferred dates", ("希望日", "工事希望日", "訪問希望日"), parse_dates
+    ),
+    Column("time_slot", "time slot", ("希望時間帯", "訪問時間帯", "時間帯"), parse_time_slot),
+    Column("promise_is_hard", "promised", ("確約", "日時確約", "promise"), parse_flag),
 )
 
 #: A job in these statuses is history (or on site right now): an import must not rewrite it.
@@ -122,6 +141,10 @@ class OrderValues:
     duration_minutes: int | None = None
     priority: int | None = None
     work_instructions: str | None = None
+    access_hours: ParsedAccess | None = None
+    preferred_dates: list[dt.date] | None = None
+    time_slot: tuple[dt.time, dt.time] | None = None
+    promise_is_hard: bool | None = None
 
 
 def job_reference(*, contract_id: str, kind: str) -> str:
@@ -365,6 +388,13 @@ class OrdersImport:
         site.set("city", row.city, column="city", result=result)
         site.set("latitude", row.latitude, column="latitude", result=result)
         site.set("longitude", row.longitude, column="longitude", result=result)
+        if row.access_hours is not None:
+            hours = row.access_hours.hours
+            site.set("access_hours", hours.to_json(), column="access hours", result=result)
+            if row.access_hours.notes:
+                site.set(
+                    "access_notes", row.access_hours.notes, column="access hours", result=result
+                )
         # The same rule as the API's: coordinates from the sheet are manual.
         geocoding = site_follow_location(site=site.obj, before=before)
         if geocoding.changed:
@@ -419,6 +449,13 @@ class OrdersImport:
         job.set(
             "work_instructions", row.work_instructions, column="work instructions", result=result
         )
+        if row.preferred_dates is not None:
+            dates = [day.isoformat() for day in row.preferred_dates]
+            job.set("preferred_dates", dates, column="preferred dates", result=result)
+        if row.time_slot is not None:
+            job.set("window_start", row.time_slot[0], column="time slot", result=result)
+            job.set("window_end", row.time_slot[1], column="time slot", result=result)
+        job.set("promise_is_hard", row.promise_is_hard, column="promised", result=result)
         earliest, due = job.obj.earliest_date, job.obj.due_date
         if earliest is not None and due is not None and earliest > due:
             result.error(
@@ -509,6 +546,29 @@ def export_rows() -> tuple[list[str], list[list[Cell]]]:
                 job.duration_minutes,
                 job.priority,
                 job.work_instructions,
+                access_text(site),
+                ", ".join(str(day) for day in job.preferred_dates or []),
+                _slot_text(job),
+                "確約" if job.promise_is_hard else "希望",
             ]
         )
     return header, rows
+
+
+def access_text(site: Site) -> str:
+    """The site's access hours as the import reads them back (Japanese, with its notes)."""
+    try:
+        hours = AccessHours.from_json(site.access_hours or [])
+    except AccessHoursError:
+        return ""
+    text = "" if hours.is_unrestricted else hours.describe("ja")
+    return "。".join(part for part in (text, site.access_notes) if part)
+
+
+def _slot_text(job: Job) -> str:
+    if job.window_start is None or job.window_end is None:
+        return ""
+    name = slot_name(job.window_start, job.window_end)
+    if name in TIME_SLOTS:
+        return name.upper()
+    return f"{job.window_start:%H:%M}-{job.window_end:%H:%M}"

@@ -54,10 +54,10 @@
 
   function errorText(result) {
     const error = (result.data && result.data.error) || {};
-    const rule = error.rule ? `[${error.rule}] ` : "";
+    // The message names the rule in words (dates, hours, the crew); the code is for programs.
     const first = (error.violations && error.violations[0]) || null;
     const message = first ? first.message : error.message;
-    return `${TEXT.refused || "Refused"}: ${rule}${message || TEXT.failed || result.status}`;
+    return `${TEXT.refused || "Refused"}: ${message || TEXT.failed || result.status}`;
   }
 
   function queueQuery() {

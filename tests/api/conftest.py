@@ -29,7 +29,7 @@ from tests.factories import (
     make_user,
 )
 
-MONDAY = dt.date(2026, 11, 23)
+MONDAY = dt.date(2026, 11, 30)  # 11/23 is a national holiday (勤労感謝の日): nobody is planned
 JST = dt.timezone(dt.timedelta(hours=9))
 
 

@@ -14,7 +14,14 @@ import pytest
 
 from accounts.tokens import token_create
 from dispatch.calendar_feeds import calendar_feed_create
-from dispatch.models import CrewUnavailability, OptimizationRun, PlanningBatch
+from dispatch.models import (
+    CompanyClosure,
+    CrewUnavailability,
+    CrewWorkingDay,
+    OptimizationRun,
+    PartnerClosure,
+    PlanningBatch,
+)
 from sites.models import ConstructionRecord, IpPool, Permission, PermissionParty
 from support.models import CallCategory
 from support.services import call_log
@@ -44,6 +51,13 @@ def addressable(cast: Cast) -> dict[str, int | str]:
     absence = CrewUnavailability.objects.create(
         crew=cast.crew_a, start_date=dt.date(2026, 11, 30), end_date=dt.date(2026, 12, 1)
     )
+    company_closure = CompanyClosure.objects.create(
+        start_date=dt.date(2026, 12, 29), end_date=dt.date(2027, 1, 3), name="年末年始"
+    )
+    partner_closure = PartnerClosure.objects.create(
+        company=cast.company_a, start_date=dt.date(2026, 11, 27), end_date=dt.date(2026, 11, 27)
+    )
+    working_day = CrewWorkingDay.objects.create(crew=cast.crew_a, date=dt.date(2026, 11, 28))
     IpPool.objects.create(name="pool", network="10.20.0.0/24", region=cast.region)
     call = call_log(
         site=site, operator=cast.support, category=CallCategory.SLOW, description="速度が遅い"
@@ -57,6 +71,9 @@ def addressable(cast: Cast) -> dict[str, int | str]:
     return {
         "auth/tokens": spare_token.pk,
         "calendar-feeds": feed.pk,
+        "company-closures": company_closure.pk,
+        "crew-working-days": working_day.pk,
+        "partner-closures": partner_closure.pk,
         "calendar": feed_token,
         "construction-records": record.pk,
         "contracts": contract.pk,

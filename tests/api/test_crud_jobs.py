@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -339,3 +340,95 @@ def test_the_detail_does_a_constant_number_of_queries(
     client = client_for(cast.coordinator)
     with django_assert_max_num_queries(4):  # job, skills, status changes, reports
         client.get(detail(cast.job_a))
+
+
+# --- the customer's promise: time slot and hard/soft -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("slot", "window"),
+    [("am", ("09:00:00", "12:00:00")), ("pm", ("13:00:00", "17:00:00")), (None, (None, None))],
+)
+def test_a_time_slot_sets_the_window(
+    cast: Cast, client_for: Client, slot: str | None, window: tuple[str | None, str | None]
+) -> None:
+    payload = job_input(cast, time_slot=slot)
+    del payload["window_start"], payload["window_end"]
+
+    response = client_for(cast.coordinator).post(URL, payload, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["window_start"], body["window_end"]) == window
+    assert body["time_slot"] == slot
+
+
+@pytest.mark.parametrize(
+    ("window", "slot"),
+    [(("09:00", "12:00"), "am"), (("13:00", "17:00"), "pm"), (("10:00", "11:30"), "custom")],
+)
+def test_the_time_slot_is_read_from_the_window(
+    cast: Cast, client_for: Client, window: tuple[str, str], slot: str
+) -> None:
+    start, end = window
+    response = client_for(cast.coordinator).patch(
+        detail(cast.job_a), {"window_start": start, "window_end": end}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["time_slot"] == slot
+
+
+def test_a_time_slot_that_disagrees_with_the_window_answers_400(
+    cast: Cast, client_for: Client
+) -> None:
+    response = client_for(cast.coordinator).post(
+        URL, job_input(cast, time_slot="pm"), format="json"
+    )  # job_input's window is 09:00-12:00
+
+    assert response.status_code == 400
+    assert "time_slot" in response.json()["error"]["fields"]
+    assert not Job.objects.filter(reference="J-NEW-1").exists()
+
+
+def test_a_time_slot_with_the_same_window_is_accepted(cast: Cast, client_for: Client) -> None:
+    response = client_for(cast.coordinator).post(
+        URL, job_input(cast, time_slot="am"), format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["time_slot"] == "am"
+
+
+def test_patching_the_slot_moves_the_stored_window(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+    client.patch(detail(cast.job_a), {"time_slot": "am"}, format="json")
+
+    response = client.patch(detail(cast.job_a), {"time_slot": "pm"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    job = Job.objects.get(pk=cast.job_a.pk)
+    assert (job.window_start, job.window_end) == (dt.time(13), dt.time(17))
+    cleared = client.patch(detail(cast.job_a), {"time_slot": None}, format="json")
+    assert cleared.json()["time_slot"] is None
+    assert Job.objects.get(pk=cast.job_a.pk).window_start is None
+
+
+@pytest.mark.parametrize("payload", [{"time_slot": "custom"}, {"time_slot": "evening"}])
+def test_a_custom_or_unknown_slot_alone_answers_400(
+    cast: Cast, client_for: Client, payload: dict[str, Any]
+) -> None:
+    response = client_for(cast.coordinator).patch(detail(cast.job_a), payload, format="json")
+
+    assert response.status_code == 400
+    assert "time_slot" in response.json()["error"]["fields"]
+
+
+def test_the_promise_can_be_made_hard(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+    assert client.get(detail(cast.job_a)).json()["promise_is_hard"] is False
+
+    response = client.patch(detail(cast.job_a), {"promise_is_hard": True}, format="json")
+
+    assert response.status_code == 200
+    assert Job.objects.get(pk=cast.job_a.pk).promise_is_hard is True

@@ -227,8 +227,7 @@ def test_partner_a_reads_its_sites_in_the_restricted_shape(cast: Cast, client_fo
             surveyed_on=day,
             surveyor="田中",
             distance_to_base_station_m=300,
-            access_start=dt.time(9),
-            access_end=dt.time(18),
+            access_hours=[{"days": [0, 1, 2, 3, 4], "opens": "09:00", "closes": "18:00"}],
             access_rules=rules,
             parking=Parking.TENANT_LOT,
             parking_arrangement="B2 No.14",
@@ -242,7 +241,13 @@ def test_partner_a_reads_its_sites_in_the_restricted_shape(cast: Cast, client_fo
     assert set(body) == PARTNER_FIELDS
     assert body["latest_survey"]["access_rules"] == "守衛室で受付"
     assert body["latest_survey"]["parking_arrangement"] == "B2 No.14"
-    assert body["latest_survey"]["access_start"] == "09:00:00"
+    assert body["latest_survey"]["access_hours"] == [
+        {"days": [0, 1, 2, 3, 4], "opens": "09:00", "closes": "18:00"}
+    ]
+    assert (
+        body["latest_survey"]["access_description"]
+        == "Mon–Fri 09:00–18:00; closed Sat, Sun, holidays"
+    )
 
 
 def test_partner_a_gets_404_for_partner_bs_site(cast: Cast, client_for: Client) -> None:

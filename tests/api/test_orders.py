@@ -33,7 +33,7 @@ def test_coordinators_and_support_see_open_orders_with_stage_counts(
             "planned",
             2,
         )
-        assert order["blocker"].startswith("planned for 2026-11-23")
+        assert order["blocker"].startswith("planned for 2026-11-30")
         assert body["stages"]["planned"] == 1
 
 

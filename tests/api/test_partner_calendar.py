@@ -13,10 +13,9 @@ from rest_framework.test import APIClient
 
 import api.partner.ical
 from accounts.models import User
-from dispatch.models import CalendarFeed, Crew, PlanStatus
+from dispatch.models import CalendarFeed, Crew, Plan, PlannedBreak, PlanStatus
 from dispatch.plans import plan_publish, plan_revise
 from dispatch.states import JobStatus
-from sites.models import SiteSurvey
 from tests.api.conftest import JST, MONDAY, Cast
 from tests.factories import make_plan, make_visit
 
@@ -75,21 +74,19 @@ def test_the_secret_url_is_shown_once_and_stored_hashed(cast: Cast, client_for: 
 def test_an_event_carries_where_when_and_what(cast: Cast, client_for: Client) -> None:
     cast.job_a.parking_arrangement = "来客用 2 番"
     cast.job_a.save()
-    SiteSurvey.objects.create(
-        site=cast.job_a.site,
-        surveyed_on=dt.date(2026, 10, 1),
-        surveyor="佐藤",
-        distance_to_base_station_m=300,
-        access_start=dt.time(8),
-        access_end=dt.time(20),
-        access_rules="守衛室で入館証",
-    )
+    site = cast.job_a.site
+    site.access_hours = [{"days": [0, 1, 2, 3, 4, 5], "opens": "08:00", "closes": "20:00"}]
+    site.access_notes = "守衛室で入館証"
+    site.save()
+    cast.job_a.window_start, cast.job_a.window_end = dt.time(9), dt.time(12)
+    cast.job_a.promise_is_hard = True
+    cast.job_a.save()
     created = create_feed(client_for(cast.partner_a), cast.crew_a)
 
     (event,) = events_of(fetch(created["url"]))
 
-    assert event.uid == (f"job-{cast.job_a.pk}-crew-{cast.crew_a.pk}-20261123@isp-field-dispatch")
-    assert event.start == dt.datetime(2026, 11, 23, 9, tzinfo=event.start.tzinfo)
+    assert event.uid == (f"job-{cast.job_a.pk}-crew-{cast.crew_a.pk}-20261130@isp-field-dispatch")
+    assert event.start == dt.datetime(2026, 11, 30, 9, tzinfo=event.start.tzinfo)
     assert str(event.start.tzinfo) == "Asia/Tokyo"
     assert event.end - event.start == dt.timedelta(minutes=120)
     assert event.get("location") == cast.job_a.site.address
@@ -97,8 +94,9 @@ def test_an_event_carries_where_when_and_what(cast: Cast, client_for: Client) ->
     description = event.get("description")
     assert "3F EPS 経由で MC 設置" in description
     assert "Parking: 来客用 2 番" in description
-    assert "Access: 08:00-20:00" in description
-    assert "守衛室で入館証" in description
+    assert "Access: Mon–Sat 08:00–20:00; closed Sun, holidays" in description
+    assert "Access notes: 守衛室で入館証" in description
+    assert "Customer's slot: 09:00-12:00 (promised)" in description
     assert event.get("status") == "CONFIRMED"
 
 
@@ -108,7 +106,7 @@ def test_the_calendar_declares_its_time_zone(cast: Cast, client_for: Client) -> 
     calendar = Calendar.from_ical(fetch(created["url"]).content)
 
     assert [tz.tz_name for tz in calendar.timezones] == ["Asia/Tokyo"]
-    assert b"DTSTART;TZID=Asia/Tokyo:20261123T090000" in calendar.to_ical()
+    assert b"DTSTART;TZID=Asia/Tokyo:20261130T090000" in calendar.to_ical()
 
 
 def test_a_feed_holds_only_that_crews_published_visits_around_today(
@@ -245,7 +243,115 @@ def test_the_feed_takes_a_fixed_number_of_queries(
         make_visit(plan=cast.plan, crew=cast.crew_a, sequence=sequence)
     created = create_feed(client_for(cast.partner_a), cast.crew_a)
 
-    # feed + crew, visits (joined), surveys
-    with django_assert_max_num_queries(3):
+    # feed + crew, visits (joined), surveys, the jobs' published history, lunch breaks
+    with django_assert_max_num_queries(5):
         events = events_of(fetch(created["url"]))
     assert len(events) == 7
+
+
+# --- SEQUENCE and lunch -------------------------------------------------------------
+
+
+def only_event(created: dict[str, Any], uid_prefix: str = "job-") -> Any:
+    (event,) = [e for e in events_of(fetch(created["url"])) if e.uid.startswith(uid_prefix)]
+    return event
+
+
+def republish_moving(plan: Plan, *, minutes: int) -> Plan:
+    """Revise ``plan``, move the crew A visit by ``minutes``, publish; the new plan."""
+    draft = plan_revise(plan=plan)
+    visit = draft.visits.get(crew__name="A1")
+    visit.planned_start += dt.timedelta(minutes=minutes)
+    visit.planned_end += dt.timedelta(minutes=minutes)
+    visit.save()
+    return plan_publish(plan=draft)
+
+
+def test_a_new_event_starts_at_sequence_0(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    assert only_event(created).get("sequence") == 0
+
+
+def test_moving_a_visit_in_a_revision_raises_its_sequence(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    before = only_event(created)
+
+    republish_moving(cast.plan, minutes=60)
+
+    after = only_event(created)
+    assert after.uid == before.uid
+    assert after.start - before.start == dt.timedelta(hours=1)
+    assert after.get("sequence") == before.get("sequence") + 1
+
+
+def test_an_unchanged_visit_keeps_its_sequence_across_revisions(
+    cast: Cast, client_for: Client
+) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    moved = republish_moving(cast.plan, minutes=30)
+    sequence = only_event(created).get("sequence")
+
+    republish_moving(moved, minutes=0)
+
+    assert sequence == 1
+    assert only_event(created).get("sequence") == sequence
+
+
+def test_moving_a_visit_back_still_raises_its_sequence(cast: Cast, client_for: Client) -> None:
+    """The same times as two versions ago are a change too: the number never goes back."""
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    back = republish_moving(republish_moving(cast.plan, minutes=60), minutes=-60)
+
+    assert back.status == PlanStatus.PUBLISHED
+    assert only_event(created).get("sequence") == 2
+
+
+def test_a_cancelled_job_raises_the_sequence(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    cast.job_a.status = JobStatus.CANCELLED
+    cast.job_a.save()
+
+    event = only_event(created)
+
+    assert (event.get("status"), event.get("sequence")) == ("CANCELLED", 1)
+
+
+def test_the_lunch_break_is_its_own_event(cast: Cast, client_for: Client) -> None:
+    noon = dt.datetime.combine(MONDAY, dt.time(12), tzinfo=JST)
+    PlannedBreak.objects.create(
+        plan=cast.plan, crew=cast.crew_a, date=MONDAY, start=noon, end=noon + dt.timedelta(hours=1)
+    )
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+
+    lunch = only_event(created, uid_prefix="lunch-")
+
+    assert lunch.uid == f"lunch-crew-{cast.crew_a.pk}-20261130@isp-field-dispatch"
+    assert lunch.get("summary") == "Lunch break"
+    assert (lunch.start, lunch.end) == (noon, noon + dt.timedelta(hours=1))
+    assert lunch.get("sequence") == 0
+
+
+def test_a_moved_lunch_raises_its_sequence_and_a_drafts_break_stays_out(
+    cast: Cast, client_for: Client
+) -> None:
+    noon = dt.datetime.combine(MONDAY, dt.time(12), tzinfo=JST)
+    PlannedBreak.objects.create(
+        plan=cast.plan, crew=cast.crew_a, date=MONDAY, start=noon, end=noon + dt.timedelta(hours=1)
+    )
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    draft = plan_revise(plan=cast.plan)
+    later = noon + dt.timedelta(minutes=30)
+    PlannedBreak.objects.update_or_create(
+        plan=draft,
+        crew=cast.crew_a,
+        date=MONDAY,
+        defaults={"start": later, "end": later + dt.timedelta(hours=1)},
+    )
+
+    assert only_event(created, uid_prefix="lunch-").start == noon  # the draft is not published
+
+    plan_publish(plan=draft)
+
+    lunch = only_event(created, uid_prefix="lunch-")
+    assert (lunch.start, lunch.get("sequence")) == (later, 1)

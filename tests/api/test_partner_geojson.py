@@ -43,7 +43,7 @@ def second_stop(cast: Cast, sequence: int = 2, **site_fields: Any) -> Visit:
 
 
 def test_it_works(cast: Cast, client_for: Client) -> None:
-    response = client_for(cast.partner_a).get(URL, {"date": "2026-11-23", "crew": cast.crew_a.pk})
+    response = client_for(cast.partner_a).get(URL, {"date": "2026-11-30", "crew": cast.crew_a.pk})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/geo+json"
@@ -67,14 +67,14 @@ def test_home_stops_and_the_drive_between_them(cast: Cast, client_for: Client) -
         "job_kind": "new_line",
         "site": "A現場ビル",
         "address": cast.job_a.site.address,
-        "planned_arrival": "2026-11-23T09:00:00+09:00",
-        "planned_start": "2026-11-23T09:00:00+09:00",
-        "planned_end": "2026-11-23T11:00:00+09:00",
+        "planned_arrival": "2026-11-30T09:00:00+09:00",
+        "planned_start": "2026-11-30T09:00:00+09:00",
+        "planned_end": "2026-11-30T11:00:00+09:00",
         "travel_minutes_from_previous": 20,
         "travel_km_from_previous": 6.5,
     }
     assert second["properties"]["sequence"] == 2
-    assert second["properties"]["planned_arrival"] == "2026-11-23T11:25:00+09:00"
+    assert second["properties"]["planned_arrival"] == "2026-11-30T11:25:00+09:00"
     assert line["geometry"] == {
         "type": "LineString",
         "coordinates": [[139.80, 35.69], [139.795, 35.692], [139.81, 35.70], [139.80, 35.69]],
@@ -94,14 +94,14 @@ def test_a_stop_without_coordinates_is_left_out_of_the_drawing(
 
 
 def test_a_free_day_is_just_the_home_base(cast: Cast, client_for: Client) -> None:
-    response = client_for(cast.partner_a).get(URL, {"date": "2026-11-24", "crew": cast.crew_a.pk})
+    response = client_for(cast.partner_a).get(URL, {"date": "2026-12-01", "crew": cast.crew_a.pk})
 
     (home,) = response.json()["features"]
     assert home["properties"]["kind"] == "home_base"
 
 
 def test_partner_a_never_sees_partner_bs_route(cast: Cast, client_for: Client) -> None:
-    response = client_for(cast.partner_a).get(URL, {"date": "2026-11-23", "crew": cast.crew_b.pk})
+    response = client_for(cast.partner_a).get(URL, {"date": "2026-11-30", "crew": cast.crew_b.pk})
 
     assert response.status_code == 404
 
@@ -117,8 +117,8 @@ def test_a_coordinator_may_draw_any_crews_route(cast: Cast, client_for: Client) 
     [
         ({"crew": "1"}, "date"),
         ({"date": "2026-02-30", "crew": "1"}, "date"),
-        ({"date": "2026-11-23"}, "crew"),
-        ({"date": "2026-11-23", "crew": "x"}, "crew"),
+        ({"date": "2026-11-30"}, "crew"),
+        ({"date": "2026-11-30", "crew": "x"}, "crew"),
     ],
 )
 def test_bad_query_answers_400_naming_the_field(
@@ -131,20 +131,20 @@ def test_bad_query_answers_400_naming_the_field(
 
 
 def test_support_is_forbidden(cast: Cast, client_for: Client) -> None:
-    response = client_for(cast.support).get(URL, {"date": "2026-11-23", "crew": cast.crew_a.pk})
+    response = client_for(cast.support).get(URL, {"date": "2026-11-30", "crew": cast.crew_a.pk})
 
     assert response.status_code == 403
 
 
 def test_anonymous_is_unauthorized(cast: Cast, client_for: Client) -> None:
-    response = client_for(None).get(URL, {"date": "2026-11-23", "crew": cast.crew_a.pk})
+    response = client_for(None).get(URL, {"date": "2026-11-30", "crew": cast.crew_a.pk})
 
     assert response.status_code == 401
 
 
 def test_plain_json_clients_get_the_same_body(cast: Cast, client_for: Client) -> None:
     client = client_for(cast.partner_a)
-    params = {"date": "2026-11-23", "crew": cast.crew_a.pk}
+    params = {"date": "2026-11-30", "crew": cast.crew_a.pk}
 
     response = client.get(URL, params, HTTP_ACCEPT="application/json")
 

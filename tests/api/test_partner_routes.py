@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import token_create
-from dispatch.models import Crew, Plan, PlanStatus, Visit
+from dispatch.models import Crew, Plan, PlannedBreak, PlanStatus, Visit
 from dispatch.states import JobKind, JobStatus
 from sites.models import ConduitStatus, ConstructionRecord, Parking, Site, SiteSurvey
 from tests.api.conftest import JST, MONDAY, Cast
@@ -26,6 +26,10 @@ from tests.factories import (
 )
 
 URL = "/api/v1/routes/"
+WEEKDAYS_AND_HOLIDAYS = [
+    {"days": [0, 1, 2, 3, 4], "opens": "09:00", "closes": "18:00"},
+    {"days": [7], "opens": "10:00", "closes": "16:00"},
+]
 Client = Callable[[User | None], APIClient]
 
 
@@ -36,6 +40,12 @@ def survey_of(site: Site, **fields: Any) -> SiteSurvey:
         "distance_to_base_station_m": 350,
     }
     return SiteSurvey.objects.create(site=site, **{**defaults, **fields})
+
+
+def building_access(site: Site, hours: list[dict[str, Any]], notes: str = "") -> None:
+    """The building's access as the planner reads it (``Site.access_hours``)."""
+    site.access_hours, site.access_notes = hours, notes
+    site.save()
 
 
 def as_built_of(site: Site, **fields: Any) -> ConstructionRecord:
@@ -71,7 +81,7 @@ def routes(client: APIClient, **params: Any) -> Any:
 def test_it_works(cast: Cast, client_for: Client) -> None:
     body = routes(client_for(cast.partner_a))
 
-    assert body["date"] == "2026-11-23"
+    assert body["date"] == "2026-11-30"
     (route,) = body["routes"]
     assert route["crew"]["id"] == cast.crew_a.pk
     assert [stop["job"]["reference"] for stop in route["stops"]] == [cast.job_a.reference]
@@ -83,11 +93,11 @@ def test_a_stop_carries_what_the_crew_needs_on_site(cast: Cast, client_for: Clie
         customer=make_customer(name="株式会社芝浦商事", contact_person="田中", phone="03-1234-5678")
     )
     cast.job_a.save()
+    building_access(site, WEEKDAYS_AND_HOLIDAYS, "守衛室で入館証")
     survey_of(
         site,
-        access_start=dt.time(9),
-        access_end=dt.time(18),
-        access_rules="守衛室で入館証",
+        access_hours=[],  # what a survey saw is not what the plan kept: the site's is
+        access_rules="古いメモ",
         parking=Parking.TENANT_LOT,
         parking_arrangement="B1 来客用 3 番",
         riser_route="北側 EPS",
@@ -98,9 +108,9 @@ def test_a_stop_carries_what_the_crew_needs_on_site(cast: Cast, client_for: Clie
     (stop,) = routes(client_for(cast.partner_a))["routes"][0]["stops"]
 
     assert stop["sequence"] == 1
-    assert stop["planned_arrival"] == "2026-11-23T09:00:00+09:00"
-    assert stop["planned_start"] == "2026-11-23T09:00:00+09:00"
-    assert stop["planned_end"] == "2026-11-23T11:00:00+09:00"
+    assert stop["planned_arrival"] == "2026-11-30T09:00:00+09:00"
+    assert stop["planned_start"] == "2026-11-30T09:00:00+09:00"
+    assert stop["planned_end"] == "2026-11-30T11:00:00+09:00"
     assert stop["travel_minutes_from_previous"] == 20
     assert stop["travel_km_from_previous"] == 6.5
     assert stop["job"] == {
@@ -112,6 +122,10 @@ def test_a_stop_carries_what_the_crew_needs_on_site(cast: Cast, client_for: Clie
         "members_needed": 1,
         "priority": 3,
         "work_instructions": "3F EPS 経由で MC 設置",
+        "time_slot": None,
+        "window_start": None,
+        "window_end": None,
+        "promise_is_hard": False,
     }
     assert stop["site"]["name"] == "A現場ビル"
     assert stop["site"]["address"] == site.address
@@ -119,11 +133,12 @@ def test_a_stop_carries_what_the_crew_needs_on_site(cast: Cast, client_for: Clie
     assert stop["map_url"] == (
         "https://www.openstreetmap.org/?mlat=35.692000&mlon=139.795000#map=18/35.692000/139.795000"
     )
+    # The cast's Monday, 2026-11-30, is an ordinary weekday: the building's weekday hours.
     assert stop["access"] == {
-        "start": "09:00:00",
-        "end": "18:00:00",
-        "source": "survey",
-        "rules": "守衛室で入館証",
+        "hours": WEEKDAYS_AND_HOLIDAYS,
+        "today": [["09:00", "18:00"]],
+        "description": "Mon–Fri 09:00–18:00; holidays 10:00–16:00; closed Sat, Sun",
+        "notes": "守衛室で入館証",
     }
     assert stop["parking"] == {"arrangement": "B1 来客用 3 番", "kind": "tenant_lot"}
     assert stop["site_notes"]["survey"]["riser_route"] == "北側 EPS"
@@ -139,19 +154,98 @@ def test_a_stop_carries_what_the_crew_needs_on_site(cast: Cast, client_for: Clie
     }
 
 
-def test_the_jobs_own_window_and_parking_win_over_the_surveys(
+def test_the_jobs_window_is_the_customers_slot_not_the_access_hours(
     cast: Cast, client_for: Client
 ) -> None:
-    cast.job_a.window_start, cast.job_a.window_end = dt.time(13), dt.time(16)
+    cast.job_a.window_start, cast.job_a.window_end = dt.time(13), dt.time(17)
+    cast.job_a.promise_is_hard = True
     cast.job_a.parking_arrangement = "テナント駐車場を手配済み"
     cast.job_a.save()
-    survey_of(cast.job_a.site, access_start=dt.time(9), access_end=dt.time(18))
+    building_access(cast.job_a.site, WEEKDAYS_AND_HOLIDAYS)
 
     (stop,) = routes(client_for(cast.partner_a))["routes"][0]["stops"]
 
-    assert (stop["access"]["start"], stop["access"]["end"]) == ("13:00:00", "16:00:00")
-    assert stop["access"]["source"] == "job"
+    assert stop["job"]["time_slot"] == "pm"
+    assert (stop["job"]["window_start"], stop["job"]["window_end"]) == ("13:00:00", "17:00:00")
+    assert stop["job"]["promise_is_hard"] is True
+    assert stop["access"]["today"] == [["09:00", "18:00"]]  # the building's, not the slot
     assert stop["parking"]["arrangement"] == "テナント駐車場を手配済み"
+
+
+@pytest.mark.parametrize(
+    ("day", "today"),
+    [
+        (dt.date(2026, 12, 1), [["09:00", "18:00"]]),  # a Tuesday
+        (dt.date(2026, 11, 23), [["10:00", "16:00"]]),  # 勤労感謝の日: the holiday hours
+        (dt.date(2026, 12, 5), []),  # a Saturday: closed
+    ],
+)
+def test_access_today_follows_the_weekday_or_holiday_of_the_visit(
+    cast: Cast, client_for: Client, day: dt.date, today: list[list[str]]
+) -> None:
+    building_access(cast.job_a.site, WEEKDAYS_AND_HOLIDAYS)
+    start = dt.datetime.combine(day, dt.time(9), tzinfo=JST)
+    cast.visit_a.date, cast.visit_a.planned_start = day, start
+    cast.visit_a.planned_end = start + dt.timedelta(hours=2)
+    cast.visit_a.save()
+    cast.visit_a.route.date = day
+    cast.visit_a.route.save()
+
+    (stop,) = routes(client_for(cast.partner_a), date=day.isoformat())["routes"][0]["stops"]
+
+    assert stop["access"]["today"] == today
+
+
+def test_a_site_without_access_hours_is_open_all_day(cast: Cast, client_for: Client) -> None:
+    building_access(cast.job_a.site, [], "インターホンで 101")
+
+    (stop,) = routes(client_for(cast.partner_a))["routes"][0]["stops"]
+
+    assert stop["access"] == {
+        "hours": [],
+        "today": [["00:00", "24:00"]],
+        "description": "Any time",
+        "notes": "インターホンで 101",
+    }
+
+
+def test_the_description_speaks_the_requests_language(cast: Cast, client_for: Client) -> None:
+    building_access(cast.job_a.site, WEEKDAYS_AND_HOLIDAYS)
+    response = client_for(cast.partner_a).get(
+        URL, {"date": MONDAY.isoformat()}, HTTP_ACCEPT_LANGUAGE="ja"
+    )
+
+    (stop,) = response.json()["routes"][0]["stops"]
+
+    assert stop["access"]["description"].startswith("平日 9:00〜18:00")
+
+
+def test_a_route_carries_the_lunch_break_its_plan_placed(cast: Cast, client_for: Client) -> None:
+    lunch_at = dt.datetime.combine(MONDAY, dt.time(12), tzinfo=JST)
+    PlannedBreak.objects.create(
+        plan=cast.plan,
+        crew=cast.crew_a,
+        date=MONDAY,
+        start=lunch_at,
+        end=lunch_at + dt.timedelta(hours=1),
+    )
+    other_plan = make_plan(status=PlanStatus.DRAFT)
+    PlannedBreak.objects.create(  # a draft's break is no crew's business
+        plan=other_plan,
+        crew=cast.crew_b,
+        date=MONDAY,
+        start=lunch_at,
+        end=lunch_at + dt.timedelta(hours=1),
+    )
+
+    body = routes(client_for(cast.coordinator))
+    lunches = {route["crew"]["id"]: route["lunch"] for route in body["routes"]}
+
+    assert lunches[cast.crew_a.pk] == {
+        "start": "2026-11-30T12:00:00+09:00",
+        "end": "2026-11-30T13:00:00+09:00",
+    }
+    assert lunches[cast.crew_b.pk] is None
 
 
 def test_only_the_latest_survey_counts(cast: Cast, client_for: Client) -> None:
@@ -204,9 +298,9 @@ def test_arrival_is_the_previous_end_plus_the_drive_and_the_rest_is_slack(
 
     first, then = routes(client_for(cast.partner_a))["routes"][0]["stops"]
 
-    assert (first["planned_arrival"], first["wait_minutes"]) == ("2026-11-23T09:00:00+09:00", 0)
-    assert then["planned_arrival"] == "2026-11-23T11:15:00+09:00"
-    assert then["planned_start"] == "2026-11-23T11:30:00+09:00"
+    assert (first["planned_arrival"], first["wait_minutes"]) == ("2026-11-30T09:00:00+09:00", 0)
+    assert then["planned_arrival"] == "2026-11-30T11:15:00+09:00"
+    assert then["planned_start"] == "2026-11-30T11:30:00+09:00"
     assert then["wait_minutes"] == 15
 
 
@@ -231,10 +325,10 @@ def test_totals_add_up_the_day_and_the_drive_home(cast: Cast, client_for: Client
     assert totals["return_home_minutes"] == 4
     assert totals["total_km"] == 12.1
     assert totals["total_drive_minutes"] == 39
-    assert totals["leave_home_at"] == "2026-11-23T08:40:00+09:00"
-    assert totals["first_start"] == "2026-11-23T09:00:00+09:00"
-    assert totals["last_end"] == "2026-11-23T14:00:00+09:00"
-    assert totals["back_home_at"] == "2026-11-23T14:04:00+09:00"
+    assert totals["leave_home_at"] == "2026-11-30T08:40:00+09:00"
+    assert totals["first_start"] == "2026-11-30T09:00:00+09:00"
+    assert totals["last_end"] == "2026-11-30T14:00:00+09:00"
+    assert totals["back_home_at"] == "2026-11-30T14:04:00+09:00"
     assert route["crew"]["home_base"] == {"address": "", "latitude": 35.69, "longitude": 139.80}
 
 
@@ -269,7 +363,7 @@ def test_only_published_plans_reach_the_crew(cast: Cast, client_for: Client) -> 
 
 
 def test_a_crew_with_a_free_day_gets_an_empty_route(cast: Cast, client_for: Client) -> None:
-    response = client_for(cast.partner_a).get(URL, {"date": "2026-11-24", "crew": cast.crew_a.pk})
+    response = client_for(cast.partner_a).get(URL, {"date": "2026-12-01", "crew": cast.crew_a.pk})
 
     (route,) = response.json()["routes"]
     assert route["stops"] == []
@@ -278,7 +372,7 @@ def test_a_crew_with_a_free_day_gets_an_empty_route(cast: Cast, client_for: Clie
 
 
 def test_an_unknown_crew_is_not_found(cast: Cast, client_for: Client) -> None:
-    response = client_for(cast.coordinator).get(URL, {"date": "2026-11-23", "crew": 999_999})
+    response = client_for(cast.coordinator).get(URL, {"date": "2026-11-30", "crew": 999_999})
 
     assert response.status_code == 404
 
@@ -290,9 +384,9 @@ def test_an_unknown_crew_is_not_found(cast: Cast, client_for: Client) -> None:
         ({"date": ""}, "date"),
         ({"date": "2026-13-01"}, "date"),
         ({"date": "23/11/2026"}, "date"),
-        ({"date": "20261123"}, "date"),
-        ({"date": "2026-11-23", "crew": "A1"}, "crew"),
-        ({"date": "2026-11-23", "crew": "0"}, "crew"),
+        ({"date": "20261130"}, "date"),
+        ({"date": "2026-11-30", "crew": "A1"}, "crew"),
+        ({"date": "2026-11-30", "crew": "0"}, "crew"),
     ],
 )
 def test_bad_query_answers_400_naming_the_field(
@@ -307,11 +401,11 @@ def test_bad_query_answers_400_naming_the_field(
 
 
 def test_support_is_forbidden(cast: Cast, client_for: Client) -> None:
-    assert client_for(cast.support).get(URL, {"date": "2026-11-23"}).status_code == 403
+    assert client_for(cast.support).get(URL, {"date": "2026-11-30"}).status_code == 403
 
 
 def test_anonymous_is_unauthorized(cast: Cast, client_for: Client) -> None:
-    response = client_for(None).get(URL, {"date": "2026-11-23"})
+    response = client_for(None).get(URL, {"date": "2026-11-30"})
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
@@ -343,18 +437,19 @@ def test_the_query_count_does_not_grow_with_the_stops(
         as_built_of(visit.job.site)
     client = client_for(cast.coordinator)
 
-    # visits (crew, job, site, contract, customer joined), surveys, construction records
-    with django_assert_max_num_queries(3):
+    # visits (crew, job, site, contract, customer joined), surveys, construction
+    # records, lunch breaks
+    with django_assert_max_num_queries(4):
         body = routes(client, crew=cast.crew_a.pk)
     assert body["routes"][0]["totals"]["stops"] == 7
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         routes(client)
 
 
 def test_a_day_of_new_lines_needs_no_as_built_query(
     cast: Cast, client_for: Client, django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # visits, surveys, lunch breaks
         routes(client_for(cast.partner_a))
 
 

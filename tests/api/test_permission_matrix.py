@@ -31,8 +31,11 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from dispatch.models import (
     CalendarFeed,
+    CompanyClosure,
     CrewUnavailability,
+    CrewWorkingDay,
     OptimizationRun,
+    PartnerClosure,
     PlanningBatch,
     RunStatus,
 )
@@ -70,6 +73,24 @@ MATRIX: dict[tuple[str, str], str] = {
     },
     **{(m, "/api/v1/crews/"): c for m, c in (("GET", "+-+"), ("POST", "+--"))},
     **{(m, "/api/v1/crews/{id}/"): "+-+" if m == "GET" else "+--" for m in DETAIL_METHODS},
+    # Calendars: the department's closures are no secret; a partner reads its own company's
+    # closures and crews' extra days; the calendar shows absences, so coordinators only.
+    **{(m, "/api/v1/company-closures/"): c for m, c in (("GET", "+++"), ("POST", "+--"))},
+    **{
+        (m, "/api/v1/company-closures/{id}/"): "+++" if m == "GET" else "+--"
+        for m in DETAIL_METHODS
+    },
+    **{
+        (m, f"/api/v1/{name}/"): c
+        for name in ("partner-closures", "crew-working-days")
+        for m, c in (("GET", "+-+"), ("POST", "+--"))
+    },
+    **{
+        (m, f"/api/v1/{name}/{{id}}/"): "+-+" if m == "GET" else "+--"
+        for name in ("partner-closures", "crew-working-days")
+        for m in DETAIL_METHODS
+    },
+    ("GET", "/api/v1/calendar/"): "+--",
     **{(m, "/api/v1/crew-unavailabilities/"): "+--" for m in ("GET", "POST")},
     **{(m, "/api/v1/crew-unavailabilities/{id}/"): "+--" for m in DETAIL_METHODS},
     # What support reads during a call; partners see only their jobs' sites.
@@ -211,6 +232,11 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
     unavailable = CrewUnavailability.objects.create(
         crew=cast.crew_a, start_date=MONDAY, end_date=MONDAY
     )
+    company_closure = CompanyClosure.objects.create(start_date=MONDAY, end_date=MONDAY, name="棚卸")
+    partner_closure = PartnerClosure.objects.create(
+        company=cast.company_a, start_date=MONDAY, end_date=MONDAY
+    )
+    working_day = CrewWorkingDay.objects.create(crew=cast.crew_a, date=MONDAY)
     run = OptimizationRun.objects.create(plan=cast.plan, status=RunStatus.SUCCEEDED)
     batch = PlanningBatch.objects.create(start_date=MONDAY, end_date=MONDAY)
     feed = CalendarFeed.objects.create(crew=cast.crew_a, token_hash="0" * 64)
@@ -234,6 +260,9 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
         "/api/v1/site-permissions/": permission.pk,
         "/api/v1/construction-records/": record.pk,
         "/api/v1/crew-unavailabilities/": unavailable.pk,
+        "/api/v1/company-closures/": company_closure.pk,
+        "/api/v1/partner-closures/": partner_closure.pk,
+        "/api/v1/crew-working-days/": working_day.pk,
         "/api/v1/calendar-feeds/": feed.pk,
         "/api/v1/auth/tokens/": 999_999,
         "/api/v1/calendar/": "not-a-real-token",
@@ -319,9 +348,31 @@ TOP_LEVEL_KIND = {
 }
 
 
-def _moved_job_url(path: str, moved: MovedJob) -> str:
+def _calendar_rows(moved: MovedJob) -> dict[str, int | str]:
+    """Both companies' closures and extra working days; A's words carry ``MARKER_A``."""
+    for company, crew, marker in (
+        (moved.company_a, moved.crew_a, MARKER_A),
+        (moved.company_b, moved.crew_b, MARKER_B),
+    ):
+        PartnerClosure.objects.create(
+            company=company, start_date=moved.day, end_date=moved.day, reason=f"{marker}旅行"
+        )
+        CrewWorkingDay.objects.create(crew=crew, date=moved.day, note=f"{marker}応援")
+    return {
+        "/api/v1/company-closures/": CompanyClosure.objects.create(
+            start_date=moved.day, end_date=moved.day, name="棚卸"
+        ).pk,
+        "/api/v1/partner-closures/": PartnerClosure.objects.get(company=moved.company_b).pk,
+        "/api/v1/crew-working-days/": CrewWorkingDay.objects.get(crew=moved.crew_b).pk,
+    }
+
+
+def _moved_job_url(
+    path: str, moved: MovedJob, calendar_rows: dict[str, int | str] | None = None
+) -> str:
     """``path`` with partner B's own objects of the moved-job world, so every request resolves."""
     values: dict[str, int | str] = {
+        **(calendar_rows or {}),
         "/api/v1/plans/": moved.revision.pk,
         "/api/v1/visits/": moved.visit_b.pk,
         "/api/v1/crews/": moved.crew_b.pk,
@@ -349,13 +400,14 @@ def test_a_partner_reads_nothing_of_another_company_after_a_job_moved() -> None:
     """
     cache.clear()
     moved = build_moved_job()
+    calendar_rows = _calendar_rows(moved)
     client = APIClient()
     client.force_authenticate(user=moved.partner_b)
     unresolved: dict[str, int] = {}
     leaks: dict[str, list[str]] = {}
     shows_own: set[str] = set()
     for _method, path in PARTNER_READS:
-        response = client.get(_moved_job_url(path, moved))
+        response = client.get(_moved_job_url(path, moved, calendar_rows))
         if response.status_code != 200:
             unresolved[path] = response.status_code
             continue
@@ -383,4 +435,6 @@ def test_a_partner_reads_nothing_of_another_company_after_a_job_moved() -> None:
         "/api/v1/crews/",
         "/api/v1/partner-companies/",
         "/api/v1/calendar/{token}.ics",
+        "/api/v1/partner-closures/",
+        "/api/v1/crew-working-days/",
     } <= shows_own

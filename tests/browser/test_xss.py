@@ -283,6 +283,7 @@ def test_markup_in_every_displayed_text_runs_no_script(
         payload("Surveyor", SVG),
         payload("Findings", SCRIPT),
         payload("SurveyParking", IMG),
+        payload("Access", ALERT),
         payload("Party", IMG),
         payload("Reason", IMG),
         payload("Note", SCRIPT),

@@ -228,12 +228,15 @@ class TestTheSeededWeek:
                 assert WEEK_START <= dt.date.fromisoformat(day) <= WEEK_END
 
     def test_ready_jobs_are_spread_over_the_coming_week(self, seeded: str) -> None:
-        """Some promises fall due in the week, some customers prefer a day, some set hours."""
+        """Some promises fall due in the week, some customers prefer a day or a slot,
+        some buildings open only at set hours."""
         ready = Job.objects.filter(status=JobStatus.READY)
         assert ready.filter(due_date__range=(WEEK_START, WEEK_END)).count() >= 30
         assert ready.filter(due_date_is_hard=True).count() >= 10
         assert ready.exclude(preferred_dates=[]).count() >= 20
-        assert ready.filter(window_start__isnull=False).count() >= 30
+        assert ready.filter(promise_is_hard=True).count() >= 3
+        assert ready.filter(window_start__isnull=False).count() >= 10
+        assert ready.exclude(site__access_hours=[]).count() >= 30
         assert ready.exclude(parking_arrangement="").count() >= 100
 
     # Statuses, history and gates

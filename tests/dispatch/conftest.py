@@ -18,7 +18,7 @@ from dispatch.states import JobStatus
 from sites.models import Region
 from tests.factories import make_company, make_crew, make_job, make_site, make_skill
 
-MONDAY = dt.date(2026, 11, 23)
+MONDAY = dt.date(2026, 11, 30)  # 11/23 is a national holiday (勤労感謝の日): nobody is planned
 
 
 @dataclass

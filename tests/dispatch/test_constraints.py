@@ -86,9 +86,9 @@ def test_unavailability_must_not_end_before_it_starts() -> None:
             "earliest date after due date",
             {"earliest_date": dt.date(2026, 11, 27), "due_date": dt.date(2026, 11, 26)},
         ),
-        ("window with a start only", {"window_start": dt.time(9)}),
+        ("time slot with a start only", {"window_start": dt.time(9)}),
         (
-            "window that ends before it starts",
+            "time slot that ends before it starts",
             {"window_start": dt.time(15), "window_end": dt.time(10)},
         ),
         ("hard due date without a date", {"due_date_is_hard": True}),

@@ -77,7 +77,8 @@ def test_a_move_outside_the_plan_or_onto_a_day_off_is_refused(world: World, prop
     type(world.west_crew).objects.filter(pk=world.west_crew.pk).update(working_weekdays=0b11110)
     with pytest.raises(RuleViolation) as day_off:
         visit_move(visit=visit, crew=world.west_crew, date=MONDAY)  # Monday off now
-    assert day_off.value.rule == "day"
+    assert day_off.value.rule == "closed_day"
+    assert "not a working weekday (Mon)" in str(day_off.value)
 
 
 def test_an_overfull_day_is_refused_with_the_rule_it_breaks(world: World, proposed: Plan) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from dispatch.estimates import BASE_MINUTES, job_apply_estimate, survey_estimate
@@ -68,13 +66,13 @@ def test_a_rule_on_the_kind_of_job() -> None:
     assert "removal" not in survey_estimate(survey=survey, kind=JobKind.NEW_LINE).skills
 
 
-def test_applying_the_estimate_sets_duration_skills_window_and_parking() -> None:
+def test_applying_the_estimate_sets_duration_skills_and_parking_not_a_time_slot() -> None:
+    """The survey's access hours stay the building's; the job's window is the customer's slot."""
     site = make_site(floors=3)
     survey = make_survey(
         site,
         conduit_status=ConduitStatus.NONE,
-        access_start=dt.time(9),
-        access_end=dt.time(17),
+        access_hours=[{"days": [0, 1, 2, 3, 4], "opens": "09:00", "closes": "17:00"}],
         parking=Parking.TENANT_LOT,
         parking_arrangement="テナント駐車場 B2 No.14 を確保済",
     )
@@ -86,7 +84,7 @@ def test_applying_the_estimate_sets_duration_skills_window_and_parking() -> None
         "fibre_splicing",
         "riser_cabling",
     }
-    assert (job.window_start, job.window_end) == (dt.time(9), dt.time(17))
+    assert (job.window_start, job.window_end) == (None, None)
     assert job.parking_arrangement.startswith("テナント駐車場")
     assert job.estimate["lines"][0]["reason"].startswith("no conduit")
 

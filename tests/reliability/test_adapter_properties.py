@@ -51,8 +51,8 @@ params = st.dictionaries(
 jobs = st.lists(
     st.tuples(
         st.integers(min_value=10, max_value=900),  # duration: some longer than any shift
-        st.one_of(st.none(), st.integers(min_value=6, max_value=20)),  # access from, hour
-        st.integers(min_value=1, max_value=6),  # access window length, hours
+        st.one_of(st.none(), st.integers(min_value=6, max_value=20)),  # slot from, hour
+        st.integers(min_value=1, max_value=6),  # customer's slot length, hours
     ),
     min_size=4,
     max_size=4,

@@ -136,7 +136,9 @@ def test_day_no_allowed_day_in_horizon_gives_reason() -> None:
     result = solve(p, QUICK)
     assert_valid(p, result)
     assert reason_rules(result, "late") == ["day"]
-    assert "no allowed day" in result.unassigned[0].reasons[0].message
+    assert result.unassigned[0].reasons[0].message == (
+        "due day 1 (promised to the customer); the plan covers day 2–day 3"
+    )
 
 
 def test_soft_due_day_is_kept_when_possible_and_priced_when_late() -> None:

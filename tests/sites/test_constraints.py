@@ -79,14 +79,12 @@ def _survey(**fields: object) -> SiteSurvey:
     return SiteSurvey.objects.create(**{**defaults, **fields})
 
 
-def test_survey_access_hours_must_start_before_they_end() -> None:
-    _survey(access_start=dt.time(9), access_end=dt.time(18))
-    assert_rejected(lambda: _survey(access_start=dt.time(18), access_end=dt.time(9)))
-    assert_rejected(lambda: _survey(access_start=dt.time(9), access_end=dt.time(9)))
-
-
-def test_survey_access_hours_are_both_or_neither() -> None:
-    assert_rejected(lambda: _survey(access_start=dt.time(9)))
+def test_survey_access_hours_default_to_no_restriction() -> None:
+    """The database only stores the JSON: its rules are ``sites.access`` (tests/sites/
+    test_access_hours.py) and the API's field, which answer 400 naming the range."""
+    survey = _survey()
+    survey.refresh_from_db()
+    assert survey.access_hours == []
 
 
 def test_survey_conduit_status_must_be_known() -> None:

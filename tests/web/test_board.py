@@ -82,8 +82,23 @@ def test_the_queue_lists_unplanned_ready_jobs_with_the_solvers_reasons(
     page = coordinator.get(f"/plans/{plan.pk}/").content.decode()
     queue = page[page.index('id="queue"') :]
     assert all(job.reference in queue for job in world.jobs)
-    assert "<code>skill</code> no crew has it" in queue
-    assert "<code>not_planned</code>" in queue
+    # People read rule names, not codes: the code stays in a data attribute for scripts.
+    assert '<li data-rule="skill"><strong>Skills</strong> no crew has it</li>' in queue
+    assert "<strong>Not planned yet</strong> optimize, or drag it onto a crew-day" in queue
+    assert "not_planned</" not in queue and "<code>" not in queue
+
+
+def test_the_queue_names_rules_in_japanese_for_a_japanese_coordinator(
+    world: World, coordinator: Client
+) -> None:
+    plan = world.plan()
+    plan.unassigned = [
+        {"job_id": world.jobs[0].pk, "reasons": [{"rule": "access", "message": "..."}]}
+    ]
+    plan.save()
+    page = coordinator.get(f"/plans/{plan.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    queue = page[page.index('id="queue"') :]
+    assert "<strong>入館時間</strong>" in queue
 
 
 def test_queue_filters_narrow_the_list(world: World, coordinator: Client) -> None:

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
+from dispatch.calendars import closed_reason
 from dispatch.editing import visit_move, visit_place
 from dispatch.ledger import live_visits
 from dispatch.models import Job, Plan, PlanStatus, ReleaseReason, Visit
@@ -175,7 +176,7 @@ def test_crew_days_another_plan_holds_are_hatched_and_take_no_drop(
         for d in range(5)
         for crew in (world.east_crew, world.west_crew)
         if (crew.pk, later.start_date + dt.timedelta(days=d)) not in held
-        and crew.works_on_weekday((later.start_date + dt.timedelta(days=d)).weekday())
+        and closed_reason(crew, later.start_date + dt.timedelta(days=d)) is None
     )
     cell = _cell(page, *free)
     assert "held" not in cell.split(">", 1)[0] and 'data-droppable="true"' in cell
@@ -191,11 +192,12 @@ def test_crew_days_outside_a_region_plans_share_are_hatched_too(
     world: World, coordinator: Client
 ) -> None:
     plan = world.plan()
-    mine = (world.east_crew.pk, MONDAY)
-    Plan.objects.filter(pk=plan.pk).update(crew_day_scope=[[mine[0], MONDAY.isoformat()]])
+    tuesday = MONDAY + dt.timedelta(days=1)  # Monday is 勤労感謝の日: closed, hatched anyway
+    mine = (world.east_crew.pk, tuesday)
+    Plan.objects.filter(pk=plan.pk).update(crew_day_scope=[[mine[0], tuesday.isoformat()]])
     page = coordinator.get(f"/plans/{plan.pk}/").content.decode()
     assert 'data-droppable="true"' in _cell(page, *mine)
-    other = _cell(page, world.west_crew.pk, MONDAY)
+    other = _cell(page, world.west_crew.pk, tuesday)
     assert 'class="cell held' in other and "Another region&#x27;s plan" in other
     assert 'data-droppable="false"' in other
 

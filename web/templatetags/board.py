@@ -7,6 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.board import Cell, QueueItem
 
+from .. import rules
 from ..cells import Labels, cell_html
 from ..formats import css_pct, delta, hm, pct
 
@@ -30,3 +31,9 @@ def board_cell(context: template.Context, cell: Cell, editable: bool) -> SafeStr
     if labels is None:
         labels = context.render_context["board_labels"] = Labels.current()
     return mark_safe(cell_html(cell, editable, labels))
+
+
+@register.filter
+def rule_label(code: str) -> str:
+    """A rule code as the coordinator reads it (see :mod:`web.rules`)."""
+    return rules.rule_label(code)

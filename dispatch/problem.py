@@ -286,9 +286,10 @@ def _day_index(date: dt.date | None, dates: tuple[dt.date, ...]) -> int | None:
     return None if date is None else (date - dates[0]).days
 
 
-def _unavailable_days(job: Job, dates: tuple[dt.date, ...]) -> frozenset[int]:
+def _days_in_horizon(raw_dates: list | None, dates: tuple[dt.date, ...]) -> frozenset[int]:
+    """Day indexes of the ISO dates in ``raw_dates`` that fall inside the plan's dates."""
     days = set()
-    for raw in job.unavailable_dates or []:
+    for raw in raw_dates or []:
         try:
             date = dt.date.fromisoformat(str(raw))
         except ValueError:
@@ -350,14 +351,7 @@ def _promise(
     job: Job, dates: tuple[dt.date, ...], horizon_start: dt.datetime
 ) -> tuple[frozenset[int], tuple[scheduler.TimeWindow, ...]]:
     """The customer's preferred days in the horizon and the promised arrival slot per day."""
-    days = set()
-    for raw in job.preferred_dates or []:
-        try:
-            date = dt.date.fromisoformat(str(raw))
-        except ValueError:
-            continue
-        if dates[0] <= date <= dates[-1]:
-            days.add((date - dates[0]).days)
+    days = _days_in_horizon(job.preferred_dates, dates)
     slot: list[scheduler.TimeWindow] = []
     if job.window_start is not None and job.window_end is not None:
         for date in dates:
@@ -365,7 +359,7 @@ def _promise(
             end_s = _down(_seconds(horizon_start, date, job.window_end))
             if end_s >= start_s:
                 slot.append(scheduler.TimeWindow(start_s, end_s))
-    return frozenset(days), tuple(slot)
+    return days, tuple(slot)
 
 
 def _promise_outside(job: Job, dates: tuple[dt.date, ...]) -> str | None:
@@ -425,7 +419,7 @@ def _to_job(
         earliest_day=_day_index(job.earliest_date, dates),
         due_day=_day_index(job.due_date, dates),
         due_is_hard=job.due_date_is_hard,
-        unavailable_days=_unavailable_days(job, dates),
+        unavailable_days=_days_in_horizon(job.unavailable_dates, dates),
         windows=windows,
         priority=job.priority,
         demand_units=job.capacity_units,

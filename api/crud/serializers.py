@@ -47,6 +47,8 @@ from sites.models import (
 )
 
 MINUTES_PER_DAY = 24 * 60
+#: A lunch break longer than this is a data-entry slip (the database refuses it too).
+MAX_LUNCH_MINUTES = 240
 #: A year of dates is already more than any customer will list.
 MAX_LISTED_DATES = 366
 #: ``SiteSurvey.access_rules``' column: parsed notes appended must still fit.
@@ -119,7 +121,23 @@ class SkillSerializer(ModelSerializer):
 class PartnerCompanySerializer(ModelSerializer):
     class Meta:
         model = PartnerCompany
-        fields = ["id", "name", "name_kana", "is_group_company", "phone", "email", "regions"]
+        fields = [
+            "id",
+            "name",
+            "name_kana",
+            "is_group_company",
+            "phone",
+            "email",
+            "regions",
+            "lunch_minutes",
+            "lunch_earliest_start",
+            "lunch_latest_start",
+        ]
+        extra_kwargs = {"lunch_minutes": {"min_value": 0, "max_value": MAX_LUNCH_MINUTES}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        check_ordered(self, attrs, "lunch_earliest_start", "lunch_latest_start", strict=False)
+        return attrs
 
 
 # --- Crews ---------------------------------------------------------------------
@@ -155,9 +173,13 @@ class CrewSerializer(ModelSerializer):
             "capacity_units",
             "min_gap_minutes",
             "max_utilization_percent",
+            "lunch_minutes",
+            "lunch_earliest_start",
+            "lunch_latest_start",
             "is_active",
         ]
         extra_kwargs = {
+            "lunch_minutes": {"min_value": 0, "max_value": MAX_LUNCH_MINUTES},
             "members": {"min_value": 1},
             "home_latitude": {"min_value": -90, "max_value": 90},
             "home_longitude": {"min_value": -180, "max_value": 180},
@@ -168,6 +190,7 @@ class CrewSerializer(ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_ordered(self, attrs, "shift_start", "shift_end", strict=True)
+        check_ordered(self, attrs, "lunch_earliest_start", "lunch_latest_start", strict=False)
         return attrs
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -175,3 +176,28 @@ def test_a_malformed_filter_answers_400_naming_it(cast: Cast, client_for: Client
     response = client_for(cast.coordinator).get(URL, {"company": "A"})
     assert response.status_code == 400
     assert "company" in response.json()["error"]["fields"]
+
+
+def test_a_crews_lunch_break_is_set_and_checked(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+    url = f"/api/v1/crews/{cast.crew_a.pk}/"
+    response = client.patch(
+        url,
+        {"lunch_minutes": 45, "lunch_earliest_start": "12:00", "lunch_latest_start": "13:00"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    cast.crew_a.refresh_from_db()
+    lunch = cast.crew_a.lunch
+    assert lunch is not None and lunch.minutes == 45
+    assert (lunch.earliest_start, lunch.latest_start) == (dt.time(12), dt.time(13))
+    response = client.patch(url, {"lunch_latest_start": "11:00"}, format="json")
+    assert response.status_code == 400
+    assert "lunch_latest_start" in response.json()["error"]["fields"]
+    response = client.patch(url, {"lunch_minutes": 300}, format="json")
+    assert response.status_code == 400
+    assert "lunch_minutes" in response.json()["error"]["fields"]
+    # 0 minutes: no planned break for this crew, whatever its company says.
+    assert client.patch(url, {"lunch_minutes": 0}, format="json").status_code == 200
+    cast.crew_a.refresh_from_db()
+    assert cast.crew_a.lunch is None

@@ -184,12 +184,18 @@ def test_access_today_follows_the_weekday_or_holiday_of_the_visit(
     cast: Cast, client_for: Client, day: dt.date, today: list[list[str]]
 ) -> None:
     building_access(cast.job_a.site, WEEKDAYS_AND_HOLIDAYS)
+    # Move the live route and its visit together: on PostgreSQL a live visit must
+    # match its route's crew, date and plan at every statement (migration 0009).
+    route = cast.visit_a.route
+    cast.visit_a.route = None
+    cast.visit_a.save()
+    route.date = day
+    route.save()
     start = dt.datetime.combine(day, dt.time(9), tzinfo=JST)
     cast.visit_a.date, cast.visit_a.planned_start = day, start
     cast.visit_a.planned_end = start + dt.timedelta(hours=2)
+    cast.visit_a.route = route
     cast.visit_a.save()
-    cast.visit_a.route.date = day
-    cast.visit_a.route.save()
 
     (stop,) = routes(client_for(cast.partner_a), date=day.isoformat())["routes"][0]["stops"]
 

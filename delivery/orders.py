@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from delivery.handover import handover_blockers
@@ -20,6 +20,14 @@ from dispatch.problem import planning_tz
 from dispatch.readiness import job_blockers
 from dispatch.states import JobKind, JobStatus
 from sites.models import Contract, ContractStatus
+from sites.normalize import (
+    looks_like_phone,
+    normalize_address,
+    normalize_id,
+    normalize_phone,
+    normalize_text,
+    query_tokens,
+)
 
 
 class Stage:
@@ -139,6 +147,59 @@ def order_status(contract: Contract, *, today: dt.date | None = None) -> OrderSt
     return OrderStatus(contract, job, Stage.NOT_PLANNED, "gates clear: mark the job ready to plan")
 
 
+class OrderSearch:
+    """Whether an order matches what a coordinator typed, spelled as the support search spells.
+
+    Matched in Python, over the rows :func:`open_orders` loads anyway, because
+    the database cannot fold kana (しらさぎ, シラサギ, ｼﾗｻｷﾞ), kanji numbers in
+    addresses or phone punctuation: the rules are :mod:`sites.normalize`'s.
+    Every word of the query must match one of: the customer's name or kana,
+    a site's name, kana or address, the contract or circuit id, a job's
+    reference, the customer's phone numbers.
+    """
+
+    def __init__(self, query: str) -> None:
+        self.words = [
+            (normalize_text(word), normalize_address(word), normalize_id(word), _phone_of(word))
+            for word in query_tokens(query)
+        ]
+
+    def __call__(self, contract: Contract) -> bool:
+        texts, addresses, ids, phones = _search_keys(contract)
+        return all(
+            any(text in key for key in texts)
+            or any(address in key for key in addresses)
+            or (bool(code) and any(code in key for key in ids))
+            or (bool(phone) and any(phone in key for key in phones))
+            for text, address, code, phone in self.words
+        )
+
+
+def _phone_of(word: str) -> str:
+    return normalize_phone(word) if looks_like_phone(word) else ""
+
+
+def _search_keys(contract: Contract) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The normalised strings an order is found by (from prefetched rows only: no queries)."""
+    customer = contract.customer
+    jobs = list(contract.jobs.all())
+    sites = {site.pk: site for site in contract.sites.all()}
+    sites.update((job.site.pk, job.site) for job in jobs)
+    texts = [normalize_text(customer.name), normalize_text(customer.name_kana)]
+    for site in sites.values():
+        texts += [normalize_text(site.name), normalize_text(site.name_kana)]
+    addresses = [normalize_address(site.address) for site in sites.values()]
+    ids = [normalize_id(contract.contract_id), normalize_id(contract.circuit_id or "")]
+    ids += [normalize_id(job.reference) for job in jobs]
+    phones = [normalize_phone(customer.phone), normalize_phone(customer.phone_alt)]
+    return (
+        [key for key in texts if key],
+        [key for key in addresses if key],
+        [key for key in ids if key],
+        [key for key in phones if key],
+    )
+
+
 def open_orders(
     *,
     team: int | None = None,
@@ -172,14 +233,12 @@ def open_orders(
         contracts = contracts.filter(delivery_team=team)
     if region:
         contracts = contracts.filter(sites__region__code=region).distinct()
-    if search:
-        contracts = contracts.filter(
-            Q(contract_id__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(customer__name_kana__icontains=search)
-            | Q(sites__address__icontains=search)
-        ).distinct()
-    statuses = [order_status(contract, today=today) for contract in contracts if _is_open(contract)]
+    matches = OrderSearch(search) if search else None
+    statuses = [
+        order_status(contract, today=today)
+        for contract in contracts
+        if _is_open(contract) and (matches is None or matches(contract))
+    ]
     if stage:
         statuses = [s for s in statuses if s.stage == stage]
     return statuses

@@ -584,7 +584,11 @@ def queue_jobs(plan: Plan, filters: QueueFilters) -> list[QueueItem]:
 
 def attempt_label(number: int) -> str:
     """2 -> "2nd attempt": the visit a returned job's next plan would be."""
-    return _("%(ordinal)s attempt") % {"ordinal": _english_ordinal(number), "n": number}
+    # Japanese counts with the number (%(n)s回目), English with the ordinal: the
+    # catalogue's translation uses a placeholder the msgid does not.
+    # xgettext:no-python-format
+    label = _("%(ordinal)s attempt")
+    return label % {"ordinal": _english_ordinal(number), "n": number}
 
 
 def _english_ordinal(number: int) -> str:

@@ -17,9 +17,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from sites.models import Contract, Site
-
-from .models import SearchKeyKind, SiteSearchEntry, SiteSearchKey
-from .normalize import (
+from sites.normalize import (
     kana_reading,
     normalize_address,
     normalize_id,
@@ -27,6 +25,8 @@ from .normalize import (
     normalize_phone,
     normalize_text,
 )
+
+from .models import SearchKeyKind, SiteSearchEntry, SiteSearchKey
 
 KEY_MAX_LENGTH = 200
 

@@ -55,8 +55,7 @@ from operator import and_, or_
 from django.db import connection, transaction
 from django.db.models import Q
 
-from .models import SearchKeyKind, SiteSearchEntry, SiteSearchKey
-from .normalize import (
+from sites.normalize import (
     looks_like_id,
     looks_like_phone,
     normalize_address,
@@ -66,6 +65,8 @@ from .normalize import (
     normalize_text,
     query_tokens,
 )
+
+from .models import SearchKeyKind, SiteSearchEntry, SiteSearchKey
 
 #: Text matches read before ranking; more means the query should be narrowed.
 TEXT_CANDIDATES = 200

@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import roles_required
@@ -226,13 +226,13 @@ def amend_call(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 _BOOKED_MESSAGES = {
-    BookingDecision.CREATED: _lazy(
+    BookingDecision.CREATED: gettext_lazy(
         "Maintenance visit %(reference)s booked; it is in the coordinators' queue."
     ),
-    BookingDecision.ATTACHED: _lazy(
+    BookingDecision.ATTACHED: gettext_lazy(
         "Call attached to open job %(reference)s; no new job was created."
     ),
-    BookingDecision.CREATED_ANYWAY: _lazy(
+    BookingDecision.CREATED_ANYWAY: gettext_lazy(
         "Maintenance visit %(reference)s booked beside the open jobs; your reason is recorded."
     ),
 }

@@ -8,6 +8,8 @@ the same answer as for an id that does not exist. Nothing leaks.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from django import forms
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
@@ -27,6 +29,7 @@ from sites.models import (
     Site,
     SiteSurvey,
 )
+from sites.normalize import normalize_postal_code, phone_lookup_values
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -119,12 +122,16 @@ class SiteFilter(filters.FilterSet):
             return queryset
         match = Q(name__icontains=term) | Q(name_kana__icontains=term)
         match |= Q(address__icontains=term) | Q(postal_code=term)
+        with suppress(ValueError):  # 160-0004 and 〒１６０－０００４ find the stored 1600004
+            match |= Q(postal_code=normalize_postal_code(term))
         # A support operator on a live call often has only the caller's phone
         # number or contract id. Partners never search by customer data: they
         # could probe which of their sites belongs to whom.
         if getattr(self.request.user, "role", None) != Role.PARTNER:
             match |= Q(contracts__contract_id__iexact=term) | Q(contracts__circuit_id__iexact=term)
-            match |= Q(contracts__customer__phone=term) | Q(contracts__customer__phone_alt=term)
+            phones = phone_lookup_values(term)
+            match |= Q(contracts__customer__phone__in=phones)
+            match |= Q(contracts__customer__phone_alt__in=phones)
         return queryset.filter(match).distinct()
 
 
@@ -132,7 +139,10 @@ class CustomerFilter(filters.FilterSet):
     search = filters.CharFilter(
         method="filter_search", help_text="Part of the name, its kana, the contact or the email."
     )
-    phone = filters.CharFilter(method="filter_phone", help_text="Either phone number, exactly.")
+    phone = filters.CharFilter(
+        method="filter_phone",
+        help_text="Either phone number, in any spelling (0352593118, 03-5259-3118, +81…).",
+    )
 
     class Meta:
         model = Customer
@@ -154,7 +164,9 @@ class CustomerFilter(filters.FilterSet):
     def filter_phone(
         self, queryset: QuerySet[Customer], name: str, value: str
     ) -> QuerySet[Customer]:
-        return queryset.filter(Q(phone=value) | Q(phone_alt=value))
+        # Stored formatted (03-5259-3118), older rows as typed: try both spellings.
+        phones = phone_lookup_values(value)
+        return queryset.filter(Q(phone__in=phones) | Q(phone_alt__in=phones))
 
 
 class ContractFilter(filters.FilterSet):

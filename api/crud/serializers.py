@@ -45,6 +45,8 @@ from sites.models import (
     Site,
     SiteSurvey,
 )
+from sites.normalize import normalize_postal_code, parse_phone
+from sites.postal import lookup_postal_code
 
 MINUTES_PER_DAY = 24 * 60
 #: A lunch break longer than this is a data-entry slip (the database refuses it too).
@@ -296,6 +298,78 @@ def apply_access_text(
         attrs[notes_field] = rules
 
 
+class PostalCodeField(serializers.CharField):
+    """A Japanese postal code in any usual spelling, stored as 7 digits.
+
+    ``160-0004``, ``1600004``, ``１６０－０００４`` and ``〒160-0004`` are one
+    code: the import has always accepted them, so the API does too
+    (:func:`sites.normalize.normalize_postal_code`).
+    """
+
+    default_error_messages = {
+        "invalid": "not a postal code; write 7 digits, e.g. 160-0004 or 1600004.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 16)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if not text:
+            return ""
+        try:
+            return normalize_postal_code(text)
+        except ValueError:
+            self.fail("invalid")
+            raise  # unreachable: fail() raises
+
+
+class JapanesePhoneField(serializers.CharField):
+    """A Japanese phone number in any usual spelling, stored as ``03-5259-3118``.
+
+    The national format keeps the domestic digits the searches compare, and
+    is what people read; see :func:`sites.normalize.parse_phone`.
+    """
+
+    default_error_messages = {
+        "invalid": "not a valid Japanese phone number (e.g. 03-5259-3118 or 090-1234-5678).",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if not text:
+            return ""
+        try:
+            return parse_phone(text)
+        except ValueError:
+            self.fail("invalid")
+            raise  # unreachable: fail() raises
+
+
+def fill_area_from_postal_code(serializer: serializers.Serializer, attrs: dict[str, Any]) -> None:
+    """Fill a blank prefecture and city from the postal code, when the code is known.
+
+    Only when this write sets the code, and only blanks: what a coordinator
+    typed wins over the data,
+    which Japan Post revises. Without the optional data package nothing is
+    filled (:mod:`sites.postal`).
+    """
+    postal_code = attrs.get("postal_code")
+    if not postal_code:  # unchanged by this write, or cleared
+        return
+    area = lookup_postal_code(postal_code)
+    if area is None:
+        return
+    for field, value in (("prefecture", area.prefecture), ("city", area.city)):
+        if not current(serializer, attrs, field):
+            attrs[field] = value
+
+
 class SiteSerializer(ModelSerializer):
     """The whole site, for coordinators and support.
 
@@ -304,12 +378,11 @@ class SiteSerializer(ModelSerializer):
     to ``pending`` (see the view).
     """
 
-    postal_code = serializers.RegexField(
-        r"^\d{7}$",
+    postal_code = PostalCodeField(
         required=False,
         allow_blank=True,
-        max_length=7,
-        error_messages={"invalid": "a postal code is 7 digits without a hyphen."},
+        help_text="160-0004, 1600004, １６０－０００４ or 〒160-0004; stored and returned as "
+        "7 digits. A blank prefecture and city are filled from it when the code is known.",
     )
     access_hours = AccessHoursField(
         required=False,
@@ -366,6 +439,7 @@ class SiteSerializer(ModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_pair_complete(self, attrs, "latitude", "longitude")
         apply_access_text(self, attrs, notes_field="access_notes")
+        fill_area_from_postal_code(self, attrs)
         return attrs
 
 
@@ -428,6 +502,9 @@ class PartnerSiteSerializer(ModelSerializer):
 
 
 class CustomerSerializer(ModelSerializer):
+    phone = JapanesePhoneField(required=False, allow_blank=True)
+    phone_alt = JapanesePhoneField(required=False, allow_blank=True)
+
     class Meta:
         model = Customer
         fields = [

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from dispatch.promises import TIME_SLOTS
 from dispatch.states import JobKind
 from sites.access_text import ParsedAccess, parse_access_text
+from sites.normalize import address_key, normalize_phone, normalize_postal_code
+from sites.normalize import parse_phone as parse_japanese_phone
 
 Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
 """A raw cell as the CSV or the workbook gives it."""
@@ -136,6 +138,7 @@ def parse_code(max_length: int) -> Callable[[Cell], str]:
 
 
 def parse_phone(cell: Cell) -> str:
+    """A Japanese phone number, stored as ``03-5259-3118`` however it was written."""
     if isinstance(cell, int | float) and not isinstance(cell, bool):
         # Excel drops the leading 0 of a phone number typed into a number
         # cell; guessing it back would put a wrong number in front of support.
@@ -148,22 +151,28 @@ def parse_phone(cell: Cell) -> str:
         raise CellError(f"'{text}' is too long for a phone number")
     if not re.fullmatch(r"[0-9+()\- ]+", text):
         raise CellError(f"'{text}' is not a phone number (digits, spaces, '-', '+', '()')")
-    return text
+    try:
+        # Stored in the national format, as the API stores it (sites.normalize).
+        return parse_japanese_phone(text)
+    except ValueError:
+        raise CellError(f"'{text}' is not a valid Japanese phone number") from None
 
 
 def phone_digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone)
+    """The domestic digits customers are matched by: ``+81 3…``, ``03-…`` and ``03…`` alike."""
+    return normalize_phone(phone)
 
 
 def parse_postal_code(cell: Cell) -> str:
+    """A postal code as 7 digits: ``160-0004``, ``〒１６０－０００４``, ``1600004`` alike."""
     if isinstance(cell, int) and not isinstance(cell, bool) and 0 <= cell <= 9_999_999:
         # A number cell lost the leading zeros of e.g. 060-0001 (Sapporo).
         return f"{cell:07d}"
-    text = _nfkc(text_of(cell)).lstrip("〒").strip()
-    digits = text.replace("-", "").replace(" ", "")
-    if not re.fullmatch(r"\d{7}", digits):
-        raise CellError(f"'{text}' is not a postal code (7 digits, e.g. 108-0023)")
-    return digits
+    try:
+        return normalize_postal_code(text_of(cell))
+    except ValueError:
+        text = _nfkc(text_of(cell))
+        raise CellError(f"'{text}' is not a postal code (7 digits, e.g. 108-0023)") from None
 
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?")
@@ -369,22 +378,16 @@ def parse_codes(cell: Cell) -> list[str]:
 
 # --- addresses ------------------------------------------------------------------------
 
-# U+2010..U+2015 (hyphens and dashes) and U+2212 (minus); NFKC has already
-# turned full-width hyphen-minus into "-".
-_DASHES = re.compile("[\u2010-\u2015\u2212]")
-_CHOON_BETWEEN_DIGITS = re.compile(r"(?<=\d)ー(?=\d)")
-
 
 def normalise_address(address: str) -> str:
     """The form two spellings of one building's address share.
 
-    Full-width digits and letters, spaces and the many dashes of Japanese
-    addresses (a minus sign, a long vowel mark ``ー`` between digits) must not
-    turn one building into two sites; everything else is compared as written.
+    The support search's rules (:func:`sites.normalize.address_key`): kanji
+    numbers before 丁目/番/号, 丁目/番地/番/号 against hyphens, full-width
+    digits, every dash, spaces and a leading postal code must not turn one
+    building into two sites.
     """
-    text = unicodedata.normalize("NFKC", address)
-    text = _CHOON_BETWEEN_DIGITS.sub("-", _DASHES.sub("-", text))
-    return re.sub(r"\s+", "", text).casefold()
+    return address_key(address)
 
 
 def parse_access(cell: Cell) -> ParsedAccess:

@@ -31,6 +31,8 @@ from dispatch.states import FIXED_STATUSES, TERMINAL_STATUSES, JobStatus
 from sites.access import AccessHours, AccessHoursError
 from sites.access_text import ParsedAccess
 from sites.models import Contract, Customer, Site
+from sites.normalize import format_phone, format_postal_code
+from sites.postal import address_contradiction, lookup_postal_code
 from sites.services import GEOCODING_FIELDS, SiteLocation, site_follow_location
 from sites.tasks import site_request_geocoding
 
@@ -320,7 +322,9 @@ class OrdersImport:
             customer = customer_or_none
         customer.set("name", row.customer_name, column="customer name", result=result)
         customer.set("name_kana", row.customer_kana, column="customer kana", result=result)
-        customer.set("phone", row.phone, column="phone", result=result)
+        if row.phone is None or format_phone(customer.obj.phone) != row.phone:
+            # The same number spelled as an older row stores it is no change.
+            customer.set("phone", row.phone, column="phone", result=result)
         return customer
 
     def _contract(
@@ -384,6 +388,8 @@ class OrdersImport:
         before = SiteLocation.of(site.obj) if site.stored else None
         site.set("name", row.site_name, column="site name", result=result)
         site.set("postal_code", row.postal_code, column="postal code", result=result)
+        if row.postal_code:
+            _check_postal_area(row.address, row.postal_code, result)
         site.set("prefecture", row.prefecture, column="prefecture", result=result)
         site.set("city", row.city, column="city", result=result)
         site.set("latitude", row.latitude, column="latitude", result=result)
@@ -572,3 +578,20 @@ def _slot_text(job: Job) -> str:
     if name in TIME_SLOTS:
         return name.upper()
     return f"{job.window_start:%H:%M}-{job.window_end:%H:%M}"
+
+
+def _check_postal_area(address: str, postal_code: str, result: RowResult) -> None:
+    """Note an address that lies outside its postal code's area (a typo in one of them).
+
+    A warning, not an error: Japan Post renumbers areas now and then, and the
+    bundled data (optional, see :mod:`sites.postal`) may be older than the sheet.
+    """
+    area = lookup_postal_code(postal_code)
+    if area is None:
+        return
+    expected = address_contradiction(address, area)
+    if expected is not None:
+        result.notes.append(
+            f"warning: postal code {format_postal_code(postal_code)} is in {expected}, "
+            f"but the address is {shown(address)}"
+        )

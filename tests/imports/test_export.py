@@ -55,7 +55,8 @@ def test_crews_round_trip_unchanged(file_format: str, skills: list[Skill]) -> No
 def test_orders_made_in_the_app_round_trip_too() -> None:
     """Jobs not created by an import keep their own references; sites geocoded or not."""
     contract = make_contract(
-        contract_id="C-APP-1", customer=make_customer(name="株式会社アプリ", phone="+81 3 1111")
+        contract_id="C-APP-1",
+        customer=make_customer(name="株式会社アプリ", phone="+81 3 1111 2222"),
     )
     site = make_site(name="=SUM(A1)ビル")  # text a spreadsheet would run as a formula
     make_job(reference="J-000001", site=site, contract=contract, work_instructions="-")

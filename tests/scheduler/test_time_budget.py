@@ -87,6 +87,11 @@ def test_job_left_out_for_lack_of_time_is_labelled_search_not_not_worth() -> Non
     result = solve(p, MaxRuntime(0.001), SolveParams(seed=1))
     assert result.status == "plan_found"
     assert result.stop_reason == "time_limit"
+    if not result.unassigned:
+        # OR-Tools finishes the local-search step it started even past a 1 ms limit
+        # (seen in CI on a loaded machine): then it placed the job, which is right too.
+        assert result.assignment() == {"morning": ("A", 0), "afternoon": ("A", 0)}
+        return
     assert result.assignment() == {"afternoon": ("A", 0)}
     (left_out,) = result.unassigned
     assert [r.rule for r in left_out.reasons] == ["search"]

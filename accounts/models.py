@@ -23,6 +23,25 @@ class Role(models.TextChoices):
     SUPPORT = "support", _("Support operator")
 
 
+def _is_latin(text: str) -> bool:
+    return all(ord(char) < 0x250 for char in text)
+
+
+def person_name(*, family: str, given: str) -> str:
+    """A person's full name from its parts, in the order its script is written.
+
+    A name in Japanese (kanji, kana, or any non-Latin script) is written
+    family name first, "村上 悠斗", in the Japanese and the English UI alike
+    (Japanese business practice). A name in Latin letters keeps the Western
+    order, "Sam Taylor": whether "Yuto Murakami" is Japanese cannot be told
+    from the letters, so it is shown as entered.
+    """
+    family, given = family.strip(), given.strip()
+    if _is_latin(family + given):
+        return f"{given} {family}".strip()
+    return f"{family} {given}".strip()
+
+
 class User(AbstractUser):
     role = models.CharField(
         _("role"), max_length=16, choices=Role.choices, default=Role.COORDINATOR
@@ -50,6 +69,14 @@ class User(AbstractUser):
                 | (~Q(role=Role.PARTNER) & Q(partner_company__isnull=True)),
             ),
         ]
+
+    def get_full_name(self) -> str:
+        """The name as people write it: "村上 悠斗" for a Japanese name, family name first.
+
+        Django's default puts the given name first ("悠斗 村上"), which no
+        Japanese reader would write. See :func:`person_name`.
+        """
+        return person_name(family=self.last_name, given=self.first_name)
 
     @property
     def is_coordinator(self) -> bool:

@@ -13,6 +13,7 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import ApiToken, User
 
@@ -24,7 +25,10 @@ class TokenExpired(Exception):
     """The secret matches a live token whose ``expires_at`` has passed."""
 
     def __init__(self, token: ApiToken) -> None:
-        super().__init__(f"token {token.prefix}… expired at {token.expires_at.isoformat()}")
+        super().__init__(
+            _("token %(prefix)s… expired at %(expires)s")
+            % {"prefix": token.prefix, "expires": token.expires_at.isoformat()}
+        )
         self.token = token
 
 
@@ -102,7 +106,9 @@ def token_rotate(*, token: ApiToken, expires_in_days: int | None = None) -> tupl
         # other, so the second sees it revoked instead of issuing a second successor.
         old = ApiToken.objects.select_for_update().get(pk=token.pk)
         if old.revoked_at is not None:
-            raise TokenRevoked(f"token {old.prefix}… is revoked; create a new one")
+            raise TokenRevoked(
+                _("token %(prefix)s… is revoked; create a new one") % {"prefix": old.prefix}
+            )
         new, key = token_create(user=old.user, name=old.name, expires_in_days=expires_in_days)
         old.revoked_at = timezone.now()
         old.save(update_fields=["revoked_at"])

@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import CSRFCheck
@@ -58,8 +60,11 @@ def _enforce_csrf(request: HttpRequest) -> None:
         raise ApiError(
             status.HTTP_403_FORBIDDEN,
             "csrf_failed",
-            f"CSRF check failed: {reason} GET /api/v1/auth/login/ first; it sets the "
-            "csrftoken cookie, whose value goes back in the X-CSRFToken header",
+            _(
+                "CSRF check failed: %(reason)s GET /api/v1/auth/login/ first; it sets the "
+                "csrftoken cookie, whose value goes back in the X-CSRFToken header"
+            )
+            % {"reason": reason},
         )
 
 
@@ -112,7 +117,7 @@ class LoginView(APIView):
         # The Django request, so django-axes can flag a lockout on it (answered by its middleware).
         user = authenticate(request._request, **form.validated_data)
         if user is None:
-            raise ApiError(401, "bad_credentials", "wrong username or password")
+            raise ApiError(401, "bad_credentials", _("wrong username or password"))
         login(request._request, user)
         get_token(request._request)  # rotate the CSRF cookie with the session
         return Response(MeSerializer(user).data)
@@ -166,7 +171,14 @@ class TokenLifetimeSerializer(serializers.Serializer):
         # Checked here rather than with max_value: the lifetime is a setting, read per request.
         lifetime = token_lifetime_days()
         if not 1 <= days <= lifetime:
-            raise serializers.ValidationError(f"must be between 1 and {lifetime} days")
+            raise serializers.ValidationError(
+                ngettext(
+                    "must be between 1 and %(max)d day",
+                    "must be between 1 and %(max)d days",
+                    lifetime,
+                )
+                % {"max": lifetime}
+            )
         return days
 
 
@@ -183,7 +195,7 @@ def _own_token(request: Request, pk: int) -> ApiToken:
     """The caller's token ``pk``; anyone else's is a 404, so its existence is not revealed."""
     token = ApiToken.objects.filter(user=request.user, pk=pk).first()
     if token is None:
-        raise ApiError(404, "not_found", "no such token")
+        raise ApiError(404, "not_found", _("no such token"))
     return token
 
 

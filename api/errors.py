@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -88,7 +89,7 @@ def _as_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, OverflowError | DataError):
         # A number in the query string too large for the database's integers
         # (SQLite raises OverflowError, PostgreSQL a DataError): the caller's input.
-        return ApiError(400, "invalid", "a value in the request is out of range")
+        return ApiError(400, "invalid", _("a value in the request is out of range"))
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is unreachable or restarting: retryable, and Django opens a
         # fresh connection on the next request (docs/RELIABILITY.md, "PostgreSQL restart").
@@ -97,29 +98,31 @@ def _as_api_error(exc: Exception) -> ApiError | None:
         return ApiError(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "database_unavailable",
-            "the database is unavailable for a moment; try again shortly",
+            _("the database is unavailable for a moment; try again shortly"),
         )
     if isinstance(exc, RequestDataTooBig):
-        return ApiError(413, "payload_too_large", "the request body is too large")
+        return ApiError(413, "payload_too_large", _("the request body is too large"))
     if isinstance(exc, DjangoValidationError):
         fields = (
             {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
             if hasattr(exc, "error_dict")
             else {"non_field_errors": [str(m) for m in exc.messages]}
         )
-        return ApiError(400, "invalid", "the request is not valid", fields=fields)
+        return ApiError(400, "invalid", _("the request is not valid"), fields=fields)
     if isinstance(exc, ProtectedError | RestrictedError):
         return ApiError(
             status.HTTP_409_CONFLICT,
             "in_use",
-            "other records still refer to this one; remove or reassign them first",
+            _("other records still refer to this one; remove or reassign them first"),
         )
     if isinstance(exc, IntegrityError):
         # The database caught an invariant the serializers did not: still the
         # caller's input, and nothing was written (the request's transaction
         # rolled back).
         return ApiError(
-            status.HTTP_409_CONFLICT, "constraint_violated", f"rejected by the database: {exc}"
+            status.HTTP_409_CONFLICT,
+            "constraint_violated",
+            _("rejected by the database: %(reason)s") % {"reason": exc},
         )
     return None
 
@@ -142,7 +145,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(
-            response.status_code, "invalid", "the request is not valid", fields=_flatten(exc.detail)
+            response.status_code,
+            "invalid",
+            _("the request is not valid"),
+            fields=_flatten(exc.detail),
         )
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
@@ -156,7 +162,7 @@ def json_404(request: HttpRequest, exception: Exception | None = None) -> HttpRe
     """Unknown URLs under /api/ answer in the API's error shape; pages keep Django's."""
     if not request.path.startswith("/api/"):
         return page_not_found(request, exception or Http404())
-    return JsonResponse(error_body(404, "not_found", "no such resource"), status=404)
+    return JsonResponse(error_body(404, "not_found", _("no such resource")), status=404)
 
 
 def json_500(request: HttpRequest) -> HttpResponse:
@@ -171,5 +177,5 @@ def json_500(request: HttpRequest) -> HttpResponse:
             body = error_body(mapped.status_code, mapped.code, mapped.message)
             return JsonResponse(body, status=mapped.status_code)
     return JsonResponse(
-        error_body(500, "server_error", "internal error; it was logged"), status=500
+        error_body(500, "server_error", _("internal error; it was logged")), status=500
     )

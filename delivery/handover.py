@@ -22,6 +22,9 @@ from collections.abc import Iterator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.models import User
 from core.errors import DomainError
@@ -135,15 +138,25 @@ def ip_pool_create(
     try:
         parsed = ipaddress.ip_network(network.strip(), strict=True)
     except ValueError as exc:
-        raise ValidationError({"network": [f"not a network in CIDR notation: {exc}"]}) from exc
+        message = _("not a network in CIDR notation: %(reason)s") % {"reason": exc}
+        raise ValidationError({"network": [message]}) from exc
     if next(usable_hosts(parsed), None) is None:
         raise ValidationError(
-            {"network": [f"{parsed} leaves no address once the gateway is reserved"]}
+            {
+                "network": [
+                    _("%(network)s leaves no address once the gateway is reserved")
+                    % {"network": parsed}
+                ]
+            }
         )
     for other in IpPool.objects.only("name", "network"):
         other_network = pool_network(other)
         if other_network.version == parsed.version and other_network.overlaps(parsed):
-            raise ValidationError({"network": [f"overlaps pool '{other.name}' ({other_network})"]})
+            message = _("overlaps pool '%(pool)s' (%(network)s)") % {
+                "pool": other.name,
+                "network": other_network,
+            }
+            raise ValidationError({"network": [message]})
     return IpPool.objects.create(name=name, network=str(parsed), region=region, is_active=is_active)
 
 
@@ -162,8 +175,11 @@ def _candidate_pools(contract: Contract) -> list[IpPool]:
     )
     if not pools:
         raise NoIpPool(
-            f"no active IP pool serves the region of contract {contract.contract_id}'s site; "
-            "add one for that region or choose a pool explicitly"
+            _(
+                "no active IP pool serves the region of contract %(contract)s's site; "
+                "add one for that region or choose a pool explicitly"
+            )
+            % {"contract": contract.contract_id}
         )
     return pools
 
@@ -217,18 +233,23 @@ def ip_get_or_allocate(
     if existing is not None:
         return existing, False
     if locked.status == ContractStatus.CANCELLED:
-        raise ContractCancelled(f"contract {locked.contract_id} is cancelled; it gets no address")
+        raise ContractCancelled(
+            _("contract %(contract)s is cancelled; it gets no address")
+            % {"contract": locked.contract_id}
+        )
     if pool is not None and not pool.is_active:
-        raise NoIpPool(f"IP pool '{pool.name}' is not active", field="pool")
+        raise NoIpPool(_("IP pool '%(pool)s' is not active") % {"pool": pool.name}, field="pool")
     pools = [pool] if pool is not None else _candidate_pools(locked)
 
     lost: set[IpAddress] = set()  # addresses a concurrent allocation took from under us
     for _attempt in range(ALLOCATION_ATTEMPTS):
         chosen = _pick(pools, lost)
         if chosen is None:
-            names = ", ".join(f"'{p.name}' ({p.network})" for p in pools)
+            names = pgettext("list separator", ", ").join(
+                f"'{p.name}' ({p.network})" for p in pools
+            )
             raise IpPoolExhausted(
-                f"no free address left in IP pool {names}",
+                _("no free address left in IP pool %(pools)s") % {"pools": names},
                 pools=[p.name for p in pools],
             )
         candidate, address = chosen
@@ -245,8 +266,11 @@ def ip_get_or_allocate(
             continue
         return assignment, True
     raise IpAllocationContended(
-        f"other allocations took the free addresses {ALLOCATION_ATTEMPTS} times in a row; "
-        "nothing was assigned, try again",
+        _(
+            "other allocations took the free addresses %(attempts)s times in a row; "
+            "nothing was assigned, try again"
+        )
+        % {"attempts": ALLOCATION_ATTEMPTS},
     )
 
 
@@ -265,8 +289,11 @@ def ip_release(*, contract: Contract) -> str | None:
     locked = _lock_contract(contract)
     if locked.status == ContractStatus.ACTIVE:
         raise IpInUse(
-            f"contract {locked.contract_id}'s line is open; cancel the contract before "
-            "releasing its address"
+            _(
+                "contract %(contract)s's line is open; cancel the contract before "
+                "releasing its address"
+            )
+            % {"contract": locked.contract_id}
         )
     assignment = IpAssignment.objects.filter(contract=locked).first()
     if assignment is None:
@@ -301,13 +328,25 @@ def contract_set_billing(*, contract: Contract, status: str, on: dt.date | None 
     if locked.billing_status == status:
         return locked
     if locked.status == ContractStatus.CANCELLED:
-        raise ContractCancelled(f"contract {locked.contract_id} is cancelled")
+        raise ContractCancelled(
+            _("contract %(contract)s is cancelled") % {"contract": locked.contract_id}
+        )
     allowed = BILLING_TRANSITIONS.get(locked.billing_status, frozenset())
     if status not in allowed:
-        allowed_text = ", ".join(sorted(allowed)) or "nothing (final)"
+        separator = pgettext("list separator", ", ")
+        allowed_text = separator.join(_billing_label(target) for target in sorted(allowed)) or _(
+            "nothing (final)"
+        )
         raise BillingTransitionError(
-            f"billing cannot go from '{locked.billing_status}' to '{status}'; "
-            f"from '{locked.billing_status}' it can go to {allowed_text}",
+            _(
+                "billing cannot go from '%(current)s' to '%(target)s'; "
+                "from '%(current)s' it can go to %(allowed)s"
+            )
+            % {
+                "current": _billing_label(locked.billing_status),
+                "target": _billing_label(status),
+                "allowed": allowed_text,
+            },
             field="status",
             current_status=locked.billing_status,
             requested_status=status,
@@ -321,7 +360,20 @@ def contract_set_billing(*, contract: Contract, status: str, on: dt.date | None 
     return locked
 
 
+def _billing_label(status: str) -> str:
+    try:
+        return str(BillingStatus(status).label)
+    except ValueError:
+        return status
+
+
 # --- handover ----------------------------------------------------------------------------
+
+#: Why billing blocks a handover, per billing status (the English names the status).
+_BILLING_NOT_READY: dict[str, str | Promise] = {
+    BillingStatus.PENDING: gettext_lazy("billing is pending, not ready"),
+    BillingStatus.REQUESTED: gettext_lazy("billing is requested, not ready"),
+}
 
 
 def _open_installation_jobs(contract: Contract) -> list[Job]:
@@ -358,21 +410,30 @@ def handover_blockers(*, contract: Contract) -> list[str]:
     """
     blockers: list[str] = []
     if contract.status == ContractStatus.CANCELLED:
-        blockers.append("contract is cancelled")
+        blockers.append(_("contract is cancelled"))
     jobs = _open_installation_jobs(contract)
     if not jobs:
         if contract.handed_over_at is not None:
-            blockers.append("nothing to hand over: no installation job is open")
+            blockers.append(_("nothing to hand over: no installation job is open"))
         else:
-            blockers.append("construction not ordered (no installation job for this contract)")
+            blockers.append(_("construction not ordered (no installation job for this contract)"))
     for job in jobs:
         if job.status != JobStatus.COMPLETED:
             state = str(JobStatus(job.status).label).lower()
-            blockers.append(f"construction not completed (job {job.reference} is {state})")
+            blockers.append(
+                _("construction not completed (job %(job)s is %(state)s)")
+                % {"job": job.reference, "state": state}
+            )
     if not _has_ip(contract):
-        blockers.append("no IP address assigned")
+        blockers.append(_("no IP address assigned"))
     if contract.billing_status != BillingStatus.READY:
-        blockers.append(f"billing is {contract.billing_status}, not ready")
+        blockers.append(
+            str(
+                _BILLING_NOT_READY.get(contract.billing_status)
+                or _("billing is %(status)s, not ready")
+                % {"status": _billing_label(contract.billing_status)}
+            )
+        )
     return blockers
 
 
@@ -403,7 +464,11 @@ def contract_hand_over(*, contract: Contract, by: User | None = None) -> Contrac
     blockers = handover_blockers(contract=locked)
     if blockers:
         raise HandoverBlocked(
-            f"contract {locked.contract_id} cannot be handed over: " + "; ".join(blockers),
+            _("contract %(contract)s cannot be handed over: %(blockers)s")
+            % {
+                "contract": locked.contract_id,
+                "blockers": pgettext("list separator", "; ").join(blockers),
+            },
             blockers=blockers,
         )
     now = timezone.now()

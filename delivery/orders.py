@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from delivery.handover import handover_blockers
 from dispatch.models import Job, JobReport, ReportKind, Visit
@@ -99,20 +101,24 @@ def order_status(contract: Contract, *, today: dt.date | None = None) -> OrderSt
     today = today or timezone.localdate()
     job = _main_job(contract)
     if job is None:
-        return OrderStatus(contract, None, Stage.SURVEY_MISSING, "no installation job yet")
+        return OrderStatus(contract, None, Stage.SURVEY_MISSING, _("no installation job yet"))
     status = job.status
     if status in (JobStatus.COMPLETED,):
         blockers = handover_blockers(contract=contract)
         if blockers:
-            return OrderStatus(contract, job, Stage.IP_BILLING_PENDING, "; ".join(blockers))
-        return OrderStatus(contract, job, Stage.READY_FOR_HANDOVER, "ready to open the line")
+            reasons = pgettext("list separator", "; ").join(blockers)
+            return OrderStatus(contract, job, Stage.IP_BILLING_PENDING, reasons)
+        return OrderStatus(contract, job, Stage.READY_FOR_HANDOVER, _("ready to open the line"))
     if status == JobStatus.IN_PROGRESS:
-        return OrderStatus(contract, job, Stage.IN_PROGRESS, "the crew is on site")
+        return OrderStatus(contract, job, Stage.IN_PROGRESS, _("the crew is on site"))
     if status in (JobStatus.SCHEDULED, JobStatus.DISPATCHED):
         visit = _live_visit(job)
         if visit is None:
-            return OrderStatus(contract, job, Stage.PLANNED, "scheduled, but on no live route")
-        blocker = f"planned for {visit.date} by {visit.crew.name}"
+            return OrderStatus(contract, job, Stage.PLANNED, _("scheduled, but on no live route"))
+        blocker = _("planned for %(date)s by %(crew)s") % {
+            "date": visit.date.isoformat(),
+            "crew": visit.crew.name,
+        }
         return OrderStatus(contract, job, Stage.PLANNED, blocker, visit.date)
     reports = sorted(job.reports.all(), key=lambda r: (r.occurred_at, r.pk))
     failures = [r for r in reports if r.kind == ReportKind.INCOMPLETE]
@@ -121,7 +127,7 @@ def order_status(contract: Contract, *, today: dt.date | None = None) -> OrderSt
     if gates:
         missing_survey = gates[0].code == "survey_missing"
         stage = Stage.SURVEY_MISSING if missing_survey else Stage.PERMISSION_PENDING
-        blocker = "; ".join(gate.message for gate in gates)
+        blocker = pgettext("list separator", "; ").join(gate.message for gate in gates)
         return OrderStatus(contract, job, stage, blocker, returned=returned)
     last = reports[-1] if reports else None
     failure = returned or (
@@ -129,22 +135,26 @@ def order_status(contract: Contract, *, today: dt.date | None = None) -> OrderSt
     )
     if failure is not None:
         when = timezone.localtime(failure.occurred_at, planning_tz())
-        prefix = (
-            f"returned from the field (attempt {job.failed_attempts}): "
-            if job.is_returned_from_field
-            else ""
-        )
+        values = {
+            "date": f"{when:%Y-%m-%d}",
+            "reason": failure.get_reason_code_display(),
+            "attempt": job.failed_attempts,
+        }
+        if job.is_returned_from_field:
+            message = _(
+                "returned from the field (attempt %(attempt)s): not finished on %(date)s: "
+                "%(reason)s — being re-planned"
+            )
+        else:
+            message = _("not finished on %(date)s: %(reason)s")
         return OrderStatus(
-            contract,
-            job,
-            Stage.INCOMPLETE_VISIT,
-            f"{prefix}not finished on {when:%Y-%m-%d}: {failure.get_reason_code_display()}"
-            + (" — being re-planned" if job.is_returned_from_field else ""),
-            returned=returned,
+            contract, job, Stage.INCOMPLETE_VISIT, message % values, returned=returned
         )
     if status == JobStatus.READY:
-        return OrderStatus(contract, job, Stage.NOT_PLANNED, "ready, waiting for a plan")
-    return OrderStatus(contract, job, Stage.NOT_PLANNED, "gates clear: mark the job ready to plan")
+        return OrderStatus(contract, job, Stage.NOT_PLANNED, _("ready, waiting for a plan"))
+    return OrderStatus(
+        contract, job, Stage.NOT_PLANNED, _("gates clear: mark the job ready to plan")
+    )
 
 
 class OrderSearch:

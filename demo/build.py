@@ -492,8 +492,10 @@ class _Builder:
     def skills(self) -> dict[str, Skill]:
         # Some skills already exist: the estimate rule table's migration creates them.
         skills = {}
-        for code, name in SKILLS:
-            skill, _ = Skill.objects.update_or_create(code=code, defaults={"name": name})
+        for code, name, name_en in SKILLS:
+            skill, _ = Skill.objects.update_or_create(
+                code=code, defaults={"name": name, "name_en": name_en}
+            )
             skills[code] = skill
         return skills
 
@@ -675,7 +677,7 @@ class _Builder:
         if number == 1:
             always |= {"fibre_splicing", "aerial_cabling", "riser_cabling", "indoor_wiring"}
         codes = []
-        for code, _ in SKILLS:
+        for code, _name, _name_en in SKILLS:
             draw = rng.random()
             if code in always or draw < odds.get(code, 0):
                 codes.append(code)

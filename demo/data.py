@@ -12,17 +12,18 @@ from dataclasses import dataclass
 
 from dispatch.models import IncompleteReason
 
-SKILLS: tuple[tuple[str, str], ...] = (
-    ("fibre_splicing", "光ファイバー融着接続"),
-    ("aerial_cabling", "架空配線・引込（電柱）"),
-    ("high_reach", "高所作業車の運転・作業"),
-    ("riser_cabling", "縦系配線（EPS・ライザー）"),
-    ("indoor_wiring", "屋内配線・モール工事"),
-    ("core_drilling", "コア抜き・貫通工事"),
-    ("mc_install", "メディアコンバーター設置"),
-    ("router_config", "ルーター・ONU 設定"),
-    ("fault_diagnosis", "障害切り分け・光レベル測定"),
-    ("night_work", "夜間・早朝作業"),
+SKILLS: tuple[tuple[str, str, str], ...] = (
+    # code, Japanese name, English name (the same as dispatch migration 0012 fills in)
+    ("fibre_splicing", "光ファイバー融着接続", "Fibre splicing"),
+    ("aerial_cabling", "架空配線・引込（電柱）", "Aerial cabling and drops (poles)"),
+    ("high_reach", "高所作業車の運転・作業", "Aerial work platform operation"),
+    ("riser_cabling", "縦系配線（EPS・ライザー）", "Riser cabling (EPS, risers)"),
+    ("indoor_wiring", "屋内配線・モール工事", "Indoor wiring and raceways"),
+    ("core_drilling", "コア抜き・貫通工事", "Core drilling and penetrations"),
+    ("mc_install", "メディアコンバーター設置", "Media converter installation"),
+    ("router_config", "ルーター・ONU 設定", "Router and ONU setup"),
+    ("fault_diagnosis", "障害切り分け・光レベル測定", "Fault isolation, optical level testing"),
+    ("night_work", "夜間・早朝作業", "Night and early-morning work"),
 )
 
 

@@ -32,8 +32,8 @@ class PartnerCompanyAdmin(admin.ModelAdmin):
 
 @admin.register(Skill)
 class SkillAdmin(admin.ModelAdmin):
-    list_display = ("code", "name")
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "name_en")
+    search_fields = ("code", "name", "name_en")
 
 
 class UnavailabilityInline(admin.TabularInline):

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.models import User
@@ -60,16 +61,16 @@ def planning_batch_start(
         When ``enqueue`` and the task broker cannot be reached (nothing is created).
     """
     if end_date < start_date:
-        raise PlanningError("the range must not end before it starts", field="end_date")
+        raise PlanningError(_("the range must not end before it starts"), field="end_date")
     if (end_date - start_date).days > 31:
-        raise PlanningError("a plan covers at most 31 days", field="end_date")
+        raise PlanningError(_("a plan covers at most 31 days"), field="end_date")
     checked = PlanParameters.from_dict(params or {})
     if regions is None:
         regions = regions_to_plan(start_date=start_date, end_date=end_date)
         if not regions:
-            raise PlanningError("no region has ready jobs or active crews", field="regions")
+            raise PlanningError(_("no region has ready jobs or active crews"), field="regions")
     if not regions:
-        raise PlanningError("choose at least one region", field="regions")
+        raise PlanningError(_("choose at least one region"), field="regions")
     regions = sorted({region.pk: region for region in regions}.values(), key=lambda r: r.code)
     with transaction.atomic():
         partition = week_partition(
@@ -117,7 +118,7 @@ def _batch_fan_out(batch_id: int, run_ids: list[int]) -> None:
         for run_id in run_ids:
             _run_finish_unsuccessfully(run_id, RunStatus.FAILED, f"{_QUEUE_DOWN}: {exc}")
         batch_try_finish(batch_id=batch_id)
-        raise QueueUnavailable(_QUEUE_DOWN) from exc
+        raise QueueUnavailable(_(_QUEUE_DOWN)) from exc
 
 
 def batch_plans(batch: PlanningBatch) -> list[Plan]:
@@ -197,7 +198,7 @@ def batch_publish(*, batch: PlanningBatch, by: User | None = None) -> list[dict]
         While a run of the batch is still queued or running.
     """
     if batch.runs.filter(status__in=ACTIVE_RUN_STATUSES).exists():
-        raise PlanBusy("the batch is still optimizing; publish when every region has finished")
+        raise PlanBusy(_("the batch is still optimizing; publish when every region has finished"))
     outcomes = []
     for plan in batch_plans(batch):
         row: dict = {"plan_id": plan.pk, "region": plan.region.code if plan.region else None}

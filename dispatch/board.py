@@ -40,6 +40,7 @@ from .models import (
     Visit,
 )
 from .problem import PlanParameters, crew_day_usable, plan_crews, plan_dates, planning_tz, ready_for
+from .skills import join_labels, label_for
 from .states import FIXED_STATUSES, PLANNABLE_STATUSES, JobKind, JobStatus
 
 #: Plans whose board accepts drags, locks and optimization.
@@ -422,20 +423,20 @@ def _release_labels(visits: list[BoardVisit]) -> dict[int, str]:
 _RELEASE_SHOWN = frozenset({ReleaseReason.NOT_FINISHED, ReleaseReason.TAKEN_OVER})
 
 
-def _skill_codes(visits: list[BoardVisit]) -> dict[int, str]:
-    """Required skill codes per job id, from one query on the through table.
+def _skill_labels(visits: list[BoardVisit]) -> dict[int, str]:
+    """Required skills per job id, as labels in the active language, from one query.
 
     Cheaper than ``prefetch_related``: 1,500 visits would otherwise build
     1,500 prefetched querysets just to read two codes each.
     """
     through = Job.required_skills.through
-    codes: dict[int, list[str]] = defaultdict(list)
+    labels: dict[int, list[str]] = defaultdict(list)
     rows = through.objects.filter(job_id__in=[v.job_id for v in visits]).values_list(
-        "job_id", "skill__code"
+        "job_id", "skill__name", "skill__name_en"
     )
-    for job_id, code in rows.order_by("skill__code"):
-        codes[job_id].append(code)
-    return {job_id: " ".join(names) for job_id, names in codes.items()}
+    for job_id, name, name_en in rows.order_by("skill__code"):
+        labels[job_id].append(label_for(name, name_en))
+    return {job_id: join_labels(names) for job_id, names in labels.items()}
 
 
 def build_cells(
@@ -455,7 +456,7 @@ def build_cells(
     if calendar is None:
         calendar = WorkCalendar.load(crews, dates[0], dates[-1])
     visits = list(visits)
-    skills = _skill_codes(visits)
+    skills = _skill_labels(visits)
     released = _release_labels(visits)
     # The same rules the editing services apply (``crew_day_taken``, ``crew_day_scope``),
     # so a cell the server would refuse never accepts a drop in the first place.
@@ -573,7 +574,7 @@ def queue_jobs(plan: Plan, filters: QueueFilters) -> list[QueueItem]:
             job=job,
             # A returned job's reason is the crew's report, shown on its own line.
             reasons=reasons.get(job.pk) or ([] if job.is_returned_from_field else not_planned),
-            skills=" ".join(s.code for s in job.required_skills.all()),
+            skills=join_labels(s.label for s in job.required_skills.all()),
             overdue=job.due_date is not None and job.due_date < plan.start_date,
             attempt=attempt_label(job.failed_attempts + 1) if job.is_returned_from_field else "",
             failure=failures.get(job.pk),
@@ -637,7 +638,7 @@ def board_for(plan: Plan, filters: QueueFilters | None = None) -> Board:
         group.rows.append(
             CrewRow(
                 crew=crew,
-                skills=" ".join(s.code for s in crew.skills.all()),
+                skills=join_labels(s.label for s in crew.skills.all()),
                 cells=[cells[f"{crew.pk}:{date.isoformat()}"] for date in dates],
             )
         )

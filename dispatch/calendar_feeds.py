@@ -4,7 +4,8 @@ Calendar apps subscribe to a URL and cannot send an ``Authorization`` header,
 so the URL itself is the credential: a random secret of which only the
 SHA-256 is stored (a leaked database leaks no working feed). Revoking sets
 ``revoked_at`` and the feed is not found from then on. The iCalendar itself
-is rendered by the API (``api/partner/ical.py``).
+is rendered by the API (``api/partner/ical.py``), in the language the URL
+names (``?lang=ja``; the URL handed out names its creator's language).
 """
 
 from __future__ import annotations

@@ -16,11 +16,13 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import translation
 
 import scheduler
 from accounts.models import User
 from scheduler.timing import RouteSchedule
 
+from . import texts
 from .ledger import ledger_holdings, ledger_lock
 from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .plans import _bump, _locked_plan
@@ -42,7 +44,11 @@ RouteKey = tuple[int, dt.date]
 
 
 class RuleViolation(PlanningError):
-    """The edit would break a hard rule; ``rule`` names the first, ``violations`` lists all."""
+    """The edit would break a hard rule; ``rule`` names the first, ``violations`` lists all.
+
+    Messages are in the active language (the request's), made when it is raised;
+    each violation also carries its ``params``.
+    """
 
     code = "rule_violated"
 
@@ -50,13 +56,24 @@ class RuleViolation(PlanningError):
         self.violations = list(violations)
         self.rule = self.violations[0].rule
         super().__init__(
-            f"{self.rule}: {self.violations[0].message}",
+            f"{self.rule}: {texts.text_of(self.violations[0])}",
             rule=self.rule,
             violations=self.as_dicts(),
         )
 
     def as_dicts(self) -> list[dict]:
-        return [{"rule": v.rule, "message": v.message, "job_id": v.job_id} for v in self.violations]
+        """Each violation: ``rule``, ``message`` (active language), ``job_id``, ``params``.
+
+        ``params`` (JSON) comes with every violation that has a template, i.e. all
+        but free-text ones.
+        """
+        rows = []
+        for v in self.violations:
+            row: dict = {"rule": v.rule, "message": texts.text_of(v), "job_id": v.job_id}
+            if v.template:
+                row["params"] = texts.as_json(v)["params"]
+            rows.append(row)
+        return rows
 
 
 def _editable_plan(plan: Plan, expected_version: int | None) -> Plan:
@@ -82,7 +99,9 @@ def _route(plan: Plan, key: RouteKey) -> list[Visit]:
 
 def _check_date(plan: Plan, date: dt.date) -> None:
     if not plan.start_date <= date <= plan.end_date:
-        raise RuleViolation([scheduler.Violation("day", f"{date} is outside the plan's dates")])
+        raise RuleViolation(
+            [texts.violation("day", texts.OUTSIDE_PLAN_DATES, {"day": texts.day_param(date)})]
+        )
 
 
 def _check_crew_day_free(plan: Plan, crew: Crew, date: dt.date) -> None:
@@ -92,19 +111,20 @@ def _check_crew_day_free(plan: Plan, crew: Crew, date: dt.date) -> None:
     if owner is not None:
         raise RuleViolation(
             [
-                scheduler.Violation(
+                texts.violation(
                     "crew_day_taken",
-                    f"{crew.name} is already on the road on {date} for plan {owner}; "
-                    "revise that plan to change this crew's day",
+                    texts.CREW_DAY_TAKEN,
+                    {"crew": crew.name, "day": texts.day_param(date), "plan": owner},
                 )
             ]
         )
     if not crew_day_usable(plan, holdings)(crew.pk, date):
         raise RuleViolation(
             [
-                scheduler.Violation(
+                texts.violation(
                     "crew_day_scope",
-                    f"{crew.name} on {date} was given to another region's plan of this week",
+                    texts.CREW_DAY_OTHER_REGION,
+                    {"crew": crew.name, "day": texts.day_param(date)},
                 )
             ]
         )
@@ -218,15 +238,32 @@ def _on_routes(routes: dict[RouteKey, list[Job]]) -> Q:
 def _named(
     violations: Sequence[scheduler.Violation], crew: Crew, jobs: list[Job]
 ) -> list[scheduler.Violation]:
-    """The validator speaks in solver ids ("crew 3", "job 17"); people read names."""
+    """The validator speaks in solver ids ("crew 3", "job 17"); people read names.
+
+    The crew's name and the jobs' references replace the ids in the params (and
+    the English message is filled again from them).
+    """
     references = {str(job.pk): job.reference for job in jobs}
     named = []
     for violation in violations:
-        message = violation.message.replace(f"crew {crew.pk} ", f"crew {crew.name} ")
-        for job_id, reference in references.items():
-            message = message.replace(f"job {job_id} ", f"job {reference} ")
-        named.append(dataclasses.replace(violation, message=message))
+        params = dict(violation.params)
+        for key in ("crew", "planned_crew"):
+            if params.get(key) == str(crew.pk):
+                params[key] = crew.name
+        if "job" in params:
+            params["job"] = references.get(str(params["job"]), params["job"])
+        message = violation.message
+        if violation.template:
+            message = violation.template.format(**params)
+        named.append(dataclasses.replace(violation, message=message, params=params))
     return named
+
+
+def _status_label(job: Job, language: str) -> str:
+    """The job's status as people read it in ``language`` (lower case in English)."""
+    with translation.override(language):
+        label = str(job.get_status_display())
+    return label.lower() if language == "en" else label
 
 
 def _locked_visits(plan: Plan, keys: Sequence[RouteKey]) -> dict[int, Visit]:
@@ -270,9 +307,7 @@ def visit_move(
     _check_date(plan, date)
     _check_crew_day_free(plan, crew, date)
     if visit.job.status in FIXED_STATUSES:
-        raise RuleViolation(
-            [scheduler.Violation("locked", "the work has started; the visit cannot move")]
-        )
+        raise RuleViolation([texts.violation("locked", texts.WORK_STARTED)])
     source: RouteKey = (visit.crew_id, visit.date)
     target: RouteKey = (crew.pk, date)
     source_jobs = [v.job for v in _route(plan, source) if v.pk != visit.pk]
@@ -310,11 +345,14 @@ def visit_place(
     if elsewhere is not None and not take_over:
         raise RuleViolation(
             [
-                scheduler.Violation(
+                texts.violation(
                     "scheduled_elsewhere",
-                    f"the job is already scheduled for {elsewhere.crew.name} on "
-                    f"{elsewhere.date} in plan {elsewhere.plan_id}; place it with take_over to "
-                    "move it into this plan when this plan is published",
+                    texts.SCHEDULED_ELSEWHERE,
+                    {
+                        "crew": elsewhere.crew.name,
+                        "day": texts.day_param(elsewhere.date),
+                        "plan": elsewhere.plan_id,
+                    },
                     str(job.pk),
                 )
             ]
@@ -323,10 +361,10 @@ def visit_place(
     if job.status not in PLANNABLE_STATUSES:
         raise RuleViolation(
             [
-                scheduler.Violation(
+                texts.violation(
                     "not_ready",
-                    f"the job is {job.get_status_display().lower()}; only jobs ready to plan "
-                    "(survey done, permissions granted) can be placed",
+                    texts.NOT_READY,
+                    {"status": {"en": _status_label(job, "en"), "ja": _status_label(job, "ja")}},
                     str(job.pk),
                 )
             ]
@@ -353,20 +391,18 @@ def visit_unassign(
     plan = _editable_plan(visit.plan, expected_version)
     visit = Visit.objects.select_related("job").get(pk=visit.pk)
     if visit.locked or visit.job.status in FIXED_STATUSES:
-        raise RuleViolation(
-            [scheduler.Violation("locked", "a locked or started visit cannot be unassigned")]
-        )
+        raise RuleViolation([texts.violation("locked", texts.CANNOT_UNASSIGN_LOCKED)])
     source: RouteKey = (visit.crew_id, visit.date)
     remaining = [v.job for v in _route(plan, source) if v.pk != visit.pk]
     _rewrite(plan, {source: remaining}, _locked_visits(plan, [source]))
-    who = f" by {by.get_username()}" if by is not None else ""
+    reason = (
+        texts.stored("manual", texts.TAKEN_OUT_BY_HAND_BY, {"user": by.get_username()})
+        if by is not None
+        else texts.stored("manual", texts.TAKEN_OUT_BY_HAND)
+    )
     unassigned = [
         *_drop_from_unassigned(plan, visit.job_id),
-        {
-            "job_id": visit.job_id,
-            "reference": visit.job.reference,
-            "reasons": [{"rule": "manual", "message": f"taken out of the plan by hand{who}"}],
-        },
+        {"job_id": visit.job_id, "reference": visit.job.reference, "reasons": [reason]},
     ]
     _bump(plan, unassigned=unassigned)
 

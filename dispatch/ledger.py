@@ -31,6 +31,8 @@ from itertools import pairwise
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
@@ -127,12 +129,19 @@ class Conflict:
 
     @property
     def message(self) -> str:
+        """The conflict in the active language (the publish summary says the same)."""
         if self.kind == "job":
-            return (
-                f"{self.job_reference} is already scheduled for {self.crew_name} on "
-                f"{self.date} in plan {self.plan_id}"
-            )
-        return f"{self.crew_name} on {self.date} is already on the road for plan {self.plan_id}"
+            return _("%(job)s is already scheduled for %(crew)s on %(date)s in plan %(plan)s") % {
+                "job": self.job_reference,
+                "crew": self.crew_name,
+                "date": self.date.isoformat(),
+                "plan": self.plan_id,
+            }
+        return _("%(crew)s on %(date)s is already on the road for plan %(plan)s") % {
+            "crew": self.crew_name,
+            "date": self.date.isoformat(),
+            "plan": self.plan_id,
+        }
 
 
 class ScheduleConflict(DomainError):
@@ -142,11 +151,19 @@ class ScheduleConflict(DomainError):
 
     def __init__(self, conflicts: list[Conflict]) -> None:
         self.conflicts = conflicts
-        shown = "; ".join(c.message for c in conflicts[:3])
-        more = f" (and {len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
+        separator = "、" if (get_language() or "").lower().startswith("ja") else "; "
+        shown = separator.join(c.message for c in conflicts[:3])
+        if len(conflicts) > 3:
+            shown = _("%(conflicts)s (and %(more)s more)") % {
+                "conflicts": shown,
+                "more": len(conflicts) - 3,
+            }
         super().__init__(
-            f"another published plan already holds this work: {shown}{more}. Re-optimize the "
-            "plan (it will plan around them) or revise the plan that holds them",
+            _(
+                "another published plan already holds this work: %(conflicts)s. Re-optimize "
+                "the plan (it will plan around them) or revise the plan that holds them"
+            )
+            % {"conflicts": shown},
             conflicts=[conflict.as_dict() for conflict in conflicts],
         )
 

@@ -64,7 +64,15 @@ class PartnerCompany(models.Model):
 
 class Skill(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("The Japanese name, shown in the Japanese UI.")
+    )
+    name_en = models.CharField(
+        _("English name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown in the English UI; the Japanese name is used when blank."),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -72,7 +80,14 @@ class Skill(models.Model):
         verbose_name_plural = _("skills")
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the active language: English name in English, else the Japanese one."""
+        from .skills import label_for
+
+        return label_for(self.name, self.name_en)
 
 
 class Crew(models.Model):

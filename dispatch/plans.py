@@ -19,14 +19,18 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import User
 from sites.models import Region
 
+from . import texts
 from .ledger import ledger_conflicts, ledger_lock, ledger_publish, live_visits
 from .models import (
     ACTIVE_RUN_STATUSES,
     ChangeKind,
+    IncompleteReason,
     Job,
     Plan,
     PlanChange,
@@ -78,8 +82,11 @@ def _locked_plan(plan: Plan, expected_version: int | None = None) -> Plan:
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
     if expected_version is not None and locked.version != expected_version:
         raise PlanConflict(
-            f"the plan changed since you loaded it (version {expected_version}, now "
-            f"{locked.version}); reload and try again",
+            _(
+                "the plan changed since you loaded it (version %(expected)s, now "
+                "%(current)s); reload and try again"
+            )
+            % {"expected": expected_version, "current": locked.version},
             field="version",
         )
     return locked
@@ -109,16 +116,20 @@ def plan_create(
 ) -> Plan:
     """A new draft plan; ``params`` are validated now so a bad value fails here, not in a worker."""
     if end_date < start_date:
-        raise PlanningError("the plan must not end before it starts", field="end_date")
+        raise PlanningError(_("the plan must not end before it starts"), field="end_date")
     today = timezone.localdate()
     if not today - PLAN_HORIZON_PAST <= start_date <= today + PLAN_HORIZON_FUTURE:
         # A plan for 0001-01-01 or 9999-12-27 is a typo, not a schedule anyone keeps.
         raise ParameterError(
             "start_date",
-            f"must be between {today - PLAN_HORIZON_PAST} and {today + PLAN_HORIZON_FUTURE}",
+            _("must be between %(first)s and %(last)s")
+            % {
+                "first": (today - PLAN_HORIZON_PAST).isoformat(),
+                "last": (today + PLAN_HORIZON_FUTURE).isoformat(),
+            },
         )
     if (end_date - start_date).days > 31:
-        raise PlanningError("a plan covers at most 31 days", field="end_date")
+        raise PlanningError(_("a plan covers at most 31 days"), field="end_date")
     checked = PlanParameters.from_dict(params or {})
     # A new plan for exactly the dates and region of a published plan is a
     # revision of it: it keeps those jobs in play, weighs against moving them
@@ -166,7 +177,7 @@ def plan_discard(*, plan: Plan) -> Plan:
     locked = _locked_plan(plan)
     check_plan_action(locked, PlanAction.DISCARD)
     if locked.runs.filter(status__in=ACTIVE_RUN_STATUSES).exists():
-        raise PlanBusy("cancel the running optimization before discarding the plan")
+        raise PlanBusy(_("cancel the running optimization before discarding the plan"))
     _plan_move(locked, PlanStatus.CANCELLED)
     return locked
 
@@ -182,7 +193,9 @@ def plan_revise(*, plan: Plan, by: User | None = None) -> Plan:
     check_plan_action(locked, PlanAction.REVISE)
     open_revision = locked.revisions.filter(status__in=OPEN_PLAN_STATUSES).first()
     if open_revision is not None:
-        raise PlanBusy(f"this plan already has an open revision (plan {open_revision.pk})")
+        raise PlanBusy(
+            _("this plan already has an open revision (plan %(plan)s)") % {"plan": open_revision.pk}
+        )
     revision = Plan.objects.create(
         name=locked.name,
         start_date=locked.start_date,
@@ -219,7 +232,7 @@ def plan_revise(*, plan: Plan, by: User | None = None) -> Plan:
     return revision
 
 
-def drafts_forget_failed_visit(*, job: Job, failed_on: dt.date, note: str) -> list[int]:
+def drafts_forget_failed_visit(*, job: Job, failed_on: dt.date, reason_code: str) -> list[int]:
     """Take a job a crew could not finish out of the open plans that still hold it on that day.
 
     Those visits are copies of the one that failed (a revision made before
@@ -241,7 +254,18 @@ def drafts_forget_failed_visit(*, job: Job, failed_on: dt.date, note: str) -> li
             {
                 "job_id": job.pk,
                 "reference": job.reference,
-                "reasons": [{"rule": "returned_from_field", "message": note}],
+                "reasons": [
+                    texts.stored(
+                        "returned_from_field",
+                        texts.NOT_FINISHED_ON,
+                        {
+                            "day": texts.day_param(failed_on),
+                            "reason": texts.in_every_language(
+                                lambda: str(IncompleteReason(reason_code).label)
+                            ),
+                        },
+                    )
+                ],
             }
         )
         _bump(plan, unassigned=unassigned)
@@ -380,8 +404,15 @@ def plan_publish(
     if previous is not None and not plan_transition_allowed(previous.status, PlanStatus.SUPERSEDED):
         newer = previous.revisions.filter(status=PlanStatus.PUBLISHED).first()
         raise PlanConflict(
-            f"the plan this revises (plan {previous.pk}) is no longer published"
-            + (f"; plan {newer.pk} replaced it: revise that one" if newer else ""),
+            (
+                _(
+                    "the plan this revises (plan %(plan)s) is no longer published; "
+                    "plan %(newer)s replaced it: revise that one"
+                )
+                if newer
+                else _("the plan this revises (plan %(plan)s) is no longer published")
+            )
+            % {"plan": previous.pk, "newer": newer.pk if newer else None},
             field="revises",
         )
     new_visits = {v.job_id: v for v in locked.visits.all()}
@@ -424,10 +455,15 @@ def _check_publishable_jobs(plan: Plan, visits: dict[int, Visit]) -> None:
     allowed = {*PLANNABLE_STATUSES, *FIXED_STATUSES}
     stale = Job.objects.filter(pk__in=visits).exclude(status__in=allowed)
     if stale.exists():
-        listed = ", ".join(f"{j.reference} ({j.get_status_display().lower()})" for j in stale[:5])
+        listed = pgettext("list separator", ", ").join(
+            f"{j.reference} ({j.get_status_display().lower()})" for j in stale[:5]
+        )
         raise PlanningError(
-            f"these jobs can no longer be scheduled: {listed}; optimize the plan again "
-            "or take them out",
+            _(
+                "these jobs can no longer be scheduled: %(jobs)s; optimize the plan again "
+                "or take them out"
+            )
+            % {"jobs": listed},
             field="visits",
             jobs=[j.pk for j in stale],
         )

@@ -11,9 +11,10 @@ clocks change.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -25,10 +26,12 @@ from core.errors import INVALID_INPUT, DomainError
 from sites.access import AccessHours, AccessHoursError
 from sites.models import Region, Site
 
+from . import texts
 from .calendars import WorkCalendar
 from .ledger import Holdings, ledger_holdings
 from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .readiness import job_blockers
+from .skills import region_skill
 from .states import FIXED_STATUSES, JobStatus
 
 TIME_GRID_S = 300
@@ -251,11 +254,6 @@ def _lunch(
     )
 
 
-def _works_in(region_code: str) -> str:
-    """A pseudo-skill: the crew's company serves this region (plans without a region)."""
-    return f"works in {region_code}"
-
-
 def _regions_served(crew: Crew) -> frozenset[str]:
     """Pseudo-skills for the regions a crew's company serves; none listed = serves all.
 
@@ -263,7 +261,7 @@ def _regions_served(crew: Crew) -> frozenset[str]:
     every region must keep each job to those crews too, and a skill is how
     the solver (and its reasons) already say "only these crews".
     """
-    return frozenset(_works_in(region.code) for region in crew.company.regions.all())
+    return frozenset(region_skill(region.code) for region in crew.company.regions.all())
 
 
 def _to_crew(crew: Crew, extra_skills: frozenset[str] = frozenset()) -> scheduler.Crew:
@@ -362,31 +360,30 @@ def _promise(
     return days, tuple(slot)
 
 
-def _promise_outside(job: Job, dates: tuple[dt.date, ...]) -> str | None:
-    """Why a hard promise cannot be kept by this plan at all (its dates are elsewhere)."""
+def _promise_outside(job: Job, dates: tuple[dt.date, ...]) -> dict | None:
+    """Why a hard promise cannot be kept by this plan at all (its dates are elsewhere).
+
+    The params of :data:`texts.PROMISE_OUTSIDE_PLAN`, or ``None`` when it can be kept.
+    """
     if not job.promise_is_hard or not job.preferred_dates:
         return None
     promised = sorted(str(raw) for raw in job.preferred_dates)
     if any(dates[0].isoformat() <= day <= dates[-1].isoformat() for day in promised):
         return None
-    labels = ", ".join(_label(dt.date.fromisoformat(day)) for day in promised)
-    return (
-        f"promised to the customer on {labels}, outside this plan "
-        f"({_label(dates[0])}–{_label(dates[-1])})"
-    )
+    return {
+        "days": [texts.day_param(dt.date.fromisoformat(day)) for day in promised],
+        "plan_days": texts.days_param(dates[0], dates[-1]),
+    }
 
 
-def _access_message(job: Job, dates: tuple[dt.date, ...]) -> str:
-    hours = access_of(job).describe("en")
-    return (
-        f"the job takes {job.duration_minutes} min but the building is open {hours}: "
-        f"no opening on {_label(dates[0])}–{_label(dates[-1])} is long enough"
-    )
-
-
-def _label(date: dt.date) -> str:
-    """A date as people read it in reasons: ``12/07``."""
-    return f"{date.month}/{date.day:02d}"
+def _access_params(job: Job, dates: tuple[dt.date, ...]) -> dict:
+    """The params of :data:`texts.ACCESS_TOO_SHORT` (the building's hours in both languages)."""
+    access = access_of(job)
+    return {
+        "minutes": job.duration_minutes,
+        "hours": {"en": access.describe("en"), "ja": access.describe("ja")},
+        "days": texts.days_param(dates[0], dates[-1]),
+    }
 
 
 def _fixed_of(
@@ -430,11 +427,16 @@ def _to_job(
     )
 
 
-def _screened(job: Job, rule: str, message: str) -> dict:
+def _first_blocker_message(job: Job, on: dt.date) -> str:
+    """What keeps ``job`` from being planned on ``on``, in the active language."""
+    return job_blockers(job, on=on)[0].message
+
+
+def _screened(job: Job, rule: str, template: str, params: dict | None = None) -> dict:
     return {
         "job_id": job.pk,
         "reference": job.reference,
-        "reasons": [{"rule": rule, "message": message}],
+        "reasons": [texts.stored(rule, template, params)],
     }
 
 
@@ -463,7 +465,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     # companies that serve its region (a company listing no region serves all).
     by_region = plan.region_id is None
     every_region = frozenset(
-        _works_in(code) for code in Region.objects.values_list("code", flat=True)
+        region_skill(code) for code in Region.objects.values_list("code", flat=True)
     )
     calendar = WorkCalendar.load(crews, dates[0], dates[-1])
 
@@ -473,21 +475,25 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     for job in candidates:
         site: Site = job.site
         if not site.has_coordinates:
-            screened.append(_screened(job, "location", "the site has no coordinates yet"))
+            screened.append(_screened(job, "location", texts.NO_COORDINATES))
             continue
         fixed = None
         visit = own_visits.get(job.pk)
         is_fixed = visit is not None and (visit.locked or job.status in FIXED_STATUSES)
         windows = _windows(job, dates, horizon_start, calendar)
         if windows is None and not is_fixed:
-            screened.append(_screened(job, "access", _access_message(job, dates)))
+            screened.append(
+                _screened(job, "access", texts.ACCESS_TOO_SHORT, _access_params(job, dates))
+            )
             continue
         promise_outside = None if is_fixed else _promise_outside(job, dates)
         if promise_outside is not None:
-            screened.append(_screened(job, "promise", promise_outside))
+            screened.append(_screened(job, "promise", texts.PROMISE_OUTSIDE_PLAN, promise_outside))
             continue
         if job.pk in kept_out:
-            screened.append(_screened(job, "manual", kept_out[job.pk]))
+            screened.append(
+                {"job_id": job.pk, "reference": job.reference, "reasons": [kept_out[job.pk]]}
+            )
             continue
         elsewhere = holdings.jobs.get(job.pk)
         if elsewhere is not None and not (visit is not None and visit.takes_over):
@@ -496,15 +502,22 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
                 _screened(
                     job,
                     "scheduled_elsewhere",
-                    f"already on the live schedule: {elsewhere.crew.name} on "
-                    f"{elsewhere.date:%Y-%m-%d} (plan {elsewhere.plan_id})",
+                    texts.LIVE_ELSEWHERE,
+                    {
+                        "crew": elsewhere.crew.name,
+                        "day": texts.day_param(elsewhere.date),
+                        "plan": elsewhere.plan_id,
+                    },
                 )
             )
             continue
         blockers = [] if is_fixed else job_blockers(job, on=dates[0])
         if blockers:
             # Whatever its status says, a job whose permission lapsed is not planned.
-            screened.append(_screened(job, blockers[0].code, blockers[0].message))
+            blocker = texts.in_every_language(
+                functools.partial(_first_blocker_message, job, dates[0])
+            )
+            screened.append(_screened(job, blockers[0].code, texts.BLOCKED, {"blocker": blocker}))
             continue
         if visit is not None and (visit.locked or job.status in FIXED_STATUSES):
             if (
@@ -512,16 +525,14 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
                 or not dates[0] <= visit.date <= dates[-1]
                 or not usable(visit.crew_id, visit.date)
             ):
-                screened.append(
-                    _screened(job, "locked", "its fixed visit is outside this plan's crews or days")
-                )
+                screened.append(_screened(job, "locked", texts.FIXED_VISIT_OUTSIDE))
                 continue
             fixed = _fixed_of(visit, dates, horizon_start)
         jobs[str(job.pk)] = job
-        region_skill: frozenset[str] = frozenset()
+        served_by: frozenset[str] = frozenset()
         if by_region and fixed is None and site.region is not None:
-            region_skill = frozenset({_works_in(site.region.code)})
-        problem_jobs.append(_to_job(job, dates, horizon_start, windows or (), fixed, region_skill))
+            served_by = frozenset({region_skill(site.region.code)})
+        problem_jobs.append(_to_job(job, dates, horizon_start, windows or (), fixed, served_by))
 
     weights = scheduler.Weights(**params.weights)
     rules = scheduler.Rules(
@@ -575,10 +586,10 @@ def crew_day_usable(plan: Plan, holdings: Holdings | None = None) -> Callable[[i
     return usable
 
 
-def held_out_by_hand(plan: Plan) -> dict[int, str]:
-    """Jobs a coordinator took out of ``plan`` by hand: optimizing leaves them out."""
+def held_out_by_hand(plan: Plan) -> dict[int, dict]:
+    """Jobs taken out of ``plan`` by hand, with that reason: optimizing leaves them out."""
     return {
-        row["job_id"]: row["reasons"][0]["message"]
+        row["job_id"]: row["reasons"][0]
         for row in plan.unassigned
         if row.get("reasons") and row["reasons"][0].get("rule") == "manual"
     }
@@ -602,26 +613,32 @@ def route_problem(
     closed = calendar.closed(crew.pk, date)
     if closed is not None:
         problems.append(
-            scheduler.Violation(
-                "closed_day", f"{crew.name} does not work on {_label(date)}: {closed.label}"
+            texts.violation(
+                "closed_day",
+                texts.CREW_CLOSED,
+                {"crew": crew.name, "day": texts.day_param(date), "closure": str(closed.label)},
             )
         )
     problem_jobs = []
     for job in jobs:
         if not job.site.has_coordinates:
-            problems.append(
-                scheduler.Violation("location", "the site has no coordinates yet", str(job.pk))
-            )
+            problems.append(texts.violation("location", texts.NO_COORDINATES, job_id=str(job.pk)))
             continue
         visit = fixed_visits.get(job.pk)
         fixed = None if visit is None else _fixed_of(visit, dates, horizon_start)
         windows = _windows(job, dates, horizon_start, calendar)
         if windows is None and fixed is None:
-            problems.append(scheduler.Violation("access", _access_message(job, dates), str(job.pk)))
+            problems.append(
+                texts.violation(
+                    "access", texts.ACCESS_TOO_SHORT, _access_params(job, dates), str(job.pk)
+                )
+            )
             continue
         promise_outside = None if fixed is not None else _promise_outside(job, dates)
         if promise_outside is not None:
-            problems.append(scheduler.Violation("promise", promise_outside, str(job.pk)))
+            problems.append(
+                texts.violation("promise", texts.PROMISE_OUTSIDE_PLAN, promise_outside, str(job.pk))
+            )
             continue
         problem_jobs.append(_to_job(job, dates, horizon_start, windows or (), fixed))
     crew_days = [
@@ -703,10 +720,23 @@ def result_unassigned(*, planning: PlanningInput, result: scheduler.Result) -> l
             {
                 "job_id": job.pk,
                 "reference": job.reference,
-                "reasons": [{"rule": r.rule, "message": r.message} for r in item.reasons],
+                "reasons": [
+                    texts.as_json(r, **_crew_names(planning, r.params)) for r in item.reasons
+                ],
             }
         )
     return rows
+
+
+def _crew_names(planning: PlanningInput, params: Mapping[str, object]) -> dict[str, str]:
+    """``crew_name`` (and ``planned_crew_name``) for the solver's crew ids in ``params``."""
+    names = {}
+    for key in texts.CREW_PARAMS:
+        crew_id = params.get(key)
+        crew = planning.crews.get(str(crew_id)) if crew_id is not None else None
+        if crew is not None:
+            names[f"{key}_name"] = crew.name
+    return names
 
 
 def result_kpis(*, planning: PlanningInput, result: scheduler.Result) -> dict:

@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.errors import DomainError
 from sites.models import Permission, PermissionParty, PermissionStatus, SiteSurvey
@@ -21,7 +23,13 @@ from sites.models import Permission, PermissionParty, PermissionStatus, SiteSurv
 from .models import Job
 from .states import JobKind
 
-PARTY_LABELS = {party.value: str(party.label) for party in PermissionParty}
+
+def party_label(party: str) -> str:
+    """The permission party ``party`` as people read it, in the active language."""
+    try:
+        return str(PermissionParty(party).label)
+    except ValueError:
+        return party
 
 
 @dataclass(frozen=True)
@@ -50,30 +58,46 @@ def job_blockers(job: Job, *, on: dt.date | None = None) -> list[Blocker]:
     on = on or timezone.localdate()
     survey = latest_survey(job)
     if survey is None:
-        return [Blocker("survey_missing", "no site survey yet")]
+        return [Blocker("survey_missing", _("no site survey yet"))]
     if survey.surveyed_on > on:
-        return [Blocker("survey_missing", f"the site survey is scheduled for {survey.surveyed_on}")]
+        scheduled = _("the site survey is scheduled for %(date)s") % {
+            "date": survey.surveyed_on.isoformat()
+        }
+        return [Blocker("survey_missing", scheduled)]
     blockers = []
     permissions: dict[str, list[Permission]] = {}
     for permission in job.site.permissions.all():
         if job.contract_id is None or permission.contract_id in (None, job.contract_id):
             permissions.setdefault(permission.party, []).append(permission)
     for party in survey.needed_parties or []:
-        label = PARTY_LABELS.get(party, party)
+        label = party_label(party)
         rows = permissions.get(party, [])
         if any(p.is_valid_on(on) for p in rows):
             continue
         if any(p.status == PermissionStatus.REFUSED for p in rows):
-            blockers.append(Blocker("permission_refused", f"{label}: permission refused"))
+            blockers.append(
+                Blocker("permission_refused", _("%(party)s: permission refused") % {"party": label})
+            )
         elif any(p.status == PermissionStatus.GRANTED for p in rows):
-            blockers.append(Blocker("permission_expired", f"{label}: permission expired"))
+            blockers.append(
+                Blocker("permission_expired", _("%(party)s: permission expired") % {"party": label})
+            )
         elif rows:
             requested = min(p.requested_on for p in rows)
             blockers.append(
-                Blocker("permission_pending", f"{label}: permission requested on {requested}")
+                Blocker(
+                    "permission_pending",
+                    _("%(party)s: permission requested on %(date)s")
+                    % {"party": label, "date": requested.isoformat()},
+                )
             )
         else:
-            blockers.append(Blocker("permission_missing", f"{label}: permission not requested"))
+            blockers.append(
+                Blocker(
+                    "permission_missing",
+                    _("%(party)s: permission not requested") % {"party": label},
+                )
+            )
     return blockers
 
 
@@ -85,9 +109,10 @@ class JobBlocked(DomainError):
     def __init__(self, job: Job, blockers: list[Blocker]) -> None:
         self.job = job
         self.blockers = blockers
-        reasons = "; ".join(b.message for b in blockers)
+        reasons = pgettext("list separator", "; ").join(b.message for b in blockers)
         super().__init__(
-            f"{job.reference} cannot be planned yet: {reasons}",
+            _("%(job)s cannot be planned yet: %(reasons)s")
+            % {"job": job.reference, "reasons": reasons},
             job_id=job.pk,
             blockers=self.as_dicts(),
         )

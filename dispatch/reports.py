@@ -15,6 +15,9 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from accounts.models import User
 
@@ -40,13 +43,17 @@ class ReportRefused(PlanningError):
         super().__init__(message, field="kind", report_kind=kind, accepted=accepted, **extra)
 
 
-KIND_WORDS: dict[str, str] = {
-    ReportKind.EN_ROUTE.value: "en route",
-    ReportKind.ARRIVED.value: "arrived",
-    ReportKind.STARTED.value: "started",
-    ReportKind.COMPLETED.value: "completed",
-    ReportKind.INCOMPLETE.value: "not finished",
+KIND_WORDS: dict[str, str | Promise] = {
+    ReportKind.EN_ROUTE.value: pgettext_lazy("crew report", "en route"),
+    ReportKind.ARRIVED.value: pgettext_lazy("crew report", "arrived"),
+    ReportKind.STARTED.value: pgettext_lazy("crew report", "started"),
+    ReportKind.COMPLETED.value: pgettext_lazy("crew report", "completed"),
+    ReportKind.INCOMPLETE.value: pgettext_lazy("crew report", "not finished"),
 }
+
+
+def _kind_word(kind: str) -> str:
+    return str(KIND_WORDS.get(kind, kind))
 
 
 def accepted_reports(status: str) -> list[str]:
@@ -73,20 +80,25 @@ def _walk(kind: str, status: str) -> None:
 
 def _refusal(kind: str, status: str) -> ReportRefused:
     """Why a ``kind`` report does not fit a job in ``status``, in the crew's words."""
-    word = KIND_WORDS.get(kind, kind)
+    values = {"kind": _kind_word(kind), "started": _kind_word(ReportKind.STARTED)}
     accepted = accepted_reports(status)
     if status in (S.COMPLETED, S.HANDED_OVER):
-        message = f"the job is already completed; '{word}' cannot be reported any more"
+        message = _("the job is already completed; '%(kind)s' cannot be reported any more")
     elif status == S.CANCELLED:
-        message = "the job was cancelled; do not go there"
+        message = _("the job was cancelled; do not go there")
     elif kind == ReportKind.COMPLETED:
-        message = f"report 'started' before '{word}'"
+        message = _("report '%(started)s' before '%(kind)s'")
     elif status == S.IN_PROGRESS:
-        message = f"the work has already started; '{word}' no longer applies"
+        message = _("the work has already started; '%(kind)s' no longer applies")
     else:
-        message = f"'{word}' cannot be reported on this visit now"
+        message = _("'%(kind)s' cannot be reported on this visit now")
+    message = message % values
     if accepted:
-        message += "; accepted now: " + ", ".join(f"'{KIND_WORDS[k]}'" for k in accepted)
+        listed = pgettext("list separator", ", ").join(f"'{_kind_word(k)}'" for k in accepted)
+        message = _("%(refusal)s; accepted now: %(accepted)s") % {
+            "refusal": message,
+            "accepted": listed,
+        }
     return ReportRefused(message, kind=kind, accepted=accepted)
 
 
@@ -95,8 +107,10 @@ class IdempotencyKeyReused(PlanningError):
 
     def __init__(self, report: JobReport) -> None:
         super().__init__(
-            "this Idempotency-Key was already used for a different report; "
-            "use a new key for a new report",
+            _(
+                "this Idempotency-Key was already used for a different report; "
+                "use a new key for a new report"
+            ),
             report_id=report.pk,
         )
 
@@ -205,17 +219,23 @@ def job_report_record(
                 return _replay(found, **request), False
             visit.refresh_from_db(fields=["route", "release_reason"])
             if not visit.is_live:
-                why = visit.get_release_reason_display() or "it was never published"
+                why = visit.get_release_reason_display() or _("it was never published")
                 raise ReportRefused(
-                    f"this visit is not on the schedule ({why}); nothing more can be "
-                    "reported on it",
+                    _(
+                        "this visit is not on the schedule (%(why)s); nothing more can be "
+                        "reported on it"
+                    )
+                    % {"why": why},
                     kind=kind,
                     accepted=[],
                 )
             if visit.date > today:
                 raise ReportRefused(
-                    f"this visit is planned for {visit.date:%Y-%m-%d}; "
-                    f"'{KIND_WORDS.get(kind, kind)}' can be reported from that day on",
+                    _(
+                        "this visit is planned for %(date)s; "
+                        "'%(kind)s' can be reported from that day on"
+                    )
+                    % {"date": visit.date.isoformat(), "kind": _kind_word(kind)},
                     kind=kind,
                     accepted=[],
                     visit_date=visit.date.isoformat(),
@@ -246,7 +266,7 @@ def job_report_record(
                 drafts_forget_failed_visit(
                     job=locked,
                     failed_on=visit.date,
-                    note=f"not finished on {visit.date:%Y-%m-%d} ({reason_code})",
+                    reason_code=reason_code,
                 )
             else:
                 report = JobReport.objects.create(

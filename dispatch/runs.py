@@ -19,6 +19,8 @@ from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from kombu.exceptions import OperationalError as BrokerError
 
 import scheduler
@@ -61,7 +63,10 @@ class QueueUnavailable(DomainError):
     status = UNAVAILABLE
 
 
-_QUEUE_DOWN = "the task queue is unavailable; nothing was queued, try again in a minute"
+#: Stored in English on the failed run (no request there); raised in the request's language.
+_QUEUE_DOWN = gettext_noop(
+    "the task queue is unavailable; nothing was queued, try again in a minute"
+)
 
 
 def _require_broker() -> None:
@@ -70,7 +75,7 @@ def _require_broker() -> None:
         with current_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1)
     except (BrokerError, OSError) as exc:
-        raise QueueUnavailable(_QUEUE_DOWN) from exc
+        raise QueueUnavailable(_(_QUEUE_DOWN)) from exc
 
 
 def _enqueue_optimization(run_id: int) -> None:
@@ -82,7 +87,7 @@ def _enqueue_optimization(run_id: int) -> None:
         # The broker went away after _require_broker: the run is committed but
         # its task was never sent, so close it rather than leave it queued.
         _run_finish_unsuccessfully(run_id, RunStatus.FAILED, f"{_QUEUE_DOWN}: {exc}")
-        raise QueueUnavailable(_QUEUE_DOWN) from exc
+        raise QueueUnavailable(_(_QUEUE_DOWN)) from exc
 
 
 def runs_fail_stale(*, plan: Plan | None = None) -> int:
@@ -146,7 +151,7 @@ def plan_request_optimization(
         with transaction.atomic():
             locked = _locked_plan(plan)
             if OptimizationRun.objects.filter(plan=locked, status__in=ACTIVE_RUN_STATUSES).exists():
-                raise PlanBusy("this plan is already being optimized; wait or cancel that run")
+                raise PlanBusy(_("this plan is already being optimized; wait or cancel that run"))
             check_plan_action(locked, PlanAction.OPTIMIZE)
             params = PlanParameters.from_dict({**locked.params, **overrides})
             _plan_move(locked, PlanStatus.OPTIMIZING)
@@ -163,7 +168,7 @@ def plan_request_optimization(
                 run_id = run.pk
                 transaction.on_commit(lambda: _enqueue_optimization(run_id))
     except IntegrityError as exc:  # the partial unique index: a concurrent request won
-        raise PlanBusy("this plan is already being optimized; wait or cancel that run") from exc
+        raise PlanBusy(_("this plan is already being optimized; wait or cancel that run")) from exc
     plan.refresh_from_db()
     return run
 
@@ -181,7 +186,10 @@ def run_cancel(*, run: OptimizationRun) -> OptimizationRun:
     if locked.status == RunStatus.QUEUED:
         _run_finish_unsuccessfully(locked.pk, RunStatus.CANCELLED, "cancelled before it started")
     elif locked.status != RunStatus.RUNNING:
-        raise PlanningError(f"the run has already {locked.status}", field="status")
+        raise PlanningError(
+            _("the run has already %(status)s") % {"status": locked.get_status_display().lower()},
+            field="status",
+        )
     run.refresh_from_db()
     return run
 
@@ -402,13 +410,14 @@ def _undecided_run(run: OptimizationRun) -> OptimizationRun:
     locked = OptimizationRun.objects.select_for_update().get(pk=run.pk)
     if locked.status != RunStatus.SUCCEEDED:
         raise PlanningError(
-            f"only a finished run's proposal can be accepted or discarded; this run is "
-            f"{locked.get_status_display().lower()}",
+            _("only a finished run's proposal can be accepted or discarded; this run is %(status)s")
+            % {"status": locked.get_status_display().lower()},
             field="status",
         )
     if locked.decision:
         raise PlanningError(
-            f"this proposal was already {locked.get_decision_display().lower()}",
+            _("this proposal was already %(decision)s")
+            % {"decision": locked.get_decision_display().lower()},
             field="decision",
         )
     return locked
@@ -437,8 +446,10 @@ def run_discard(*, run: OptimizationRun, by: User | None = None) -> Optimization
         plan.status, PlanAction.DISCARD_RUN
     ):
         raise PlanConflict(
-            "the plan changed after this optimization; its proposal can no longer be "
-            "discarded (edit the plan or optimize again)",
+            _(
+                "the plan changed after this optimization; its proposal can no longer be "
+                "discarded (edit the plan or optimize again)"
+            ),
             field="version",
         )
     previous = locked.previous

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 
@@ -108,7 +109,8 @@ def job_report_incomplete(
     note = f"{reason_code}: {reason_text}"[:500]
     job_transition(job=job, to_status=JobStatus.INCOMPLETE, by=by, note=note)
     # Back to the queue; or to the permission round if a permission lapsed meanwhile.
-    blocked = job_blockers(job)
+    with translation.override(settings.LANGUAGE_CODE):  # history notes: one language
+        blocked = job_blockers(job)
     job_transition(
         job=job,
         to_status=JobStatus.AWAITING_PERMISSION if blocked else JobStatus.READY,

@@ -19,9 +19,12 @@ import enum
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.text import join_list
 
 if TYPE_CHECKING:
     from .models import Plan
@@ -95,13 +98,30 @@ class TransitionError(DomainError):
     def __init__(self, current: str, target: str) -> None:
         self.current = current
         self.target = target
-        allowed = ", ".join(sorted(allowed_targets(current))) or "none (terminal)"
         super().__init__(
-            f"A job cannot move from '{current}' to '{target}'. "
-            f"Allowed from '{current}': {allowed}.",
+            gettext(
+                "A job cannot move from '%(current)s' to '%(target)s'. "
+                "Allowed from '%(current)s': %(allowed)s."
+            )
+            % {
+                "current": job_status_label(current),
+                "target": job_status_label(target),
+                "allowed": join_list(
+                    job_status_label(status) for status in sorted(allowed_targets(current))
+                )
+                or gettext("none (terminal)"),
+            },
             current_status=current,
             requested_status=target,
         )
+
+
+def job_status_label(status: str) -> str:
+    """The job status ``status`` as people read it, in the active language."""
+    try:
+        return str(JobStatus(status).label)
+    except ValueError:
+        return status
 
 
 def allowed_targets(current: str, kind: str | None = None) -> frozenset[str]:
@@ -190,16 +210,29 @@ PLAN_ACTIONS: dict[PlanAction, frozenset[str]] = {
     PlanAction.DISCARD_RUN: frozenset({PROPOSED}),
 }
 
-#: What a refused action answers (clients and tests match these words).
-_PLAN_REFUSALS: dict[PlanAction, str] = {
-    PlanAction.OPTIMIZE: "a {status} plan cannot be optimized{revise_first}",
-    PlanAction.EDIT: "a {status} plan cannot be edited{revise_first}",
-    PlanAction.LOCK: "this plan can no longer be edited",
-    PlanAction.UPDATE: "this plan can no longer be changed",
-    PlanAction.PUBLISH: "only a proposed plan can be published; this one is {status}",
-    PlanAction.REVISE: "only a published plan can be revised",
-    PlanAction.DISCARD: "a {status} plan cannot be discarded",
-    PlanAction.DISCARD_RUN: "a {status} plan's optimization can no longer be discarded",
+#: What a refused action answers (clients and tests match these words), in
+#: two forms: plain, and for a plan that is revised first (a published one).
+_PLAN_REFUSALS: dict[PlanAction, tuple[str | Promise, str | Promise]] = {
+    PlanAction.OPTIMIZE: (
+        gettext_lazy("a %(status)s plan cannot be optimized"),
+        gettext_lazy("a %(status)s plan cannot be optimized; revise it first"),
+    ),
+    PlanAction.EDIT: (
+        gettext_lazy("a %(status)s plan cannot be edited"),
+        gettext_lazy("a %(status)s plan cannot be edited; revise it first"),
+    ),
+    PlanAction.LOCK: (gettext_lazy("this plan can no longer be edited"),) * 2,
+    PlanAction.UPDATE: (gettext_lazy("this plan can no longer be changed"),) * 2,
+    PlanAction.PUBLISH: (
+        gettext_lazy("only a proposed plan can be published; this one is %(status)s"),
+    )
+    * 2,
+    PlanAction.REVISE: (gettext_lazy("only a published plan can be revised"),) * 2,
+    PlanAction.DISCARD: (gettext_lazy("a %(status)s plan cannot be discarded"),) * 2,
+    PlanAction.DISCARD_RUN: (
+        gettext_lazy("a %(status)s plan's optimization can no longer be discarded"),
+    )
+    * 2,
 }
 
 
@@ -216,12 +249,31 @@ def plan_transition_allowed(current: str, target: str) -> bool:
 def check_plan_transition(current: str, target: str) -> None:
     """Raise :class:`PlanningError` unless a plan may move from ``current`` to ``target``."""
     if not plan_transition_allowed(current, target):
-        allowed = ", ".join(sorted(PLAN_TRANSITIONS.get(current, ()))) or "none (terminal)"
+        allowed = join_list(
+            plan_status_label(status) for status in sorted(PLAN_TRANSITIONS.get(current, ()))
+        )
         raise PlanningError(
-            f"a plan cannot move from '{current}' to '{target}'; allowed from "
-            f"'{current}': {allowed}",
+            gettext(
+                "a plan cannot move from '%(current)s' to '%(target)s'; allowed from "
+                "'%(current)s': %(allowed)s"
+            )
+            % {
+                "current": plan_status_label(current),
+                "target": plan_status_label(target),
+                "allowed": allowed or gettext("none (terminal)"),
+            },
             field="status",
         )
+
+
+def plan_status_label(status: str) -> str:
+    """The plan status ``status`` as people read it, in the active language."""
+    from .models import PlanStatus
+
+    try:
+        return str(PlanStatus(status).label)
+    except ValueError:
+        return status
 
 
 def plan_action_allowed(status: str, action: PlanAction) -> bool:
@@ -232,10 +284,7 @@ def check_plan_action(plan: Plan, action: PlanAction) -> None:
     """Raise :class:`PlanningError` (on ``status``) unless ``plan``'s status allows ``action``."""
     if plan_action_allowed(plan.status, action):
         return
-    revise_first = (
-        "; revise it first" if plan_action_allowed(plan.status, PlanAction.REVISE) else ""
-    )
-    message = _PLAN_REFUSALS[action].format(
-        status=plan.get_status_display().lower(), revise_first=revise_first
-    )
+    plain, revise_first = _PLAN_REFUSALS[action]
+    template = revise_first if plan_action_allowed(plan.status, PlanAction.REVISE) else plain
+    message = str(template) % {"status": plan.get_status_display().lower()}
     raise PlanningError(message, field="status")

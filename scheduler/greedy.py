@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scheduler.model import Job, Problem
+from scheduler.phrases import Listing, template
 from scheduler.result import Reason, Result, SolveInfo, StopReason, Unassigned, build_result
 from scheduler.travel import TravelMatrix, TravelProvider, travel_for
 
@@ -281,6 +282,27 @@ def _locked_candidates(state: _CrewDayState, job: Job) -> IntArray:
     return np.array([i for i, k in enumerate(state.keys) if k == key], dtype=np.int64)
 
 
+SKILLS_NOWHERE = template("no crew has all the skills {skills}")
+SKILLS_MISSING = template("no crew has all the skills {skills} ({missing} is missing everywhere)")
+MEMBERS_TOO_FEW = template(
+    "needs {members} members; the largest crew with the skills has {largest}"
+)
+LOCKED_NOT_AT_END = template(
+    "locked on crew {crew} {day}, but it does not fit there at the end of the route"
+)
+NO_ALLOWED_DAY = template("no crew with the skills and members works on an allowed day")
+FULL_BEFORE_ITS_TURN = template(
+    "fits alone on {crew_days} crew-day(s), but they were already full when its turn came"
+)
+NO_WINDOW_FROM_HOME = template("no access window can be reached from a home base")
+EXCEEDS_EVERY_SHIFT = template("the visit and the drive from and back home exceed every shift")
+EXCEEDS_EVERY_CAP = template("work and drive alone exceed every crew-day's cap")
+NO_JOBS_ALLOWED = template("every qualifying crew-day allows no jobs")
+TOO_MANY_UNITS = template("needs {units} units, more than any crew carries")
+NO_ROOM_FOR_LUNCH = template("the visit leaves no room for the crews' lunch breaks on its days")
+NO_CREW_DAY_FOR_ALL = template("no single crew-day satisfies all rules at once")
+
+
 def unassigned_reasons(
     problem: Problem, travel: TravelMatrix, job: Job, candidates: IntArray
 ) -> tuple[Reason, ...]:
@@ -308,30 +330,25 @@ def unassigned_reasons(
     crews = problem.crews
     with_skills = [c for c in crews if job.required_skills <= c.skills]
     if not with_skills:
-        missing = sorted(job.required_skills - set().union(*(c.skills for c in crews)))
-        detail = f" ({', '.join(missing)} is missing everywhere)" if missing else ""
-        return (
-            Reason("skill", f"no crew has all the skills {sorted(job.required_skills)}{detail}"),
-        )
+        skills = Listing(sorted(job.required_skills))
+        missing = Listing(sorted(job.required_skills - set().union(*(c.skills for c in crews))))
+        if missing:
+            return (Reason.of("skill", SKILLS_MISSING, skills=skills, missing=missing),)
+        return (Reason.of("skill", SKILLS_NOWHERE, skills=skills),)
     if not any(c.members >= job.members_needed for c in with_skills):
         largest = max(c.members for c in with_skills)
-        return (
-            Reason(
-                "members",
-                f"needs {job.members_needed} members; the largest crew with the skills "
-                f"has {largest}",
-            ),
-        )
+        return (Reason.of("members", MEMBERS_TOO_FEW, members=job.members_needed, largest=largest),)
     if job.fixed is not None:
         return (
-            Reason(
+            Reason.of(
                 "locked",
-                f"locked on crew {job.fixed.crew_id} {problem.day_label(job.fixed.day)}, but it "
-                "does not fit there at the end of the route",
+                LOCKED_NOT_AT_END,
+                crew=job.fixed.crew_id,
+                day=problem.day_ref(job.fixed.day),
             ),
         )
     if len(candidates) == 0:
-        return (Reason("day", "no crew with the skills and members works on an allowed day"),)
+        return (Reason.of("day", NO_ALLOWED_DAY),)
 
     alone = _evaluate_append(
         job,
@@ -342,36 +359,24 @@ def unassigned_reasons(
     )
     if alone.feasible.any():
         return (
-            Reason(
-                "capacity_used",
-                f"fits alone on {int(alone.feasible.sum())} crew-day(s), but they were "
-                "already full when its turn came",
-            ),
+            Reason.of("capacity_used", FULL_BEFORE_ITS_TURN, crew_days=int(alone.feasible.sum())),
         )
     reasons = []
     if not alone.window_ok.any():
-        reasons.append(Reason("window", "no access window can be reached from a home base"))
+        reasons.append(Reason.of("window", NO_WINDOW_FROM_HOME))
     elif not alone.shift_ok.any():
-        reasons.append(
-            Reason("shift", "the visit and the drive from and back home exceed every shift")
-        )
+        reasons.append(Reason.of("shift", EXCEEDS_EVERY_SHIFT))
     if not alone.utilization_ok.any():
-        reasons.append(
-            Reason("max_utilization", "work and drive alone exceed every crew-day's cap")
-        )
+        reasons.append(Reason.of("max_utilization", EXCEEDS_EVERY_CAP))
     if not alone.max_jobs_ok.any():
-        reasons.append(Reason("max_jobs", "every qualifying crew-day allows no jobs"))
+        reasons.append(Reason.of("max_jobs", NO_JOBS_ALLOWED))
     if not alone.capacity_ok.any():
-        reasons.append(
-            Reason("capacity", f"needs {job.demand_units} units, more than any crew carries")
-        )
+        reasons.append(Reason.of("capacity", TOO_MANY_UNITS, units=job.demand_units))
     if not reasons and not alone.lunch_ok.any():
-        reasons.append(
-            Reason("lunch", "the visit leaves no room for the crews' lunch breaks on its days")
-        )
+        reasons.append(Reason.of("lunch", NO_ROOM_FOR_LUNCH))
     if not reasons:
         # Each rule holds somewhere, but never all on the same crew-day.
-        reasons.append(Reason("shift", "no single crew-day satisfies all rules at once"))
+        reasons.append(Reason.of("shift", NO_CREW_DAY_FOR_ALL))
     return tuple(reasons)
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from scheduler.phrases import Day, DayRange, Listing, When, Window
+
 if TYPE_CHECKING:
     from scheduler.travel import TravelMatrix
 
@@ -615,6 +617,28 @@ class Problem:
         crew = self.crew(crew_day.crew_id)
         # The small epsilon keeps 0.85 * 36000 = 30600 from flooring to 30599.
         return int(self.max_utilization(crew) * crew_day.working_s + 1e-9)
+
+    def day_ref(self, day: int) -> Day:
+        """A day as a message parameter: its index and ISO date (formats as :meth:`day_label`)."""
+        if self.first_date is None:
+            return Day(day)
+        return Day(day, (self.first_date + datetime.timedelta(days=day)).isoformat())
+
+    def days_ref(self, first: int, last: int) -> DayRange:
+        """A day range as a message parameter (formats as :meth:`days_label`)."""
+        return DayRange(self.day_ref(first), self.day_ref(last))
+
+    def when_ref(self, t_s: int) -> When:
+        """An absolute time as a message parameter (formats as :meth:`when_label`)."""
+        return When(self.day_ref(t_s // DAY_S), clock_label(t_s))
+
+    def window_ref(self, start_s: int, end_s: int) -> Window:
+        """A start window as a message parameter (formats as :meth:`window_label`)."""
+        return Window(self.when_ref(start_s), self.when_ref(end_s))
+
+    def windows_ref(self, windows: Iterable[TimeWindow]) -> Listing:
+        """Start windows as a message parameter (``"12/07 09:00–12:00, 12/08 09:00–12:00"``)."""
+        return Listing(self.window_ref(w.start_s, w.end_s) for w in windows)
 
     def day_label(self, day: int) -> str:
         """How people read a day: ``"12/07"`` (month/day from ``first_date``), else ``"day 3"``."""

@@ -33,10 +33,75 @@ import numpy.typing as npt
 
 from scheduler.greedy import _CrewDayState, _evaluate_append
 from scheduler.model import DAY_S, NEVER_S, CrewDay, Job, Problem, TimeWindow, clock_label
+from scheduler.phrases import Clauses, Listing, Text, template, text
 from scheduler.result import MILLI, Reason, preference_milli
 from scheduler.timing import is_feasible, schedule_route
 from scheduler.travel import TravelMatrix
-from scheduler.validate import promised_days_label, validate_route, windows_label
+from scheduler.validate import promised_days_ref, validate_route
+
+LOCKED_CANNOT_BE_KEPT = template("locked on crew {crew} {day}, where it cannot be kept")
+LOCKED_ON_DAY_OFF = template("locked on crew {crew} {day}, which that crew does not work")
+NO_CREW_WITH_SKILLS = template("no crew has the skill(s) {skills}")
+NO_CREW_WITH_MEMBERS = template("no crew with the skills has {members} members")
+DEMAND_OVER_CAPACITY = template(
+    "demand of {units} units exceeds the capacity of every qualified crew"
+)
+NO_JOBS_A_DAY = template("every qualified crew may do 0 jobs a day")
+VISIT_OVER_SHIFT = template(
+    "the visit ({minutes} min) with the drive from and back home does not fit in any "
+    "qualified crew's shift"
+)
+VISIT_OVER_CAP = template(
+    "the visit with the drive from and back home exceeds every qualified crew-day's utilization cap"
+)
+PROMISE_OUTSIDE_ACCESS = template(
+    "promised {promise}: the customer's access windows ({windows}) do not overlap the promise"
+)
+PROMISE_UNREACHABLE = template(
+    "promised {promise}: no start can be reached from a qualified crew's home and left in "
+    "time to be back by the end of the shift"
+)
+WINDOWS_UNREACHABLE = template(
+    "no access window ({windows}) can be reached from a qualified crew's home and left in "
+    "time to be back by the end of the shift"
+)
+NO_ROOM_FOR_LUNCH = template(
+    "the visit ({minutes} min) with the drive from and back home leaves no room for the "
+    "lunch break ({earliest}–{latest} start, {lunch_minutes} min) of any qualified crew-day"
+)
+AND_MORE = template("{shown} and {more} more")
+CAN_START_AT_THE_EARLIEST = template("can start {day} at the earliest")
+DUE_PROMISED = template("due {day} (promised to the customer)")
+PROMISED_FOR = template("promised for {days}")
+CUSTOMER_UNAVAILABLE_ON = template("the customer is unavailable {days}")
+NO_CREW_DAYS = template("the plan has no crew-days")
+PLAN_COVERS = template("the plan covers {days}")
+NO_QUALIFIED_CREW_WORKS = template("no qualified crew works {days}")
+DATES_AND_VERDICT = template("{conditions}; {verdict}")
+LOCKED_IN_CONFLICT = template(
+    "locked visit conflicts with the other locked visits or the rules of its crew-day"
+)
+SEARCH_OUT_OF_TIME = template(
+    "the search stopped before this job could be placed (time limit reached before it was checked)"
+)
+SEARCH_STOPPED_FITS = template(
+    "the search was stopped before this job could be placed; it fits on crew {crew} {day}"
+)
+SEARCH_ENDED_FITS = template(
+    "the search ended before this job could be placed; it fits on crew {crew} {day}"
+)
+NOT_WORTH_IT = template(
+    "fits on crew {crew} {day}, but adding it costs more than leaving it unassigned "
+    "({penalty:,} yen)"
+)
+USED_BY_HIGHER_PRIORITY = template(
+    "fits alone on {crew_days} crew-day(s), but their time is used up by work of equal or "
+    "higher priority"
+)
+USED_BY_OTHER_WORK = template(
+    "fits alone on {crew_days} crew-day(s), but their time is used up by other work "
+    "(lower-priority jobs there are cheaper to serve)"
+)
 
 MAX_INSERTION_CHECKS = 2_000
 """Insertion attempts per dropped job before giving up on finding a valid one."""
@@ -112,37 +177,37 @@ def _screen_job(
     if job.fixed is not None:
         fixed_key = (job.fixed.crew_id, job.fixed.day)
         alive &= np.asarray([cd.key == fixed_key for cd in days.crew_days], dtype=bool)
-        where = f"crew {fixed_key[0]} {problem.day_label(fixed_key[1])}"
-        locked_prefix = (Reason("locked", f"locked on {where}, where it cannot be kept"),)
+        where = {"crew": fixed_key[0], "day": problem.day_ref(fixed_key[1])}
+        locked_prefix = (Reason.of("locked", LOCKED_CANNOT_BE_KEPT, **where),)
         if not alive.any():
-            return (), (Reason("locked", f"locked on {where}, which that crew does not work"),)
+            return (), (Reason.of("locked", LOCKED_ON_DAY_OFF, **where),)
 
-    def fail(rule: str, message: str) -> tuple[tuple[tuple[str, int], ...], tuple[Reason, ...]]:
-        return (), (*locked_prefix, Reason(rule, message))
+    def fail(
+        rule: str, why: str | Text, **params: object
+    ) -> tuple[tuple[tuple[str, int], ...], tuple[Reason, ...]]:
+        if isinstance(why, Text):
+            return (), (*locked_prefix, Reason.of(rule, why.template, **why.params))
+        return (), (*locked_prefix, Reason.of(rule, why, **params))
 
     crews = days.crews
     has_skills = {cid: job.required_skills <= c.skills for cid, c in crews.items()}
     alive &= np.asarray([has_skills[cid] for cid in days.crew_ids], dtype=bool)
     if not alive.any():
-        skills = ", ".join(sorted(job.required_skills))
-        return fail("skill", f"no crew has the skill(s) {skills}")
+        return fail("skill", NO_CREW_WITH_SKILLS, skills=Listing(sorted(job.required_skills)))
     alive &= np.asarray([crews[cid].members >= job.members_needed for cid in days.crew_ids])
     if not alive.any():
-        return fail("members", f"no crew with the skills has {job.members_needed} members")
+        return fail("members", NO_CREW_WITH_MEMBERS, members=job.members_needed)
     alive &= np.asarray([job.day_allowed(int(d)) for d in days.day], dtype=bool)
     if not alive.any():
-        return fail("day", _day_message(problem, job))
+        return fail("day", _day_text(problem, job))
     capacity = [crews[cid].capacity_units for cid in days.crew_ids]
     alive &= np.asarray([c is None or c >= job.demand_units for c in capacity], dtype=bool)
     if not alive.any():
-        return fail(
-            "capacity",
-            f"demand of {job.demand_units} units exceeds the capacity of every qualified crew",
-        )
+        return fail("capacity", DEMAND_OVER_CAPACITY, units=job.demand_units)
     max_jobs = [crews[cid].max_jobs_per_day for cid in days.crew_ids]
     alive &= np.asarray([m is None or m >= 1 for m in max_jobs], dtype=bool)
     if not alive.any():
-        return fail("max_jobs", "every qualified crew may do 0 jobs a day")
+        return fail("max_jobs", NO_JOBS_A_DAY)
 
     site = travel.index(job.location)
     out_s = travel.duration_s[days.home, site]
@@ -150,25 +215,18 @@ def _screen_job(
     round_trip_s = out_s + job.duration_s + back_s
     alive &= days.shift_start + round_trip_s <= days.shift_end
     if not alive.any():
-        return fail(
-            "shift",
-            f"the visit ({job.duration_s // 60} min) with the drive from and "
-            "back home does not fit in any qualified crew's shift",
-        )
+        return fail("shift", VISIT_OVER_SHIFT, minutes=job.duration_s // 60)
     alive &= round_trip_s <= days.busy_cap
     if not alive.any():
-        return fail(
-            "max_utilization",
-            "the visit with the drive from and back home exceeds "
-            "every qualified crew-day's utilization cap",
-        )
+        return fail("max_utilization", VISIT_OVER_CAP)
     windows = job.start_windows()
     promised = job.promise_is_hard and bool(job.preferred_windows)
     if promised and windows and windows[0].start_s == NEVER_S:
         return fail(
             "window",
-            f"promised {windows_label(problem, job.preferred_windows)}: the customer's "
-            f"access windows ({_short_windows(problem, job.windows)}) do not overlap the promise",
+            PROMISE_OUTSIDE_ACCESS,
+            promise=problem.windows_ref(job.preferred_windows),
+            windows=_short_windows(problem, job.windows),
         )
     if windows:
         earliest = days.shift_start + out_s
@@ -178,16 +236,13 @@ def _screen_job(
             reachable |= np.maximum(earliest, w.start_s) <= np.minimum(latest, w.end_s)
         alive &= reachable
         if not alive.any():
-            what = (
-                f"promised {_short_windows(problem, job.preferred_windows)}: no start"
-                if promised
-                else f"no access window ({_short_windows(problem, windows)})"
-            )
-            return fail(
-                "window",
-                f"{what} can be reached from a qualified crew's home and left in time "
-                "to be back by the end of the shift",
-            )
+            if promised:
+                return fail(
+                    "window",
+                    PROMISE_UNREACHABLE,
+                    promise=_short_windows(problem, job.preferred_windows),
+                )
+            return fail("window", WINDOWS_UNREACHABLE, windows=_short_windows(problem, windows))
     if days.empty is not None and (alive & days.has_lunch).any():
         rows = np.flatnonzero(alive & days.has_lunch)
         alone = _evaluate_append(job, site, rows.astype(np.int64), days.empty, travel)
@@ -197,22 +252,25 @@ def _screen_job(
             assert lunch is not None
             return fail(
                 "lunch",
-                f"the visit ({job.duration_s // 60} min) with the drive from and back home "
-                f"leaves no room for the lunch break ({clock_label(lunch.earliest_start_s)}–"
-                f"{clock_label(lunch.latest_start_s)} start, {lunch.duration_s // 60} min) "
-                "of any qualified crew-day",
+                NO_ROOM_FOR_LUNCH,
+                minutes=job.duration_s // 60,
+                earliest=clock_label(lunch.earliest_start_s),
+                latest=clock_label(lunch.latest_start_s),
+                lunch_minutes=lunch.duration_s // 60,
             )
     keys = tuple(days.crew_days[i].key for i in np.flatnonzero(alive))
     return keys, ()
 
 
-def _short_windows(problem: Problem, windows: tuple[TimeWindow, ...], most: int = 3) -> str:
+def _short_windows(
+    problem: Problem, windows: tuple[TimeWindow, ...], most: int = 3
+) -> Listing | Text:
     """At most ``most`` windows for a message, then how many more."""
-    shown = windows_label(problem, windows[:most])
-    return shown if len(windows) <= most else f"{shown} and {len(windows) - most} more"
+    shown = problem.windows_ref(windows[:most])
+    return shown if len(windows) <= most else text(AND_MORE, shown=shown, more=len(windows) - most)
 
 
-def _day_message(problem: Problem, job: Job) -> str:
+def _day_text(problem: Problem, job: Job) -> Text:
     """Why no crew-day is on an allowed day, with calendar labels.
 
     E.g. ``"due 12/07 (promised to the customer); no qualified crew works
@@ -222,24 +280,28 @@ def _day_message(problem: Problem, job: Job) -> str:
     horizon = sorted({cd.day for cd in problem.crew_days})
     parts = []
     if job.earliest_day is not None:
-        parts.append(f"can start {problem.day_label(job.earliest_day)} at the earliest")
+        parts.append(text(CAN_START_AT_THE_EARLIEST, day=problem.day_ref(job.earliest_day)))
     if job.due_is_hard and job.due_day is not None:
-        parts.append(f"due {problem.day_label(job.due_day)} (promised to the customer)")
+        parts.append(text(DUE_PROMISED, day=problem.day_ref(job.due_day)))
     if job.promise_is_hard and job.promised_days:
-        parts.append(f"promised for {promised_days_label(problem, job)}")
+        parts.append(text(PROMISED_FOR, days=promised_days_ref(problem, job)))
     if job.unavailable_days:
-        unavailable = ", ".join(problem.day_label(d) for d in sorted(job.unavailable_days))
-        parts.append(f"the customer is unavailable {unavailable}")
+        unavailable = Listing(problem.day_ref(d) for d in sorted(job.unavailable_days))
+        parts.append(text(CUSTOMER_UNAVAILABLE_ON, days=unavailable))
     allowed = [d for d in horizon if job.day_allowed(d)]
-    prefix = "; ".join(parts) + "; " if parts else ""
     if not allowed:
         if not horizon:
-            return prefix + "the plan has no crew-days"
-        return prefix + f"the plan covers {problem.days_label(horizon[0], horizon[-1])}"
-    return prefix + f"no qualified crew works {_days_list(problem, allowed)}"
+            verdict = text(NO_CREW_DAYS)
+        else:
+            verdict = text(PLAN_COVERS, days=problem.days_ref(horizon[0], horizon[-1]))
+    else:
+        verdict = text(NO_QUALIFIED_CREW_WORKS, days=_days_list(problem, allowed))
+    if not parts:
+        return verdict
+    return text(DATES_AND_VERDICT, conditions=Clauses(parts), verdict=verdict)
 
 
-def _days_list(problem: Problem, days: list[int]) -> str:
+def _days_list(problem: Problem, days: list[int]) -> Listing:
     """Days for a message: runs of consecutive days as ranges (``"12/03–12/05, 12/08"``)."""
     runs: list[tuple[int, int]] = []
     for d in days:
@@ -247,7 +309,7 @@ def _days_list(problem: Problem, days: list[int]) -> str:
             runs[-1] = (runs[-1][0], d)
         else:
             runs.append((d, d))
-    return ", ".join(problem.days_label(first, last) for first, last in runs)
+    return Listing(problem.days_ref(first, last) for first, last in runs)
 
 
 @dataclass(frozen=True)
@@ -324,21 +386,9 @@ def explain_dropped(
         job = jobs[job_id]
         reasons: list[Reason] = []
         if job.fixed is not None:
-            reasons.append(
-                Reason(
-                    "locked",
-                    "locked visit conflicts with the other locked visits or the "
-                    "rules of its crew-day",
-                )
-            )
+            reasons.append(Reason.of("locked", LOCKED_IN_CONFLICT))
         if deadline is not None and time.monotonic() > deadline:
-            reasons.append(
-                Reason(
-                    "search",
-                    "the search stopped before this job could be placed "
-                    "(time limit reached before it was checked)",
-                )
-            )
+            reasons.append(Reason.of("search", SEARCH_OUT_OF_TIME))
             explained[job_id] = tuple(reasons)
             continue
         keys = list(candidates.get(job_id, ()))
@@ -349,34 +399,33 @@ def explain_dropped(
             inserted.append(job_id)
             continue
         if insertion is not None and insertion.added_milli < penalty_milli:
-            when = "was stopped" if search_cut else "ended"
             reasons.append(
-                Reason(
+                Reason.of(
                     "search",
-                    f"the search {when} before this job could be placed; it fits on crew "
-                    f"{insertion.key[0]} {problem.day_label(insertion.key[1])}",
+                    SEARCH_STOPPED_FITS if search_cut else SEARCH_ENDED_FITS,
+                    crew=insertion.key[0],
+                    day=problem.day_ref(insertion.key[1]),
                 )
             )
         elif insertion is not None:
             penalty = penalty_milli // 1000
             reasons.append(
-                Reason(
+                Reason.of(
                     "not_worth",
-                    f"fits on crew {insertion.key[0]} {problem.day_label(insertion.key[1])}, "
-                    "but adding "
-                    f"it costs more than leaving it unassigned ({penalty:,} yen)",
+                    NOT_WORTH_IT,
+                    crew=insertion.key[0],
+                    day=problem.day_ref(insertion.key[1]),
+                    penalty=penalty,
                 )
             )
         else:
             planned = [jobs[j].priority for key in keys for j in plan.get(key, ())]
-            if planned and min(planned) >= job.priority:
-                who = "work of equal or higher priority"
-            else:
-                who = "other work (lower-priority jobs there are cheaper to serve)"
+            higher = bool(planned) and min(planned) >= job.priority
             reasons.append(
-                Reason(
+                Reason.of(
                     "capacity_used",
-                    f"fits alone on {len(keys)} crew-day(s), but their time is used up by {who}",
+                    USED_BY_HIGHER_PRIORITY if higher else USED_BY_OTHER_WORK,
+                    crew_days=len(keys),
                 )
             )
         explained[job_id] = tuple(reasons)

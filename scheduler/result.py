@@ -18,6 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 from scheduler.model import Crew, Job, Plan, Problem, Weights
+from scheduler.phrases import fill
 from scheduler.timing import Visit, preference_seconds, schedule_route
 from scheduler.travel import TravelMatrix
 
@@ -114,6 +115,16 @@ class Reason:
 
     rule: str
     message: str
+    """The English sentence, for logs: ``template.format(**params)``."""
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+    """What fills the template: raw values (codes, ints, ``"HH:MM"``, :mod:`scheduler.phrases`)."""
+    template: str = ""
+    """Its template (one of :data:`scheduler.phrases.TEMPLATES`); empty for a free text."""
+
+    @classmethod
+    def of(cls, rule: str, template: str, **params: object) -> Reason:
+        """A reason whose message is ``template`` filled with ``params``."""
+        return cls(rule, fill(template, params), params, template)
 
 
 @dataclass(frozen=True)

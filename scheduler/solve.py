@@ -37,6 +37,7 @@ from scheduler.params import (
     StopCriterion,
     as_any_of,
 )
+from scheduler.phrases import template
 from scheduler.reasons import explain_dropped, screen
 from scheduler.reassign import reassign_if_cheaper
 from scheduler.result import (
@@ -72,6 +73,8 @@ budget per customer (``scheduler.vrptw.ITERATED_SECONDS_PER_CUSTOMER``),
 where the crossover was measured on 200-1,000 customers. A 200-job week
 needs an 8-s limit.
 """
+
+NO_PLAN_FOUND = template("the search stopped before it found any plan")
 
 SEARCH_CUT = frozenset({StopReason.TIME_LIMIT, StopReason.CANCELLED, StopReason.FIRST_FEASIBLE})
 """Stop reasons that end the search before it has looked at every job it could place."""
@@ -187,7 +190,7 @@ def solve(
         metaheuristic=params.search.metaheuristic.value,
     )
     if not outcome.found:
-        lost = Reason("search", "the search stopped before it found any plan")
+        lost = Reason.of("search", NO_PLAN_FOUND)
         unassigned += [Unassigned(j, (lost,)) for j in outcome.dropped]
         return build_result(
             problem,

@@ -39,10 +39,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 from scheduler.model import CrewDay, Job, Plan, Problem, TimeWindow, clock_label
+from scheduler.phrases import Clauses, Duration, Listing, Text, fill, template, text
 from scheduler.result import MILLI, Result, Route, build_route, objective_terms
 from scheduler.timing import Visit
 from scheduler.travel import TravelMatrix, travel_for
@@ -74,9 +75,87 @@ class Violation:
 
     rule: str
     message: str
+    """The English sentence, for logs: ``template.format(**params)``."""
     job_id: str | None = None
     crew_id: str | None = None
     day: int | None = None
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+    """What fills the template: raw values (codes, ints, ``"HH:MM"``, :mod:`scheduler.phrases`)."""
+    template: str = ""
+    """Its template (one of :data:`scheduler.phrases.TEMPLATES`); empty for a free text."""
+
+    @classmethod
+    def of(
+        cls,
+        rule: str,
+        template: str,
+        params: Mapping[str, object] | None = None,
+        job_id: str | None = None,
+        crew_id: str | None = None,
+        day: int | None = None,
+    ) -> Violation:
+        """A violation whose message is ``template`` filled with ``params``."""
+        params = dict(params or {})
+        return cls(rule, fill(template, params), job_id, crew_id, day, params, template)
+
+
+JOB_UNKNOWN = template("job {job} is not in the problem")
+JOB_TWICE_IN_ROUTE = template("job {job} appears twice in the route")
+CREW_UNKNOWN = template("crew {crew} is not in the problem")
+CREW_DAY_OFF = template("crew {crew} does not work on {day}")
+CREW_LACKS_SKILLS = template("crew {crew} lacks skill(s) {skills}")
+TOO_FEW_MEMBERS = template("job needs {members} members, crew {crew} has {crew_members}")
+DAY_NOT_ALLOWED = template("{day} is not an allowed day: {why}")
+STARTS_TOO_EARLY = template("the job can start {day} at the earliest")
+DUE_EARLIER = template("it is due {day} (promised to the customer)")
+PROMISED_OTHER_DAYS = template("it was promised for {days}")
+CUSTOMER_UNAVAILABLE = template("the customer is unavailable")
+DATES_FORBID = template("its dates forbid it")
+LEAVES_BEFORE_SHIFT = template(
+    "the crew leaves home at {time}, before its shift starts at {shift_start}"
+)
+OUTSIDE_WINDOWS = template("starts {start}, outside its access windows ({windows})")
+OFF_GRID = template("starts {seconds} s after {when}, off the {grid}-second time grid")
+GAP_TOO_SHORT = template("only {free} min free before the visit, {required} min required")
+LUNCH_SQUEEZES_DRIVE = template(
+    "the {minutes}-min lunch before this visit leaves too little time to drive there "
+    "(and keep the minimum gap)"
+)
+HOME_AFTER_SHIFT = template("the crew is home at {time}, after its shift ends at {shift_end}")
+RETURN_INCONSISTENT = template("reported return time is inconsistent")
+LUNCH_WITHOUT_ONE = template("a lunch is planned on a crew-day without one")
+NO_ROOM_FOR_LUNCH = template(
+    "no room for the lunch break ({earliest}–{latest}, {minutes} min) on {day}"
+)
+LUNCH_OUTSIDE_WINDOW = template(
+    "the lunch starts at {time}, outside its window ({earliest}–{latest}, {minutes} min)"
+)
+LUNCH_END_WRONG = template("the reported lunch end is not its start plus its duration")
+LEAVES_DURING_LUNCH = template("the crew leaves home during its lunch")
+LUNCH_OVERLAPS_VISIT = template("the lunch overlaps the visit of job {job}")
+HOME_DURING_LUNCH = template("the crew is back home during its lunch")
+LEG_DIFFERS = template("leg differs from the travel matrix")
+ARRIVES_TOO_SOON = template("arrives before the travel time allows")
+STARTS_BEFORE_ARRIVING = template("starts before arriving")
+END_NOT_START_PLUS_DURATION = template("end is not start + duration")
+OVER_CAP = template("work + travel {busy} exceed the cap of {cap} ({share:.0%} of the shift)")
+OVER_CAP_WITH_LUNCH = template(
+    "work + travel {busy} exceed the cap of {cap} ({share:.0%} of the shift minus lunch)"
+)
+TOO_MANY_JOBS = template("{jobs} jobs, at most {max_jobs} a day")
+OVER_CAPACITY = template("demand {demand} exceeds capacity {capacity}")
+ROUTE_TOTALS_DIFFER = template("route totals {reported} differ from recomputed {recomputed}")
+PLANNED_TIMES = template("job {job} is planned {times} times")
+LOCKED_NOT_PLANNED = template("locked visit is not planned")
+LOCKED_MOVED = template("locked on crew {crew} {day}, planned on crew {planned_crew} {planned_day}")
+LOCKED_POSITION_MOVED = template("locked at position {position}, planned at {planned}")
+NEITHER_PLANNED_NOR_UNASSIGNED = template("job neither planned nor unassigned")
+BOTH_PLANNED_AND_UNASSIGNED = template("job both planned and unassigned")
+UNASSIGNED_WITHOUT_REASON = template("unassigned job without a reason")
+OBJECTIVE_TERM_DIFFERS = template(
+    "objective term {term}: reported {reported}, recomputed {recomputed}"
+)
+KPIS_DIFFER = template("plan KPIs differ from the routes")
 
 
 def validate(
@@ -154,7 +233,7 @@ def validate_route(
     unknown = [j for j in job_ids if j not in problem.jobs_by_id()]
     crew_day = problem.crew_days_by_key().get((crew_id, day))
     violations = [
-        Violation("unknown", f"job {j} is not in the problem", j, crew_id, day) for j in unknown
+        Violation.of("unknown", JOB_UNKNOWN, {"job": j}, j, crew_id, day) for j in unknown
     ]
     if crew_day is None:
         return [*violations, _no_crew_day(problem, crew_id, day)]
@@ -162,7 +241,7 @@ def validate_route(
     route = build_route(problem, travel, crew_id, day, known)
     duplicates = [j for j, n in Counter(known).items() if n > 1]
     violations += [
-        Violation("duplicate", f"job {j} appears twice in the route", j, crew_id, day)
+        Violation.of("duplicate", JOB_TWICE_IN_ROUTE, {"job": j}, j, crew_id, day)
         for j in duplicates
     ]
     return violations + _check_route(problem, travel, route, reported=False)
@@ -171,10 +250,9 @@ def validate_route(
 def _no_crew_day(problem: Problem, crew_id: str, day: int) -> Violation:
     """The violation for a route on a crew-day the problem does not have."""
     if crew_id not in problem.crews_by_id():
-        return Violation("unknown", f"crew {crew_id} is not in the problem", None, crew_id, day)
-    return Violation(
-        "day", f"crew {crew_id} does not work on {problem.day_label(day)}", None, crew_id, day
-    )
+        return Violation.of("unknown", CREW_UNKNOWN, {"crew": crew_id}, None, crew_id, day)
+    params = {"crew": crew_id, "day": problem.day_ref(day)}
+    return Violation.of("day", CREW_DAY_OFF, params, None, crew_id, day)
 
 
 def _check_route(
@@ -187,9 +265,7 @@ def _check_route(
     jobs = problem.jobs_by_id()
     unknown = [v.job_id for v in route.visits if v.job_id not in jobs]
     if unknown:
-        return [
-            Violation("unknown", f"job {j} is not in the problem", j, *route.key) for j in unknown
-        ]
+        return [Violation.of("unknown", JOB_UNKNOWN, {"job": j}, j, *route.key) for j in unknown]
     route_jobs = [jobs[v.job_id] for v in route.visits]
     violations: list[Violation] = []
     for job in route_jobs:
@@ -209,34 +285,47 @@ def _check_crew_fits_job(problem: Problem, crew_day: CrewDay, job: Job) -> list[
     missing = sorted(job.required_skills - crew.skills)
     if missing:
         violations.append(
-            Violation("skill", f"crew {crew.id} lacks skill(s) {', '.join(missing)}", *where)
+            Violation.of(
+                "skill", CREW_LACKS_SKILLS, {"crew": crew.id, "skills": Listing(missing)}, *where
+            )
         )
     if crew.members < job.members_needed:
         violations.append(
-            Violation(
+            Violation.of(
                 "members",
-                f"job needs {job.members_needed} members, crew {crew.id} has {crew.members}",
+                TOO_FEW_MEMBERS,
+                {"members": job.members_needed, "crew": crew.id, "crew_members": crew.members},
                 *where,
             )
         )
     if not job.day_allowed(crew_day.day):
-        violations.append(Violation("day", day_refusal(problem, job, crew_day.day), *where))
+        refusal = day_refusal_text(problem, job, crew_day.day)
+        violations.append(Violation.of("day", refusal.template, refusal.params, *where))
     return violations
 
 
 def day_refusal(problem: Problem, job: Job, day: int) -> str:
     """Why ``job`` may not be done on ``day``: ``"12/03 is not an allowed day: ..."``."""
-    label = problem.day_label(day)
+    return format(day_refusal_text(problem, job, day))
+
+
+def day_refusal_text(problem: Problem, job: Job, day: int) -> Text:
+    """:func:`day_refusal` as a template and its params."""
     why = []
     if job.earliest_day is not None and day < job.earliest_day:
-        why.append(f"the job can start {problem.day_label(job.earliest_day)} at the earliest")
+        why.append(text(STARTS_TOO_EARLY, day=problem.day_ref(job.earliest_day)))
     if job.due_is_hard and job.due_day is not None and day > job.due_day:
-        why.append(f"it is due {problem.day_label(job.due_day)} (promised to the customer)")
+        why.append(text(DUE_EARLIER, day=problem.day_ref(job.due_day)))
     if job.promise_is_hard and job.promised_days and day not in job.promised_days:
-        why.append(f"it was promised for {promised_days_label(problem, job)}")
+        why.append(text(PROMISED_OTHER_DAYS, days=promised_days_ref(problem, job)))
     if day in job.unavailable_days:
-        why.append("the customer is unavailable")
-    return f"{label} is not an allowed day: " + "; ".join(why or ["its dates forbid it"])
+        why.append(text(CUSTOMER_UNAVAILABLE))
+    return text(DAY_NOT_ALLOWED, day=problem.day_ref(day), why=Clauses(why or [text(DATES_FORBID)]))
+
+
+def promised_days_ref(problem: Problem, job: Job) -> Listing:
+    """The promised days as a message parameter (formats as :func:`promised_days_label`)."""
+    return Listing(problem.day_ref(d) for d in sorted(job.promised_days))
 
 
 def promised_days_label(problem: Problem, job: Job) -> str:
@@ -263,10 +352,13 @@ def _check_times(
     violations: list[Violation] = []
     if route.depart_s < crew_day.shift_start_s:
         violations.append(
-            Violation(
+            Violation.of(
                 "shift",
-                f"the crew leaves home at {clock_label(route.depart_s)}, before its shift "
-                f"starts at {clock_label(crew_day.shift_start_s)}",
+                LEAVES_BEFORE_SHIFT,
+                {
+                    "time": clock_label(route.depart_s),
+                    "shift_start": clock_label(crew_day.shift_start_s),
+                },
                 None,
                 *key,
             )
@@ -284,10 +376,13 @@ def _check_times(
         if not job.start_allowed(visit.start_s):
             windows = job.start_windows()
             violations.append(
-                Violation(
+                Violation.of(
                     "window",
-                    f"starts {problem.when_label(visit.start_s)}, outside its access "
-                    f"windows ({windows_label(problem, windows)})",
+                    OUTSIDE_WINDOWS,
+                    {
+                        "start": problem.when_ref(visit.start_s),
+                        "windows": problem.windows_ref(windows),
+                    },
                     job.id,
                     *key,
                 )
@@ -295,11 +390,14 @@ def _check_times(
         locked_start = job.fixed is not None and job.fixed.start_s is not None
         if grid_s > 1 and not locked_start and visit.start_s % grid_s:
             violations.append(
-                Violation(
+                Violation.of(
                     "grid",
-                    f"starts {visit.start_s % grid_s} s after "
-                    f"{problem.when_label(visit.start_s - visit.start_s % grid_s)}"
-                    f", off the {grid_s}-second time grid",
+                    OFF_GRID,
+                    {
+                        "seconds": visit.start_s % grid_s,
+                        "when": problem.when_ref(visit.start_s - visit.start_s % grid_s),
+                        "grid": grid_s,
+                    },
                     job.id,
                     *key,
                 )
@@ -308,22 +406,18 @@ def _check_times(
         needed_gap_s = gap_s if position > 0 else 0
         if position > 0 and free_s < needed_gap_s:
             violations.append(
-                Violation(
+                Violation.of(
                     "min_gap",
-                    f"only {free_s // 60} min free before the visit, "
-                    f"{needed_gap_s // 60} min required",
+                    GAP_TOO_SHORT,
+                    {"free": free_s // 60, "required": needed_gap_s // 60},
                     job.id,
                     *key,
                 )
             )
         elif lunch_leg == position and free_s < needed_gap_s + lunch_s:
             violations.append(
-                Violation(
-                    "lunch",
-                    f"the {lunch_s // 60}-min lunch before this visit leaves too little time "
-                    "to drive there (and keep the minimum gap)",
-                    job.id,
-                    *key,
+                Violation.of(
+                    "lunch", LUNCH_SQUEEZES_DRIVE, {"minutes": lunch_s // 60}, job.id, *key
                 )
             )
         clock_s = visit.end_s
@@ -333,10 +427,13 @@ def _check_times(
     home_s = clock_s + back_s + (lunch_s if lunch_leg == len(route.visits) else 0)
     if max(home_s, route.return_s) > crew_day.shift_end_s:
         violations.append(
-            Violation(
+            Violation.of(
                 "shift",
-                f"the crew is home at {clock_label(max(home_s, route.return_s))}, after its "
-                f"shift ends at {clock_label(crew_day.shift_end_s)}",
+                HOME_AFTER_SHIFT,
+                {
+                    "time": clock_label(max(home_s, route.return_s)),
+                    "shift_end": clock_label(crew_day.shift_end_s),
+                },
                 None,
                 *key,
             )
@@ -344,7 +441,7 @@ def _check_times(
     if route.return_s != home_s and not (
         lunch_leg == len(route.visits) and route.return_s > home_s
     ):
-        violations.append(Violation("travel", "reported return time is inconsistent", None, *key))
+        violations.append(Violation.of("travel", RETURN_INCONSISTENT, None, None, *key))
     unplaced = route.lunch_start_s is None
     if not (unplaced and any(v.rule in ("window", "shift") for v in violations)):
         # A route that misses windows or its shift has no lunch placed either;
@@ -368,42 +465,33 @@ def _check_lunch(
     key = route.key
     if lunch is None or not route.visits:
         if route.lunch_start_s is not None and lunch is None:
-            return None, [
-                Violation("lunch", "a lunch is planned on a crew-day without one", None, *key)
-            ]
+            return None, [Violation.of("lunch", LUNCH_WITHOUT_ONE, None, None, *key)]
         return None, []
-    window = (
-        f"{clock_label(lunch.earliest_start_s)}–{clock_label(lunch.latest_start_s)}, "
-        f"{lunch.duration_s // 60} min"
-    )
+    window = {
+        "earliest": clock_label(lunch.earliest_start_s),
+        "latest": clock_label(lunch.latest_start_s),
+        "minutes": lunch.duration_s // 60,
+    }
     if route.lunch_start_s is None:
-        return None, [
-            Violation(
-                "lunch",
-                f"no room for the lunch break ({window}) on {problem.day_label(crew_day.day)}",
-                None,
-                *key,
-            )
-        ]
+        params = {**window, "day": problem.day_ref(crew_day.day)}
+        return None, [Violation.of("lunch", NO_ROOM_FOR_LUNCH, params, None, *key)]
     start_s = route.lunch_start_s
     end_s = start_s + lunch.duration_s
-    problems: list[str] = []
+    problems: list[Text] = []
     if not lunch.earliest_start_s <= start_s <= lunch.latest_start_s:
-        problems.append(
-            f"the lunch starts at {clock_label(start_s)}, outside its window ({window})"
-        )
+        problems.append(text(LUNCH_OUTSIDE_WINDOW, time=clock_label(start_s), **window))
     if route.lunch_end_s is not None and route.lunch_end_s != end_s:
-        problems.append("the reported lunch end is not its start plus its duration")
+        problems.append(text(LUNCH_END_WRONG))
     leg: int | None = None
     if end_s <= route.depart_s or start_s >= route.return_s:
         leg = None
     elif start_s < route.depart_s:
-        problems.append("the crew leaves home during its lunch")
+        problems.append(text(LEAVES_DURING_LUNCH))
     else:
         previous_end_s = route.depart_s
         for k, visit in enumerate(route.visits):
             if start_s < visit.end_s and visit.start_s < end_s:
-                problems.append(f"the lunch overlaps the visit of job {visit.job_id}")
+                problems.append(text(LUNCH_OVERLAPS_VISIT, job=visit.job_id))
                 break
             if previous_end_s <= start_s and end_s <= visit.start_s:
                 leg = k
@@ -411,10 +499,10 @@ def _check_lunch(
             previous_end_s = visit.end_s
         else:
             if end_s > route.return_s:
-                problems.append("the crew is back home during its lunch")
+                problems.append(text(HOME_DURING_LUNCH))
             else:
                 leg = len(route.visits)
-    return leg, [Violation("lunch", p, None, *key) for p in problems]
+    return leg, [Violation.of("lunch", p.template, p.params, None, *key) for p in problems]
 
 
 def _check_leg(
@@ -423,14 +511,14 @@ def _check_leg(
     """The visit's leg and times agree with the matrix and the job's duration."""
     problems = []
     if (visit.travel_m, visit.travel_s) != (leg_m, leg_s):
-        problems.append("leg differs from the travel matrix")
+        problems.append(LEG_DIFFERS)
     if visit.arrival_s < clock_s + leg_s:
-        problems.append("arrives before the travel time allows")
+        problems.append(ARRIVES_TOO_SOON)
     if visit.start_s < visit.arrival_s:
-        problems.append("starts before arriving")
+        problems.append(STARTS_BEFORE_ARRIVING)
     if visit.end_s != visit.start_s + job.duration_s:
-        problems.append("end is not start + duration")
-    return [Violation("travel", p, job.id, *key) for p in problems]
+        problems.append(END_NOT_START_PLUS_DURATION)
+    return [Violation.of("travel", p, None, job.id, *key) for p in problems]
 
 
 def _check_route_loads(
@@ -444,21 +532,25 @@ def _check_route_loads(
     busy_s += route.return_travel_s if route.visits else 0
     cap_s = problem.busy_cap_s(crew_day)
     if route.visits and busy_s > cap_s:
-        of_what = "the shift minus lunch" if crew_day.lunch is not None else "the shift"
         violations.append(
-            Violation(
+            Violation.of(
                 "max_utilization",
-                f"work + travel {_hours(busy_s)} exceed the cap of {_hours(cap_s)} "
-                f"({problem.max_utilization(crew):.0%} of {of_what})",
+                OVER_CAP_WITH_LUNCH if crew_day.lunch is not None else OVER_CAP,
+                {
+                    "busy": Duration(busy_s),
+                    "cap": Duration(cap_s),
+                    "share": problem.max_utilization(crew),
+                },
                 None,
                 *key,
             )
         )
     if crew.max_jobs_per_day is not None and len(route_jobs) > crew.max_jobs_per_day:
         violations.append(
-            Violation(
+            Violation.of(
                 "max_jobs",
-                f"{len(route_jobs)} jobs, at most {crew.max_jobs_per_day} a day",
+                TOO_MANY_JOBS,
+                {"jobs": len(route_jobs), "max_jobs": crew.max_jobs_per_day},
                 None,
                 *key,
             )
@@ -466,16 +558,15 @@ def _check_route_loads(
     demand = sum(j.demand_units for j in route_jobs)
     if crew.capacity_units is not None and demand > crew.capacity_units:
         violations.append(
-            Violation(
-                "capacity", f"demand {demand} exceeds capacity {crew.capacity_units}", None, *key
+            Violation.of(
+                "capacity",
+                OVER_CAPACITY,
+                {"demand": demand, "capacity": crew.capacity_units},
+                None,
+                *key,
             )
         )
     return violations
-
-
-def _hours(seconds: int) -> str:
-    """A duration for people: ``"7 h 05 min"``."""
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _check_route_totals(problem: Problem, travel: TravelMatrix, route: Route) -> list[Violation]:
@@ -492,9 +583,10 @@ def _check_route_totals(problem: Problem, travel: TravelMatrix, route: Route) ->
     reported = (route.distance_m, route.drive_s, route.work_s)
     if reported != (distance_m, drive_s, work_s):
         return [
-            Violation(
+            Violation.of(
                 "kpi",
-                f"route totals {reported} differ from recomputed {(distance_m, drive_s, work_s)}",
+                ROUTE_TOTALS_DIFFER,
+                {"reported": reported, "recomputed": (distance_m, drive_s, work_s)},
                 None,
                 *route.key,
             )
@@ -506,7 +598,7 @@ def _check_each_job_once(problem: Problem, routes: Iterable[Sequence[str]]) -> l
     """No job appears on two routes (or twice on one)."""
     counts = Counter(j for ids in routes for j in ids)
     return [
-        Violation("duplicate", f"job {job_id} is planned {n} times", job_id)
+        Violation.of("duplicate", PLANNED_TIMES, {"job": job_id, "times": n}, job_id)
         for job_id, n in sorted(counts.items())
         if n > 1
     ]
@@ -524,25 +616,31 @@ def _check_locked_kept(
         fixed = job.fixed
         if job.id not in planned:
             violations.append(
-                Violation("locked", "locked visit is not planned", job.id, fixed.crew_id, fixed.day)
+                Violation.of("locked", LOCKED_NOT_PLANNED, None, job.id, fixed.crew_id, fixed.day)
             )
             continue
         key, position = planned[job.id]
         if key != (fixed.crew_id, fixed.day):
             violations.append(
-                Violation(
+                Violation.of(
                     "locked",
-                    f"locked on crew {fixed.crew_id} {problem.day_label(fixed.day)}, planned on "
-                    f"crew {key[0]} {problem.day_label(key[1])}",
+                    LOCKED_MOVED,
+                    {
+                        "crew": fixed.crew_id,
+                        "day": problem.day_ref(fixed.day),
+                        "planned_crew": key[0],
+                        "planned_day": problem.day_ref(key[1]),
+                    },
                     job.id,
                     *key,
                 )
             )
         elif fixed.sequence is not None and position != fixed.sequence:
             violations.append(
-                Violation(
+                Violation.of(
                     "locked",
-                    f"locked at position {fixed.sequence}, planned at {position}",
+                    LOCKED_POSITION_MOVED,
+                    {"position": fixed.sequence, "planned": position},
                     job.id,
                     *key,
                 )
@@ -563,22 +661,24 @@ def _check_totals(
     unassigned = set(unassigned_ids)
     for job in problem.jobs:
         if job.id not in planned and job.id not in unassigned:
-            violations.append(Violation("kpi", "job neither planned nor unassigned", job.id))
+            violations.append(Violation.of("kpi", NEITHER_PLANNED_NOR_UNASSIGNED, None, job.id))
         if job.id in planned and job.id in unassigned:
-            violations.append(Violation("kpi", "job both planned and unassigned", job.id))
+            violations.append(Violation.of("kpi", BOTH_PLANNED_AND_UNASSIGNED, None, job.id))
     for u in result.unassigned:
         if not u.reasons:
-            violations.append(Violation("kpi", "unassigned job without a reason", u.job_id))
+            violations.append(Violation.of("kpi", UNASSIGNED_WITHOUT_REASON, None, u.job_id))
     terms = objective_terms(problem, travel, order, unassigned_ids)
     for name, milli in terms.items():
         reported = result.objective_yen.get(name)
         if reported is None or round(reported * MILLI) != milli:
             violations.append(
-                Violation(
-                    "kpi", f"objective term {name}: reported {reported}, recomputed {milli / MILLI}"
+                Violation.of(
+                    "kpi",
+                    OBJECTIVE_TERM_DIFFERS,
+                    {"term": name, "reported": reported, "recomputed": milli / MILLI},
                 )
             )
     km = sum(r.distance_m for r in result.routes) / 1000.0
     if abs(result.kpis.total_km - km) > 1e-6 or result.kpis.jobs_assigned != len(planned):
-        violations.append(Violation("kpi", "plan KPIs differ from the routes"))
+        violations.append(Violation.of("kpi", KPIS_DIFFER))
     return violations

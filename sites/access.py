@@ -57,7 +57,36 @@ Interval = tuple[dt.time, dt.time]
 
 
 class AccessHoursError(ValueError):
-    """Malformed access hours; the message starts with the offending item and field."""
+    """Malformed access hours; the message starts with the offending item and field.
+
+    ``path`` is where (``[0].closes``), ``template`` the English sentence with
+    ``%(name)s`` fields and ``params`` their values, so a Django layer can say
+    it in the reader's language (``sites.access_errors``); ``str()`` is English.
+    """
+
+    def __init__(self, path: str, template: str, **params: object) -> None:
+        self.path = path
+        self.template = template
+        self.params = params
+        text = template % params
+        super().__init__(f"{path}: {text}" if path else text)
+
+
+#: The sentences of :class:`AccessHoursError` (listed for translation in ``sites.access_errors``).
+NOT_A_DAY_LIST = "must be a list of day keys 0-7"
+NOT_A_DAY_KEY = "%(value)s is not a day key (0=Mon ... 6=Sun, 7=holiday)"
+NO_DAY = "must name at least one day"
+OPENS_NOT_MINUTE = "must be a whole-minute time without timezone"
+CLOSES_NOT_MINUTE = "must be a whole-minute time or END_OF_DAY (24:00)"
+CLOSES_NOT_AFTER = "must be after opens"
+NOT_A_TIME = "must be a time HH:MM, got %(value)s"
+TIME_OUT_OF_RANGE = "must be a time HH:MM between 00:00 and 23:59"
+NOT_A_RANGE = "must be an AccessRange, got %(value)s"
+NOT_A_LIST = "must be a list of ranges, got %(type)s"
+NOT_AN_OBJECT = "must be an object with days, opens, closes, got %(type)s"
+UNKNOWN_FIELD = "unknown field"
+REQUIRED = "is required"
+CLOSES_BEFORE_OPENS = "must be a time HH:MM after opens"
 
 
 def _is_whole_minute(value: dt.time) -> bool:
@@ -66,17 +95,15 @@ def _is_whole_minute(value: dt.time) -> bool:
 
 def _check_days(days: object, where: str) -> frozenset[int]:
     if isinstance(days, str | bytes) or not isinstance(days, Iterable):
-        raise AccessHoursError(f"{where}days: must be a list of day keys 0-7")
+        raise AccessHoursError(f"{where}days", NOT_A_DAY_LIST)
     keys: set[int] = set()
     for day in days:
         # bool is an int subclass; True as "Tuesday" is always a bug upstream.
         if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= HOLIDAY:
-            raise AccessHoursError(
-                f"{where}days: {day!r} is not a day key (0=Mon ... 6=Sun, 7=holiday)"
-            )
+            raise AccessHoursError(f"{where}days", NOT_A_DAY_KEY, value=repr(day))
         keys.add(day)
     if not keys:
-        raise AccessHoursError(f"{where}days: must name at least one day")
+        raise AccessHoursError(f"{where}days", NO_DAY)
     return frozenset(keys)
 
 
@@ -96,13 +123,13 @@ class AccessRange:
     def __post_init__(self) -> None:
         object.__setattr__(self, "days", _check_days(self.days, ""))
         if not isinstance(self.opens, dt.time) or not _is_whole_minute(self.opens):
-            raise AccessHoursError("opens: must be a whole-minute time without timezone")
+            raise AccessHoursError("opens", OPENS_NOT_MINUTE)
         if not isinstance(self.closes, dt.time) or not (
             self.closes == END_OF_DAY or _is_whole_minute(self.closes)
         ):
-            raise AccessHoursError("closes: must be a whole-minute time or END_OF_DAY (24:00)")
+            raise AccessHoursError("closes", CLOSES_NOT_MINUTE)
         if self.opens >= self.closes:
-            raise AccessHoursError("closes: must be after opens")
+            raise AccessHoursError("closes", CLOSES_NOT_AFTER)
 
 
 def _merge(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
@@ -125,12 +152,12 @@ def _format_time(value: dt.time, *, pad: bool = True) -> str:
 def _parse_time(value: object, where: str, *, allow_end_of_day: bool) -> dt.time:
     match = _TIME_RE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        raise AccessHoursError(f"{where}: must be a time HH:MM, got {value!r}")
+        raise AccessHoursError(where, NOT_A_TIME, value=repr(value))
     hour, minute = int(match[1]), int(match[2])
     if hour == 24 and minute == 0 and allow_end_of_day:
         return END_OF_DAY
     if hour > 23 or minute > 59:
-        raise AccessHoursError(f"{where}: must be a time HH:MM between 00:00 and 23:59")
+        raise AccessHoursError(where, TIME_OUT_OF_RANGE)
     return dt.time(hour, minute)
 
 
@@ -205,7 +232,7 @@ class AccessHours:
     def __post_init__(self) -> None:
         for index, item in enumerate(self.ranges):
             if not isinstance(item, AccessRange):
-                raise AccessHoursError(f"[{index}]: must be an AccessRange, got {item!r}")
+                raise AccessHoursError(f"[{index}]", NOT_A_RANGE, value=repr(item))
         object.__setattr__(self, "ranges", self._canonical(self.ranges))
 
     @staticmethod
@@ -277,31 +304,26 @@ class AccessHours:
         duplicate windows are fine; they are merged.
         """
         if not isinstance(value, list | tuple):
-            raise AccessHoursError(
-                f"access hours: must be a list of ranges, got {type(value).__name__}"
-            )
+            raise AccessHoursError("access hours", NOT_A_LIST, type=type(value).__name__)
         ranges: list[AccessRange] = []
         for index, item in enumerate(value):
             where = f"[{index}]"
             if not isinstance(item, dict):
-                raise AccessHoursError(
-                    f"{where}: must be an object with days, opens, closes, "
-                    f"got {type(item).__name__}"
-                )
+                raise AccessHoursError(where, NOT_AN_OBJECT, type=type(item).__name__)
             unknown = sorted(str(key) for key in set(item) - _JSON_KEYS)
             if unknown:
-                raise AccessHoursError(f"{where}.{unknown[0]}: unknown field")
+                raise AccessHoursError(f"{where}.{unknown[0]}", UNKNOWN_FIELD)
             for key in ("days", "opens", "closes"):
                 if key not in item:
-                    raise AccessHoursError(f"{where}.{key}: is required")
+                    raise AccessHoursError(f"{where}.{key}", REQUIRED)
             days = item["days"]
             if not isinstance(days, list | tuple):
-                raise AccessHoursError(f"{where}.days: must be a list of day keys 0-7")
+                raise AccessHoursError(f"{where}.days", NOT_A_DAY_LIST)
             day_keys = _check_days(days, f"{where}.")
             opens = _parse_time(item["opens"], f"{where}.opens", allow_end_of_day=False)
             closes = _parse_time(item["closes"], f"{where}.closes", allow_end_of_day=True)
             if closes <= opens:
-                raise AccessHoursError(f"{where}.closes: must be a time HH:MM after opens")
+                raise AccessHoursError(f"{where}.closes", CLOSES_BEFORE_OPENS)
             ranges.append(AccessRange(day_keys, opens, closes))
         return cls(tuple(ranges))
 

@@ -83,3 +83,24 @@ def address_contradiction(address: str, area: PostalArea) -> str | None:
     if area.city and not rest.startswith(area.city) and _CITY_RE.match(rest):
         return f"{area.prefecture}{area.city}"
     return None
+
+
+def area_blanks(
+    postal_code: str, *, address: str = "", prefecture: str = "", city: str = ""
+) -> dict[str, str]:
+    """The prefecture and city a postal code gives to a site whose fields are blank.
+
+    ``{"prefecture": "東京都", "city": "新宿区"}`` for 160-0004 and a site with
+    neither; only the blank ones, so what a person typed wins over Japan
+    Post's data (which is revised now and then). Empty when the data is not
+    installed, the code is unknown, or ``address`` contradicts the code: a
+    typo in one of them must not spread to two more fields. (A site has no
+    town field: the town is part of its address.)
+    """
+    if not postal_code or (prefecture and city):
+        return {}
+    area = lookup_postal_code(postal_code)
+    if area is None or (address and address_contradiction(address, area) is not None):
+        return {}
+    blanks = {"prefecture": (prefecture, area.prefecture), "city": (city, area.city)}
+    return {field: found for field, (current, found) in blanks.items() if not current and found}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sites.models import Contract, Site
+from sites.normalize import format_phone
 
 from .models import CallCategory, FaultIsolation, HandoffTeam
 
@@ -54,6 +55,14 @@ class CallForm(forms.Form):
         assert isinstance(contracts, forms.ModelChoiceField)
         contracts.queryset = site.contracts.order_by("contract_id")
         contracts.empty_label = _("(not known)")
+
+    def clean_caller_phone(self) -> str:
+        """``0312345678`` is saved as ``03-1234-5678``, like every phone number.
+
+        Whatever is no valid number ("内線 204", a half-heard number) is kept
+        as typed: the operator wrote down what the caller said.
+        """
+        return format_phone(self.cleaned_data.get("caller_phone", "").strip())
 
 
 class AmendForm(forms.Form):

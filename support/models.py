@@ -40,6 +40,9 @@ class SiteSearchEntry(models.Model):
     contract_display = models.CharField(_("contracts"), max_length=500, blank=True)
     phone_display = models.CharField(_("phones as written"), max_length=200, blank=True)
     indexed_at = models.DateTimeField(_("indexed at"), default=timezone.now)
+    # Which version of the indexing rules wrote this entry: entries older than
+    # ``support.indexing.INDEX_VERSION`` are rebuilt after ``migrate``.
+    version = models.PositiveSmallIntegerField(_("index version"), default=0)
 
     class Meta:
         verbose_name = _("site search entry")

@@ -55,6 +55,7 @@ from operator import and_, or_
 from django.db import connection, transaction
 from django.db.models import Q
 
+from sites.models import Customer
 from sites.normalize import (
     looks_like_id,
     looks_like_phone,
@@ -66,6 +67,13 @@ from sites.normalize import (
     query_tokens,
 )
 
+from .indexing import (
+    CALLER_KEY,
+    CALLER_PHONE_KEY,
+    CONTACT_KEY,
+    person_keys,
+    site_callers,
+)
 from .models import SearchKeyKind, SiteSearchEntry, SiteSearchKey
 
 #: Text matches read before ranking; more means the query should be narrowed.
@@ -99,9 +107,11 @@ class Matched:
     CIRCUIT = "circuit"
     PHONE = "phone"
     NAME = "name"
+    CONTACT = "contact"
+    """A customer's contact person, or a caller (name or phone) from the site's call log."""
     ADDRESS = "address"
     TEXT = "text"
-    ALL = (CONTRACT, CIRCUIT, PHONE, NAME, ADDRESS, TEXT)
+    ALL = (CONTRACT, CIRCUIT, PHONE, NAME, CONTACT, ADDRESS, TEXT)
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,8 @@ class SearchHit:
     phones: str
     matched: str
     score: float
+    matched_text: str = ""
+    """Who matched, as written, when ``matched`` is a contact: "林 健太", "林 健太 090-…"."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +272,45 @@ def _key_tier(kind: str, exact: bool) -> tuple[int, str]:
         return (TIER_EXACT_ID if exact else TIER_ID_PREFIX), str(kind)
     if kind == SearchKeyKind.PHONE:
         return (TIER_EXACT_PHONE if exact else TIER_PHONE_PREFIX), Matched.PHONE
+    if kind == CALLER_PHONE_KEY:
+        return (TIER_EXACT_PHONE if exact else TIER_PHONE_PREFIX), Matched.CONTACT
+    if kind in (CONTACT_KEY, CALLER_KEY):
+        return (TIER_EXACT_NAME if exact else TIER_NAME_PREFIX), Matched.CONTACT
     return (TIER_EXACT_NAME if exact else TIER_NAME_PREFIX), Matched.NAME
+
+
+def _is_name_kind(kind: str) -> bool:
+    return kind in (SearchKeyKind.NAME, CONTACT_KEY, CALLER_KEY)
+
+
+def _contact_texts(matches: dict[int, tuple[str, str]]) -> dict[int, str]:
+    """``site id -> the contact as written`` for hits found by a contact key ``(kind, value)``.
+
+    The index keeps only normalised keys, so the people are read back from
+    their sources: the customers' contact persons (one query) and, when a
+    caller matched, the callers of the sites' call logs (two queries).
+    """
+    found: dict[int, str] = {}
+    contacts = {site_id: key for site_id, key in matches.items() if key[0] == CONTACT_KEY}
+    if contacts:
+        rows = Customer.objects.filter(contracts__sites__in=list(contacts)).values_list(
+            "contracts__sites", "contact_person"
+        )
+        for site_id, person in rows:
+            if site_id not in found and contacts[site_id][1] in person_keys(person):
+                found[site_id] = person
+    callers = {site_id: key for site_id, key in matches.items() if key[0] != CONTACT_KEY}
+    if callers:
+        for site_id, pairs in site_callers(list(callers)).items():
+            kind, value = callers[site_id]
+            for name, phone in pairs:
+                if kind == CALLER_PHONE_KEY and normalize_phone(phone) == value:
+                    found[site_id] = f"{name} {phone}".strip()
+                    break
+                if kind == CALLER_KEY and value in person_keys(name):
+                    found[site_id] = name
+                    break
+    return found
 
 
 def _grams(text: str) -> set[str]:
@@ -279,7 +329,9 @@ def site_search(query: str, *, limit: int = 20) -> SearchResult:
     """Sites matching ``query``, best first (see the module docstring for the ranking).
 
     At most six small queries: exact keys, up to three key prefixes, the
-    substring candidates, and the names and addresses of the hits shown.
+    substring candidates, and the names and addresses of the hits shown;
+    up to three more when a hit was found by a contact person or a caller,
+    to show who (:func:`_contact_texts`).
     An exact contract id, circuit id or phone number is certain enough that
     the substring step is skipped.
     """
@@ -289,20 +341,27 @@ def site_search(query: str, *, limit: int = 20) -> SearchResult:
         return SearchResult(query=query, hits=[], truncated=False)
     forms = _key_forms(query)
     best: dict[int, tuple[float, str]] = {}
+    person_key: dict[int, tuple[str, str]] = {}  # site id -> the contact key it was found by
 
-    def consider(site_id: int, tier: int, why: str, closeness: float) -> None:
+    def consider(
+        site_id: int, tier: int, why: str, closeness: float, key: tuple[str, str] | None = None
+    ) -> None:
         score = tier + round(9 * closeness, 3)
         if site_id not in best or score > best[site_id][0]:
             best[site_id] = (score, why)
+            if key is None:
+                person_key.pop(site_id, None)
+            else:
+                person_key[site_id] = key
 
     key_matches, truncated = _key_matches(forms)
     certain = False
     for site_id, kind, value, exact in key_matches:
         tier, why = _key_tier(kind, exact)
-        form = forms.name if kind == SearchKeyKind.NAME else value
+        form = forms.name if _is_name_kind(kind) else value
         closeness = 1.0 if exact else len(form) / max(len(value), 1)
-        consider(site_id, tier, why, closeness)
-        certain |= exact and kind != SearchKeyKind.NAME
+        consider(site_id, tier, why, closeness, (kind, value) if why == Matched.CONTACT else None)
+        certain |= exact and not _is_name_kind(kind)
 
     condition = None if certain else _text_condition(tokens)
     if condition is not None:
@@ -325,8 +384,14 @@ def site_search(query: str, *, limit: int = 20) -> SearchResult:
             "phone_display",
         )
     }
+    contacts = _contact_texts({s: person_key[s] for s in ranked if s in person_key})
     hits = [
-        SearchHit(*shown[site_id], matched=best[site_id][1], score=best[site_id][0])
+        SearchHit(
+            *shown[site_id],
+            matched=best[site_id][1],
+            score=best[site_id][0],
+            matched_text=contacts.get(site_id, ""),
+        )
         for site_id in ranked
         if site_id in shown
     ]

@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import CharField, Count, F, Max, Min, Prefetch, Q, QuerySet, Value, Window
+from django.db.models.functions import Coalesce, Concat, RowNumber, Substr
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -360,3 +360,177 @@ def recurring_issues(
             )
         )
     return issues
+
+
+# --- the recurring-issues page: each group's breakdown and the calls behind it ---------
+
+#: Fault sides in the order the page and the export show them.
+FAULT_SIDES: tuple[str, ...] = (
+    FaultIsolation.CARRIER_SIDE,
+    FaultIsolation.CUSTOMER_SIDE,
+    FaultIsolation.UNKNOWN,
+)
+
+
+@dataclass(frozen=True)
+class CategoryBreakdown:
+    """One category's calls in a group, per fault side (as amended)."""
+
+    category: str
+    by_fault: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_fault.values())
+
+    def count(self, fault: str) -> int:
+        return self.by_fault.get(fault, 0)
+
+
+@dataclass(frozen=True)
+class RecurringGroup:
+    """A recurring issue with its category × fault-side breakdown and its latest calls."""
+
+    issue: RecurringIssue
+    breakdown: list[CategoryBreakdown]
+    """Categories with calls, most calls first; every call of the group counted."""
+    calls: list[CallView]
+    """The group's latest calls, newest first, at most ``calls_per_group``."""
+
+    @property
+    def fault_totals(self) -> dict[str, int]:
+        return {fault: sum(row.count(fault) for row in self.breakdown) for fault in FAULT_SIDES}
+
+    @property
+    def calls_not_shown(self) -> int:
+        return max(self.issue.call_count - len(self.calls), 0)
+
+
+def _group_key(group: str) -> Any:
+    """The expression whose value is a call's group key (as :func:`_label` spells it)."""
+    if group == Grouping.SITE:
+        return F("site_id")
+    if group == Grouping.POSTAL:
+        return Substr("site__postal_code", 1, 3)
+    if group == Grouping.CITY:
+        return Concat("site__prefecture", "site__city", output_field=CharField())
+    if group == Grouping.REGION:
+        return Coalesce("site__region__code", Value(""), output_field=CharField())
+    raise ValueError(f"unknown grouping {group!r}; one of {', '.join(Grouping.ALL)}")
+
+
+def _key_values(group: str, issues: list[RecurringIssue]) -> list[Any]:
+    return [int(i.key) if group == Grouping.SITE else i.key for i in issues]
+
+
+def recurring_groups(
+    *,
+    days: int = 30,
+    min_calls: int = 3,
+    group: str = Grouping.SITE,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+    calls_per_group: int = 50,
+) -> list[RecurringGroup]:
+    """:func:`recurring_issues` with each group's breakdown and latest calls; five queries.
+
+    The places and their counts come from the one aggregate query; the
+    breakdown by category and fault side counts every call of each group
+    *as amended* (a fault isolated to the carrier's side after the call is
+    counted there), from one grouped count and one read of the amendments;
+    the calls behind each group are its latest ``calls_per_group`` (a window
+    function ranks them per group) with their sites, operators and
+    amendments, whatever the number of groups.
+    """
+    now = now or timezone.now()
+    issues = recurring_issues(days=days, min_calls=min_calls, group=group, now=now, limit=limit)
+    if not issues:
+        return []
+    since = now - dt.timedelta(days=days)
+    in_groups = (
+        Call.objects.filter(started_at__gte=since)
+        .annotate(group_key=_group_key(group))
+        .filter(group_key__in=_key_values(group, issues))
+    )
+    counts: dict[str, dict[tuple[str, str], int]] = {}
+    for key, category, fault, n in (
+        in_groups.order_by()
+        .values("group_key", "category", "fault_isolation")
+        .annotate(n=Count("id"))
+        .values_list("group_key", "category", "fault_isolation", "n")
+    ):
+        counts.setdefault(str(key), {})[(category, fault)] = n
+    corrected: dict[int, dict[str, Any]] = {}
+    for call_id, key, category, fault, corrections in (
+        CallAmendment.objects.filter(call__in=in_groups.values("pk"))
+        .exclude(corrections={})
+        .annotate(call_group_key=_prefixed_group_key(group))
+        .order_by("created_at", "pk")
+        .values_list(
+            "call_id", "call_group_key", "call__category", "call__fault_isolation", "corrections"
+        )
+    ):
+        if not isinstance(corrections, dict):
+            continue
+        state = corrected.setdefault(
+            call_id,
+            {"key": str(key), "logged": (category, fault), "category": category, "fault": fault},
+        )
+        state["category"] = corrections.get("category", state["category"])
+        state["fault"] = corrections.get("fault_isolation", state["fault"])
+    for state in corrected.values():
+        current = (state["category"], state["fault"])
+        if current != state["logged"]:
+            per_group = counts.setdefault(state["key"], {})
+            per_group[state["logged"]] = per_group.get(state["logged"], 0) - 1
+            per_group[current] = per_group.get(current, 0) + 1
+    ranked = (
+        in_groups.annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[_group_key(group)],
+                order_by=[F("started_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(position__lte=calls_per_group)
+        .select_related("site", "operator")
+        .prefetch_related(
+            Prefetch("amendments", queryset=CallAmendment.objects.select_related("author"))
+        )
+        .order_by("-started_at", "-id")
+    )
+    calls: dict[str, list[CallView]] = {}
+    for call in ranked:
+        calls.setdefault(str(call.group_key), []).append(call_view(call))
+    return [
+        RecurringGroup(
+            issue=issue,
+            breakdown=_breakdown(counts.get(issue.key, {})),
+            calls=calls.get(issue.key, []),
+        )
+        for issue in issues
+    ]
+
+
+def _prefixed_group_key(group: str) -> Any:
+    """:func:`_group_key` seen from a call's amendment (through ``call__``)."""
+    if group == Grouping.SITE:
+        return F("call__site_id")
+    if group == Grouping.POSTAL:
+        return Substr("call__site__postal_code", 1, 3)
+    if group == Grouping.CITY:
+        return Concat("call__site__prefecture", "call__site__city", output_field=CharField())
+    return Coalesce("call__site__region__code", Value(""), output_field=CharField())
+
+
+def _breakdown(counts: dict[tuple[str, str], int]) -> list[CategoryBreakdown]:
+    rows: dict[str, dict[str, int]] = {}
+    for (category, fault), n in counts.items():
+        if n > 0:
+            side = fault if fault in FAULT_SIDES else FaultIsolation.UNKNOWN
+            rows.setdefault(category, {})[side] = rows.get(category, {}).get(side, 0) + n
+    order = {value: position for position, value in enumerate(CallCategory.values)}
+    return sorted(
+        (CategoryBreakdown(category=c, by_fault=f) for c, f in rows.items()),
+        key=lambda row: (-row.total, order.get(row.category, len(order))),
+    )

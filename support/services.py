@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from dispatch.models import Job
@@ -38,6 +40,14 @@ if TYPE_CHECKING:
     from .selectors import OpenJob
 
 DEFAULT_MAINTENANCE_MINUTES = 60
+
+
+def _at_most(limit: int) -> str:
+    return ngettext("at most %(max)d character", "at most %(max)d characters", limit) % {
+        "max": limit
+    }
+
+
 MAX_CALL_TEXT = 5000
 
 
@@ -56,9 +66,20 @@ class DuplicateBooking(Exception):
         self.open_jobs = open_jobs
         self.matched_by = "contract" if call.contract_id is not None else "site"
         super().__init__(
-            f"open job(s) {_references(open_jobs)} already exist for this call's "
-            f"{self.matched_by}: attach the call to one (attach_to_job) or create a new job "
-            "anyway (create_anyway, with a reason)"
+            (
+                _(
+                    "open job(s) %(jobs)s already exist for this call's contract: attach the "
+                    "call to one (attach_to_job) or create a new job anyway (create_anyway, "
+                    "with a reason)"
+                )
+                if self.matched_by == "contract"
+                else _(
+                    "open job(s) %(jobs)s already exist for this call's site: attach the "
+                    "call to one (attach_to_job) or create a new job anyway (create_anyway, "
+                    "with a reason)"
+                )
+            )
+            % {"jobs": _references(open_jobs)}
         )
 
     def as_dicts(self) -> list[dict[str, Any]]:
@@ -73,14 +94,22 @@ class AlreadyBooked(Exception):
     def __init__(self, booking: MaintenanceBooking) -> None:
         self.booking = booking
         super().__init__(
-            f"call {booking.call_id} already booked maintenance job {booking.job.reference}"
+            _("call %(call)s already booked maintenance job %(job)s")
+            % {"call": booking.call_id, "job": booking.job.reference}
         )
 
 
 def _choice(field: str, value: Any, choices: type[Any]) -> str:
     if value not in choices.values:
-        allowed = ", ".join(v for v in choices.values if v) or "(none)"
-        raise ValidationError({field: [f"'{value}' is not one of: {allowed}"]})
+        allowed = ", ".join(v for v in choices.values if v) or _("(none)")
+        raise ValidationError(
+            {
+                field: [
+                    _("'%(value)s' is not one of: %(allowed)s")
+                    % {"value": value, "allowed": allowed}
+                ]
+            }
+        )
     return str(value)
 
 
@@ -95,11 +124,11 @@ def _check_call_fields(fields: dict[str, Any]) -> None:
     if "description" in fields:
         description = str(fields["description"] or "").strip()
         if not description:
-            raise ValidationError({"description": ["say what the caller reported"]})
+            raise ValidationError({"description": [_("say what the caller reported")]})
         if len(description) > MAX_CALL_TEXT:
-            raise ValidationError({"description": [f"at most {MAX_CALL_TEXT} characters"]})
+            raise ValidationError({"description": [_at_most(MAX_CALL_TEXT)]})
     if fields.get("follow_up_due") and not fields.get("follow_up_needed", True):
-        raise ValidationError({"follow_up_due": ["a due date needs a follow-up"]})
+        raise ValidationError({"follow_up_due": [_("a due date needs a follow-up")]})
 
 
 @transaction.atomic
@@ -129,13 +158,18 @@ def call_log(
     now = timezone.now()
     started_at = started_at or now
     if started_at > now + dt.timedelta(minutes=5):
-        raise ValidationError({"started_at": ["a call cannot start in the future"]})
+        raise ValidationError({"started_at": [_("a call cannot start in the future")]})
     if contract is not None and not contract.sites.filter(pk=site.pk).exists():
         raise ValidationError(
-            {"contract": [f"contract {contract.contract_id} is not at this site"]}
+            {
+                "contract": [
+                    _("contract %(contract)s is not at this site")
+                    % {"contract": contract.contract_id}
+                ]
+            }
         )
     if handoff_user is not None and not handoff_user.is_active:
-        raise ValidationError({"handoff_user": ["this person is no longer active"]})
+        raise ValidationError({"handoff_user": [_("this person is no longer active")]})
     fields = {
         "category": category,
         "fault_isolation": fault_isolation,
@@ -168,7 +202,7 @@ def call_log(
 def _parse_correction(field: str, value: Any) -> Any:
     if field == "follow_up_needed":
         if not isinstance(value, bool):
-            raise ValidationError({f"corrections.{field}": ["must be true or false"]})
+            raise ValidationError({f"corrections.{field}": [_("must be true or false")]})
         return value
     if field == "follow_up_due":
         if value in (None, ""):
@@ -177,10 +211,10 @@ def _parse_correction(field: str, value: Any) -> Any:
             return dt.date.fromisoformat(str(value)).isoformat()
         except ValueError as exc:
             raise ValidationError(
-                {f"corrections.{field}": ["must be a date (YYYY-MM-DD)"]}
+                {f"corrections.{field}": [_("must be a date (YYYY-MM-DD)")]}
             ) from exc
     if not isinstance(value, str):
-        raise ValidationError({f"corrections.{field}": ["must be text"]})
+        raise ValidationError({f"corrections.{field}": [_("must be text")]})
     return value.strip()
 
 
@@ -195,15 +229,15 @@ def call_amend(
     """
     text = (text or "").strip()
     if not text:
-        raise ValidationError({"text": ["say what is corrected or added, and why"]})
+        raise ValidationError({"text": [_("say what is corrected or added, and why")]})
     if len(text) > MAX_CALL_TEXT:
-        raise ValidationError({"text": [f"at most {MAX_CALL_TEXT} characters"]})
+        raise ValidationError({"text": [_at_most(MAX_CALL_TEXT)]})
     corrections = dict(corrections or {})
     unknown = sorted(set(corrections) - set(AMENDABLE_FIELDS))
     if unknown:
         raise ValidationError(
             {
-                f"corrections.{name}": ["this field of a call cannot be corrected"]
+                f"corrections.{name}": [_("this field of a call cannot be corrected")]
                 for name in unknown
             }
         )
@@ -265,18 +299,18 @@ def _check_booking_fields(
 ) -> tuple[int, dt.date, dt.date]:
     """The rules of a new job's planning fields: (priority, due date, earliest date or today)."""
     if priority is None:
-        raise ValidationError({"priority": ["required to create a job"]})
+        raise ValidationError({"priority": [_("required to create a job")]})
     if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 5:
-        raise ValidationError({"priority": ["must be 1 (lowest) to 5 (most urgent)"]})
+        raise ValidationError({"priority": [_("must be 1 (lowest) to 5 (most urgent)")]})
     if due_date is None:
-        raise ValidationError({"due_date": ["required to create a job"]})
+        raise ValidationError({"due_date": [_("required to create a job")]})
     if due_date < today:
-        raise ValidationError({"due_date": ["the due date has passed"]})
+        raise ValidationError({"due_date": [_("the due date has passed")]})
     earliest_date = earliest_date or today
     if earliest_date > due_date:
-        raise ValidationError({"earliest_date": ["must not be after the due date"]})
+        raise ValidationError({"earliest_date": [_("must not be after the due date")]})
     if not 1 <= duration_minutes <= 24 * 60:
-        raise ValidationError({"duration_minutes": ["must be 1 to 1440 minutes"]})
+        raise ValidationError({"duration_minutes": [_("must be 1 to 1440 minutes")]})
     return priority, due_date, earliest_date
 
 
@@ -285,16 +319,16 @@ def _check_choice(*, attach_to_job: Any, create_anyway: bool, reason: str) -> No
     if attach_to_job is not None and (
         isinstance(attach_to_job, bool) or not isinstance(attach_to_job, int)
     ):
-        raise ValidationError({"attach_to_job": ["must be the id of an open job"]})
+        raise ValidationError({"attach_to_job": [_("must be the id of an open job")]})
     if attach_to_job is not None and create_anyway:
-        message = "choose one: attach the call to an open job, or create a new job anyway"
+        message = _("choose one: attach the call to an open job, or create a new job anyway")
         raise ValidationError({"attach_to_job": [message], "create_anyway": [message]})
     if create_anyway and not reason:
-        raise ValidationError({"reason": ["say why a new job is needed beside the open ones"]})
+        raise ValidationError({"reason": [_("say why a new job is needed beside the open ones")]})
     if reason and not create_anyway:
-        raise ValidationError({"reason": ["a reason is recorded only with create_anyway"]})
+        raise ValidationError({"reason": [_("a reason is recorded only with create_anyway")]})
     if len(reason) > MAX_REASON:
-        raise ValidationError({"reason": [f"at most {MAX_REASON} characters"]})
+        raise ValidationError({"reason": [_at_most(MAX_REASON)]})
 
 
 def _lock_scope(call: Call) -> None:
@@ -425,15 +459,13 @@ def maintenance_book(
 def _attach(call: Call, *, job_id: int, open_jobs: list[OpenJob], by: User) -> MaintenanceBooking:
     """Link the call to one of the open jobs; the job itself is not touched."""
     if job_id not in {item.job.pk for item in open_jobs}:
-        scope = "contract" if call.contract_id is not None else "site"
-        choices = _references(open_jobs) or "none"
-        raise ValidationError(
-            {
-                "attach_to_job": [
-                    f"job {job_id} is not an open job of this call's {scope} (open: {choices})"
-                ]
-            }
+        choices = _references(open_jobs) or _("none")
+        message = (
+            _("job %(job)s is not an open job of this call's contract (open: %(open)s)")
+            if call.contract_id is not None
+            else _("job %(job)s is not an open job of this call's site (open: %(open)s)")
         )
+        raise ValidationError({"attach_to_job": [message % {"job": job_id, "open": choices}]})
     from .selectors import CLOSED_JOB_STATUSES
 
     # Held until commit, so a coordinator cannot close the job under the link;
@@ -441,7 +473,12 @@ def _attach(call: Call, *, job_id: int, open_jobs: list[OpenJob], by: User) -> M
     job = Job.objects.select_for_update().get(pk=job_id)
     if job.status in CLOSED_JOB_STATUSES:
         raise ValidationError(
-            {"attach_to_job": [f"job {job.reference} was closed meanwhile ({job.status})"]}
+            {
+                "attach_to_job": [
+                    _("job %(job)s was closed meanwhile (%(status)s)")
+                    % {"job": job.reference, "status": job.get_status_display()}
+                ]
+            }
         )
     return MaintenanceBooking.objects.create(
         call=call,
@@ -462,7 +499,7 @@ def calls_purge(*, reason: str, site_ids: list[int] | None = None) -> CallPurge:
     Booked maintenance jobs are left to delivery.
     """
     if not reason.strip():
-        raise ValidationError({"reason": ["say why calls are deleted"]})
+        raise ValidationError({"reason": [_("say why calls are deleted")]})
     purge = CallPurge.objects.create(reason=reason.strip(), active=True)
     calls = Call.objects.all() if site_ids is None else Call.objects.filter(site_id__in=site_ids)
     MaintenanceBooking.objects.filter(call__in=calls).delete()

@@ -7,18 +7,26 @@ transaction, so the entry commits (or rolls back) with the change it reflects.
 ``bulk_create`` and ``QuerySet.update`` send no signals: code that writes in
 bulk calls :func:`support.indexing.site_search_reindex` itself, and
 ``manage.py reindex_sites`` rebuilds everything.
+
+Calls carry their callers' names and phones, which the index keeps as the
+site's contacts (a caller's mobile finds the site): a new call, or an
+amendment correcting the caller, re-indexes its site; a purge re-indexes,
+once it has committed, the sites whose entries still name callers, so a
+deleted call leaves no phone number behind in the index.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from sites.models import Contract, Customer, Site
 
-from .indexing import site_search_reindex
+from .indexing import CALLER_KEY, CALLER_PHONE_KEY, site_search_reindex
+from .models import Call, CallAmendment, CallPurge, SiteSearchKey
 
 #: Site fields the search document does not contain: saving only these skips the reindex
 #: (geocoding writes them for thousands of sites in a row).
@@ -88,3 +96,36 @@ def _contract_deleting(sender: type[Contract], instance: Contract, **_: Any) -> 
 @receiver(post_delete, sender=Contract, dispatch_uid="support_contract_deleted")
 def _contract_deleted(sender: type[Contract], instance: Contract, **_: Any) -> None:
     site_search_reindex(site_ids=getattr(instance, "_support_site_ids", []))
+
+
+@receiver(post_save, sender=Call, dispatch_uid="support_call_saved")
+def _call_saved(sender: type[Call], instance: Call, created: bool, **_: Any) -> None:
+    if created and instance.caller_phone.strip():
+        site_search_reindex(site_ids=[instance.site_id])
+
+
+@receiver(post_save, sender=CallAmendment, dispatch_uid="support_call_amended")
+def _call_amended(
+    sender: type[CallAmendment], instance: CallAmendment, created: bool, **_: Any
+) -> None:
+    corrections = instance.corrections if isinstance(instance.corrections, dict) else {}
+    if created and ("caller_name" in corrections or "caller_phone" in corrections):
+        site_id = Call.objects.filter(pk=instance.call_id).values_list("site_id", flat=True)
+        site_search_reindex(site_ids=list(site_id))
+
+
+@receiver(post_save, sender=CallPurge, dispatch_uid="support_calls_purged")
+def _calls_purged(sender: type[CallPurge], instance: CallPurge, created: bool, **_: Any) -> None:
+    if not created:
+        return
+
+    def reindex_callers() -> None:
+        site_ids = (
+            SiteSearchKey.objects.filter(kind__in=(CALLER_KEY, CALLER_PHONE_KEY))
+            .values_list("site_id", flat=True)
+            .distinct()
+        )
+        site_search_reindex(site_ids=list(site_ids))
+
+    # The purge deletes with QuerySet.delete() after this row exists: wait for its commit.
+    transaction.on_commit(reindex_callers)

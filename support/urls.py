@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import recurring, views
 
 app_name = "support"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("sites/<int:pk>/calls/", views.log_call, name="log-call"),
     path("calls/<int:pk>/amend/", views.amend_call, name="amend-call"),
     path("calls/<int:pk>/book/", views.book_visit, name="book-visit"),
+    path("recurring/", recurring.recurring_page, name="recurring"),
+    path("recurring/export.csv", recurring.recurring_export, name="recurring-export"),
 ]

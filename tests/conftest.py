@@ -55,6 +55,8 @@ def _seed_data_back_after_a_flush(sender: object, using: str, **kwargs: object) 
 
     seed = importlib.import_module("dispatch.migrations.0006_default_estimate_rules")
     seed.create_rules(apps, None)
+    names = importlib.import_module("dispatch.migrations.0012_skill_name_en")
+    names.fill_english_names(apps, None)
 
 
 post_migrate.connect(_seed_data_back_after_a_flush, dispatch_uid="tests-seed-data-after-flush")

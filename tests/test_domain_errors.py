@@ -20,6 +20,7 @@ import scheduler
 from api import errors
 from core.errors import DomainError
 from delivery import handover
+from delivery.imports import tables
 from dispatch import editing, ledger, plans, problem, readiness, reports, runs, states
 
 MESSAGE = "the plan changed; reload and try again"
@@ -129,6 +130,24 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
     handover.HandoverBlocked: (
         lambda: handover.HandoverBlocked(MESSAGE, blockers=BLOCKERS),
         {"status": 409, "code": "handover_blocked", "blockers": BLOCKERS},
+    ),
+    tables.ExportEncodingError: (
+        lambda: tables.ExportEncodingError(
+            row=3, column="customer name", character="𠮷", encoding="cp932"
+        ),
+        {
+            "status": 400,
+            "code": "unencodable_character",
+            "row": 3,
+            "column": "customer name",
+            "character": "𠮷",
+            "fields": {
+                "encoding": [
+                    "row 3, customer name: the character '𠮷' (U+20BB7) cannot be written in "
+                    "Shift_JIS; export as UTF-8 CSV or Excel instead, or change that character"
+                ]
+            },
+        },
     ),
 }
 

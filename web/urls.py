@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import batches, board, calendars, password_reset, views
+from . import batches, board, calendars, imports, password_reset, views
 
 app_name = "web"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("plans/<int:pk>/publish-summary/", board.publish_summary, name="publish-summary"),
     path("plans/<int:pk>/map.json", board.map_data, name="board-map"),
     path("runs/<int:pk>/progress/", board.run_progress, name="run-progress"),
+    path("imports/", imports.imports, name="imports"),
     path("calendar/", calendars.calendar, name="calendar"),
     path("calendar/<slug:kind>/", calendars.calendar_add, name="calendar-add"),
     path(

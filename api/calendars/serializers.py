@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import serializers
 
 from api.crud.serializers import check_ordered, current
@@ -52,7 +54,12 @@ class CrewWorkingDaySerializer(ModelSerializer):
         if crew is not None and date is not None and taken.exists():
             # A race past this check meets the unique constraint: 409 constraint_violated.
             raise serializers.ValidationError(
-                {"date": [f"{crew.name} already has an extra working day on {date.isoformat()}."]}
+                {
+                    "date": [
+                        _("%(crew)s already has an extra working day on %(date)s.")
+                        % {"crew": crew.name, "date": date.isoformat()}
+                    ]
+                }
             )
         return attrs
 
@@ -67,9 +74,20 @@ class CalendarQuerySerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs["start"], attrs["end"]
         if end < start:
-            raise serializers.ValidationError({"end": ["start must be on or before end."]})
+            raise serializers.ValidationError({"end": [_("start must be on or before end.")]})
         if (end - start).days >= MAX_DAYS:
-            raise serializers.ValidationError({"end": [f"at most {MAX_DAYS} days at once."]})
+            raise serializers.ValidationError(
+                {
+                    "end": [
+                        ngettext(
+                            "at most %(count)d day at once.",
+                            "at most %(count)d days at once.",
+                            MAX_DAYS,
+                        )
+                        % {"count": MAX_DAYS}
+                    ]
+                }
+            )
         return attrs
 
 

@@ -13,7 +13,8 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Model
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, pgettext
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -33,6 +34,7 @@ from dispatch.promises import TIME_SLOTS, slot_name
 from dispatch.selectors import reports_visible_to, status_changes_visible_to
 from dispatch.states import JobStatus
 from sites.access import AccessHours, AccessHoursError
+from sites.access_errors import access_error_text
 from sites.access_text import parse_access_text
 from sites.models import (
     ConstructionRecord,
@@ -80,7 +82,12 @@ def check_pair_complete(
     if (first_value is None) != (second_value is None):
         missing = second if second_value is None else first
         raise serializers.ValidationError(
-            {missing: [f"give both {first} and {second}, or neither."]}
+            {
+                missing: [
+                    _("give both %(first)s and %(second)s, or neither.")
+                    % {"first": first, "second": second}
+                ]
+            }
         )
 
 
@@ -101,8 +108,12 @@ def check_ordered(
         return
     broken = first_value >= second_value if strict else first_value > second_value
     if broken:
-        relation = "before" if strict else "on or before"
-        raise serializers.ValidationError({second: [f"{first} must be {relation} {second}."]})
+        message = (
+            _("%(first)s must be before %(second)s.")
+            if strict
+            else _("%(first)s must be on or before %(second)s.")
+        )
+        raise serializers.ValidationError({second: [message % {"first": first, "second": second}]})
 
 
 # --- Reference data ------------------------------------------------------------
@@ -117,7 +128,7 @@ class RegionSerializer(ModelSerializer):
 class SkillSerializer(ModelSerializer):
     class Meta:
         model = Skill
-        fields = ["id", "code", "name"]
+        fields = ["id", "code", "name", "name_en"]
 
 
 class PartnerCompanySerializer(ModelSerializer):
@@ -238,7 +249,7 @@ class AccessHoursField(serializers.JSONField):
         try:
             return AccessHours.from_json(super().to_internal_value(data)).to_json()
         except AccessHoursError as error:
-            raise serializers.ValidationError(str(error)) from error
+            raise serializers.ValidationError(access_error_text(error)) from error
 
 
 def describe_access(owner: SiteSurvey | Site) -> str:
@@ -250,7 +261,7 @@ def describe_access(owner: SiteSurvey | Site) -> str:
     try:
         hours = AccessHours.from_json(owner.access_hours)
     except AccessHoursError as error:
-        return f"unreadable access hours: {error}"
+        return _("unreadable access hours: %(error)s") % {"error": access_error_text(error)}
     return hours.describe(get_language() or "en")
 
 
@@ -269,15 +280,18 @@ def apply_access_text(
     text = attrs.pop("access_text")
     if "access_hours" in attrs:
         raise serializers.ValidationError(
-            {"access_text": ["give access_hours or access_text, not both."]}
+            {"access_text": [_("give access_hours or access_text, not both.")]}
         )
     parsed = parse_access_text(text)
     if parsed.unparsed:
         raise serializers.ValidationError(
             {
                 "access_text": [
-                    f"could not read: {' / '.join(parsed.unparsed)}; give access_hours "
-                    f"explicitly or put it in {notes_field}"
+                    _(
+                        "could not read: %(parts)s; give access_hours explicitly or put it "
+                        "in %(field)s"
+                    )
+                    % {"parts": " / ".join(parsed.unparsed), "field": notes_field}
                 ]
             }
         )
@@ -290,8 +304,8 @@ def apply_access_text(
             raise serializers.ValidationError(
                 {
                     "access_text": [
-                        f"its notes do not fit into {notes_field} "
-                        f"({ACCESS_RULES_MAX_LENGTH} characters)."
+                        _("its notes do not fit into %(field)s (%(max)s characters).")
+                        % {"field": notes_field, "max": ACCESS_RULES_MAX_LENGTH}
                     ]
                 }
             )
@@ -307,7 +321,7 @@ class PostalCodeField(serializers.CharField):
     """
 
     default_error_messages = {
-        "invalid": "not a postal code; write 7 digits, e.g. 160-0004 or 1600004.",
+        "invalid": gettext_lazy("not a postal code; write 7 digits, e.g. 160-0004 or 1600004."),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -333,7 +347,9 @@ class JapanesePhoneField(serializers.CharField):
     """
 
     default_error_messages = {
-        "invalid": "not a valid Japanese phone number (e.g. 03-5259-3118 or 090-1234-5678).",
+        "invalid": gettext_lazy(
+            "not a valid Japanese phone number (e.g. 03-5259-3118 or 090-1234-5678)."
+        ),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -550,8 +566,10 @@ class ContractSerializer(ModelSerializer):
         current = self.instance.status if self.instance is not None else ContractStatus.SIGNED
         if value not in (current, ContractStatus.CANCELLED):
             raise serializers.ValidationError(
-                "the line opens through POST /api/v1/contracts/{id}/handover/; "
-                "here the status can only become cancelled"
+                _(
+                    "the line opens through POST /api/v1/contracts/{id}/handover/; "
+                    "here the status can only become cancelled"
+                )
             )
         return value
 
@@ -638,11 +656,15 @@ class SitePermissionSerializer(ModelSerializer):
         decided_on = current(self, attrs, "decided_on")
         if status != PermissionStatus.REQUESTED and decided_on is None:
             raise serializers.ValidationError(
-                {"decided_on": ["a granted or refused permission needs the date of the decision."]}
+                {
+                    "decided_on": [
+                        _("a granted or refused permission needs the date of the decision.")
+                    ]
+                }
             )
         if current(self, attrs, "expires_on") is not None and decided_on is None:
             raise serializers.ValidationError(
-                {"expires_on": ["only a decided permission can expire."]}
+                {"expires_on": [_("only a decided permission can expire.")]}
             )
         check_ordered(self, attrs, "requested_on", "decided_on", strict=False)
         check_ordered(self, attrs, "decided_on", "expires_on", strict=False)
@@ -675,7 +697,7 @@ class ConstructionRecordSerializer(ModelSerializer):
         job: Job | None = current(self, attrs, "job")
         site: Site | None = current(self, attrs, "site")
         if job is not None and site is not None and job.site_id != site.pk:
-            raise serializers.ValidationError({"job": ["this job is at another site."]})
+            raise serializers.ValidationError({"job": [_("this job is at another site.")]})
         return attrs
 
 
@@ -724,8 +746,10 @@ def refuse_job_version(serializer: serializers.Serializer) -> None:
         raise serializers.ValidationError(
             {
                 "version": [
-                    "jobs take no version in the request body: send the ETag you read in "
-                    "the If-Match header (a stale one answers 412 precondition_failed)."
+                    _(
+                        "jobs take no version in the request body: send the ETag you read in "
+                        "the If-Match header (a stale one answers 412 precondition_failed)."
+                    )
                 ]
             }
         )
@@ -776,17 +800,26 @@ def apply_time_slot(attrs: dict[str, Any]) -> None:
     if slot == CUSTOM_SLOT:
         if "window_start" not in attrs or "window_end" not in attrs:
             raise serializers.ValidationError(
-                {"time_slot": ["a custom slot needs window_start and window_end."]}
+                {"time_slot": [_("a custom slot needs window_start and window_end.")]}
             )
         if slot_name(*given) != CUSTOM_SLOT:
             raise serializers.ValidationError(
-                {"time_slot": [f"the window given is {slot_name(*given)}, not custom."]}
+                {
+                    "time_slot": [
+                        _("the window given is %(slot)s, not custom.") % {"slot": slot_name(*given)}
+                    ]
+                }
             )
         return
     window = TIME_SLOTS[slot] if slot is not None else (None, None)
     if explicit and given != window:
         raise serializers.ValidationError(
-            {"time_slot": [f"disagrees with window_start/window_end: {slot} is {_hours(window)}."]}
+            {
+                "time_slot": [
+                    _("disagrees with window_start/window_end: %(slot)s is %(hours)s.")
+                    % {"slot": slot, "hours": _hours(window)}
+                ]
+            }
         )
     attrs["window_start"], attrs["window_end"] = window
 
@@ -794,7 +827,7 @@ def apply_time_slot(attrs: dict[str, Any]) -> None:
 def _hours(window: tuple[dt.time | None, dt.time | None]) -> str:
     start, end = window
     if start is None or end is None:
-        return "no window"
+        return _("no window")
     return f"{start:%H:%M}-{end:%H:%M}"
 
 
@@ -903,14 +936,19 @@ class JobSerializer(ModelSerializer):
         check_ordered(self, attrs, "earliest_date", "due_date", strict=False)
         if current(self, attrs, "due_date_is_hard") and current(self, attrs, "due_date") is None:
             raise serializers.ValidationError(
-                {"due_date": ["a hard due date (due_date_is_hard) needs a due_date."]}
+                {"due_date": [_("a hard due date (due_date_is_hard) needs a due_date.")]}
             )
         both = set(current(self, attrs, "preferred_dates") or ()) & set(
             current(self, attrs, "unavailable_dates") or ()
         )
         if both:
             raise serializers.ValidationError(
-                {"preferred_dates": [f"also listed as unavailable: {', '.join(sorted(both))}."]}
+                {
+                    "preferred_dates": [
+                        _("also listed as unavailable: %(dates)s.")
+                        % {"dates": pgettext("list separator", ", ").join(sorted(both))}
+                    ]
+                }
             )
         return attrs
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -75,13 +76,9 @@ IF_MATCH = OpenApiParameter(
 )
 
 
-def in_use(what: str) -> ApiError:
+def in_use(message: str) -> ApiError:
     """The 409 for deleting something other records still need, as ``ProtectedError`` gives."""
-    return ApiError(
-        status.HTTP_409_CONFLICT,
-        "in_use",
-        f"{what} still refer to this one; remove or reassign them first",
-    )
+    return ApiError(status.HTTP_409_CONFLICT, "in_use", message)
 
 
 def with_concurrency_docs(viewset: type[Any]) -> type[Any]:
@@ -149,7 +146,7 @@ class SkillViewSet(CrudViewSet):
         # silently drop a job's requirement and let the planner send a crew
         # that cannot do the work.
         if instance.crews.exists() or instance.jobs.exists():
-            raise in_use("crews or jobs")
+            raise in_use(_("crews or jobs still refer to this one; remove or reassign them first"))
         instance.delete()
 
 
@@ -167,7 +164,9 @@ class RegionViewSet(CrudViewSet):
         # Sites and plans protect their region; the companies' region list
         # would just lose it silently.
         if instance.partner_companies.exists():
-            raise in_use("partner companies")
+            raise in_use(
+                _("partner companies still refer to this one; remove or reassign them first")
+            )
         instance.delete()
 
 

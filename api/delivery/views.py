@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import get_object_or_404
@@ -77,13 +78,15 @@ class OrdersView(APIView):
         params = request.query_params
         team = params.get("team")
         if team is not None and (not team.isdigit() or not 1 <= int(team) <= 4):
-            raise ApiError(400, "invalid", "team must be 1 to 4", fields={"team": [team]})
+            raise ApiError(400, "invalid", _("team must be 1 to 4"), fields={"team": [team]})
         stage = params.get("stage")
         if stage and stage not in Stage.ALL:
             raise ApiError(
-                400, "invalid", f"stage must be one of {', '.join(Stage.ALL)}",
+                400,
+                "invalid",
+                _("stage must be one of %(stages)s") % {"stages": ", ".join(Stage.ALL)},
                 fields={"stage": [stage]},
-            )  # fmt: skip
+            )
         orders = open_orders(
             team=int(team) if team else None,
             region=params.get("region") or None,
@@ -147,7 +150,7 @@ class EstimateInput(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("override_minutes") and not attrs.get("override_note", "").strip():
             raise serializers.ValidationError(
-                {"override_note": "say why the estimate is overridden"}
+                {"override_note": _("say why the estimate is overridden")}
             )
         return attrs
 
@@ -165,7 +168,10 @@ class JobEstimateView(APIView):
         survey = form.validated_data["survey"]
         if survey.site_id != job.site_id:
             raise ApiError(
-                400, "invalid", "the survey is of another site", fields={"survey": [str(survey.pk)]}
+                400,
+                "invalid",
+                _("the survey is of another site"),
+                fields={"survey": [str(survey.pk)]},
             )
         job = job_apply_estimate(
             job=job,
@@ -198,5 +204,5 @@ class SurveyEstimateView(APIView):
         survey = get_object_or_404(SiteSurvey.objects.select_related("site"), pk=pk)
         kind = request.query_params.get("kind", JobKind.NEW_LINE)
         if kind not in JobKind.values:
-            raise ApiError(400, "invalid", "unknown kind of job", fields={"kind": [kind]})
+            raise ApiError(400, "invalid", _("unknown kind of job"), fields={"kind": [kind]})
         return Response(survey_estimate(survey=survey, kind=kind).as_dict())

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from api.dates import SaneDateField, SaneDateTimeField
@@ -73,12 +74,12 @@ class BillingSerializer(serializers.Serializer):
 
     def validate_on(self, value: dt.date) -> dt.date:
         if value > timezone.localdate():
-            raise serializers.ValidationError("cannot be in the future")
+            raise serializers.ValidationError(_("cannot be in the future"))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "on" in attrs and attrs["status"] != BillingStatus.READY:
-            raise serializers.ValidationError({"on": ["only goes with status 'ready'"]})
+            raise serializers.ValidationError({"on": [_("only goes with status 'ready'")]})
         return attrs
 
 

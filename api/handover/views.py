@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -45,7 +46,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 def _contract(contract_id: int) -> Contract:
     contract = Contract.objects.filter(pk=contract_id).first()
     if contract is None:
-        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "no such contract")
+        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", _("no such contract"))
     return contract
 
 
@@ -57,7 +58,7 @@ def _handover_status(contract_id: int) -> dict[str, Any]:
         .first()
     )
     if contract is None:
-        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "no such contract")
+        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", _("no such contract"))
     blockers = handover.handover_blockers(contract=contract)
     return {
         "contract": contract.pk,
@@ -114,7 +115,7 @@ class ContractIpView(APIView):
             raise ApiError(
                 status.HTTP_404_NOT_FOUND,
                 "not_found",
-                f"contract {contract.contract_id} has no IP address",
+                _("contract %(contract)s has no IP address") % {"contract": contract.contract_id},
             )
         return Response(s.IpAssignmentSerializer(assignment).data)
 

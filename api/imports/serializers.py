@@ -6,10 +6,12 @@ the JSON is the service's own report and not a second description of it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from delivery.imports import MAX_FILE_BYTES, MAX_ROWS
 from delivery.imports.report import ACTIONS
+from delivery.imports.tables import EXPORT_ENCODINGS
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -19,6 +21,29 @@ class ImportUploadSerializer(serializers.Serializer):
             "A CSV file (UTF-8 with or without BOM, or Shift_JIS/CP932) or an Excel .xlsx "
             f"workbook with a header row; at most {MAX_FILE_BYTES // 1024 // 1024} MB and "
             f"{MAX_ROWS:,} rows. Columns: see docs/IMPORT.md."
+        ),
+    )
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    """The export's query parameters: the language of its headers, the CSV's encoding."""
+
+    lang = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        help_text=(
+            "Headers and coded values in English (`en`) or Japanese (`ja`). Default: the "
+            "request's language (`Accept-Language`, the language switch), else English. "
+            "Either imports back."
+        ),
+    )
+    encoding = serializers.ChoiceField(
+        choices=list(EXPORT_ENCODINGS),
+        default="utf-8",
+        help_text=(
+            "CSV only: `utf-8` (with BOM, the default) or `cp932` (Shift_JIS as Japanese "
+            "Excel reads it). A character CP932 cannot write (e.g. 𠮷, é, ©, emoji) answers "
+            "400 `unencodable_character` naming its row and column; nothing is replaced."
         ),
     )
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -37,10 +38,12 @@ from delivery.imports import (
     orders_export,
     sites_geocoding_progress,
 )
+from delivery.imports.tables import CSV_CP932_CONTENT_TYPE
 
 from ..errors import ApiError
 from ..permissions import WRITE
 from .serializers import (
+    ExportQuerySerializer,
     GeocodingProgressSerializer,
     ImportErrorSerializer,
     ImportReportSerializer,
@@ -64,7 +67,7 @@ FORMAT_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
     enum=list(FILE_FORMATS),
-    description="csv (UTF-8 with BOM) or xlsx.",
+    description="csv (UTF-8 with BOM, or CP932 with `encoding=cp932`) or xlsx.",
 )
 
 _DESCRIPTIONS = {
@@ -74,6 +77,13 @@ _DESCRIPTIONS = {
     413: "The file is larger than 5 MB. Nothing was read.",
     415: "The upload must be multipart/form-data with a `file` field.",
 }
+
+
+_EXPORT_400 = (
+    "`lang` or `encoding` is not one of its values (`fields` names it), `encoding=cp932` "
+    "was asked for an .xlsx file, or a cell holds a character CP932 cannot write "
+    "(`unencodable_character`, with its `row`, `column` and `character`)."
+)
 
 
 def _errors(*codes: int) -> dict[Any, OpenApiResponse]:
@@ -199,17 +209,44 @@ class ExportView(APIView):
     @extend_schema(
         operation_id="exports_download",
         summary="Download orders or crews as CSV or Excel, with the import's headers",
-        parameters=[KIND_PARAMETER, FORMAT_PARAMETER],
+        description=(
+            "Headers (and job kinds, time slots, working weekdays) in English or Japanese "
+            "(`lang`, else the request's language); both import back unchanged. CSV in UTF-8 "
+            "with BOM or in CP932 (`encoding=cp932`)."
+        ),
+        parameters=[KIND_PARAMETER, FORMAT_PARAMETER, ExportQuerySerializer],
         responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 CSV"),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="CSV: UTF-8 with BOM, or CP932 (Shift_JIS)"
+            ),
             (200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="Excel"),
+            (400, "application/json"): OpenApiResponse(
+                ImportErrorSerializer, description=_EXPORT_400
+            ),
             **_errors(401, 403),
         },
     )
     def get(self, request: Request, kind: str, file_format: str) -> HttpResponse:
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        language = query.validated_data.get("lang") or translation.get_language() or "en"
+        encoding = query.validated_data["encoding"]
+        if file_format != "csv" and encoding != "utf-8":
+            message = _("the encoding applies to CSV files only; an .xlsx file has none")
+            raise ApiError(
+                status.HTTP_400_BAD_REQUEST, "invalid", message, fields={"encoding": [message]}
+            )
         export = orders_export if kind == "orders" else crews_export
-        content_type = CSV_CONTENT_TYPE if file_format == "csv" else XLSX_CONTENT_TYPE
-        response = HttpResponse(export(format=file_format), content_type=content_type)
+        with translation.override(language):
+            # A character CP932 cannot write raises ExportEncodingError: a 400 naming it.
+            data = export(format=file_format, language=language, encoding=encoding)
+        if file_format == "xlsx":
+            content_type = XLSX_CONTENT_TYPE
+        elif encoding == "cp932":
+            content_type = CSV_CP932_CONTENT_TYPE
+        else:
+            content_type = CSV_CONTENT_TYPE
+        response = HttpResponse(data, content_type=content_type)
         filename = f"{kind}-{timezone.localdate():%Y%m%d}.{file_format}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         # Customers' names and phone numbers: no shared cache may keep them.

@@ -27,6 +27,18 @@ Lunch
     colleague looking at the shared calendar does not take the hour for free
     time. Its SEQUENCE counts the changes of that crew-day's break along the
     plans that were published.
+
+Language
+    Every word the feed adds around the data (durations, "Parking:", the
+    lunch break, "Not finished"...) is translated; the job's, the site's and
+    the building's own words are shown as written. A calendar app sends no
+    useful ``Accept-Language``, so the URL carries the language: ``?lang=ja``
+    or ``?lang=en`` (:func:`feed_language`). Without it the request's language
+    applies (``LocaleMiddleware``: ``Accept-Language``, then
+    ``settings.LANGUAGE_CODE``); an unknown ``lang`` is a 400 naming ``lang``.
+    The URL handed out when a feed is created (:func:`feed_url`) carries the
+    language of whoever created it. Times are ``settings.TIME_ZONE``
+    (Asia/Tokyo) whatever the language.
 """
 
 from __future__ import annotations
@@ -36,18 +48,26 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
-from django.utils import timezone
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from icalendar import Calendar, Event
+from rest_framework import status
 
 from dispatch.ledger import SHOWN_AFTER_RELEASE, scheduled_or_failed_visits
 from dispatch.models import Crew, Plan, PlannedBreak, ReleaseReason, Visit
 from dispatch.states import JobStatus
 from sites.models import SiteSurvey
 
+from ..errors import ApiError
 from .routes import Stop
 
 #: The window of visits a feed carries, around today.
@@ -59,6 +79,57 @@ REFRESH_INTERVAL = dt.timedelta(hours=1)
 
 PRODID = "-//isp-field-dispatch//crew calendar//EN"
 UID_DOMAIN = "isp-field-dispatch"
+
+LANGUAGE_PARAMETER = OpenApiParameter(
+    "lang",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    enum=[code for code, _name in settings.LANGUAGES],
+    description=(
+        "The feed's language (`ja` or `en`). Without it: the request's `Accept-Language`, "
+        "then the server's default language (`LANGUAGE_CODE`). Times are Asia/Tokyo in every "
+        "language."
+    ),
+)
+
+
+def language_code(value: str) -> str | None:
+    """``value`` as a code of ``settings.LANGUAGES`` (``JA``, ``ja-JP``: ``ja``), or None."""
+    try:
+        return translation.get_supported_language_variant(value.strip().lower(), strict=True)
+    except LookupError:
+        return None
+
+
+def feed_language(request: HttpRequest) -> str:
+    """The language a feed request asks for: ``?lang=``, else the request's (LocaleMiddleware).
+
+    Raises
+    ------
+    ApiError
+        400 naming ``lang`` when it is not one of ``settings.LANGUAGES``.
+    """
+    requested = request.GET.get("lang")
+    if requested is None:
+        return translation.get_language() or settings.LANGUAGE_CODE
+    code = language_code(requested)
+    if code is None:
+        choices = ", ".join(code for code, _name in settings.LANGUAGES)
+        message = _("'%(value)s' is not a language of the calendar; use one of: %(choices)s") % {
+            "value": requested[:20],
+            "choices": choices,
+        }
+        raise ApiError(status.HTTP_400_BAD_REQUEST, "invalid", message, fields={"lang": [message]})
+    return code
+
+
+def feed_url(request: HttpRequest, token: str) -> str:
+    """The subscription URL of ``token``, in the language of ``request`` (``?lang=ja``)."""
+    path = reverse("api:calendar-feed-ics", args=[token])
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    code = language_code(language) or settings.LANGUAGE_CODE
+    return request.build_absolute_uri(f"{path}?{urlencode({'lang': code})}")
 
 
 def feed_today() -> dt.date:
@@ -180,9 +251,18 @@ def visit_sequences(visits: Iterable[Visit]) -> dict[int, int]:
 
 
 def _description(stop: Stop) -> str:
+    """The event's text in the active language; the job's and the site's own words as written."""
     job = stop.job
     access = stop.access
-    lines = [f"{job.reference} ({job.get_kind_display()}), {job.duration_minutes} min"]
+    minutes = job.duration_minutes
+    lines = [
+        ngettext(
+            "%(reference)s (%(kind)s), %(minutes)d min",
+            "%(reference)s (%(kind)s), %(minutes)d min",
+            minutes,
+        )
+        % {"reference": job.reference, "kind": job.get_kind_display(), "minutes": minutes}
+    ]
     if job.window_start is not None and job.window_end is not None:
         promise = _("promised") if job.promise_is_hard else _("wish")
         lines.append(
@@ -194,13 +274,14 @@ def _description(stop: Stop) -> str:
             }
         )
     if job.work_instructions:
-        lines.append(f"Work: {job.work_instructions}")
+        lines.append(_("Work: %(instructions)s") % {"instructions": job.work_instructions})
     if stop.parking_arrangement:
-        lines.append(f"Parking: {stop.parking_arrangement}")
+        lines.append(_("Parking: %(parking)s") % {"parking": stop.parking_arrangement})
     if not access.hours.is_unrestricted:
-        lines.append(f"Access: {access.description}")
+        # ``description`` follows the active language (sites.access.AccessHours.describe).
+        lines.append(_("Access: %(hours)s") % {"hours": access.description})
     if access.notes:
-        lines.append(f"Access notes: {access.notes}")
+        lines.append(_("Access notes: %(notes)s") % {"notes": access.notes})
     return "\n".join(lines)
 
 
@@ -213,10 +294,12 @@ def _event(visit: Visit, tz: dt.tzinfo, sequence: int) -> Event:
     not_finished = visit.release_reason == ReleaseReason.NOT_FINISHED
     if not_finished and visit.released_at is not None:
         published_at = visit.released_at
-    summary = f"{visit.job.get_kind_display()}: {site.name}"
+    summary = _("%(kind)s: %(site)s") % {"kind": visit.job.get_kind_display(), "site": site.name}
+    if not_finished:
+        summary = _("Not finished: %(summary)s") % {"summary": summary}
     event = Event.new(
         uid=visit_uid(visit),
-        summary=f"{_('Not finished')}: {summary}" if not_finished else summary,
+        summary=summary,
         start=visit.planned_start.astimezone(tz),
         end=visit.planned_end.astimezone(tz),
         location=site.address,
@@ -280,8 +363,17 @@ def _lunch_event(lunch: PlannedBreak, tz: dt.tzinfo, sequence: int) -> Event:
     return event
 
 
-def crew_calendar(*, crew: Crew, visits: Iterable[Visit]) -> bytes:
-    """The VCALENDAR of ``visits`` and their days' lunch breaks, in ``settings.TIME_ZONE``."""
+def crew_calendar(*, crew: Crew, visits: Iterable[Visit], language: str | None = None) -> bytes:
+    """The VCALENDAR of ``visits`` and their days' lunch breaks, in ``settings.TIME_ZONE``.
+
+    Its words are in ``language`` (default: the active one); times stay in
+    ``settings.TIME_ZONE`` whatever the language.
+    """
+    with translation.override(language or translation.get_language()):
+        return _crew_calendar(crew=crew, visits=visits)
+
+
+def _crew_calendar(*, crew: Crew, visits: Iterable[Visit]) -> bytes:
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     visits = list(visits)
     calendar = Calendar.new(

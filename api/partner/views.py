@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -41,7 +40,7 @@ from dispatch.selectors import (
 from ..errors import ApiError
 from ..permissions import READ, WRITE
 from .geojson import route_feature_collection
-from .ical import crew_calendar, feed_visits
+from .ical import LANGUAGE_PARAMETER, crew_calendar, feed_language, feed_url, feed_visits
 from .routes import routes_for
 from .serializers import (
     CalendarFeedSerializer,
@@ -288,7 +287,7 @@ class CrewCalendarFeedsView(APIView):
     def post(self, request: Request, crew_id: int) -> Response:
         crew = _scoped_crew(request.user, crew_id)
         feed, token = calendar_feed_create(crew=crew, by=request.user)
-        url = request.build_absolute_uri(reverse("api:calendar-feed-ics", args=[token]))
+        url = feed_url(request, token)  # in the creator's language (?lang=ja)
         body = {"url": url, "token": token, "feed": feed}
         return Response(CreatedCalendarFeedSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -351,8 +350,12 @@ class CalendarFeedIcsView(APIView):
         operation_id="calendar_feed_ics",
         summary="A crew's published visits as iCalendar (7 days back, 60 ahead)",
         auth=[],
+        parameters=[LANGUAGE_PARAMETER],
         responses={
             (200, "text/calendar"): OpenApiResponse(OpenApiTypes.BINARY, description="VCALENDAR"),
+            (400, "application/json"): OpenApiResponse(
+                PartnerErrorSerializer, description="`lang` is not a language of the feed."
+            ),
             (404, "application/json"): OpenApiResponse(
                 PartnerErrorSerializer, description="Unknown or revoked feed."
             ),
@@ -362,8 +365,9 @@ class CalendarFeedIcsView(APIView):
         crew = feed_crew_for_token(token)
         if crew is None:
             raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "no such calendar")
+        language = feed_language(request)
         visits = feed_visits(crew=crew)
-        response = Response(crew_calendar(crew=crew, visits=visits))
+        response = Response(crew_calendar(crew=crew, visits=visits, language=language))
         response["Content-Disposition"] = f'inline; filename="crew-{crew.pk}.ics"'
         # Revocation must bite on the next fetch, and the content is personal data.
         response["Cache-Control"] = "no-store"

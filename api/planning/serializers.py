@@ -12,6 +12,7 @@ from api.model_serializer import ModelSerializer
 from dispatch.batches import batch_plans
 from dispatch.models import Crew, Job, OptimizationRun, Plan, PlanChange, PlanningBatch, Visit
 from dispatch.regions import NO_CREW_DAYS
+from dispatch.texts import localized_unassigned
 from sites.models import Region
 
 
@@ -37,6 +38,13 @@ class PlanSerializer(ModelSerializer):
             "status", "version", "kpis", "unassigned", "revises", "published_at", "created_at",
             "updated_at",
         ]  # fmt: skip
+
+    def to_representation(self, instance: Plan) -> dict[str, Any]:
+        """The plan, its unplanned jobs' reasons in the request's language (``params`` kept)."""
+        data = super().to_representation(instance)
+        if data.get("unassigned"):
+            data["unassigned"] = localized_unassigned(data["unassigned"])
+        return data
 
     def get_links(self, plan: Plan) -> dict[str, str]:
         base = f"/api/v1/plans/{plan.pk}/"

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.models import Role, User
@@ -46,6 +47,10 @@ class SearchHitSerializer(serializers.Serializer):
     phones = serializers.CharField()
     matched = serializers.ChoiceField(
         choices=Matched.ALL, help_text="What the query matched: the operator's reason to trust it."
+    )
+    matched_text = serializers.CharField(
+        help_text="For a contact match: the contact (or caller) as written, with the phone a "
+        "caller used; empty otherwise."
     )
     score = serializers.FloatField()
 
@@ -342,7 +347,7 @@ class CallInput(serializers.Serializer):
 
     def validate_started_at(self, value: Any) -> Any:
         if value > timezone.now() + dt.timedelta(minutes=5):
-            raise serializers.ValidationError("a call cannot start in the future")
+            raise serializers.ValidationError(_("a call cannot start in the future"))
         return value
 
     def validate_handoff_user(self, value: int | None) -> User | None:
@@ -350,7 +355,7 @@ class CallInput(serializers.Serializer):
             return None
         user = User.objects.filter(pk=value, is_active=True).exclude(role=Role.PARTNER).first()
         if user is None:
-            raise serializers.ValidationError("no such active colleague")
+            raise serializers.ValidationError(_("no such active colleague"))
         return user
 
 

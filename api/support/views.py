@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import get_object_or_404
@@ -66,10 +67,15 @@ def _int_param(request: Request, name: str, *, default: int, low: int, high: int
     if raw is None or raw == "":
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
+        values = {"name": name, "value": raw, "low": low, "high": high}
         raise ApiError(
-            400, "invalid", f"{name} must be a whole number from {low} to {high}",
-            fields={name: [f"'{raw}' is not a whole number from {low} to {high}"]},
-        )  # fmt: skip
+            400,
+            "invalid",
+            _("%(name)s must be a whole number from %(low)s to %(high)s") % values,
+            fields={
+                name: [_("'%(value)s' is not a whole number from %(low)s to %(high)s") % values]
+            },
+        )
     return int(raw)
 
 
@@ -81,9 +87,11 @@ def _datetime_param(request: Request, name: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(raw)
     except ValueError as exc:
         raise ApiError(
-            400, "invalid", f"{name} must be an ISO date or date-time",
-            fields={name: [f"'{raw}' is not an ISO date or date-time"]},
-        ) from exc  # fmt: skip
+            400,
+            "invalid",
+            _("%(name)s must be an ISO date or date-time") % {"name": name},
+            fields={name: [_("'%(value)s' is not an ISO date or date-time") % {"value": raw}]},
+        ) from exc
     if value.tzinfo is None:
         value = timezone.make_aware(value)
     return value
@@ -104,9 +112,16 @@ class SearchView(APIView):
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()
         if not query:
-            raise ApiError(400, "invalid", "say what to search for", fields={"q": ["required"]})
+            raise ApiError(
+                400, "invalid", _("say what to search for"), fields={"q": [_("required")]}
+            )
         if len(query) > 200:
-            raise ApiError(400, "invalid", "the query is too long", fields={"q": ["at most 200"]})
+            raise ApiError(
+                400,
+                "invalid",
+                _("the query is too long"),
+                fields={"q": [_("at most %(max)s characters") % {"max": 200}]},
+            )
         limit = _int_param(request, "limit", default=20, low=1, high=50)
         return Response(s.SearchResultSerializer(site_search(query, limit=limit)).data)
 
@@ -121,7 +136,7 @@ class SiteCardView(APIView):
         try:
             card = site_card(site_id=pk)
         except Site.DoesNotExist as exc:
-            raise ApiError(404, "not_found", "no such site") from exc
+            raise ApiError(404, "not_found", _("no such site")) from exc
         return Response(s.SiteCardSerializer(card).data)
 
 
@@ -151,14 +166,19 @@ class CallListView(APIView):
             value = params.get(name)
             if value and value not in choices.values:
                 raise ApiError(
-                    400, "invalid", f"unknown {name}", fields={name: [f"'{value}' is not valid"]}
+                    400,
+                    "invalid",
+                    _("unknown %(name)s") % {"name": name},
+                    fields={name: [_("'%(value)s' is not valid") % {"value": value}]},
                 )
         follow_up = params.get("follow_up_needed")
         if follow_up not in (None, "", "true", "false"):
             raise ApiError(
-                400, "invalid", "follow_up_needed must be true or false",
+                400,
+                "invalid",
+                _("follow_up_needed must be true or false"),
                 fields={"follow_up_needed": [follow_up]},
-            )  # fmt: skip
+            )
         calls = calls_filtered(
             calls_visible_to(request.user),
             site_id=_int_param(request, "site", default=0, low=1, high=2**63 - 1) or None,
@@ -184,13 +204,16 @@ class CallListView(APIView):
         data = form.validated_data
         site = Site.objects.filter(pk=data["site"]).first()
         if site is None:
-            raise ApiError(400, "invalid", "no such site", fields={"site": [str(data["site"])]})
+            raise ApiError(400, "invalid", _("no such site"), fields={"site": [str(data["site"])]})
         contract = None
         if data.get("contract"):
             contract = Contract.objects.filter(pk=data["contract"]).first()
             if contract is None:
                 raise ApiError(
-                    400, "invalid", "no such contract", fields={"contract": [str(data["contract"])]}
+                    400,
+                    "invalid",
+                    _("no such contract"),
+                    fields={"contract": [str(data["contract"])]},
                 )
         user: User = request.user
         call = call_log(
@@ -315,9 +338,11 @@ class RecurringIssuesView(APIView):
         group = request.query_params.get("group") or Grouping.SITE
         if group not in Grouping.ALL:
             raise ApiError(
-                400, "invalid", f"group must be one of {', '.join(Grouping.ALL)}",
+                400,
+                "invalid",
+                _("group must be one of %(groups)s") % {"groups": ", ".join(Grouping.ALL)},
                 fields={"group": [group]},
-            )  # fmt: skip
+            )
         issues = recurring_issues(
             days=_int_param(request, "days", default=30, low=1, high=365),
             min_calls=_int_param(request, "min_calls", default=3, low=2, high=1000),

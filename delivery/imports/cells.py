@@ -10,11 +10,15 @@ with a sentence saying what is wrong and what would be right.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
 from dispatch.promises import TIME_SLOTS
 from dispatch.states import JobKind
@@ -52,6 +56,27 @@ class Column:
         return self.names[0]
 
 
+@functools.cache
+def _japanese_titles() -> dict[str, str]:
+    from . import crews, orders  # they define their columns with this module's helpers
+
+    return {column.label: column.japanese for column in (*orders.COLUMNS, *crews.COLUMNS)}
+
+
+def column_title(label: str | None) -> str:
+    """A column as the user's language calls it: the Japanese header in Japanese.
+
+    Errors and changes name columns by their English ``label`` (the API's stable
+    name); people read them in the language of the page, as the header they
+    would type (``納期`` for ``due date``). Unknown labels come back unchanged.
+    """
+    if not label:
+        return ""
+    if not (get_language() or "").startswith("ja"):
+        return label
+    return _japanese_titles().get(label, label)
+
+
 def header_key(text: object) -> str:
     """A header reduced to what matters: width, case, spaces and punctuation do not."""
     normalised = unicodedata.normalize("NFKC", str(text)).casefold()
@@ -82,7 +107,8 @@ def match_columns(
             unknown.append(title)
         elif match.field in seen:
             duplicates.append(
-                f"the columns '{seen[match.field]}' and '{title}' both mean '{match.label}'"
+                _("the columns '%(first)s' and '%(second)s' both mean '%(column)s'")
+                % {"first": seen[match.field], "second": title, "column": match.label}
             )
         else:
             seen[match.field] = title
@@ -122,7 +148,14 @@ def parse_text(max_length: int) -> Callable[[Cell], str]:
     def parse(cell: Cell) -> str:
         text = text_of(cell)
         if len(text) > max_length:
-            raise CellError(f"is {len(text)} characters long; at most {max_length} fit")
+            raise CellError(
+                ngettext(
+                    "is %(length)d characters long; at most %(max)d fits",
+                    "is %(length)d characters long; at most %(max)d fit",
+                    max_length,
+                )
+                % {"length": len(text), "max": max_length}
+            )
         return text
 
     return parse
@@ -143,19 +176,27 @@ def parse_phone(cell: Cell) -> str:
         # Excel drops the leading 0 of a phone number typed into a number
         # cell; guessing it back would put a wrong number in front of support.
         raise CellError(
-            f"{text_of(cell)} was stored as a number, which loses the leading 0; "
-            "format the column as text"
+            _(
+                "%(value)s was stored as a number, which loses the leading 0; "
+                "format the column as text"
+            )
+            % {"value": text_of(cell)}
         )
     text = _nfkc(text_of(cell))
     if len(text) > 32:
-        raise CellError(f"'{text}' is too long for a phone number")
+        raise CellError(_("'%(value)s' is too long for a phone number") % {"value": text})
     if not re.fullmatch(r"[0-9+()\- ]+", text):
-        raise CellError(f"'{text}' is not a phone number (digits, spaces, '-', '+', '()')")
+        raise CellError(
+            _("'%(value)s' is not a phone number (digits, spaces, '-', '+', '()')")
+            % {"value": text}
+        )
     try:
         # Stored in the national format, as the API stores it (sites.normalize).
         return parse_japanese_phone(text)
     except ValueError:
-        raise CellError(f"'{text}' is not a valid Japanese phone number") from None
+        raise CellError(
+            _("'%(value)s' is not a valid Japanese phone number") % {"value": text}
+        ) from None
 
 
 def phone_digits(phone: str) -> str:
@@ -172,7 +213,9 @@ def parse_postal_code(cell: Cell) -> str:
         return normalize_postal_code(text_of(cell))
     except ValueError:
         text = _nfkc(text_of(cell))
-        raise CellError(f"'{text}' is not a postal code (7 digits, e.g. 108-0023)") from None
+        raise CellError(
+            _("'%(value)s' is not a postal code (7 digits, e.g. 108-0023)") % {"value": text}
+        ) from None
 
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?")
@@ -190,7 +233,10 @@ def parse_date(cell: Cell) -> dt.date:
             return dt.date(*(int(part) for part in match.groups()))
         except ValueError:
             pass
-    raise CellError(f"'{text_of(cell)}' is not a date (write it as YYYY-MM-DD, e.g. 2026-11-23)")
+    raise CellError(
+        _("'%(value)s' is not a date (write it as YYYY-MM-DD, e.g. 2026-11-23)")
+        % {"value": text_of(cell)}
+    )
 
 
 def parse_time(cell: Cell) -> dt.time:
@@ -204,11 +250,18 @@ def parse_time(cell: Cell) -> dt.time:
         hour, minute, second = (int(part or 0) for part in match.groups())
         if hour < 24 and minute < 60 and second < 60:
             return dt.time(hour, minute, second)
-    raise CellError(f"'{text_of(cell)}' is not a time of day (write it as HH:MM, e.g. 08:30)")
+    raise CellError(
+        _("'%(value)s' is not a time of day (write it as HH:MM, e.g. 08:30)")
+        % {"value": text_of(cell)}
+    )
 
 
 def _number_text(cell: Cell) -> str:
     return _nfkc(text_of(cell)).replace(",", "")
+
+
+def _not_whole(cell: Cell) -> str:
+    return _("'%(value)s' is not a whole number") % {"value": text_of(cell)}
 
 
 def parse_int(minimum: int, maximum: int) -> Callable[[Cell], int]:
@@ -217,13 +270,16 @@ def parse_int(minimum: int, maximum: int) -> Callable[[Cell], int]:
         try:
             number = float(text) if isinstance(cell, float) else int(text)
         except ValueError:
-            raise CellError(f"'{text_of(cell)}' is not a whole number") from None
+            raise CellError(_not_whole(cell)) from None
         if isinstance(number, float):
             if not number.is_integer():
-                raise CellError(f"'{text_of(cell)}' is not a whole number")
+                raise CellError(_not_whole(cell))
             number = int(number)
         if not minimum <= number <= maximum:
-            raise CellError(f"{number} is out of range ({minimum} to {maximum})")
+            raise CellError(
+                _("%(value)s is out of range (%(min)s to %(max)s)")
+                % {"value": number, "min": minimum, "max": maximum}
+            )
         return number
 
     return parse
@@ -234,9 +290,12 @@ def parse_float(minimum: float, maximum: float) -> Callable[[Cell], float]:
         try:
             number = float(cell) if isinstance(cell, int | float) else float(_number_text(cell))
         except ValueError:
-            raise CellError(f"'{text_of(cell)}' is not a number") from None
+            raise CellError(_("'%(value)s' is not a number") % {"value": text_of(cell)}) from None
         if not math.isfinite(number) or not minimum <= number <= maximum:
-            raise CellError(f"{text_of(cell)} is out of range ({minimum:g} to {maximum:g})")
+            raise CellError(
+                _("%(value)s is out of range (%(min)s to %(max)s)")
+                % {"value": text_of(cell), "min": f"{minimum:g}", "max": f"{maximum:g}"}
+            )
         return number
 
     return parse
@@ -260,8 +319,11 @@ def parse_kind(cell: Cell) -> str:
     kind = _KINDS.get(header_key(text_of(cell)))
     if kind is None:
         raise CellError(
-            f"'{text_of(cell)}' is not a kind of job (new_line / 新規, plan_change / コース変更, "
-            "relocation / 移転, maintenance / 保守)"
+            _(
+                "'%(value)s' is not a kind of job (new_line / 新規, plan_change / コース変更, "
+                "relocation / 移転, maintenance / 保守)"
+            )
+            % {"value": text_of(cell)}
         )
     return kind
 
@@ -344,7 +406,8 @@ def parse_weekdays(cell: Cell) -> int:
         if mask:
             return mask
     raise CellError(
-        f"'{original}' is not a list of working days (e.g. Mon-Fri, 月-金, Mon,Tue,Sat or 月水金)"
+        _("'%(value)s' is not a list of working days (e.g. Mon-Fri, 月-金, Mon,Tue,Sat or 月水金)")
+        % {"value": original}
     )
 
 
@@ -401,8 +464,11 @@ def parse_access(cell: Cell) -> ParsedAccess:
     if parsed.unparsed:
         fragments = "、".join(f"「{part}」" for part in parsed.unparsed)
         raise CellError(
-            f"could not read {fragments} as access hours; write them like "
-            "平日9:00〜17:00 or 土日祝不可, and put anything else in the work instructions"
+            _(
+                "could not read %(fragments)s as access hours; write them like "
+                "平日9:00〜17:00 or 土日祝不可, and put anything else in the work instructions"
+            )
+            % {"fragments": fragments}
         )
     return parsed
 
@@ -422,8 +488,11 @@ def parse_dates(cell: Cell) -> list[dt.date]:
             dates.add(parse_date(part))
         except CellError:
             raise CellError(
-                f"'{part}' is not a date; list dates as YYYY-MM-DD separated by commas "
-                "(e.g. 2026-12-07, 2026-12-08)"
+                _(
+                    "'%(value)s' is not a date; list dates as YYYY-MM-DD separated by commas "
+                    "(e.g. 2026-12-07, 2026-12-08)"
+                )
+                % {"value": part}
             ) from None
     return sorted(dates)
 
@@ -455,7 +524,8 @@ def parse_time_slot(cell: Cell) -> tuple[dt.time, dt.time]:
             if start < end:
                 return start, end
     raise CellError(
-        f"'{text_of(cell)}' is not a time slot (AM, PM, 午前, 午後, or e.g. 10:00-12:00)"
+        _("'%(value)s' is not a time slot (AM, PM, 午前, 午後, or e.g. 10:00-12:00)")
+        % {"value": text_of(cell)}
     )
 
 
@@ -472,4 +542,7 @@ def parse_flag(cell: Cell) -> bool:
         return True
     if text in _NO:
         return False
-    raise CellError(f"'{text_of(cell)}' is not yes or no (はい/いいえ, 確約/希望, yes/no)")
+    raise CellError(
+        _("'%(value)s' is not yes or no (はい/いいえ, 確約/希望, yes/no)")
+        % {"value": text_of(cell)}
+    )

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
 from dispatch.models import Crew, PartnerCompany, Skill
 
 from .cells import (
@@ -153,7 +156,8 @@ class CrewsImport:
         if key in self.seen:
             result.error(
                 "crew name",
-                f"row {self.seen[key]} already holds this crew; each crew may appear only once",
+                _("row %(row)s already holds this crew; each crew may appear only once")
+                % {"row": self.seen[key]},
             )
             return
         self.seen[key] = result.row
@@ -161,7 +165,7 @@ class CrewsImport:
         if company is None:
             company = Record(PartnerCompany(name=row.company), entity="company", is_new=True)
             self.companies[row.company] = company
-            result.notes.append(f"new partner company {shown(row.company)}")
+            result.notes.append(_("new partner company %(name)s") % {"name": shown(row.company)})
         crew = self.crews.get(key)
         if crew is None:
             crew = Record(Crew(company=company.obj, name=row.crew_name), entity="crew", is_new=True)
@@ -172,15 +176,15 @@ class CrewsImport:
                 ("home_longitude", "home longitude"),
             ):
                 if getattr(row, field) is None:
-                    result.error(label, "is empty; a new crew needs its home base's coordinates")
+                    result.error(label, _("is empty; a new crew needs its home base's coordinates"))
         for field, label in _FIELDS:
             display = format_weekdays if field == "working_weekdays" else None
             crew.set(field, getattr(row, field), column=label, result=result, display=display)
         if crew.obj.shift_start >= crew.obj.shift_end:
             result.error(
                 "shift end",
-                f"the shift ends at {shown(crew.obj.shift_end)}, not after it starts "
-                f"({shown(crew.obj.shift_start)})",
+                _("the shift ends at %(end)s, not after it starts (%(start)s)")
+                % {"end": shown(crew.obj.shift_end), "start": shown(crew.obj.shift_start)},
             )
         skills = self._skills(row, crew, result)
         if not result.is_valid:
@@ -199,10 +203,16 @@ class CrewsImport:
             return None
         unknown = [code for code in row.skills if code not in self.skills]
         if unknown:
-            known = ", ".join(sorted(self.skills)) or "none yet"
+            separator = pgettext("list separator", ", ")
+            known = separator.join(sorted(self.skills)) or _("none yet")
             result.error(
                 "skills",
-                f"unknown skill code {', '.join(repr(code) for code in unknown)} (known: {known})",
+                ngettext(
+                    "unknown skill code %(codes)s (known: %(known)s)",
+                    "unknown skill codes %(codes)s (known: %(known)s)",
+                    len(unknown),
+                )
+                % {"codes": separator.join(repr(code) for code in unknown), "known": known},
             )
             return None
         wanted = set(row.skills)
@@ -211,7 +221,10 @@ class CrewsImport:
             return None
         if not crew.is_new:
             before, after = ", ".join(sorted(current)), ", ".join(sorted(wanted))
-            result.changes.append(f"crew skills: {shown(before)} → {shown(after)}")
+            result.changes.append(
+                _("crew skills: %(before)s → %(after)s")
+                % {"before": shown(before), "after": shown(after)}
+            )
         self.crew_skills[id(crew)] = wanted
         return wanted
 

@@ -22,7 +22,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dispatch.estimates import BASE_MINUTES
 from dispatch.models import Job
@@ -32,7 +35,7 @@ from sites.access import AccessHours, AccessHoursError
 from sites.access_text import ParsedAccess
 from sites.models import Contract, Customer, Site
 from sites.normalize import format_phone, format_postal_code
-from sites.postal import address_contradiction, lookup_postal_code
+from sites.postal import address_contradiction, area_blanks, lookup_postal_code
 from sites.services import GEOCODING_FIELDS, SiteLocation, site_follow_location
 from sites.tasks import site_request_geocoding
 
@@ -271,14 +274,15 @@ class OrdersImport:
         """Work out (and with ``write``, save) what this row means for the stored data."""
         if (row.latitude is None) != (row.longitude is None):
             missing = "latitude" if row.latitude is None else "longitude"
-            result.error(missing, "is empty; give both latitude and longitude, or neither")
+            result.error(missing, _("is empty; give both latitude and longitude, or neither"))
         reference = self._reference(row)
         result.key = reference
         first_row = self.seen_references.get(reference)
         if first_row is not None:
             result.error(
                 "reference" if row.reference else "job kind",
-                f"row {first_row} already holds job {reference}; each job may appear only once",
+                _("row %(row)s already holds job %(job)s; each job may appear only once")
+                % {"row": first_row, "job": reference},
             )
         self.seen_references.setdefault(reference, result.row)
         if not result.is_valid:
@@ -295,7 +299,7 @@ class OrdersImport:
         if new_site_to_geocode:
             self.counted_sites.add(id(site))
             self.geocoding_queued += 1
-            result.notes.append("new site: geocoded after the import")
+            result.notes.append(_("new site: geocoded after the import"))
         if job.is_new:  # each reference appears once per file, so this row creates it
             result.action = "create"
         else:
@@ -348,7 +352,9 @@ class OrdersImport:
             owner = self.circuit_owners.get(row.circuit_id)
             if owner is not None and owner != row.contract_id:
                 result.error(
-                    "circuit id", f"'{row.circuit_id}' already belongs to contract {owner}"
+                    "circuit id",
+                    _("'%(circuit)s' already belongs to contract %(contract)s")
+                    % {"circuit": row.circuit_id, "contract": owner},
                 )
             else:
                 previous = contract.obj.circuit_id
@@ -392,6 +398,14 @@ class OrdersImport:
             _check_postal_area(row.address, row.postal_code, result)
         site.set("prefecture", row.prefecture, column="prefecture", result=result)
         site.set("city", row.city, column="city", result=result)
+        if row.postal_code:  # blanks from Japan Post's data (sites.postal), the sheet's win
+            for field, value in area_blanks(
+                row.postal_code,
+                address=row.address,
+                prefecture=site.obj.prefecture,
+                city=site.obj.city,
+            ).items():
+                site.set(field, value, column=field, result=result)
         site.set("latitude", row.latitude, column="latitude", result=result)
         site.set("longitude", row.longitude, column="longitude", result=result)
         if row.access_hours is not None:
@@ -420,7 +434,10 @@ class OrdersImport:
             # Bookkeeping, not a change the sheet asked for: a job of the
             # contract at this site already implies the link, and jobs made
             # in the app may lack it, which must not spoil a round trip.
-            result.notes.append(f"links the site at {shown(site.obj.address)} to the contract")
+            result.notes.append(
+                _("links the site at %(address)s to the contract")
+                % {"address": shown(site.obj.address)}
+            )
 
     def _job(
         self,
@@ -441,8 +458,12 @@ class OrdersImport:
             assert job.obj.contract is not None
             result.error(
                 "reference",
-                f"job {reference} belongs to contract {job.obj.contract.contract_id}, "
-                f"not {row.contract_id}",
+                _("job %(job)s belongs to contract %(contract)s, not %(row_contract)s")
+                % {
+                    "job": reference,
+                    "contract": job.obj.contract.contract_id,
+                    "row_contract": row.contract_id,
+                },
             )
             return job
         job.set("kind", row.kind, column="job kind", result=result)
@@ -466,13 +487,23 @@ class OrdersImport:
         if earliest is not None and due is not None and earliest > due:
             result.error(
                 "earliest date" if row.earliest_date else "due date",
-                f"the earliest date {earliest} is after the due date {due}",
+                _("the earliest date %(earliest)s is after the due date %(due)s")
+                % {"earliest": earliest, "due": due},
             )
         if not job.is_new and job.dirty and job.obj.status in LOCKED_STATUSES:
             result.error(
                 None,
-                f"job {reference} is {job.obj.get_status_display().lower()}; an import may not "
-                f"change it (would change: {', '.join(sorted(job.dirty))})",
+                _(
+                    "job %(job)s is %(status)s; an import may not change it "
+                    "(would change: %(fields)s)"
+                )
+                % {
+                    "job": reference,
+                    "status": job.obj.get_status_display().lower(),
+                    "fields": pgettext("list separator", ", ").join(
+                        _field_name(name) for name in sorted(job.dirty)
+                    ),
+                },
             )
         return job
 
@@ -489,7 +520,10 @@ class OrdersImport:
         if current_pk is not None and target.stored and current_pk == target.obj.pk:
             return
         if not job.is_new:
-            result.changes.append(f"job {field}: now {shown(shown_as)}")
+            result.changes.append(
+                _("job %(field)s: now %(value)s")
+                % {"field": _field_name(field), "value": shown(shown_as)}
+            )
         setattr(job.obj, field, target.obj)
         job.dirty.add(field)
 
@@ -592,6 +626,19 @@ def _check_postal_area(address: str, postal_code: str, result: RowResult) -> Non
     expected = address_contradiction(address, area)
     if expected is not None:
         result.notes.append(
-            f"warning: postal code {format_postal_code(postal_code)} is in {expected}, "
-            f"but the address is {shown(address)}"
+            _("warning: postal code %(postal_code)s is in %(area)s, but the address is %(address)s")
+            % {
+                "postal_code": format_postal_code(postal_code),
+                "area": expected,
+                "address": shown(address),
+            }
         )
+
+
+def _field_name(name: str) -> str:
+    """A job field as people read it (its verbose name, in the active language)."""
+    try:
+        field = Job._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    return str(getattr(field, "verbose_name", name))

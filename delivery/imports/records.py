@@ -11,16 +11,30 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
+from .cells import column_title
 from .report import RowResult
 
 M = TypeVar("M", bound=models.Model)
 
 
+#: The records an import writes, as its messages name them.
+ENTITY_WORDS = {
+    "contract": pgettext_lazy("import entity", "contract"),
+    "job": pgettext_lazy("import entity", "job"),
+    "site": pgettext_lazy("import entity", "site"),
+    "customer": pgettext_lazy("import entity", "customer"),
+    "company": pgettext_lazy("import entity", "company"),
+    "crew": pgettext_lazy("import entity", "crew"),
+}
+
+
 def shown(value: object) -> str:
     """A value as the change list and the error messages quote it."""
     if value is None or value == "":
-        return "(empty)"
+        return _("(empty)")
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
     if isinstance(value, dt.date | int | float):
@@ -43,6 +57,11 @@ class Record(Generic[M]):
         self.stored = not is_new
         self.claimed: dict[str, int] = {}
         self.dirty: set[str] = set()
+
+    @property
+    def entity_word(self) -> str:
+        """What the record is, in the active language."""
+        return str(ENTITY_WORDS.get(self.entity, self.entity))
 
     def set(
         self,
@@ -70,15 +89,31 @@ class Record(Generic[M]):
         if first_row is not None and first_row != result.row and current != value:
             result.error(
                 column,
-                f"{show(value)} differs from row {first_row}, which gave {show(current)} "
-                f"for the same {self.entity}",
+                _(
+                    "%(value)s differs from row %(row)s, which gave %(other)s "
+                    "for the same %(entity)s"
+                )
+                % {
+                    "value": show(value),
+                    "row": first_row,
+                    "other": show(current),
+                    "entity": self.entity_word,
+                },
             )
             return False
         self.claimed.setdefault(field, result.row)
         if current == value:
             return False
         if not self.is_new:
-            result.changes.append(f"{self.entity} {column}: {show(current)} → {show(value)}")
+            result.changes.append(
+                _("%(entity)s %(column)s: %(before)s → %(after)s")
+                % {
+                    "entity": self.entity_word,
+                    "column": column_title(column),
+                    "before": show(current),
+                    "after": show(value),
+                }
+            )
         setattr(self.obj, field, value)
         self.dirty.add(field)
         return True

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .cells import column_title
+
 Action = Literal["create", "update", "unchanged", "invalid"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "invalid")
 
@@ -22,12 +27,22 @@ class RowError:
     message: str
 
     @property
+    def column_title(self) -> str:
+        """The column as the reader's language names it (``納期`` for ``due date``)."""
+        return column_title(self.column)
+
+    @property
     def text(self) -> str:
         """The problem as one line, e.g. ``row 7, due date: '2026/13/01' is not a date``."""
-        where = ", ".join(
-            part for part in (f"row {self.row}" if self.row else "", self.column) if part
-        )
-        return f"{where}: {self.message}" if where else self.message
+        if self.row and self.column:
+            where = _("row %(row)s, %(column)s") % {"row": self.row, "column": self.column_title}
+        elif self.row:
+            where = _("row %(row)s") % {"row": self.row}
+        else:
+            where = self.column_title
+        if not where:
+            return self.message
+        return _("%(where)s: %(message)s") % {"where": where, "message": self.message}
 
 
 @dataclass
@@ -104,18 +119,48 @@ class ImportReport:
     def summary(self) -> str:
         """One sentence for the top of the page."""
         if self.file_errors:
-            return f"The file cannot be imported: {self.file_errors[0].message}"
+            return _("The file cannot be imported: %(reason)s") % {
+                "reason": self.file_errors[0].message
+            }
         counts = self.counts
-        created, updated = ("to create", "to update") if self.dry_run else ("created", "updated")
-        numbers = (
-            f"{counts['create']} {created}, {counts['update']} {updated}, "
-            f"{counts['unchanged']} unchanged"
-        )
+        rows = len(self.rows)
+        values: dict[str, int | str] = {
+            "count": rows,
+            "invalid": counts["invalid"],
+            "create": counts["create"],
+            "update": counts["update"],
+            "unchanged": counts["unchanged"],
+        }
         if counts["invalid"]:
-            return (
-                f"{counts['invalid']} of {len(self.rows)} rows have errors, so nothing "
-                f"{'would be' if self.dry_run else 'was'} imported."
-            )
+            if self.dry_run:
+                message = ngettext(
+                    "%(invalid)d of %(count)d row has errors, so nothing would be imported.",
+                    "%(invalid)d of %(count)d rows have errors, so nothing would be imported.",
+                    rows,
+                )
+            else:
+                message = ngettext(
+                    "%(invalid)d of %(count)d row has errors, so nothing was imported.",
+                    "%(invalid)d of %(count)d rows have errors, so nothing was imported.",
+                    rows,
+                )
+            return message % values
         if self.dry_run:
-            return f"Ready to import {len(self.rows)} rows: {numbers}."
-        return f"Imported {len(self.rows)} rows: {numbers}."
+            values["numbers"] = (
+                _("%(create)d to create, %(update)d to update, %(unchanged)d unchanged") % values
+            )
+            message = ngettext(
+                "Ready to import %(count)d row: %(numbers)s.",
+                "Ready to import %(count)d rows: %(numbers)s.",
+                rows,
+            )
+        else:
+            values["numbers"] = (
+                _("%(create)d created, %(update)d updated, %(unchanged)d unchanged") % values
+            )
+            message = ngettext(
+                "Imported %(count)d row: %(numbers)s.",
+                "Imported %(count)d rows: %(numbers)s.",
+                rows,
+            )
+        return message % values

@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from sites.models import GeocodeStatus, Site
 
@@ -21,7 +23,7 @@ from .crews import export_rows as crew_rows
 from .orders import OrdersImport
 from .orders import export_rows as order_rows
 from .report import ImportFileError, ImportReport, RowResult
-from .tables import table_read, table_write
+from .tables import export_in_language, table_read, table_write
 
 ImportKind = Literal["orders", "crews"]
 FileFormat = Literal["csv", "xlsx"]
@@ -48,7 +50,9 @@ def _importer(kind: str, *, write: bool) -> _Importer:
 
 
 def _column_names(columns: list[Column]) -> str:
-    return ", ".join(f"'{column.label}' ({column.japanese})" for column in columns)
+    return pgettext("list separator", ", ").join(
+        f"'{column.label}' ({column.japanese})" for column in columns
+    )
 
 
 def _run(*, kind: str, file: bytes, filename: str, write: bool) -> ImportReport:
@@ -59,21 +63,28 @@ def _run(*, kind: str, file: bytes, filename: str, write: bool) -> ImportReport:
         report.file_format, report.encoding = table.file_format, table.encoding
         positions, unknown, duplicates = match_columns(importer.columns, table.header)
         if duplicates:
-            raise ImportFileError("duplicate_columns", "; ".join(duplicates))
+            raise ImportFileError(
+                "duplicate_columns", pgettext("list separator", "; ").join(duplicates)
+            )
         present = {column.field for column in positions.values()}
         missing = [c for c in importer.columns if c.required and c.field not in present]
         if missing:
-            hint = "" if positions else " (is the first row the header?)"
-            raise ImportFileError(
-                "missing_columns",
-                f"the header row lacks the required column{'s' if len(missing) > 1 else ''} "
-                f"{_column_names(missing)}{hint}",
-            )
+            message = ngettext(
+                "the header row lacks the required column %(columns)s",
+                "the header row lacks the required columns %(columns)s",
+                len(missing),
+            ) % {"columns": _column_names(missing)}
+            if not positions:
+                message = _("%(message)s (is the first row the header?)") % {"message": message}
+            raise ImportFileError("missing_columns", message)
     except ImportFileError as exc:
         report.fail(exc)
         return report
     if unknown:
-        report.warnings.append(f"ignored columns: {', '.join(repr(name) for name in unknown)}")
+        report.warnings.append(
+            _("ignored columns: %(columns)s")
+            % {"columns": pgettext("list separator", ", ").join(repr(name) for name in unknown)}
+        )
 
     parsed: list[tuple[RowResult, Any]] = []
     for number, cells in table.rows:
@@ -83,7 +94,7 @@ def _run(*, kind: str, file: bytes, filename: str, write: bool) -> ImportReport:
             cell = cells[position] if position < len(cells) else None
             if is_blank(cell):
                 if column.required:
-                    result.error(column.label, "is empty; a value is required")
+                    result.error(column.label, _("is empty; a value is required"))
                 continue
             try:
                 values[column.field] = column.parse(cell)
@@ -136,8 +147,11 @@ def import_apply(*, kind: str, file: bytes, filename: str) -> ImportReport:
         report.fail(
             ImportFileError(
                 "conflict",
-                "another change was saved at the same time and conflicts with this file; "
-                f"nothing was imported, run the import again ({exc})",
+                _(
+                    "another change was saved at the same time and conflicts with this file; "
+                    "nothing was imported, run the import again (%(reason)s)"
+                )
+                % {"reason": exc},
             )
         )
         return report
@@ -150,25 +164,30 @@ def import_columns(*, kind: str) -> tuple[Column, ...]:
     return _importer(kind, write=False).columns
 
 
-def _export(*, kind: str, file_format: str) -> bytes:
+def _export(*, kind: str, file_format: str, language: str, encoding: str) -> bytes:
     if file_format not in FILE_FORMATS:
         raise ValueError(f"unknown file format {file_format!r} (csv or xlsx)")
-    header, rows = order_rows() if kind == "orders" else crew_rows()
-    return table_write(file_format=file_format, title=kind, header=header, rows=rows)
+    rows = (order_rows() if kind == "orders" else crew_rows())[1]  # [0]: the English header
+    header, rows = export_in_language(import_columns(kind=kind), rows, language)
+    return table_write(
+        file_format=file_format, title=kind, header=header, rows=rows, encoding=encoding
+    )
 
 
-def orders_export(*, format: str) -> bytes:
+def orders_export(*, format: str, language: str = "en", encoding: str = "utf-8") -> bytes:
     """Every order (job with a contract) as ``csv`` or ``xlsx``, in the import's own format.
 
-    The headers are the import's English column names, so export -> edit ->
-    import is the round trip coordinators use to change many orders at once.
+    The headers are the import's column names (English, or Japanese with
+    ``language="ja"``), so export -> edit -> import is the round trip
+    coordinators use to change many orders at once. CSV is UTF-8 with BOM, or
+    CP932 with ``encoding="cp932"`` (see :func:`.tables.table_write`).
     """
-    return _export(kind="orders", file_format=format)
+    return _export(kind="orders", file_format=format, language=language, encoding=encoding)
 
 
-def crews_export(*, format: str) -> bytes:
-    """Every crew as ``csv`` or ``xlsx``, in the import's own format."""
-    return _export(kind="crews", file_format=format)
+def crews_export(*, format: str, language: str = "en", encoding: str = "utf-8") -> bytes:
+    """Every crew as ``csv`` or ``xlsx``, in the import's own format (as :func:`orders_export`)."""
+    return _export(kind="crews", file_format=format, language=language, encoding=encoding)
 
 
 def sites_geocoding_progress() -> dict[str, int]:

@@ -13,6 +13,7 @@ from django import template
 from django.utils.translation import get_language
 
 from sites.access import AccessHours, AccessHoursError
+from sites.access_errors import access_error_text
 
 register = template.Library()
 
@@ -28,7 +29,7 @@ def access_description(value: Any) -> str:
     try:
         hours = AccessHours.from_json(value if value is not None else [])
     except AccessHoursError as error:
-        return f"? ({error})"
+        return f"? ({access_error_text(error)})"
     if hours.is_unrestricted:
         return ""
     return hours.describe(get_language() or "en")

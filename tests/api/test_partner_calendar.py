@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -62,7 +63,7 @@ def test_the_secret_url_is_shown_once_and_stored_hashed(cast: Cast, client_for: 
     client = client_for(cast.partner_a)
     created = create_feed(client, cast.crew_a)
 
-    assert created["url"] == f"http://testserver/api/v1/calendar/{created['token']}.ics"
+    assert created["url"] == f"http://testserver/api/v1/calendar/{created['token']}.ics?lang=en"
     assert created["feed"]["crew"] == cast.crew_a.pk
     feed = CalendarFeed.objects.get()
     assert feed.token_hash == hashlib.sha256(created["token"].encode()).hexdigest()
@@ -355,3 +356,124 @@ def test_a_moved_lunch_raises_its_sequence_and_a_drafts_break_stays_out(
 
     lunch = only_event(created, uid_prefix="lunch-")
     assert (lunch.start, lunch.get("sequence")) == (later, 1)
+
+
+# --- language -----------------------------------------------------------------------
+
+#: Kana, kanji and full-width forms: what a Japanese word or punctuation is made of.
+JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
+LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _a_visit_with_every_line(cast: Cast) -> list[str]:
+    """Give job A every line an event can show (and a lunch); returns the data shown as written."""
+    job, site = cast.job_a, cast.job_a.site
+    job.parking_arrangement = "来客用 2 番"
+    job.window_start, job.window_end = dt.time(9), dt.time(12)
+    job.promise_is_hard = True
+    job.save()
+    site.access_hours = [{"days": [0, 1, 2, 3, 4, 5], "opens": "08:00", "closes": "20:00"}]
+    site.access_notes = "守衛室で入館証"
+    site.save()
+    noon = dt.datetime.combine(MONDAY, dt.time(12), tzinfo=JST)
+    PlannedBreak.objects.create(
+        plan=cast.plan, crew=cast.crew_a, date=MONDAY, start=noon, end=noon + dt.timedelta(hours=1)
+    )
+    return [
+        job.reference,
+        job.work_instructions,
+        job.parking_arrangement,
+        site.name,
+        site.access_notes,
+    ]
+
+
+def _texts_without(response: Any, data: list[str]) -> str:
+    """Every event's summary and description, with the data (shown as written) taken out."""
+    texts = []
+    for event in events_of(response):
+        texts += [str(event.get("summary")), str(event.get("description") or "")]
+    text = "\n".join(texts)
+    for value in data:
+        assert value in text, value
+        text = text.replace(value, "")
+    return text
+
+
+def test_a_japanese_feed_has_no_english_word_outside_the_data(
+    cast: Cast, client_for: Client
+) -> None:
+    data = _a_visit_with_every_line(cast)
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    url = created["url"].split("?")[0]
+
+    response = fetch(f"{url}?lang=ja")
+
+    text = _texts_without(response, data)
+    assert LATIN_WORD.findall(text) == []
+    assert "作業時間 120分" in text
+    assert "駐車: " in text
+    assert "入館可能時間: 月〜土 8:00〜20:00（日祝休）" in text
+    assert "お客様の時間帯: 09:00〜12:00（確約）" in text
+    assert "昼休憩" in text
+    (visit,) = [e for e in events_of(response) if e.uid.startswith("job-")]
+    assert visit.get("summary") == "新規開通：A現場ビル"
+    assert str(visit.start.tzinfo) == "Asia/Tokyo"
+    assert visit.start == dt.datetime(2026, 11, 30, 9, tzinfo=visit.start.tzinfo)
+
+
+def test_an_english_feed_has_no_japanese_outside_the_data(cast: Cast, client_for: Client) -> None:
+    data = _a_visit_with_every_line(cast)
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    url = created["url"].split("?")[0]
+
+    text = _texts_without(fetch(f"{url}?lang=en"), data)
+
+    assert JAPANESE.findall(text) == []
+    assert "120 min" in text
+    assert "Access: Mon–Sat 08:00–20:00; closed Sun, holidays" in text
+    assert "Lunch break" in text
+
+
+def test_without_lang_the_feed_speaks_the_requests_language(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    url = created["url"].split("?")[0]
+
+    japanese = APIClient().get(url, HTTP_ACCEPT_LANGUAGE="ja")
+    default = APIClient().get(url)
+
+    assert [e.get("summary") for e in events_of(japanese)] == ["新規開通：A現場ビル"]
+    assert [e.get("summary") for e in events_of(default)] == ["New line: A現場ビル"]
+
+
+def test_lang_wins_over_accept_language(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    url = created["url"].split("?")[0]
+
+    response = APIClient().get(f"{url}?lang=en", HTTP_ACCEPT_LANGUAGE="ja")
+
+    assert [e.get("summary") for e in events_of(response)] == ["New line: A現場ビル"]
+
+
+def test_an_unknown_lang_answers_400_naming_lang(cast: Cast, client_for: Client) -> None:
+    created = create_feed(client_for(cast.partner_a), cast.crew_a)
+    url = created["url"].split("?")[0]
+
+    response = fetch(f"{url}?lang=xx")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert (error["status"], error["code"]) == (400, "invalid")
+    assert list(error["fields"]) == ["lang"]
+    assert "xx" in error["fields"]["lang"][0]
+
+
+def test_the_url_a_partner_copies_carries_their_language(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.partner_a)
+
+    response = client.post(feeds_url(cast.crew_a), HTTP_ACCEPT_LANGUAGE="ja")
+
+    created = response.json()
+    assert created["url"].endswith(f"/calendar/{created['token']}.ics?lang=ja")
+    assert [e.get("summary") for e in events_of(fetch(created["url"]))] == ["新規開通：A現場ビル"]

@@ -147,7 +147,9 @@ def test_coordinator_plans_a_week_and_the_partner_sees_it(
     )
     error = page.locator(f'[data-cell="{week.aerial.pk}:{week.monday.isoformat()}"] .cell-error')
     error.wait_for()
-    assert "fibre_splicing" in error.inner_text()
+    # The skill by its label, never by its code.
+    assert "lacks skill(s) Fibre splicing" in error.inner_text()
+    assert "fibre_splicing" not in error.inner_text()
     assert "[skill]" not in error.inner_text(), "people read the rule in words, not its code"
     other.refresh_from_db()
     assert (other.crew_id, other.date, other.sequence) == before

@@ -51,7 +51,7 @@ def test_a_skipped_step_is_a_409_naming_the_allowed_ones(
         "pending",
         "ready",
     )
-    assert "it can go to requested" in error["message"]
+    assert "it can go to Direct debit requested" in error["message"]
     assert Contract.objects.get().billing_status == BillingStatus.PENDING
 
 

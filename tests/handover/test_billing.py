@@ -55,7 +55,8 @@ def test_billing_cannot_skip_or_undo_steps(line: Line, path: list[str], refused:
     with pytest.raises(handover.BillingTransitionError) as error:
         handover.contract_set_billing(contract=line.contract, status=refused)
     assert error.value.code == "billing_transition"
-    assert f"cannot go from '{before}' to '{refused}'" in str(error.value)
+    labels = BillingStatus(before).label, BillingStatus(refused).label
+    assert "cannot go from '{}' to '{}'".format(*labels) in str(error.value)
     line.contract.refresh_from_db()
     assert line.contract.billing_status == before
 

@@ -331,7 +331,7 @@ def test_a_job_already_completed_is_not_rewritten() -> None:
     assert not report.applied
     assert report.errors[0].text == (
         "row 2: job IMP-C-9001-new_line is completed; an import may not change it "
-        "(would change: due_date, earliest_date)"
+        "(would change: due date, earliest date)"
     )
 
 

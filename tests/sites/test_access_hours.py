@@ -234,6 +234,29 @@ def test_from_json_names_the_item_and_field_of_every_error(value: object, messag
     assert str(raised.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("value", "japanese"),
+    [
+        ([{**GOOD, "days": [8]}], "[0].days: 8 は曜日キーではありません"),
+        ([{**GOOD, "closes": "09:00"}], "[0].closes: 開始時刻（opens）より後の"),
+        ({"days": [0]}, "access hours: 時間帯のリストで指定してください"),
+    ],
+)
+def test_the_same_errors_read_in_japanese_with_the_path_unchanged(
+    value: object, japanese: str
+) -> None:
+    from django.utils import translation
+
+    from sites.access_errors import access_error_text
+
+    with pytest.raises(AccessHoursError) as raised:
+        AccessHours.from_json(value)
+    with translation.override("ja"):
+        assert access_error_text(raised.value).startswith(japanese)
+    with translation.override("en"):
+        assert access_error_text(raised.value) == str(raised.value)
+
+
 # -- describe ---------------------------------------------------------------------
 
 

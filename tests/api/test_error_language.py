@@ -1,0 +1,133 @@
+"""Errors speak the request's language: Japanese with ``Accept-Language: ja``, English without.
+
+The API's ``message`` and its field errors (ours and DRF's own), the domain's
+refusals, the order page's blockers: built when raised, inside the request, so
+the language LocaleMiddleware activated is the one they are written in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from django.utils import translation
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from api.errors import exception_handler
+from dispatch.models import Job
+from dispatch.plans import plan_create
+from dispatch.states import PlanningError
+from tests.api.conftest import MONDAY, Cast
+
+pytestmark = pytest.mark.django_db
+
+Client = Callable[[User | None], APIClient]
+JA = {"HTTP_ACCEPT_LANGUAGE": "ja"}
+
+
+def detail_url(job: Job) -> str:
+    return f"/api/v1/jobs/{job.pk}/"
+
+
+def _transition(client: APIClient, cast: Cast, **headers: str):
+    return client.post(
+        f"{detail_url(cast.job_a)}transition/", {"status": "handed_over"}, format="json", **headers
+    )
+
+
+def test_an_illegal_transition_is_explained_in_japanese_when_asked(
+    cast: Cast, client_for: Client
+) -> None:
+    response = _transition(client_for(cast.coordinator), cast, **JA)
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "illegal_transition"  # codes and values stay as they are
+    assert (error["current_status"], error["requested_status"]) == ("scheduled", "handed_over")
+    assert error["message"] == (
+        "案件を「計画済み」から「引き渡し済み」に変更することはできません。"
+        "「計画済み」から変更できる状態：キャンセル、班へ配信済み、着工可能。"
+    )
+
+
+def test_without_accept_language_the_same_refusal_is_in_english(
+    cast: Cast, client_for: Client
+) -> None:
+    response = _transition(client_for(cast.coordinator), cast)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == (
+        "A job cannot move from 'Scheduled' to 'Handed over'. "
+        "Allowed from 'Scheduled': Cancelled, Dispatched to crew, Ready to plan."
+    )
+
+
+def test_a_400_says_what_is_wrong_in_japanese_including_drf_s_own_messages(
+    cast: Cast, client_for: Client
+) -> None:
+    response = client_for(cast.coordinator).post(
+        "/api/v1/crews/", {"members": 2}, format="json", **JA
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["message"] == "リクエストの内容に誤りがあります"
+    assert error["fields"]["name"] == ["この項目は必須です。"]
+
+
+def test_a_400_of_our_own_rules_is_in_japanese(cast: Cast, client_for: Client) -> None:
+    response = client_for(cast.coordinator).patch(
+        detail_url(cast.job_a),
+        {"earliest_date": "2026-12-10", "due_date": "2026-12-01"},
+        format="json",
+        **JA,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["due_date"] == [
+        "earliest_date は due_date 以前にしてください。"
+    ]
+
+
+def test_a_400_is_in_english_by_default(cast: Cast, client_for: Client) -> None:
+    response = client_for(cast.coordinator).post("/api/v1/crews/", {"members": 2}, format="json")
+
+    error = response.json()["error"]
+    assert error["message"] == "the request is not valid"
+    assert error["fields"]["name"] == ["This field is required."]
+
+
+def test_framework_errors_follow_the_language_too(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+
+    unknown = APIClient().get("/api/v1/no-such-thing/", **JA)
+    assert unknown.json()["error"]["message"] == "該当するリソースがありません"
+    not_allowed = client.delete("/api/v1/plans/", **JA)
+    assert not_allowed.status_code == 405
+    assert not_allowed.json()["error"]["message"] == 'メソッド "DELETE" は許されていません。'
+
+
+def test_api_answers_vary_with_accept_language(cast: Cast, client_for: Client) -> None:
+    """A cache between client and API must not hand a Japanese answer to an English client."""
+    client = client_for(cast.coordinator)
+    for response in (
+        client.get(detail_url(cast.job_a)),
+        _transition(client, cast),
+        APIClient().get("/api/v1/no-such-thing/"),
+    ):
+        assert "accept-language" in response.get("Vary", "").lower()
+
+
+def test_a_domain_error_in_japanese_names_its_field() -> None:
+    with translation.override("ja"), pytest.raises(PlanningError) as refused:
+        plan_create(name="x", start_date=MONDAY, end_date=MONDAY - dt.timedelta(days=1))
+
+    assert refused.value.field == "end_date"
+    assert str(refused.value) == "計画の終了日を開始日より前にすることはできません"
+    response = exception_handler(refused.value, {})
+    assert response is not None
+    assert response.data["error"]["fields"] == {
+        "end_date": ["計画の終了日を開始日より前にすることはできません"]
+    }

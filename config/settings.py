@@ -163,6 +163,31 @@ TIME_ZONE = env_str("TIME_ZONE", "Asia/Tokyo")
 USE_I18N = True
 USE_TZ = True
 
+
+# --- Support hand-offs ---------------------------------------------------------
+# Targets per call category, in minutes from the hand-off: acknowledge within /
+# finish within. "no_connection=30,slow=240" overrides those categories; the
+# others keep the defaults of support.inbox.DEFAULT_ACKNOWLEDGE_MINUTES and
+# DEFAULT_DONE_MINUTES (docs/SUPPORT.md). Wall-clock time, shown in TIME_ZONE.
+def _minutes_by_category(name: str) -> dict[str, int]:
+    pairs = (item.partition("=") for item in env_list(name))
+    try:
+        return {key.strip(): int(value) for key, _sep, value in pairs}
+    except ValueError as exc:
+        raise ValueError(f"{name} must read like 'no_connection=30,slow=240'") from exc
+
+
+SUPPORT_HANDOFF_ACKNOWLEDGE_MINUTES = _minutes_by_category("SUPPORT_HANDOFF_ACKNOWLEDGE_MINUTES")
+SUPPORT_HANDOFF_DONE_MINUTES = _minutes_by_category("SUPPORT_HANDOFF_DONE_MINUTES")
+
+# --- Visit slots offered during a call (dispatch/slots.py, docs/SUPPORT.md) ----
+# Days searched from tomorrow; the promised arrival window is the planned start
+# +/- SLOT_WINDOW_MINUTES; SLOT_BOOKING_PUBLISHES=1 puts a booked slot on the
+# live schedule at once instead of waiting for a coordinator to confirm it.
+SLOT_OFFER_DAYS = env_int("SLOT_OFFER_DAYS", 14)
+SLOT_WINDOW_MINUTES = env_int("SLOT_WINDOW_MINUTES", 30)
+SLOT_BOOKING_PUBLISHES = env_bool("SLOT_BOOKING_PUBLISHES", default=False)
+
 # --- Static files ------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -238,6 +263,10 @@ SPECTACULAR_SETTINGS = {
         "PermissionStatusEnum": "sites.models.PermissionStatus",
         "ContractStatusEnum": "sites.models.ContractStatus",
         "BillingStatusEnum": "sites.models.BillingStatus",
+        "HandoffTeamEnum": "support.models.HandoffTeam",
+        "HandoffStatusEnum": "support.models.HandoffStatus",
+        # An event is a step a receiver takes: acknowledged or done (never "open").
+        "HandoffStepEnum": [("acknowledged", "Acknowledged"), ("done", "Done")],
     },
 }
 # Oversized payloads are refused before they are parsed (413 in the API's error shape).

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from accounts.models import Role, User
 from sites.models import ContractStatus, Site
+from support.inbox import handoffs_backfill
 from support.indexing import site_search_reindex_all
 from support.models import Call, CallAmendment, CallCategory, FaultIsolation, HandoffTeam
 from support.services import calls_purge
@@ -153,6 +154,7 @@ def build_support_demo(*, seed: int, week_start: dt.date) -> dict[str, int]:
         ),
     ]
     CallAmendment.objects.bulk_create(amendments)
+    handoffs_backfill()  # bulk-created calls: their hand-offs reach the teams' inboxes too
     return {
         "sites indexed for support": indexed,
         "support calls": len(calls),

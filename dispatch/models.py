@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sites.models import Contract, Region, Site
 
@@ -492,8 +493,12 @@ class JobStatusChange(models.Model):
     job = models.ForeignKey(
         Job, verbose_name=_("job"), on_delete=models.CASCADE, related_name="status_changes"
     )
-    from_status = models.CharField(_("from"), max_length=24, choices=JobStatus.choices)
-    to_status = models.CharField(_("to"), max_length=24, choices=JobStatus.choices)
+    from_status = models.CharField(
+        pgettext_lazy("status change", "from"), max_length=24, choices=JobStatus.choices
+    )
+    to_status = models.CharField(
+        pgettext_lazy("status change", "to"), max_length=24, choices=JobStatus.choices
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("changed by"),
@@ -1133,3 +1138,83 @@ class EstimateRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SlotBookingStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the coordinator")
+    LIVE = "live", _("On the live schedule")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class SlotBooking(models.Model):
+    """A visit slot promised to a customer during a call, found in the gaps of the live schedule.
+
+    Written by :mod:`dispatch.slots`. While *pending* the slot is held: later
+    offers plan around it as around a published visit, and a coordinator
+    confirms it onto the live schedule (:func:`dispatch.slots.slot_confirm`).
+    The promise itself (``date``, ``window_start``-``window_end``) is kept as
+    it was said on the phone, whatever happens to the job later.
+    """
+
+    job = models.OneToOneField(
+        Job, verbose_name=_("job"), on_delete=models.PROTECT, related_name="slot_booking"
+    )
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.PROTECT, related_name="slot_bookings"
+    )
+    date = models.DateField(_("date"))
+    planned_start = models.DateTimeField(_("planned start"))
+    planned_end = models.DateTimeField(_("planned end"))
+    window_start = models.TimeField(_("promised arrival from"))
+    window_end = models.TimeField(_("promised arrival until"))
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=SlotBookingStatus.choices,
+        default=SlotBookingStatus.PENDING,
+    )
+    visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("visit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["date", "planned_start"]
+        verbose_name = _("booked visit slot")
+        verbose_name_plural = _("booked visit slots")
+        indexes = [models.Index(fields=["status", "date"])]
+        constraints = [
+            models.CheckConstraint(
+                name="slot_booking_status_valid",
+                condition=Q(status__in=[s.value for s in SlotBookingStatus]),
+            ),
+            models.CheckConstraint(
+                name="slot_booking_times_ordered", condition=Q(planned_start__lt=F("planned_end"))
+            ),
+            models.CheckConstraint(
+                name="slot_booking_window_ordered", condition=Q(window_start__lt=F("window_end"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job.reference} by {self.crew.name} on {self.date} ({self.status})"

@@ -159,6 +159,9 @@ SCHEDULER_TEMPLATES = (
         "(lower-priority jobs there are cheaper to serve)"
     ),
     gettext_noop("the search stopped before it found any plan"),
+    gettext_noop(
+        "fits alone on {crew_days} crew-day(s), but the published visits leave no gap for it"
+    ),
 )
 """Every template of :data:`scheduler.phrases.TEMPLATES`, for ``makemessages``."""
 

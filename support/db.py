@@ -18,6 +18,8 @@ TRIGRAM_INDEX_SQL = (
 DROP_TRIGRAM_INDEX_SQL = f"DROP INDEX IF EXISTS {TRIGRAM_INDEX_NAME}"
 
 IMMUTABLE_TABLES = ("support_call", "support_callamendment")
+#: Append-only like calls since migration 0005 (the hand-off inbox's history).
+HANDOFF_TABLES = ("support_handoff", "support_handoffevent")
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION support_refuse_call_change() RETURNS trigger AS $$
@@ -32,9 +34,9 @@ $$ LANGUAGE plpgsql
 """
 
 
-def _pg_statements() -> list[str]:
+def _pg_statements(tables: tuple[str, ...]) -> list[str]:
     statements = [_PG_FUNCTION]
-    for table in IMMUTABLE_TABLES:
+    for table in tables:
         statements += [
             f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}",
             f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
@@ -43,9 +45,9 @@ def _pg_statements() -> list[str]:
     return statements
 
 
-def _sqlite_statements() -> list[str]:
+def _sqlite_statements(tables: tuple[str, ...]) -> list[str]:
     statements = []
-    for table in IMMUTABLE_TABLES:
+    for table in tables:
         statements += [
             f"DROP TRIGGER IF EXISTS {table}_no_update",
             f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN "
@@ -60,22 +62,26 @@ def _sqlite_statements() -> list[str]:
     return statements
 
 
-def install_immutability_triggers(schema_editor: Any) -> None:
+def install_immutability_triggers(
+    schema_editor: Any, tables: tuple[str, ...] = IMMUTABLE_TABLES
+) -> None:
     vendor = schema_editor.connection.vendor
     statements = {"postgresql": _pg_statements, "sqlite": _sqlite_statements}.get(vendor)
-    for statement in statements() if statements else []:
+    for statement in statements(tables) if statements else []:
         schema_editor.execute(statement, params=None)
 
 
-def remove_immutability_triggers(schema_editor: Any) -> None:
+def remove_immutability_triggers(
+    schema_editor: Any, tables: tuple[str, ...] = IMMUTABLE_TABLES
+) -> None:
     vendor = schema_editor.connection.vendor
-    for table in IMMUTABLE_TABLES:
+    for table in tables:
         if vendor == "postgresql":
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}")
         elif vendor == "sqlite":
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
-    if vendor == "postgresql":
+    if vendor == "postgresql" and tables == IMMUTABLE_TABLES:
         schema_editor.execute("DROP FUNCTION IF EXISTS support_refuse_call_change()")
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role, User
 from sites.models import Contract, Site
 from sites.normalize import format_phone
 
@@ -17,6 +18,10 @@ from .models import CallCategory, FaultIsolation, HandoffTeam
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+def _person_label(user: User) -> str:
+    return user.get_full_name() or user.username
 
 
 class CallForm(forms.Form):
@@ -42,6 +47,9 @@ class CallForm(forms.Form):
     handoff_team = forms.ChoiceField(
         label=_("Hand off to"), choices=HandoffTeam.choices, required=False
     )
+    handoff_user = forms.ModelChoiceField(
+        label=_("Hand off to a person"), queryset=User.objects.none(), required=False
+    )
     handoff_note = forms.CharField(label=_("Hand-off note"), max_length=300, required=False)
     follow_up_needed = forms.BooleanField(label=_("Follow-up needed"), required=False)
     follow_up_due = forms.DateField(label=_("Follow-up due"), required=False, widget=DateInput)
@@ -55,6 +63,14 @@ class CallForm(forms.Form):
         assert isinstance(contracts, forms.ModelChoiceField)
         contracts.queryset = site.contracts.order_by("contract_id")
         contracts.empty_label = _("(not known)")
+        # Support and coordinators receive hand-offs in their own inbox (support.inbox).
+        people = self.fields["handoff_user"]
+        assert isinstance(people, forms.ModelChoiceField)
+        people.queryset = User.objects.filter(
+            is_active=True, role__in=[Role.SUPPORT, Role.COORDINATOR]
+        ).order_by("last_name", "first_name", "username")
+        people.empty_label = _("(nobody in particular)")
+        people.label_from_instance = _person_label  # type: ignore[method-assign,assignment]
 
     def clean_caller_phone(self) -> str:
         """``0312345678`` is saved as ``03-1234-5678``, like every phone number.

@@ -10,9 +10,11 @@ which leaves a :class:`CallPurge` row behind as its own audit trail.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import IntegrityError, models
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -335,3 +337,186 @@ class CallPurge(models.Model):
 
     def __str__(self) -> str:
         return f"Purge {self.pk}: {self.reason}"
+
+
+# --- hand-offs: who received a call's hand-off, and what they did with it ---------------
+
+
+class HandoffTeamMember(models.Model):
+    """A colleague who receives a team's hand-offs (and may act on them); several teams each.
+
+    Coordinators receive the *delivery* team's hand-offs by their role
+    (:func:`support.inbox.team_members`), so a board without member rows
+    still has receivers; every other team is its rows.
+    """
+
+    team = models.CharField(_("team"), max_length=24, choices=HandoffTeam.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="handoff_teams",
+    )
+
+    class Meta:
+        ordering = ["team", "user_id"]
+        verbose_name = _("hand-off team member")
+        verbose_name_plural = _("hand-off team members")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="handoff_member_unique"),
+            models.CheckConstraint(
+                name="handoff_member_team_valid",
+                condition=Q(team__in=[t.value for t in HandoffTeam if t.value]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.team}"
+
+
+class Handoff(models.Model):
+    """One hand-off of a call to a team and/or a person, as it was handed off. Never edited.
+
+    Written with the call (``amendment`` empty) or by an amendment that
+    changed the call's hand-off team (``amendment`` set): the newest row of a
+    call is its current hand-off, older ones stay as history. A row with no
+    team and no person records that an amendment withdrew the hand-off.
+    ``category`` and the due times are those of the moment it was handed
+    off (the SLA that applied then, :func:`support.inbox.sla_targets`).
+    """
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="handoffs"
+    )
+    amendment = models.OneToOneField(
+        CallAmendment,
+        verbose_name=_("amendment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handoff",
+    )
+    team = models.CharField(
+        _("hand-off team"), max_length=24, choices=HandoffTeam.choices, blank=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("hand-off person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("hand-off note"), max_length=300, blank=True)
+    category = models.CharField(_("category"), max_length=16, choices=CallCategory.choices)
+    handed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handed off by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("handed off at"), default=timezone.now)
+    acknowledge_due_at = models.DateTimeField(_("acknowledge by"), null=True, blank=True)
+    done_due_at = models.DateTimeField(_("done by"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("hand-off")
+        verbose_name_plural = _("hand-offs")
+        constraints = [
+            models.CheckConstraint(
+                name="handoff_team_valid",
+                condition=Q(team__in=[t.value for t in HandoffTeam]),
+            ),
+            models.CheckConstraint(
+                name="handoff_category_valid",
+                condition=Q(category__in=[c.value for c in CallCategory]),
+            ),
+            # One hand-off is written with the call; the others each by one amendment.
+            models.UniqueConstraint(
+                fields=["call"], condition=Q(amendment__isnull=True), name="handoff_one_as_logged"
+            ),
+            # A withdrawal has no targets; a hand-off to someone has both, in order.
+            models.CheckConstraint(
+                name="handoff_targets_iff_receiver",
+                condition=(
+                    (~Q(team="") | Q(user__isnull=False))
+                    & Q(acknowledge_due_at__isnull=False)
+                    & Q(done_due_at__gte=F("acknowledge_due_at"))
+                )
+                | (
+                    Q(team="")
+                    & Q(user__isnull=True)
+                    & Q(acknowledge_due_at__isnull=True)
+                    & Q(done_due_at__isnull=True)
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="handoff_team_created"),
+            models.Index(fields=["user", "-created_at"], name="handoff_user_created"),
+            models.Index(fields=["call", "-id"], name="handoff_call_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hand-off {self.pk} of call {self.call_id} to {self.team or self.user_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise IntegrityError("support: hand-offs are immutable; amend the call instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise IntegrityError("support: hand-offs are immutable (only calls_purge removes them)")
+
+
+class HandoffStatus(models.TextChoices):
+    """Where a hand-off stands: *open* until someone acknowledges it, then *done*."""
+
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    DONE = "done", _("Done")
+
+
+class HandoffEvent(models.Model):
+    """A receiver acknowledged a hand-off, or finished it: who, when, with an optional note.
+
+    Appended, never edited; the status of a hand-off is its newest event
+    (*open* with none). Each status is reached once per hand-off.
+    """
+
+    handoff = models.ForeignKey(
+        Handoff, verbose_name=_("hand-off"), on_delete=models.PROTECT, related_name="events"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=HandoffStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["handoff_id", "at", "id"]
+        verbose_name = _("hand-off event")
+        verbose_name_plural = _("hand-off events")
+        constraints = [
+            models.CheckConstraint(
+                name="handoff_event_status_valid",
+                condition=Q(status__in=[HandoffStatus.ACKNOWLEDGED, HandoffStatus.DONE]),
+            ),
+            models.UniqueConstraint(fields=["handoff", "status"], name="handoff_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hand-off {self.handoff_id} {self.status} by {self.by_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise IntegrityError("support: hand-off events are immutable; append another")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise IntegrityError("support: hand-off events are immutable (only calls_purge)")

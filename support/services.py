@@ -24,6 +24,7 @@ from dispatch.services import job_transition
 from dispatch.states import JobKind, JobStatus
 from sites.models import Contract, Site
 
+from .inbox import handoff_amended, handoff_logged
 from .models import (
     AMENDABLE_FIELDS,
     BookingDecision,
@@ -32,6 +33,8 @@ from .models import (
     CallCategory,
     CallPurge,
     FaultIsolation,
+    Handoff,
+    HandoffEvent,
     HandoffTeam,
     MaintenanceBooking,
 )
@@ -179,7 +182,7 @@ def call_log(
         "follow_up_due": follow_up_due,
     }
     _check_call_fields(fields)
-    return Call.objects.create(
+    call = Call.objects.create(
         site=site,
         contract=contract,
         operator=operator,
@@ -197,6 +200,8 @@ def call_log(
         follow_up_note=follow_up_note.strip(),
         created_at=now,
     )
+    handoff_logged(call)  # the receiving team's inbox (support.inbox)
+    return call
 
 
 def _parse_correction(field: str, value: Any) -> Any:
@@ -242,16 +247,20 @@ def call_amend(
             }
         )
     parsed = {field: _parse_correction(field, value) for field, value in corrections.items()}
-    merged = {**call_current(call, amendments=list(call.amendments.all())), **parsed}
+    before = call_current(call, amendments=list(call.amendments.all()))
+    merged = {**before, **parsed}
     try:
         _check_call_fields({key: merged[key] for key in parsed} | _follow_up(merged))
     except ValidationError as exc:
         raise ValidationError(
             {f"corrections.{key}": value for key, value in exc.message_dict.items()}
         ) from exc
-    return CallAmendment.objects.create(
+    amendment = CallAmendment.objects.create(
         call=call, author=author, text=text, corrections=parsed, created_at=timezone.now()
     )
+    # A changed hand-off team is a new hand-off, open again (support.inbox).
+    handoff_amended(amendment, before=before, after=merged)
+    return amendment
 
 
 def _follow_up(fields: dict[str, Any]) -> dict[str, Any]:
@@ -503,6 +512,8 @@ def calls_purge(*, reason: str, site_ids: list[int] | None = None) -> CallPurge:
     purge = CallPurge.objects.create(reason=reason.strip(), active=True)
     calls = Call.objects.all() if site_ids is None else Call.objects.filter(site_id__in=site_ids)
     MaintenanceBooking.objects.filter(call__in=calls).delete()
+    HandoffEvent.objects.filter(handoff__call__in=calls).delete()
+    Handoff.objects.filter(call__in=calls).delete()
     CallAmendment.objects.filter(call__in=calls).delete()
     deleted = calls.count()
     calls.delete()
@@ -514,3 +525,74 @@ def calls_purge(*, reason: str, site_ids: list[int] | None = None) -> CallPurge:
 def operator_may_log_calls(user: User) -> bool:
     """Support operators log calls; coordinators read them."""
     return getattr(user, "role", None) == Role.SUPPORT
+
+
+# --- Booking a visit slot offered during the call (dispatch.slots) ------------
+
+
+def slot_book(
+    *,
+    call: Call,
+    by: User,
+    crew_id: int,
+    date: dt.date,
+    window_start: dt.time,
+    window_end: dt.time,
+    skills: list[str],
+    duration_minutes: Any,
+    members: Any = 1,
+    priority: int = 4,
+    create_anyway: bool = False,
+    reason: str = "",
+    today: dt.date | None = None,
+) -> MaintenanceBooking:
+    """Book the slot the customer accepted: a maintenance job holding it, all or nothing.
+
+    In one transaction under the ledger lock (:func:`dispatch.ledger.ledger_lock`):
+    the slot is checked again on its crew-day (another booking or a
+    publication may have taken it since it was offered:
+    :class:`dispatch.slots.SlotTaken`, HTTP 409 ``slot_taken`` with fresh
+    offers), the job is created through :func:`maintenance_book` (so the
+    call's booking, the open-job check and the job's history are the usual
+    ones) and the slot is held for it (:func:`dispatch.slots.slot_hold`):
+    the job carries the date and the arrival window as a hard promise, and the
+    call's booking leads to what the customer was promised
+    (``booking.job.slot_booking``).
+    """
+    from dispatch.ledger import ledger_lock
+    from dispatch.slots import SlotTaken, slot_hold, slot_offers, slot_request, slot_still_free
+
+    request = slot_request(
+        site=call.site, skills=skills, duration_minutes=duration_minutes, members=members, days=1
+    )
+    with transaction.atomic():
+        ledger_lock()
+        offer = slot_still_free(
+            request, crew_id=crew_id, date=date, window_start=window_start, window_end=window_end
+        )
+        if offer is None:
+            fresh = slot_offers(
+                slot_request(
+                    site=call.site,
+                    skills=list(request.skills),
+                    duration_minutes=request.duration_minutes,
+                    members=request.members,
+                )
+            )
+            raise SlotTaken(
+                _("this slot was taken meanwhile: offer one of the slots still free"),
+                [o.as_dict() for o in fresh.offers],
+            )
+        booking = maintenance_book(
+            call=call,
+            by=by,
+            priority=priority,
+            due_date=date,
+            earliest_date=date,
+            duration_minutes=request.duration_minutes,
+            create_anyway=create_anyway,
+            reason=reason,
+            today=today,
+        )
+        slot_hold(job=booking.job, offer=offer, request=request, by=by)
+    return booking

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import recurring, views
+from . import inbox_pages, recurring, slot_pages, views
 
 app_name = "support"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("sites/<int:pk>/calls/", views.log_call, name="log-call"),
     path("calls/<int:pk>/amend/", views.amend_call, name="amend-call"),
     path("calls/<int:pk>/book/", views.book_visit, name="book-visit"),
+    path("calls/<int:pk>/slots/", slot_pages.slot_offers_page, name="slot-offers"),
+    path("calls/<int:pk>/book-slot/", slot_pages.slot_book_page, name="book-slot"),
+    path("inbox/", inbox_pages.inbox_page, name="inbox"),
+    path("inbox/<int:pk>/acknowledge/", inbox_pages.acknowledge, name="inbox-acknowledge"),
+    path("inbox/<int:pk>/done/", inbox_pages.done, name="inbox-done"),
     path("recurring/", recurring.recurring_page, name="recurring"),
     path("recurring/export.csv", recurring.recurring_export, name="recurring-export"),
 ]

@@ -28,6 +28,7 @@ from accounts.models import Role, User
 from sites.models import Site
 
 from .forms import AmendForm, BookForm, CallForm
+from .inbox import current_handoff_views
 from .models import BookingDecision, Call, CallAmendment, FaultIsolation, HandoffTeam
 from .search import site_search
 from .selectors import Grouping, OpenJob, SiteCard, open_jobs_for, recurring_issues, site_card
@@ -38,6 +39,7 @@ from .services import (
     call_log,
     maintenance_book,
 )
+from .slot_pages import SlotForm, known_skills, slot_promises
 
 FAULT_LABELS = dict(FaultIsolation.choices)
 HANDOFF_LABELS = dict(HandoffTeam.choices)
@@ -84,6 +86,7 @@ def _card_context(
     call_form: CallForm | None = None,
     bound: dict[str, Form] | None = None,
     open_jobs: dict[int, list[OpenJob]] | None = None,
+    slot: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The card plus one amend and one booking form per call (bound ones keep their errors).
 
@@ -92,6 +95,9 @@ def _card_context(
     """
     bound = bound or {}
     open_jobs = open_jobs or {}
+    handoffs = current_handoff_views([view.call.pk for view in card.calls])
+    promised = slot_promises(card.calls)  # what each booked slot promised the customer
+    skills = known_skills() if any(not view.booking for view in card.calls) else {}
     calls = []
     for view in card.calls:
         pk = view.call.pk
@@ -105,6 +111,14 @@ def _card_context(
                 # Labels of the call as amended, not as first logged.
                 "fault_label": FAULT_LABELS.get(view.current["fault_isolation"], ""),
                 "handoff_label": HANDOFF_LABELS.get(view.current["handoff_team"], ""),
+                "handoff": handoffs.get(pk),  # its status in the receivers' inbox
+                "slot_form": SlotForm(
+                    category=view.current["category"], known=skills, auto_id=f"id_slot{pk}_%s"
+                )
+                if not view.booking
+                else None,
+                "slot": slot if slot and slot["call"] == pk else None,
+                "promised": promised.get(pk),
                 "amendments": [(a, _corrections_text(a.corrections)) for a in view.amendments],
             }
         )
@@ -182,6 +196,7 @@ def log_call(request: HttpRequest, pk: int) -> HttpResponse:
                 fault_isolation=data["fault_isolation"],
                 description=data["description"],
                 handoff_team=data["handoff_team"],
+                handoff_user=data["handoff_user"],
                 handoff_note=data["handoff_note"],
                 follow_up_needed=data["follow_up_needed"],
                 follow_up_due=data["follow_up_due"],

@@ -21,7 +21,7 @@ from api import errors
 from core.errors import DomainError
 from delivery import handover
 from delivery.imports import tables
-from dispatch import editing, ledger, plans, problem, readiness, reports, runs, states
+from dispatch import editing, ledger, plans, problem, readiness, reports, runs, slots, states
 
 MESSAGE = "the plan changed; reload and try again"
 BLOCKERS = ["construction is not completed", "no IP address is assigned"]
@@ -148,6 +148,22 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
                 ]
             },
         },
+    ),
+    slots.SlotInputError: (
+        lambda: slots.SlotInputError("duration_minutes", "must be a whole number from 5 to 480"),
+        {
+            "status": 400,
+            "code": "invalid",
+            "fields": {"duration_minutes": ["must be a whole number from 5 to 480"]},
+        },
+    ),
+    slots.SlotTaken: (
+        lambda: slots.SlotTaken("this slot was taken meanwhile", [{"date": "2026-12-07"}]),
+        {"status": 409, "code": "slot_taken", "offers": [{"date": "2026-12-07"}]},
+    ),
+    slots.SlotNotConfirmable: (
+        lambda: slots.SlotNotConfirmable("this slot is not waiting for confirmation"),
+        {"status": 409, "code": "slot_not_confirmable"},
     ),
 }
 

@@ -35,8 +35,11 @@ from dispatch.plans import plan_create, publish_conflicts, publish_preview
 from dispatch.problem import ParameterError, plan_crews, plan_dates, planning_tz
 from dispatch.promises import slot_name
 from dispatch.routes import Feature, Properties, crew_day_features, point_feature
+from dispatch.slots import pending_slots
 from dispatch.states import PlanningError
 from sites.models import Region
+from support.inbox import open_handoff_count
+from support.models import HandoffTeam
 
 coordinators = roles_required(Role.COORDINATOR)
 
@@ -105,6 +108,10 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
             "choices": boards.filter_choices(plan),
             "map_tiles": settings.MAP_TILE_URL,
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+            # Calls support handed off to delivery that nobody acknowledged yet.
+            "delivery_handoffs": open_handoff_count(HandoffTeam.DELIVERY),
+            # Visit slots support booked during calls, waiting for a coordinator.
+            "booked_slots": pending_slots(start=plan.start_date, end=plan.end_date),
             "revision": plan.revisions.exclude(
                 status__in=[PlanStatus.CANCELLED, PlanStatus.SUPERSEDED]
             ).first()

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import batches, board, calendars, imports, password_reset, views
+from . import batches, board, calendars, imports, password_reset, slots, views
 
 app_name = "web"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("orders/", views.orders, name="orders"),
     path("plans/", board.plans, name="plans"),
     path("plans/<int:pk>/", board.board, name="board"),
+    path("slots/<int:pk>/confirm/", slots.confirm_slot, name="confirm-slot"),
     path("plans/<int:pk>/fragment/", board.board_fragment, name="board-fragment"),
     path("plans/<int:pk>/queue/", board.queue, name="board-queue"),
     path("plans/<int:pk>/publish-summary/", board.publish_summary, name="publish-summary"),

@@ -10,6 +10,7 @@ these checks.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Model
@@ -312,7 +313,32 @@ def apply_access_text(
         attrs[notes_field] = rules
 
 
-class PostalCodeField(serializers.CharField):
+class NormalizedCharField(serializers.CharField):
+    """Text in any usual spelling, stored in the one form ``normalize`` returns.
+
+    ``normalize`` raises ``ValueError`` for text that is not one; the field then
+    answers its ``invalid`` message. Blank stays blank.
+    """
+
+    normalize: Callable[[str], str]
+    default_max_length = 64
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", self.default_max_length)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if not text:
+            return ""
+        try:
+            return type(self).normalize(text)
+        except ValueError:
+            self.fail("invalid")
+            raise  # unreachable: fail() raises
+
+
+class PostalCodeField(NormalizedCharField):
     """A Japanese postal code in any usual spelling, stored as 7 digits.
 
     ``160-0004``, ``1600004``, ``１６０－０００４`` and ``〒160-0004`` are one
@@ -320,51 +346,27 @@ class PostalCodeField(serializers.CharField):
     (:func:`sites.normalize.normalize_postal_code`).
     """
 
+    normalize = staticmethod(normalize_postal_code)
+    default_max_length = 16
     default_error_messages = {
         "invalid": gettext_lazy("not a postal code; write 7 digits, e.g. 160-0004 or 1600004."),
     }
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 16)
-        super().__init__(**kwargs)
 
-    def to_internal_value(self, data: Any) -> str:
-        text = super().to_internal_value(data)
-        if not text:
-            return ""
-        try:
-            return normalize_postal_code(text)
-        except ValueError:
-            self.fail("invalid")
-            raise  # unreachable: fail() raises
-
-
-class JapanesePhoneField(serializers.CharField):
+class JapanesePhoneField(NormalizedCharField):
     """A Japanese phone number in any usual spelling, stored as ``03-5259-3118``.
 
     The national format keeps the domestic digits the searches compare, and
     is what people read; see :func:`sites.normalize.parse_phone`.
     """
 
+    normalize = staticmethod(parse_phone)
+    default_max_length = 32
     default_error_messages = {
         "invalid": gettext_lazy(
             "not a valid Japanese phone number (e.g. 03-5259-3118 or 090-1234-5678)."
         ),
     }
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 32)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        text = super().to_internal_value(data)
-        if not text:
-            return ""
-        try:
-            return parse_phone(text)
-        except ValueError:
-            self.fail("invalid")
-            raise  # unreachable: fail() raises
 
 
 def fill_area_from_postal_code(serializer: serializers.Serializer, attrs: dict[str, Any]) -> None:
@@ -493,6 +495,14 @@ class PartnerSiteSerializer(ModelSerializer):
     building's other data is none of their business.
     """
 
+    access_hours = AccessHoursField(
+        read_only=True,
+        help_text="The building's weekly access hours, as the planner keeps to them (the "
+        "newest filed survey's, or as a coordinator corrected them); empty = no restriction.",
+    )
+    access_description = serializers.SerializerMethodField(
+        help_text="The access hours for people, in the request's language (Accept-Language)."
+    )
     latest_survey = serializers.SerializerMethodField()
 
     class Meta:
@@ -505,9 +515,15 @@ class PartnerSiteSerializer(ModelSerializer):
             "longitude",
             "floors",
             "building_type",
+            "access_hours",
+            "access_description",
+            "access_notes",
             "latest_survey",
         ]
         read_only_fields = fields
+
+    def get_access_description(self, site: Site) -> str:
+        return describe_access(site)
 
     @extend_schema_field(SiteAccessSerializer(allow_null=True))
     def get_latest_survey(self, site: Site) -> dict[str, Any] | None:

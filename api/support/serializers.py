@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User
@@ -15,11 +16,14 @@ from api.dates import SaneDateField, SaneDateTimeField
 from api.model_serializer import ModelSerializer
 from dispatch.models import Job, JobReport, Visit
 from sites.models import ConstructionRecord, Contract, Permission, SiteSurvey
+from support.inbox import HandoffView, current_handoff_views
 from support.models import (
     AMENDABLE_FIELDS,
     CallAmendment,
     CallCategory,
     FaultIsolation,
+    HandoffEvent,
+    HandoffStatus,
     HandoffTeam,
     MaintenanceBooking,
 )
@@ -257,6 +261,47 @@ class CurrentCallSerializer(serializers.Serializer):
     follow_up_note = serializers.CharField(allow_blank=True)
 
 
+class HandoffEventSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[HandoffStatus.ACKNOWLEDGED, HandoffStatus.DONE])
+    by = serializers.IntegerField(source="by_id")
+    by_name = serializers.SerializerMethodField()
+    at = SaneDateTimeField()
+    note = serializers.CharField(allow_blank=True)
+
+    def get_by_name(self, event: HandoffEvent) -> str:
+        return _person(event.by)
+
+
+class HandoffStateSerializer(serializers.Serializer):
+    """The call's current hand-off: who receives it, where it stands, how old, when it is due."""
+
+    id = serializers.IntegerField(source="handoff.pk")
+    team = serializers.ChoiceField(
+        source="handoff.team", choices=HandoffTeam.choices, allow_blank=True
+    )
+    user = serializers.IntegerField(source="handoff.user_id", allow_null=True)
+    user_name = serializers.SerializerMethodField()
+    note = serializers.CharField(source="handoff.note", allow_blank=True)
+    handed_off_by = serializers.IntegerField(source="handoff.handed_off_by_id")
+    handed_off_at = SaneDateTimeField(source="handoff.created_at")
+    status = serializers.ChoiceField(choices=HandoffStatus.choices)
+    age_minutes = serializers.SerializerMethodField(
+        help_text="Minutes since the hand-off (until done, for a finished one)."
+    )
+    acknowledge_due_at = SaneDateTimeField(source="handoff.acknowledge_due_at")
+    done_due_at = SaneDateTimeField(source="handoff.done_due_at")
+    overdue = serializers.BooleanField(
+        help_text="Not acknowledged by its acknowledge target, or not done by its done target."
+    )
+    events = HandoffEventSerializer(many=True)
+
+    def get_user_name(self, view: HandoffView) -> str:
+        return _person(view.handoff.user)
+
+    def get_age_minutes(self, view: HandoffView) -> int:
+        return int(view.age.total_seconds() // 60)
+
+
 class CallSerializer(serializers.Serializer):
     """A call as logged (``original``), as it stands now (``current``), and how it got there."""
 
@@ -274,6 +319,9 @@ class CallSerializer(serializers.Serializer):
     current = CurrentCallSerializer()
     amendments = AmendmentSerializer(many=True)
     booking = serializers.SerializerMethodField()
+    handoff = serializers.SerializerMethodField(
+        help_text="The current hand-off and its status; null when the call is not handed off."
+    )
 
     def get_operator_name(self, view: CallView) -> str:
         return _person(view.call.operator)
@@ -289,6 +337,15 @@ class CallSerializer(serializers.Serializer):
     def get_booking(self, view: CallView) -> dict[str, Any] | None:
         booking = view.booking
         return None if booking is None else dict(BookingSerializer(booking).data)
+
+    @extend_schema_field(HandoffStateSerializer(allow_null=True))
+    def get_handoff(self, view: CallView) -> dict[str, Any] | None:
+        """From the ``handoffs`` the view read for the whole page, else read for this call."""
+        known = self.context.get("handoffs")
+        if known is None:
+            known = current_handoff_views([view.call.pk])
+        state = known.get(view.call.pk)
+        return None if state is None else dict(HandoffStateSerializer(state).data)
 
 
 class CallPageSerializer(serializers.Serializer):
@@ -429,3 +486,25 @@ class RecurringIssueSerializer(serializers.Serializer):
     carrier_side_count = serializers.IntegerField()
     last_call_at = SaneDateTimeField()
     categories = serializers.DictField(child=serializers.IntegerField())
+
+
+class HandoffActionInput(serializers.Serializer):
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    handoff = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="The hand-off you saw (`handoff.id`): refused with 409 `handoff_superseded` "
+        "when an amendment handed the call off anew meanwhile.",
+    )
+
+
+class HandoffConflictBodySerializer(ErrorSerializer.Body):
+    current_status = serializers.ChoiceField(choices=HandoffStatus.choices, required=False)
+    current_handoff = serializers.IntegerField(required=False)
+
+
+class HandoffConflictSerializer(serializers.Serializer):
+    """409 ``no_handoff``, ``handoff_superseded`` or ``illegal_transition``."""
+
+    error = HandoffConflictBodySerializer()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import handoffs, slots, views
 
 urlpatterns = [
     path("support/search/", views.SearchView.as_view(), name="support-search"),
@@ -16,6 +16,26 @@ urlpatterns = [
         "support/calls/<int:pk>/maintenance/",
         views.CallMaintenanceView.as_view(),
         name="support-call-maintenance",
+    ),
+    path(
+        "support/calls/<int:pk>/handoff/acknowledge/",
+        handoffs.HandoffAcknowledgeView.as_view(),
+        name="support-call-handoff-acknowledge",
+    ),
+    path(
+        "support/calls/<int:pk>/handoff/done/",
+        handoffs.HandoffDoneView.as_view(),
+        name="support-call-handoff-done",
+    ),
+    path(
+        "support/calls/<int:pk>/slot-offers/",
+        slots.CallSlotOffersView.as_view(),
+        name="support-call-slot-offers",
+    ),
+    path(
+        "support/calls/<int:pk>/book-slot/",
+        slots.CallBookSlotView.as_view(),
+        name="support-call-book-slot",
     ),
     path(
         "support/recurring-issues/",

@@ -43,6 +43,7 @@ from ..errors import ApiError
 from ..pagination import Pagination
 from ..permissions import READ, WRITE
 from . import serializers as s
+from .handoffs import HANDOFF_PARAMETERS, handoff_context, handoff_filtered
 
 SUPPORT_READS = {Role.SUPPORT.value: READ, Role.COORDINATOR.value: READ}
 SUPPORT_WRITES = {Role.SUPPORT.value: WRITE, Role.COORDINATOR.value: READ}
@@ -137,7 +138,8 @@ class SiteCardView(APIView):
             card = site_card(site_id=pk)
         except Site.DoesNotExist as exc:
             raise ApiError(404, "not_found", _("no such site")) from exc
-        return Response(s.SiteCardSerializer(card).data)
+        context = handoff_context([view.call.pk for view in card.calls])
+        return Response(s.SiteCardSerializer(card, context=context).data)
 
 
 class CallListView(APIView):
@@ -155,6 +157,7 @@ class CallListView(APIView):
             OpenApiParameter("category", str, enum=CallCategory.values),
             OpenApiParameter("fault_isolation", str, enum=FaultIsolation.values),
             OpenApiParameter("follow_up_needed", bool),
+            *HANDOFF_PARAMETERS,
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
@@ -189,10 +192,14 @@ class CallListView(APIView):
             fault_isolation=params.get("fault_isolation") or None,
             follow_up_needed=None if not follow_up else follow_up == "true",
         )
+        calls = handoff_filtered(request, calls)
         paginator = Pagination()
         page = paginator.paginate_queryset(calls, request, view=self)
         views = [call_view(call) for call in page or []]
-        return paginator.get_paginated_response(s.CallSerializer(views, many=True).data)
+        context = handoff_context([view.call.pk for view in views])
+        return paginator.get_paginated_response(
+            s.CallSerializer(views, many=True, context=context).data
+        )
 
     @extend_schema(
         request=s.CallInput,

@@ -82,6 +82,24 @@ COLUMNS: tuple[Column, ...] = (
         ("キロ単価", "距離単価", "km単価", "cost per km yen"),
         parse_int(0, 100_000),
     ),
+    Column(
+        "lunch_minutes",
+        "lunch minutes",
+        ("昼休憩（分）", "昼休憩", "休憩時間", "lunch", "lunch break"),
+        parse_int(0, 240),
+    ),
+    Column(
+        "lunch_earliest_start",
+        "lunch earliest start",
+        ("昼休憩開始（最早）", "昼休憩最早", "lunch from"),
+        parse_time,
+    ),
+    Column(
+        "lunch_latest_start",
+        "lunch latest start",
+        ("昼休憩開始（最遅）", "昼休憩最遅", "lunch until"),
+        parse_time,
+    ),
 )
 
 
@@ -101,6 +119,9 @@ class CrewValues:
     working_weekdays: int | None = None
     max_jobs_per_day: int | None = None
     cost_per_km_yen: int | None = None
+    lunch_minutes: int | None = None
+    lunch_earliest_start: dt.time | None = None
+    lunch_latest_start: dt.time | None = None
 
 
 _FIELDS = (
@@ -113,6 +134,10 @@ _FIELDS = (
     ("working_weekdays", "working weekdays"),
     ("max_jobs_per_day", "max jobs per day"),
     ("cost_per_km_yen", "cost per km"),
+    # Blank keeps what is there: a crew without its own lunch takes its company's.
+    ("lunch_minutes", "lunch minutes"),
+    ("lunch_earliest_start", "lunch earliest start"),
+    ("lunch_latest_start", "lunch latest start"),
 )
 
 
@@ -186,6 +211,13 @@ class CrewsImport:
                 _("the shift ends at %(end)s, not after it starts (%(start)s)")
                 % {"end": shown(crew.obj.shift_end), "start": shown(crew.obj.shift_start)},
             )
+        earliest, latest = crew.obj.lunch_earliest_start, crew.obj.lunch_latest_start
+        if earliest is not None and latest is not None and latest < earliest:
+            result.error(
+                "lunch latest start",
+                _("the latest lunch start %(latest)s is before the earliest (%(earliest)s)")
+                % {"latest": shown(latest), "earliest": shown(earliest)},
+            )
         skills = self._skills(row, crew, result)
         if not result.is_valid:
             return
@@ -249,6 +281,9 @@ def export_rows() -> tuple[list[str], list[list[Cell]]]:
                 format_weekdays(crew.working_weekdays),
                 crew.max_jobs_per_day,
                 crew.cost_per_km_yen,
+                crew.lunch_minutes,
+                crew.lunch_earliest_start,
+                crew.lunch_latest_start,
             ]
         )
     return header, rows

@@ -27,6 +27,9 @@ PARTNER_FIELDS = {
     "longitude",
     "floors",
     "building_type",
+    "access_hours",
+    "access_description",
+    "access_notes",
     "latest_survey",
 }
 
@@ -248,6 +251,28 @@ def test_partner_a_reads_its_sites_in_the_restricted_shape(cast: Cast, client_fo
         body["latest_survey"]["access_description"]
         == "Mon–Fri 09:00–18:00; closed Sat, Sun, holidays"
     )
+
+
+def test_partners_read_the_buildings_hours_the_planner_keeps_to(
+    cast: Cast, client_for: Client
+) -> None:
+    """A coordinator's correction of the building's hours is what crews read, not the survey's."""
+    site = cast.job_a.site
+    SiteSurvey.objects.create(
+        site=site,
+        surveyed_on=dt.date(2026, 10, 1),
+        surveyor="田中",
+        distance_to_base_station_m=300,
+        access_hours=[{"days": [0, 1, 2, 3, 4], "opens": "09:00", "closes": "18:00"}],
+    )
+    site.access_hours = [{"days": [0, 1, 2, 3, 4, 5], "opens": "10:00", "closes": "16:00"}]
+    site.access_notes = "管理人室で鍵を受け取る"
+    site.save()
+
+    body = client_for(cast.partner_a).get(detail(site), HTTP_ACCEPT_LANGUAGE="ja").json()
+    assert body["access_hours"] == site.access_hours
+    assert body["access_notes"] == "管理人室で鍵を受け取る"
+    assert "10:00" in body["access_description"] and "土" in body["access_description"]
 
 
 def test_partner_a_gets_404_for_partner_bs_site(cast: Cast, client_for: Client) -> None:

@@ -180,6 +180,11 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/support/calls/{id}/"): "++-",
     ("POST", "/api/v1/support/calls/{id}/amendments/"): "-+-",
     ("POST", "/api/v1/support/calls/{id}/maintenance/"): "-+-",
+    ("POST", "/api/v1/support/calls/{id}/slot-offers/"): "++-",
+    ("POST", "/api/v1/support/calls/{id}/book-slot/"): "-+-",
+    # Hand-offs: receivers among support and coordinators act (403 not_a_receiver otherwise).
+    ("POST", "/api/v1/support/calls/{id}/handoff/acknowledge/"): "++-",
+    ("POST", "/api/v1/support/calls/{id}/handoff/done/"): "++-",
     ("GET", "/api/v1/support/recurring-issues/"): "++-",
 }
 

@@ -123,3 +123,48 @@ def test_the_same_crew_twice_is_an_error() -> None:
     assert [error.text for error in report.errors] == [
         "row 3, crew name: row 2 already holds this crew; each crew may appear only once"
     ]
+
+
+def test_a_crews_own_lunch_comes_from_the_sheet_in_either_language(skills: list[Skill]) -> None:
+    data = csv_bytes(
+        """
+会社名,班名,拠点緯度,拠点経度,昼休憩（分）,昼休憩開始（最早）,昼休憩開始（最遅）
+A通信工業株式会社,A1,35.65,139.79,45,11:00,13:00
+"""
+    )
+    report = import_apply(kind="crews", file=data, filename="班.csv")
+
+    assert report.applied, [error.text for error in report.errors]
+    crew = Crew.objects.get(name="A1")
+    assert (crew.lunch_minutes, crew.lunch_earliest_start, crew.lunch_latest_start) == (
+        45,
+        dt.time(11, 0),
+        dt.time(13, 0),
+    )
+
+
+def test_a_lunch_window_that_ends_before_it_starts_is_refused(skills: list[Skill]) -> None:
+    data = csv_bytes(
+        """
+company name,crew name,home latitude,home longitude,lunch earliest start,lunch latest start
+A通信工業株式会社,A1,35.65,139.79,13:00,11:30
+"""
+    )
+    report = import_preview(kind="crews", file=data, filename="crews.csv")
+
+    [error] = report.errors
+    assert (error.row, error.column) == (2, "lunch latest start")
+    assert "before the earliest" in error.message
+
+
+def test_a_blank_lunch_keeps_the_crews_own_break(skills: list[Skill]) -> None:
+    crew = make_crew(name="A1", company=make_company(name="A通信工業株式会社"), lunch_minutes=30)
+    data = csv_bytes(
+        """
+company name,crew name,lunch minutes
+A通信工業株式会社,A1,
+"""
+    )
+    assert import_apply(kind="crews", file=data, filename="crews.csv").applied
+    crew.refresh_from_db()
+    assert crew.lunch_minutes == 30

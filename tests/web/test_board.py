@@ -147,7 +147,7 @@ def test_the_board_costs_the_same_few_queries_whatever_its_size(
     run_optimization(run_id=plan_request_optimization(plan=plan, enqueue=False).pk)
     assert plan.visits.count() == 16
     assert queries() == small
-    assert small <= 20
+    assert small <= 21  # 20 for the board, 1 for the count of open delivery hand-offs
 
 
 def test_off_days_and_warnings_are_shown_in_their_cells(world: World, coordinator: Client) -> None:

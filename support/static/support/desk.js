@@ -97,6 +97,21 @@
     if (event.key === "Escape" && typing && event.target !== input) { input.focus(); }
   });
 
+  // "Offer visit slots": the kind of work presets the skills and the duration (both editable).
+  // Delegated, so it also works on a card swapped in after the page loaded.
+  document.addEventListener("change", function (event) {
+    var kind = event.target;
+    if (!kind.classList || !kind.classList.contains("slot-kind")) return;
+    var form = kind.form;
+    var chosen = kind.options[kind.selectedIndex];
+    var skills = (chosen.dataset.skills || "").split(",").filter(Boolean);
+    form.querySelectorAll("input[name=skills]").forEach(function (box) {
+      box.checked = skills.indexOf(box.value) !== -1;
+    });
+    var minutes = form.querySelector("input[name=duration_minutes]");
+    if (minutes && chosen.dataset.minutes) minutes.value = chosen.dataset.minutes;
+  });
+
   if (options().length) select(0);
   // After saving a call the page comes back at #call-N: show it, and keep typing in the box.
   // By id, not as a selector: the hash is whatever the address bar holds.

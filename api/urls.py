@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("api.imports.urls")),
     path("", include("api.support.urls")),
     path("", include("api.audit.urls")),
+    path("", include("api.photos.urls")),
 ]

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models.expressions import BaseExpression, Combinable
+from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete, post_save
 
 from .middleware import current_request
@@ -27,6 +28,8 @@ AUDITED = (
     "dispatch.Visit",
     "sites.Site",
     "sites.ConstructionRecord",
+    "sites.SitePhoto",
+    "dispatch.CompletionFacts",
 )
 #: Bookkeeping that changes on every write and says nothing about who did what.
 _SKIPPED = {"updated_at", "created_at"}
@@ -57,6 +60,8 @@ def _values(instance: models.Model, update_fields: frozenset[str] | None) -> dic
         value = field.value_from_object(instance)
         if isinstance(value, BaseExpression | Combinable):  # F("version") + 1: read it back below
             continue
+        if isinstance(value, FieldFile):  # a stored file is recorded by its name, not its bytes
+            value = value.name or ""
         values[field.attname] = value
     return values
 

@@ -192,7 +192,7 @@ SLOT_BOOKING_PUBLISHES = env_bool("SLOT_BOOKING_PUBLISHES", default=False)
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -201,6 +201,50 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Photos (sites/photos.py, docs/CREWS.md "Photos") ------------------------
+# Crews' photos are private: they are served only through /api/v1/photos/{id}/image/
+# (and thumbnail/), which check who asks; MEDIA_URL is never routed. Files go to the
+# "photos" storage: the filesystem under var/media by default, or an S3-compatible
+# bucket with PHOTO_STORAGE=s3 (django-storages; its AWS_* / PHOTO_S3_* variables below).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+PHOTO_STORAGE = env_str("PHOTO_STORAGE", "filesystem")  # "filesystem" or "s3"
+if PHOTO_STORAGE == "s3":
+    STORAGES["photos"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("PHOTO_S3_BUCKET"),
+            "endpoint_url": env_str("PHOTO_S3_ENDPOINT_URL") or None,  # MinIO, R2, Wasabi...
+            "region_name": env_str("PHOTO_S3_REGION") or None,
+            "location": env_str("PHOTO_S3_PREFIX", "photos"),
+            "default_acl": "private",
+            "querystring_auth": True,  # signed URLs only; the bucket stays private
+            "querystring_expire": env_int("PHOTO_S3_URL_SECONDS", 300),
+            "file_overwrite": False,
+        },
+    }
+    # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or an instance role), read
+    # by boto3 from the environment.
+elif PHOTO_STORAGE == "filesystem":
+    STORAGES["photos"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / "photos"), "base_url": None},
+    }
+else:
+    raise ImproperlyConfigured("PHOTO_STORAGE must be 'filesystem' or 's3'")
+# With S3, answer the image URLs with a redirect to a short-lived signed URL instead of
+# streaming the bytes through the app (add the bucket's host to the CSP's img-src then).
+PHOTO_REDIRECT_TO_STORAGE = env_bool("PHOTO_REDIRECT_TO_STORAGE", default=False)
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+PHOTO_MIN_SIDE = env_int("PHOTO_MIN_SIDE", 64)
+PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 12_000)
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
+PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", 320)
+PHOTO_JPEG_QUALITY = env_int("PHOTO_JPEG_QUALITY", 88)
+# A partner's crew may add photos to a job from the day of its visit (live, or reported
+# not finished) until this many days after it.
+PHOTO_UPLOAD_DAYS_AFTER_VISIT = env_int("PHOTO_UPLOAD_DAYS_AFTER_VISIT", 14)
 
 # --- REST framework ----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -263,6 +307,7 @@ SPECTACULAR_SETTINGS = {
         "PermissionStatusEnum": "sites.models.PermissionStatus",
         "ContractStatusEnum": "sites.models.ContractStatus",
         "BillingStatusEnum": "sites.models.BillingStatus",
+        "PhotoKindEnum": "sites.models.PhotoKind",
         "HandoffTeamEnum": "support.models.HandoffTeam",
         "HandoffStatusEnum": "support.models.HandoffStatus",
         # An event is a step a receiver takes: acknowledged or done (never "open").

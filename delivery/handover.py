@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -28,7 +29,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.models import User
 from core.errors import DomainError
-from dispatch.models import Job
+from dispatch.models import CompletionFacts, FactsStatus, Job
 from dispatch.services import job_transition
 from dispatch.states import JobKind, JobStatus
 from sites.models import (
@@ -489,4 +490,140 @@ def contract_hand_over(*, contract: Contract, by: User | None = None) -> Contrac
     locked.handed_over_at = now
     locked.save(update_fields=["status", "handed_over_at"])
     contract.status, contract.handed_over_at = locked.status, now
+    return locked
+
+
+# --- completion facts: the crew proposes, delivery confirms at handover -------------------
+#
+# Pending proposals do not block a handover (the crew's facts are extras for
+# support, not conditions of the line): the handover status lists them so
+# delivery decides them there, before or after opening the line.
+
+
+class FactsAlreadyDecided(HandoverError):
+    """The proposal was confirmed or rejected already; a decision is final."""
+
+    code = "facts_already_decided"
+
+
+class NoConstructionRecord(HandoverError):
+    """Nothing to add confirmed facts to: the site has no as-built record yet."""
+
+    code = "no_construction_record"
+
+
+def pending_completion_facts(*, contract: Contract) -> QuerySet[CompletionFacts]:
+    """Proposals of the contract's jobs still waiting for delivery's decision, oldest first."""
+    return (
+        CompletionFacts.objects.filter(job__contract=contract, status=FactsStatus.PROPOSED)
+        .select_related("job", "crew", "company")
+        .order_by("proposed_at", "id")
+    )
+
+
+def _lock_undecided(facts: CompletionFacts) -> CompletionFacts:
+    locked = (
+        CompletionFacts.objects.select_for_update()
+        .select_related("job", "company", "crew")
+        .get(pk=facts.pk)
+    )
+    if locked.status != FactsStatus.PROPOSED:
+        raise FactsAlreadyDecided(
+            _("these completion facts were already %(status)s on %(date)s")
+            % {
+                "status": str(FactsStatus(locked.status).label).lower(),
+                "date": timezone.localtime(locked.decided_at).strftime("%Y-%m-%d %H:%M")
+                if locked.decided_at
+                else "—",
+            },
+            current_status=locked.status,
+        )
+    return locked
+
+
+def _current_record(facts: CompletionFacts) -> ConstructionRecord | None:
+    """The as-built version the facts amend: the job's latest, else the one support reads."""
+    records = ConstructionRecord.objects.filter(site_id=facts.site_id)
+    return (
+        records.filter(job_id=facts.job_id).order_by("-recorded_at", "-id").first()
+        or records.order_by(F("archived_at").desc(nulls_last=True), "-recorded_at", "-id").first()
+    )
+
+
+@transaction.atomic
+def completion_facts_confirm(*, facts: CompletionFacts, by: User | None) -> CompletionFacts:
+    """Write the crew's facts into the as-built record as a new version of it.
+
+    The new :class:`~sites.models.ConstructionRecord` copies the current one
+    and takes the crew's serial, port and light level over it; the crew's
+    note is appended to its notes. The current version is left untouched, so
+    every earlier value stays readable. When the current version was already
+    archived at handover, the new one is archived too: it is what support
+    reads from now on.
+
+    Raises
+    ------
+    FactsAlreadyDecided
+        The proposal was decided before (HTTP 409).
+    NoConstructionRecord
+        The site has no as-built record to amend (HTTP 409).
+    """
+    locked = _lock_undecided(facts)
+    base = _current_record(locked)
+    if base is None:
+        raise NoConstructionRecord(
+            _(
+                "the site has no as-built record yet; record where the media converter "
+                "is first, then confirm the crew's facts"
+            )
+        )
+    now = timezone.now()
+    notes = base.notes
+    if locked.note:
+        notes = f"{notes}\n{locked.note}" if notes else locked.note
+    record = ConstructionRecord.objects.create(
+        site_id=locked.site_id,
+        job_id=locked.job_id,
+        media_converter_location=base.media_converter_location,
+        port=locked.port or base.port,
+        cable_route=base.cable_route,
+        riser=base.riser,
+        notes=notes,
+        media_converter_serial=locked.mc_serial or base.media_converter_serial,
+        light_level_dbm=(
+            locked.light_level_dbm if locked.light_level_dbm is not None else base.light_level_dbm
+        ),
+        recorded_by=by,
+        recorded_at=now,
+        archived_at=now if base.archived_at is not None else None,
+    )
+    locked.status = FactsStatus.CONFIRMED
+    locked.decided_by = by
+    locked.decided_at = now
+    locked.record = record
+    locked.save(update_fields=["status", "decided_by", "decided_at", "record"])
+    return locked
+
+
+@transaction.atomic
+def completion_facts_reject(
+    *, facts: CompletionFacts, by: User | None, reason: str
+) -> CompletionFacts:
+    """Turn the crew's proposal down with a reason; the as-built record is not touched.
+
+    Raises
+    ------
+    FactsAlreadyDecided
+        The proposal was decided before (HTTP 409).
+    ValueError
+        A blank reason (the API asks for one before calling).
+    """
+    if not reason.strip():
+        raise ValueError("a rejection needs a reason")
+    locked = _lock_undecided(facts)
+    locked.status = FactsStatus.REJECTED
+    locked.decided_by = by
+    locked.decided_at = timezone.now()
+    locked.decision_reason = reason.strip()
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
     return locked

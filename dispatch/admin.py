@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from .models import (
     CalendarFeed,
     CompanyClosure,
+    CompletionFacts,
     Crew,
     CrewUnavailability,
     CrewWorkingDay,
@@ -182,6 +183,22 @@ class VisitAdmin(admin.ModelAdmin):
     search_fields = ("job__reference", "crew__name", "job__site__name")
     list_select_related = ("job", "crew", "plan")
     autocomplete_fields = ("job", "crew", "plan")
+
+
+@admin.register(CompletionFacts)
+class CompletionFactsAdmin(admin.ModelAdmin):
+    """Read-only: delivery confirms or rejects through the handover API, which writes the record."""
+
+    list_display = ("site", "job", "company", "mc_serial", "port", "light_level_dbm", "status")
+    list_filter = ("status",)
+    search_fields = ("site__name", "job__reference", "mc_serial")
+    list_select_related = ("site", "job", "company")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(JobReport)

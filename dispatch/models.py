@@ -1218,3 +1218,122 @@ class SlotBooking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job.reference} by {self.crew.name} on {self.date} ({self.status})"
+
+
+# --- completion facts ---------------------------------------------------------------
+
+#: The light level a crew may measure at the media converter, in dBm (one decimal).
+LIGHT_LEVEL_MIN_DBM = -40
+LIGHT_LEVEL_MAX_DBM = 5
+
+
+class FactsStatus(models.TextChoices):
+    PROPOSED = "proposed", pgettext_lazy("completion facts", "Proposed")
+    CONFIRMED = "confirmed", pgettext_lazy("completion facts", "Confirmed")
+    REJECTED = "rejected", pgettext_lazy("completion facts", "Rejected")
+
+
+class CompletionFacts(models.Model):
+    """What a crew recorded on 'done' for support, proposed for the as-built record.
+
+    Written once with the crew's report and never edited; delivery decides it
+    once, at handover: *confirmed* writes a new version of the site's
+    construction record (``record``; the earlier versions stay as they were),
+    *rejected* keeps the facts here with the reason. The decision is final.
+    """
+
+    report = models.OneToOneField(
+        JobReport,
+        verbose_name=_("report"),
+        on_delete=models.PROTECT,
+        related_name="completion_facts",
+    )
+    job = models.ForeignKey(
+        Job, verbose_name=_("job"), on_delete=models.CASCADE, related_name="completion_facts"
+    )
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="completion_facts"
+    )
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.PROTECT, related_name="completion_facts"
+    )
+    company = models.ForeignKey(
+        PartnerCompany,
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="completion_facts",
+    )
+    mc_serial = models.CharField(_("media converter serial"), max_length=64, blank=True)
+    port = models.CharField(_("port"), max_length=64, blank=True)
+    light_level_dbm = models.DecimalField(
+        _("light level (dBm)"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    note = models.TextField(_("note"), max_length=1000, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=FactsStatus.choices, default=FactsStatus.PROPOSED
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+    record = models.OneToOneField(
+        "sites.ConstructionRecord",
+        verbose_name=_("construction record"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="completion_facts",
+        help_text=_("The as-built version written when the facts were confirmed."),
+    )
+
+    class Meta:
+        ordering = ["proposed_at", "id"]
+        verbose_name = _("completion facts")
+        verbose_name_plural = _("completion facts")
+        indexes = [models.Index(fields=["site", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                name="facts_status_valid",
+                condition=Q(status__in=[s.value for s in FactsStatus]),
+            ),
+            models.CheckConstraint(
+                name="facts_not_empty",
+                condition=~Q(mc_serial="", port="", note="", light_level_dbm__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="facts_light_level_sane",
+                condition=Q(light_level_dbm__isnull=True)
+                | Q(
+                    light_level_dbm__gte=LIGHT_LEVEL_MIN_DBM,
+                    light_level_dbm__lte=LIGHT_LEVEL_MAX_DBM,
+                ),
+            ),
+            # Decided exactly when not proposed, and by someone.
+            models.CheckConstraint(
+                name="facts_decided_when_not_proposed",
+                condition=(
+                    Q(status=FactsStatus.PROPOSED, decided_at__isnull=True)
+                    | (~Q(status=FactsStatus.PROPOSED) & Q(decided_at__isnull=False))
+                ),
+            ),
+            models.CheckConstraint(
+                name="facts_rejection_has_reason",
+                condition=~Q(status=FactsStatus.REJECTED) | ~Q(decision_reason=""),
+            ),
+            # A confirmed proposal points at the record version it wrote, and only then.
+            models.CheckConstraint(
+                name="facts_record_iff_confirmed",
+                condition=Q(status=FactsStatus.CONFIRMED, record__isnull=False)
+                | (~Q(status=FactsStatus.CONFIRMED) & Q(record__isnull=True)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Completion facts of {self.job.reference} ({self.status})"

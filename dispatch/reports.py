@@ -12,6 +12,10 @@ The report row and the job's status steps commit together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,9 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from accounts.models import User
+from core.errors import INVALID_INPUT, DomainError
 
 from .ledger import ledger_lock
-from .models import Crew, Job, JobReport, ReportKind, Visit
+from .models import CompletionFacts, Crew, Job, JobReport, ReportKind, Visit
 from .plans import drafts_forget_failed_visit
 from .services import job_report_incomplete, job_transition
 from .states import JobStatus, PlanningError, TransitionError, check_transition
@@ -137,6 +142,52 @@ def _steps(kind: str, current: str) -> list[str]:
     return [S.DISPATCHED] if current == S.SCHEDULED else []
 
 
+# --- completion facts ------------------------------------------------------------------
+
+#: What a crew may record on 'done' for support, in the order people read them.
+FACT_FIELDS = ("mc_serial", "port", "light_level_dbm", "note")
+
+
+def normalise_serial(value: str) -> str:
+    """A media converter's serial as printed: NFKC (full-width to ASCII), upper case, trimmed."""
+    return unicodedata.normalize("NFKC", value).strip().upper()
+
+
+def normalise_facts(facts: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The facts as stored, or None when nothing was recorded (every field blank)."""
+    if not facts:
+        return None
+    light = facts.get("light_level_dbm")
+    clean = {
+        "mc_serial": normalise_serial(facts.get("mc_serial") or ""),
+        "port": unicodedata.normalize("NFKC", facts.get("port") or "").strip(),
+        "light_level_dbm": None if light is None else Decimal(light).quantize(Decimal("0.1")),
+        "note": (facts.get("note") or "").strip(),
+    }
+    if not any(value not in ("", None) for value in clean.values()):
+        return None
+    return clean
+
+
+def stored_facts(report: JobReport) -> dict[str, Any] | None:
+    """The facts recorded with ``report`` (in :func:`normalise_facts`'s shape), or None."""
+    try:
+        facts = report.completion_facts
+    except CompletionFacts.DoesNotExist:
+        return None
+    return {name: getattr(facts, name) for name in FACT_FIELDS}
+
+
+class FactsRefused(DomainError):
+    """Completion facts sent with a report that cannot carry them (HTTP 400 naming ``facts``)."""
+
+    code = "invalid"
+    status = INVALID_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="facts")
+
+
 def _matches(
     report: JobReport,
     *,
@@ -145,6 +196,7 @@ def _matches(
     reason_code: str,
     reason_text: str,
     occurred_at: dt.datetime | None,
+    facts: dict[str, Any] | None = None,
 ) -> bool:
     """Whether a retry asks for exactly what the stored report records."""
     return (
@@ -154,6 +206,7 @@ def _matches(
         and report.reason_text == reason_text
         # Without occurred_at the first request used its arrival time: any retry matches.
         and (occurred_at is None or report.occurred_at == occurred_at)
+        and stored_facts(report) == facts
     )
 
 
@@ -180,6 +233,7 @@ def job_report_record(
     occurred_at: dt.datetime | None = None,
     idempotency_key: str | None = None,
     by: User | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> tuple[JobReport, bool]:
     """Record a crew's report on ``job`` and apply its status change.
 
@@ -187,8 +241,16 @@ def job_report_record(
     earlier request with the same ``idempotency_key``, answered with the
     original report and without writing anything).
 
+    ``facts`` (``mc_serial``, ``port``, ``light_level_dbm``, ``note``; only on
+    a ``completed`` report) are stored with the report as a
+    :class:`~dispatch.models.CompletionFacts` proposal that delivery confirms
+    into the as-built record at handover (``delivery.handover``). They are
+    part of the report: a retry with other facts is a different report.
+
     Raises
     ------
+    FactsRefused
+        Facts on another kind of report (HTTP 400 naming ``facts``).
     IdempotencyKeyReused
         When the key was already used for another report (HTTP 409).
     dispatch.states.TransitionError
@@ -196,12 +258,19 @@ def job_report_record(
     """
     crew = visit.crew
     today = timezone.localdate()
+    clean_facts = normalise_facts(facts)
+    if clean_facts is not None and kind != ReportKind.COMPLETED:
+        raise FactsRefused(
+            _("completion facts go with a '%(completed)s' report only, not with '%(kind)s'")
+            % {"completed": _kind_word(ReportKind.COMPLETED), "kind": _kind_word(kind)}
+        )
     request = {
         "job": job,
         "kind": kind,
         "reason_code": reason_code,
         "reason_text": reason_text,
         "occurred_at": occurred_at,
+        "facts": clean_facts,
     }
 
     try:
@@ -279,6 +348,16 @@ def job_report_record(
                     reported_by=by,
                     idempotency_key=idempotency_key,
                 )
+                if clean_facts is not None:
+                    CompletionFacts.objects.create(
+                        report=report,
+                        job=locked,
+                        site_id=locked.site_id,
+                        crew=crew,
+                        company_id=crew.company_id,
+                        proposed_at=report.occurred_at,
+                        **clean_facts,
+                    )
     except (IntegrityError, TransitionError, ReportRefused):
         # Same key sent concurrently for two different jobs of the crew (two
         # job locks, so the unique index is the referee): the loser gets the

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import (
     ConstructionRecord,
@@ -9,6 +10,7 @@ from .models import (
     Permission,
     Region,
     Site,
+    SitePhoto,
     SiteSurvey,
 )
 
@@ -122,6 +124,23 @@ class ConstructionRecordAdmin(admin.ModelAdmin):
     list_select_related = ("site",)
     autocomplete_fields = ("site", "job")
     date_hierarchy = "recorded_at"
+
+
+@admin.register(SitePhoto)
+class SitePhotoAdmin(admin.ModelAdmin):
+    """Read-only: photos come in through the upload service (checked, stripped, thumbnailed)."""
+
+    list_display = ("site", "kind", "caption", "company", "uploaded_by", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("site__name", "site__address", "caption")
+    list_select_related = ("site", "company", "uploaded_by")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(IpPool)

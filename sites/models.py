@@ -8,6 +8,7 @@ outlive any one job: support reads them years after the crew has left.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.core.files.storage import Storage
 
 models.CharField.register_lookup(Length)
 
@@ -453,6 +457,13 @@ class ConstructionRecord(models.Model):
     cable_route = models.TextField(_("cable route"), blank=True)
     riser = models.CharField(_("riser / conduit"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Completion facts a crew proposed and delivery confirmed (dispatch.CompletionFacts).
+    media_converter_serial = models.CharField(
+        _("media converter serial"), max_length=64, blank=True
+    )
+    light_level_dbm = models.DecimalField(
+        _("light level (dBm)"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -478,6 +489,11 @@ class ConstructionRecord(models.Model):
             models.CheckConstraint(
                 name="construction_mc_location_not_blank",
                 condition=~Q(media_converter_location=""),
+            ),
+            models.CheckConstraint(
+                name="construction_light_level_sane",
+                condition=Q(light_level_dbm__isnull=True)
+                | Q(light_level_dbm__gte=-40, light_level_dbm__lte=5),
             ),
         ]
 
@@ -533,3 +549,101 @@ class IpAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} for {self.contract}"
+
+
+class PhotoKind(models.TextChoices):
+    """What a crew's photo shows."""
+
+    MEDIA_CONVERTER = "media_converter", _("Media converter")
+    PORT = "port", _("Port")
+    CABLE_ROUTE = "cable_route", _("Cable route")
+    RISER = "riser", _("Riser")
+    BEFORE = "before", _("Before the work")
+    AFTER = "after", _("After the work")
+
+
+def _photo_storage() -> Storage:
+    """The ``photos`` storage of ``STORAGES`` (filesystem or S3, config/settings.py)."""
+    from django.core.files.storage import storages
+
+    return storages["photos"]
+
+
+class SitePhoto(models.Model):
+    """A photo a crew took on site, part of the as-built record (``sites.photos``).
+
+    The stored image is re-encoded from the pixels alone: no EXIF, no GPS, no
+    device data. ``company`` is the uploader's partner company (null for
+    coordinators): partners see their own company's photos only.
+    """
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="photos"
+    )
+    job = models.ForeignKey(
+        "dispatch.Job",
+        verbose_name=_("job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="photos",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=PhotoKind.choices)
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
+    file = models.FileField(_("file"), storage=_photo_storage, max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), storage=_photo_storage, max_length=200)
+    content_type = models.CharField(_("content type"), max_length=40)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    bytes = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256 of the upload"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    company = models.ForeignKey(
+        "dispatch.PartnerCompany",
+        verbose_name=_("partner company"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, null=True, blank=True)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("site photo")
+        verbose_name_plural = _("site photos")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uploaded_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="site_photo_idempotency_key_unique_per_user",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "-created_at"], name="site_photo_site_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.site_id} ({self.created_at:%Y-%m-%d})"
+
+
+def _photo_files_delete(sender: type[SitePhoto], instance: SitePhoto, **kwargs: object) -> None:
+    """A deleted photo's files leave the storage once the deletion commits (cascades too)."""
+    from django.db import transaction
+
+    names = [name for name in (instance.file.name, instance.thumbnail.name) if name]
+
+    def delete() -> None:
+        storage = _photo_storage()
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+models.signals.post_delete.connect(_photo_files_delete, sender=SitePhoto)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from dispatch.ledger import live_visits
-from dispatch.models import Job, JobReport, ReportKind, Visit
+from dispatch.models import CompletionFacts, FactsStatus, Job, JobReport, ReportKind, Visit
 from dispatch.states import JobStatus
 from sites.models import ConstructionRecord, Contract, Permission, Site, SiteSurvey
 
@@ -64,6 +64,8 @@ class SiteCard:
     calls: list[CallView]
     returned_jobs: tuple[ReturnedJob, ...] = ()
     """Jobs returned from the field and not on the schedule again yet: the customer will call."""
+    pending_facts: tuple[CompletionFacts, ...] = ()
+    """What crews recorded on 'done' and delivery has not confirmed yet, oldest first."""
 
 
 def calls_with_details() -> QuerySet[Call]:
@@ -108,9 +110,9 @@ def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
             Prefetch(
                 "construction_records",
                 # The record archived at handover is the one support should trust.
-                queryset=ConstructionRecord.objects.select_related("recorded_by").order_by(
-                    F("archived_at").desc(nulls_last=True), "-recorded_at", "-id"
-                ),
+                queryset=ConstructionRecord.objects.select_related(
+                    "recorded_by", "completion_facts__company"
+                ).order_by(F("archived_at").desc(nulls_last=True), "-recorded_at", "-id"),
             ),
             Prefetch("surveys", queryset=SiteSurvey.objects.order_by("-surveyed_on", "-id")),
             Prefetch("permissions", queryset=Permission.objects.order_by("party", "-requested_on")),
@@ -119,9 +121,10 @@ def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
                 queryset=Job.objects.order_by("-created_at", "-id").prefetch_related(
                     Prefetch(
                         "reports",
-                        queryset=JobReport.objects.select_related("crew").order_by(
-                            "occurred_at", "id"
-                        ),
+                        # Completion facts ride along (one-to-one): no extra query.
+                        queryset=JobReport.objects.select_related(
+                            "crew", "completion_facts__company"
+                        ).order_by("occurred_at", "id"),
                     ),
                     Prefetch(
                         "visits",
@@ -153,6 +156,12 @@ def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
         for job in jobs
         if job.is_returned_from_field and job.status not in CLOSED_JOB_STATUSES
     )
+    pending = tuple(
+        facts
+        for job in jobs
+        for report in job.reports.all()
+        if (facts := _facts_of(report)) is not None and facts.status == FactsStatus.PROPOSED
+    )
     return SiteCard(
         site=site,
         contracts=list(site.contracts.all()),
@@ -163,7 +172,15 @@ def site_card(*, site_id: int, today: dt.date | None = None) -> SiteCard:
         upcoming_visits=upcoming,
         calls=[call_view(call) for call in site.calls.all()],
         returned_jobs=returned,
+        pending_facts=tuple(sorted(pending, key=lambda facts: (facts.proposed_at, facts.pk))),
     )
+
+
+def _facts_of(report: JobReport) -> CompletionFacts | None:
+    try:
+        return report.completion_facts
+    except CompletionFacts.DoesNotExist:
+        return None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import roles_required
 from accounts.models import Role, User
 from sites.models import Site
+from sites.photos import site_photos
 
 from .forms import AmendForm, BookForm, CallForm
 from .inbox import current_handoff_views
@@ -126,6 +127,7 @@ def _card_context(
         "card": card,
         "calls": calls,
         "call_form": call_form or CallForm(site=card.site),
+        "photos": site_photos(card.site.pk),  # the crews' photos, in the as-built section
         "can_write": getattr(request.user, "role", None) in WRITERS,
     }
 

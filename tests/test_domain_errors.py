@@ -22,6 +22,7 @@ from core.errors import DomainError
 from delivery import handover
 from delivery.imports import tables
 from dispatch import editing, ledger, plans, problem, readiness, reports, runs, slots, states
+from sites import photos
 
 MESSAGE = "the plan changed; reload and try again"
 BLOCKERS = ["construction is not completed", "no IP address is assigned"]
@@ -65,6 +66,10 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
             "report_kind": "arrived",
             "accepted": ["en_route"],
         },
+    ),
+    reports.FactsRefused: (
+        lambda: reports.FactsRefused(MESSAGE),
+        {"status": 400, "code": "invalid", "fields": {"facts": [MESSAGE]}},
     ),
     reports.IdempotencyKeyReused: (
         lambda: reports.IdempotencyKeyReused(SimpleNamespace(pk=31)),  # type: ignore[arg-type]
@@ -131,6 +136,14 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
         lambda: handover.HandoverBlocked(MESSAGE, blockers=BLOCKERS),
         {"status": 409, "code": "handover_blocked", "blockers": BLOCKERS},
     ),
+    handover.FactsAlreadyDecided: (
+        lambda: handover.FactsAlreadyDecided(MESSAGE, current_status="confirmed"),
+        {"status": 409, "code": "facts_already_decided", "current_status": "confirmed"},
+    ),
+    handover.NoConstructionRecord: (
+        lambda: handover.NoConstructionRecord(MESSAGE),
+        {"status": 409, "code": "no_construction_record"},
+    ),
     tables.ExportEncodingError: (
         lambda: tables.ExportEncodingError(
             row=3, column="customer name", character="𠮷", encoding="cp932"
@@ -164,6 +177,26 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
     slots.SlotNotConfirmable: (
         lambda: slots.SlotNotConfirmable("this slot is not waiting for confirmation"),
         {"status": 409, "code": "slot_not_confirmable"},
+    ),
+    photos.PhotoRejected: (
+        lambda: photos.PhotoRejected("the file is not a JPEG, PNG or WebP image"),
+        {
+            "status": 400,
+            "code": "invalid",
+            "fields": {"file": ["the file is not a JPEG, PNG or WebP image"]},
+        },
+    ),
+    photos.PhotoTooLarge: (
+        lambda: photos.PhotoTooLarge("the photo is larger than 10 MB"),
+        {
+            "status": 413,
+            "code": "payload_too_large",
+            "fields": {"file": ["the photo is larger than 10 MB"]},
+        },
+    ),
+    photos.PhotoKeyReused: (
+        lambda: photos.PhotoKeyReused(12),
+        {"status": 409, "code": "idempotency_key_reused", "photo_id": 12},
     ),
 }
 

@@ -38,6 +38,7 @@ from dispatch.routes import Feature, Properties, crew_day_features, point_featur
 from dispatch.slots import pending_slots
 from dispatch.states import PlanningError
 from sites.models import Region
+from sites.photos import site_photos
 from support.inbox import open_handoff_count
 from support.models import HandoffTeam
 
@@ -229,6 +230,7 @@ def job_drawer(request: HttpRequest, pk: int) -> HttpResponse:
             "crews": crews,
             "dates": dates,
             "records": job.site.construction_records.filter(archived_at__isnull=True),
+            "photos": site_photos(job.site_id),  # the site's photos, this job's marked
         },
     )
 
@@ -291,7 +293,7 @@ def _visit_properties(visit: Visit) -> Properties:
 @roles_required(Role.COORDINATOR, Role.SUPPORT, Role.PARTNER)
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands where its work is: coordinators on this or next week's board,
-    support operators on the support desk, partners on the API documentation."""
+    support operators on the support desk, partners on the crews' phone page."""
     role = getattr(request.user, "role", "")
     if role == Role.COORDINATOR:
         today = timezone.localdate(timezone=planning_tz())
@@ -303,5 +305,5 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         return redirect("web:board", pk=current.pk) if current else redirect("web:plans")
     if role == Role.PARTNER:
-        return redirect("/api/docs/")
+        return redirect("web:crew")
     return redirect("support:desk")

@@ -1,13 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import batches, board, calendars, imports, password_reset, slots, views
+from . import batches, board, calendars, crew, imports, password_reset, slots, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", board.home, name="home"),
     path("orders/", views.orders, name="orders"),
+    path("crew/", crew.crew_day, name="crew"),
+    path("crew/sw.js", crew.crew_service_worker, name="crew-sw"),
     path("plans/", board.plans, name="plans"),
     path("plans/<int:pk>/", board.board, name="board"),
     path("slots/<int:pk>/confirm/", slots.confirm_slot, name="confirm-slot"),

@@ -11,9 +11,10 @@ from rest_framework import serializers
 
 from api.dates import SaneDateField, SaneDateTimeField
 from api.model_serializer import ModelSerializer
-from sites.models import BillingStatus, ContractStatus, IpAssignment, IpPool
+from dispatch.models import FactsStatus
+from sites.models import BillingStatus, ConstructionRecord, ContractStatus, IpAssignment, IpPool
 
-from ..partner.serializers import PartnerErrorSerializer
+from ..partner.serializers import CompletionFactsSerializer, PartnerErrorSerializer
 
 #: The API's one error shape, for the schema.
 ErrorSerializer = PartnerErrorSerializer
@@ -99,6 +100,14 @@ class HandoverStatusSerializer(serializers.Serializer):
     blockers = serializers.ListField(
         child=serializers.CharField(), help_text="Every missing condition, in plain words."
     )
+    pending_facts = CompletionFactsSerializer(
+        many=True,
+        help_text=(
+            "Completion facts crews proposed for the contract's jobs, waiting for delivery "
+            "to confirm or reject them (`/completion-facts/<id>/confirm/`). They do not "
+            "block the handover."
+        ),
+    )
 
 
 class HandoverBlockedBodySerializer(serializers.Serializer):
@@ -115,3 +124,49 @@ class HandoverBlockedSerializer(serializers.Serializer):
     """409 ``handover_blocked``: ``blockers`` lists every missing condition."""
 
     error = HandoverBlockedBodySerializer()
+
+
+# --- completion facts ---------------------------------------------------------------------
+
+
+class CompletionFactsQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=FactsStatus.choices, required=False)
+    site = serializers.IntegerField(required=False, min_value=1)
+    job = serializers.IntegerField(required=False, min_value=1)
+    contract = serializers.IntegerField(required=False, min_value=1)
+
+
+class CompletionFactsRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=1000, help_text="Why the facts do not go into the as-built record."
+    )
+
+
+class AsBuiltVersionSerializer(ModelSerializer):
+    """One version of a site's as-built record (earlier versions stay as they were)."""
+
+    class Meta:
+        model = ConstructionRecord
+        fields = [
+            "id",
+            "site",
+            "job",
+            "media_converter_location",
+            "media_converter_serial",
+            "port",
+            "light_level_dbm",
+            "cable_route",
+            "riser",
+            "notes",
+            "recorded_by",
+            "recorded_at",
+            "archived_at",
+        ]
+        read_only_fields = fields
+
+
+class CompletionFactsDecisionSerializer(serializers.Serializer):
+    """A decided proposal and, when confirmed, the as-built version it wrote."""
+
+    facts = CompletionFactsSerializer()
+    record = AsBuiltVersionSerializer(allow_null=True)

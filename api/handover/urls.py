@@ -21,4 +21,20 @@ urlpatterns = [
         views.ContractHandoverView.as_view(),
         name="contract-handover",
     ),
+    path("completion-facts/", views.CompletionFactsListView.as_view(), name="completion-facts"),
+    path(
+        "completion-facts/<int:pk>/",
+        views.CompletionFactsDetailView.as_view(),
+        name="completion-facts-detail",
+    ),
+    path(
+        "completion-facts/<int:pk>/confirm/",
+        views.CompletionFactsConfirmView.as_view(),
+        name="completion-facts-confirm",
+    ),
+    path(
+        "completion-facts/<int:pk>/reject/",
+        views.CompletionFactsRejectView.as_view(),
+        name="completion-facts-reject",
+    ),
 ]

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from delivery import handover
+from dispatch.models import CompletionFacts
 from sites.models import Contract, IpAssignment, IpPool
 
 from ..errors import ApiError
@@ -32,7 +33,7 @@ _ERROR_TEXTS = {
     400: "Invalid input; `fields` names each offending field.",
     401: "Not authenticated.",
     403: "Your role may not use this endpoint.",
-    404: "No such contract.",
+    404: "No such contract (or completion facts).",
     409: "Conflicts with the contract's state (see `code`).",
 }
 
@@ -67,6 +68,7 @@ def _handover_status(contract_id: int) -> dict[str, Any]:
         "handed_over_at": contract.handed_over_at,
         "ready": not blockers,
         "blockers": blockers,
+        "pending_facts": list(handover.pending_completion_facts(contract=contract)),
     }
 
 
@@ -198,3 +200,106 @@ class ContractHandoverView(APIView):
         contract = _contract(contract_id)
         handover.contract_hand_over(contract=contract, by=request.user)
         return Response(s.HandoverStatusSerializer(_handover_status(contract_id)).data)
+
+
+# --- completion facts: proposed by crews, decided by delivery at handover -----------------
+
+
+def _facts_queryset() -> QuerySet[CompletionFacts]:
+    return CompletionFacts.objects.select_related("company", "crew", "job").order_by(
+        "-proposed_at", "-id"
+    )
+
+
+def _facts(pk: int) -> CompletionFacts:
+    facts = _facts_queryset().filter(pk=pk).first()
+    if facts is None:
+        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", _("no such completion facts"))
+    return facts
+
+
+def _decision(facts: CompletionFacts) -> Response:
+    body = {"facts": facts, "record": facts.record}
+    return Response(s.CompletionFactsDecisionSerializer(body).data)
+
+
+@extend_schema(tags=["handover"])
+class CompletionFactsListView(generics.ListAPIView):
+    """What crews recorded on 'done' for the as-built record; partners read theirs on the report."""
+
+    roles = COORDINATOR_AND_SUPPORT
+    serializer_class = s.CompletionFactsSerializer
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[CompletionFacts]:
+        query = s.CompletionFactsQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = {
+            name if name != "contract" else "job__contract": value
+            for name, value in query.validated_data.items()
+        }
+        return _facts_queryset().filter(**filters)
+
+    @extend_schema(
+        summary="Completion facts crews proposed, newest first",
+        parameters=[s.CompletionFactsQuerySerializer],
+        responses={200: s.CompletionFactsSerializer(many=True), **_errors(400, 401, 403)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+@extend_schema(tags=["handover"])
+class CompletionFactsDetailView(APIView):
+    roles = COORDINATOR_AND_SUPPORT
+
+    @extend_schema(
+        summary="One proposal of completion facts and its decision",
+        responses={200: s.CompletionFactsSerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.CompletionFactsSerializer(_facts(pk)).data)
+
+
+@extend_schema(tags=["handover"])
+class CompletionFactsConfirmView(APIView):
+    roles = COORDINATOR
+
+    @extend_schema(
+        summary="Confirm the facts into the as-built record (a new version of it)",
+        description=(
+            "Writes a new version of the site's as-built record: the current one with the "
+            "crew's serial, port and light level over it and the crew's note appended. "
+            "Earlier versions are kept as they were. 409 `facts_already_decided` when the "
+            "facts were confirmed or rejected before; 409 `no_construction_record` when the "
+            "site has no as-built record to amend yet."
+        ),
+        request=None,
+        responses={200: s.CompletionFactsDecisionSerializer, **_errors(401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        facts = handover.completion_facts_confirm(facts=_facts(pk), by=request.user)
+        return _decision(facts)
+
+
+@extend_schema(tags=["handover"])
+class CompletionFactsRejectView(APIView):
+    roles = COORDINATOR
+
+    @extend_schema(
+        summary="Reject the facts with a reason (the as-built record is not touched)",
+        description="409 `facts_already_decided` when the facts were decided before.",
+        request=s.CompletionFactsRejectSerializer,
+        responses={
+            200: s.CompletionFactsDecisionSerializer,
+            **_errors(400, 401, 403, 404, 409),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        form = s.CompletionFactsRejectSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        facts = _facts(pk)
+        facts = handover.completion_facts_reject(
+            facts=facts, by=request.user, reason=form.validated_data["reason"]
+        )
+        return _decision(facts)

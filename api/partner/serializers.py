@@ -12,13 +12,24 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.dates import SaneDateField, SaneDateTimeField
 from api.model_serializer import ModelSerializer
-from dispatch.models import CalendarFeed, IncompleteReason, Job, JobReport, ReportKind
+from dispatch.models import (
+    LIGHT_LEVEL_MAX_DBM,
+    LIGHT_LEVEL_MIN_DBM,
+    CalendarFeed,
+    CompletionFacts,
+    IncompleteReason,
+    Job,
+    JobReport,
+    ReportKind,
+)
 from dispatch.promises import slot_name
+from dispatch.reports import normalise_serial
 from dispatch.states import JobKind, JobStatus
 from sites.access import END_OF_DAY
 from sites.models import BuildingType, ConduitStatus
@@ -307,6 +318,68 @@ class GeoJSONFeatureCollectionSerializer(serializers.Serializer):
 # --- reports ------------------------------------------------------------------------
 
 
+class CompletionFactsInputSerializer(serializers.Serializer):
+    """What the crew records on 'done' for support; every field optional."""
+
+    mc_serial = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The media converter's serial; stored NFKC, upper case, trimmed.",
+    )
+    port = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    light_level_dbm = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=LIGHT_LEVEL_MIN_DBM,
+        max_value=LIGHT_LEVEL_MAX_DBM,
+        required=False,
+        allow_null=True,
+        help_text=(
+            f"Light level measured at the media converter, in dBm, one decimal "
+            f"({LIGHT_LEVEL_MIN_DBM}.0 to +{LIGHT_LEVEL_MAX_DBM}.0)."
+        ),
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+    def validate_mc_serial(self, value: str) -> str:
+        value = normalise_serial(value)
+        if len(value) > 64:  # NFKC may lengthen it (e.g. ㍿)
+            raise serializers.ValidationError(_("at most 64 characters"))
+        return value
+
+
+class CompletionFactsSerializer(ModelSerializer):
+    """Completion facts as proposed by the crew, and delivery's decision on them."""
+
+    company_name = serializers.CharField(source="company.name", read_only=True)
+    crew_name = serializers.CharField(source="crew.name", read_only=True)
+
+    class Meta:
+        model = CompletionFacts
+        fields = [
+            "id",
+            "report",
+            "job",
+            "site",
+            "crew",
+            "crew_name",
+            "company",
+            "company_name",
+            "mc_serial",
+            "port",
+            "light_level_dbm",
+            "note",
+            "status",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "record",
+        ]
+        read_only_fields = fields
+
+
 class ReportCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ReportKind.choices)
     reason_code = serializers.ChoiceField(
@@ -322,10 +395,19 @@ class ReportCreateSerializer(serializers.Serializer):
     occurred_at = SaneDateTimeField(
         required=False, help_text="When it happened on site; default: when received."
     )
+    facts = CompletionFactsInputSerializer(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Only with kind 'completed': what support will need (media converter serial, "
+            "port, light level, a note), proposed for the as-built record until delivery "
+            "confirms it at handover."
+        ),
+    )
 
     def validate_occurred_at(self, value: dt.datetime) -> dt.datetime:
         if value > timezone.now() + OCCURRED_AT_FUTURE_TOLERANCE:
-            raise serializers.ValidationError("cannot be in the future")
+            raise serializers.ValidationError(_("cannot be in the future"))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -333,16 +415,24 @@ class ReportCreateSerializer(serializers.Serializer):
         # names the field and nothing at all is attempted.
         if attrs["kind"] == ReportKind.INCOMPLETE and not attrs.get("reason_code"):
             raise serializers.ValidationError(
-                {"reason_code": ["required when the visit could not be finished"]}
+                {"reason_code": [_("required when the visit could not be finished")]}
             )
         if attrs["kind"] != ReportKind.INCOMPLETE and attrs.get("reason_code"):
             raise serializers.ValidationError(
-                {"reason_code": ["only an 'incomplete' report carries a reason"]}
+                {"reason_code": [_("only an 'incomplete' report carries a reason")]}
+            )
+        if attrs["kind"] != ReportKind.COMPLETED and attrs.get("facts"):
+            raise serializers.ValidationError(
+                {"facts": [_("only a 'completed' report carries completion facts")]}
             )
         return attrs
 
 
 class FieldReportSerializer(ModelSerializer):
+    facts = serializers.SerializerMethodField(
+        help_text="The completion facts recorded with a 'completed' report, and their status."
+    )
+
     class Meta:
         model = JobReport
         fields = [
@@ -357,8 +447,17 @@ class FieldReportSerializer(ModelSerializer):
             "reported_by",
             "idempotency_key",
             "created_at",
+            "facts",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CompletionFactsSerializer(allow_null=True))
+    def get_facts(self, report: JobReport) -> dict[str, Any] | None:
+        try:
+            facts = report.completion_facts
+        except CompletionFacts.DoesNotExist:
+            return None
+        return CompletionFactsSerializer(facts).data
 
 
 # --- calendar feeds -----------------------------------------------------------------

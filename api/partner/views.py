@@ -207,7 +207,11 @@ class JobReportsView(GenericAPIView):
         job = self._job(job_id)
         # The job may have been another partner's before a re-plan: the
         # selector keeps a partner to its own crews' reports.
-        reports = reports_visible_to(request.user).filter(job=job)
+        reports = (
+            reports_visible_to(request.user)
+            .filter(job=job)
+            .select_related("completion_facts__company", "completion_facts__crew")
+        )
         page = self.paginate_queryset(reports)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -221,7 +225,12 @@ class JobReportsView(GenericAPIView):
             "A retry with the same Idempotency-Key answers 200 with the original report "
             "and writes nothing; the same key with a different body answers 409 "
             "`idempotency_key_reused`. A report the job's status does not allow answers "
-            "409 `illegal_transition` with `current_status`."
+            "409 `illegal_transition` with `current_status`. A completed report may carry "
+            "`facts` (media converter serial, port, light level in dBm, a note): they are "
+            "stored as a proposal for the site's as-built record, which delivery confirms "
+            "or rejects at handover (`/completion-facts/`); any other kind with `facts` "
+            "answers 400 naming `facts`. The facts are part of the report: a retry with "
+            "other facts under the same key answers 409 `idempotency_key_reused`."
         ),
         request=ReportCreateSerializer,
         parameters=[

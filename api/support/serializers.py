@@ -100,7 +100,9 @@ class ConstructionNoteSerializer(ModelSerializer):
         fields = [
             "id",
             "media_converter_location",
+            "media_converter_serial",
             "port",
+            "light_level_dbm",
             "cable_route",
             "riser",
             "notes",

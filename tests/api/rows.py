@@ -16,16 +16,20 @@ from accounts.tokens import token_create
 from dispatch.calendar_feeds import calendar_feed_create
 from dispatch.models import (
     CompanyClosure,
+    CompletionFacts,
     CrewUnavailability,
     CrewWorkingDay,
+    JobReport,
     OptimizationRun,
     PartnerClosure,
     PlanningBatch,
+    ReportKind,
 )
 from sites.models import ConstructionRecord, IpPool, Permission, PermissionParty
 from support.models import CallCategory
 from support.services import call_log
 from tests.api.conftest import Cast
+from tests.api.photo_rows import a_photo_row
 from tests.factories import make_contract, make_survey
 
 #: Path parameters that name a row (the others, like ``kind``, are enums).
@@ -68,10 +72,17 @@ def addressable(cast: Cast) -> dict[str, int | str]:
         start_date=cast.plan.start_date, end_date=cast.plan.end_date, created_by=cast.coordinator
     )
     run = OptimizationRun.objects.create(plan=cast.plan, time_limit_seconds=1)
+    done = JobReport.objects.create(
+        job=cast.job_a, crew=cast.crew_a, visit=cast.visit_a, kind=ReportKind.COMPLETED
+    )
+    facts = CompletionFacts.objects.create(
+        report=done, job=cast.job_a, site=site, crew=cast.crew_a, company=cast.company_a, port="P-1"
+    )
     return {
         "auth/tokens": spare_token.pk,
         "calendar-feeds": feed.pk,
         "company-closures": company_closure.pk,
+        "completion-facts": facts.pk,
         "crew-working-days": working_day.pk,
         "partner-closures": partner_closure.pk,
         "calendar": feed_token,
@@ -84,6 +95,7 @@ def addressable(cast: Cast) -> dict[str, int | str]:
         "partner-companies": cast.company_a.pk,
         "plan-batches": batch.pk,
         "plans": cast.plan.pk,
+        "photos": a_photo_row(cast.job_a, cast.partner_a).pk,
         "regions": cast.region.pk,
         "runs": run.pk,
         "site-permissions": permission.pk,

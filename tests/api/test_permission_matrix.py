@@ -43,6 +43,7 @@ from sites.models import ConstructionRecord, Contract, Customer, Permission, Sit
 from support.models import Call
 from tests.api.conftest import MONDAY, Cast
 from tests.api.moved_job import MARKER_A, MARKER_B, MovedJob, build_moved_job, foreign_ids
+from tests.api.photo_rows import a_photo_row
 
 DETAIL_METHODS = ("GET", "PUT", "PATCH", "DELETE")
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -166,6 +167,11 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/contracts/{contract_id}/billing/"): "+--",
     ("GET", "/api/v1/contracts/{contract_id}/handover/"): "++-",
     ("POST", "/api/v1/contracts/{contract_id}/handover/"): "+--",
+    # Completion facts: partners read theirs on their reports; coordinators decide.
+    ("GET", "/api/v1/completion-facts/"): "++-",
+    ("GET", "/api/v1/completion-facts/{id}/"): "++-",
+    ("POST", "/api/v1/completion-facts/{id}/confirm/"): "+--",
+    ("POST", "/api/v1/completion-facts/{id}/reject/"): "+--",
     ("POST", "/api/v1/imports/{kind}/preview/"): "+--",
     ("POST", "/api/v1/imports/{kind}/apply/"): "+--",
     ("GET", "/api/v1/imports/geocoding/"): "+--",
@@ -186,6 +192,12 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/support/calls/{id}/handoff/acknowledge/"): "++-",
     ("POST", "/api/v1/support/calls/{id}/handoff/done/"): "++-",
     ("GET", "/api/v1/support/recurring-issues/"): "++-",
+    # Crews' photos: partners upload and read their own company's; support reads all.
+    ("GET", "/api/v1/photos/"): "+++",
+    ("POST", "/api/v1/photos/"): "+-+",
+    ("GET", "/api/v1/photos/{id}/"): "+++",
+    ("GET", "/api/v1/photos/{id}/image/"): "+++",
+    ("GET", "/api/v1/photos/{id}/thumbnail/"): "+++",
 }
 
 PUBLIC = {
@@ -276,6 +288,8 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
         "/api/v1/exports/{kind}.": "csv",
         "/api/v1/support/sites/": cast.job_a.site_id,
         "/api/v1/support/calls/": call.pk,
+        "/api/v1/photos/": a_photo_row(cast.job_a, cast.partner_a).pk,
+        "/api/v1/completion-facts/": 999_999,
     }
 
 
@@ -332,6 +346,8 @@ PARTNER_READS = [
     (method, path)
     for method, path in OPERATIONS
     if method == "GET" and MATRIX[(method, path)][ROLES.index("partner")] == "+"
+    # Image bytes carry no text; who may fetch them is tests/api/test_photos.py's.
+    if not path.endswith(("/image/", "/thumbnail/"))
 ]
 
 #: What the ``id`` of a response's top-level object (or of its ``results``) is.
@@ -363,7 +379,10 @@ def _calendar_rows(moved: MovedJob) -> dict[str, int | str]:
             company=company, start_date=moved.day, end_date=moved.day, reason=f"{marker}旅行"
         )
         CrewWorkingDay.objects.create(crew=crew, date=moved.day, note=f"{marker}応援")
+    a_photo_row(moved.job, moved.partner_a, caption=f"{MARKER_A}写真")
+    photo_b = a_photo_row(moved.job, moved.partner_b, caption=f"{MARKER_B}写真")
     return {
+        "/api/v1/photos/": photo_b.pk,
         "/api/v1/company-closures/": CompanyClosure.objects.create(
             start_date=moved.day, end_date=moved.day, name="棚卸"
         ).pk,

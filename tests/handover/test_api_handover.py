@@ -33,6 +33,7 @@ def test_it_lists_what_blocks_the_handover(cast: Cast, client_for: Client, line:
         "handed_over_at": None,
         "ready": False,
         "blockers": ["no IP address assigned", "billing is pending, not ready"],
+        "pending_facts": [],
     }
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import batches, board, calendars, crew, imports, password_reset, slots, views
+from . import batches, board, calendars, crew, facts, imports, password_reset, slots, views
 
 app_name = "web"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("plans/<int:pk>/map.json", board.map_data, name="board-map"),
     path("runs/<int:pk>/progress/", board.run_progress, name="run-progress"),
     path("imports/", imports.imports, name="imports"),
+    path("facts/", facts.facts_list, name="facts"),
+    path("facts/<int:pk>/decide/", facts.facts_decide, name="facts-decide"),
     path("calendar/", calendars.calendar, name="calendar"),
     path("calendar/<slug:kind>/", calendars.calendar_add, name="calendar-add"),
     path(

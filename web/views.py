@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import roles_required
 from accounts.models import Role
 from delivery.orders import Stage, open_orders
+from dispatch.models import CompletionFacts, FactsStatus
 from sites.models import Region
 
 STAGE_LABELS = {
@@ -49,5 +50,9 @@ def orders(request: HttpRequest) -> HttpResponse:
             "regions": Region.objects.order_by("code"),
             "filters": {"team": team, "region": region, "stage": stage, "q": search},
             "total": len(every),
+            # Delivery decides what crews recorded on finishing (web/facts.py).
+            "facts_waiting": CompletionFacts.objects.filter(status=FactsStatus.PROPOSED).count()
+            if getattr(request.user, "role", None) == Role.COORDINATOR
+            else 0,
         },
     )

@@ -416,3 +416,62 @@ def test_the_database_refuses_facts_that_break_the_rules(
 
     with pytest.raises(IntegrityError), transaction.atomic():
         CompletionFacts.objects.filter(pk=CompletionFacts.objects.get().pk).update(**change)
+
+
+# --- delivery decides on its page ----------------------------------------------------------
+
+
+def page_client(user: User) -> PageClient:
+    client = PageClient()
+    client.force_login(user)
+    return client
+
+
+def test_delivery_sees_the_waiting_facts_and_confirms_them_on_its_page(
+    cast: Cast, client_for: Client
+) -> None:
+    done_with_facts(cast, client_for)
+    as_built(cast)
+    page = page_client(cast.coordinator)
+
+    orders = page.get("/orders/").content.decode()
+    assert 'id="facts-waiting"' in orders and "/facts/" in orders
+    listed = page.get("/facts/").content.decode()
+    [facts] = CompletionFacts.objects.all()
+    assert f'id="facts-{facts.pk}"' in listed and "MC-12AB" in listed and "-18.5" in listed
+
+    response = page.post(f"/facts/{facts.pk}/decide/", {"decision": "confirm"})
+    assert response.status_code == 302
+    facts.refresh_from_db()
+    assert facts.status == FactsStatus.CONFIRMED and facts.decided_by == cast.coordinator
+    latest = ConstructionRecord.objects.filter(site=cast.job_a.site).order_by("-pk").first()
+    assert latest is not None and latest.media_converter_serial == "MC-12AB"
+    # Decided once: a second press is refused with the reason, nothing changes.
+    page.post(f"/facts/{facts.pk}/decide/", {"decision": "reject", "reason": "typo"})
+    facts.refresh_from_db()
+    assert facts.status == FactsStatus.CONFIRMED
+    assert 'id="facts-waiting"' not in page.get("/orders/").content.decode()
+
+
+def test_a_rejection_on_the_page_needs_a_reason(cast: Cast, client_for: Client) -> None:
+    done_with_facts(cast, client_for)
+    [facts] = CompletionFacts.objects.all()
+    page = page_client(cast.coordinator)
+
+    page.post(f"/facts/{facts.pk}/decide/", {"decision": "reject", "reason": " "})
+    facts.refresh_from_db()
+    assert facts.status == FactsStatus.PROPOSED
+    page.post(f"/facts/{facts.pk}/decide/", {"decision": "reject", "reason": "ポート番号が違う"})
+    facts.refresh_from_db()
+    assert (facts.status, facts.decision_reason) == (FactsStatus.REJECTED, "ポート番号が違う")
+
+
+@pytest.mark.parametrize("who", ["support", "partner_a"])
+def test_only_coordinators_open_the_facts_page(cast: Cast, client_for: Client, who: str) -> None:
+    done_with_facts(cast, client_for)
+    [facts] = CompletionFacts.objects.all()
+    page = page_client(getattr(cast, who))
+    assert page.get("/facts/").status_code == 403
+    assert page.post(f"/facts/{facts.pk}/decide/", {"decision": "confirm"}).status_code == 403
+    facts.refresh_from_db()
+    assert facts.status == FactsStatus.PROPOSED

@@ -46,7 +46,7 @@ ENGLISH_WORD = re.compile(r"(?<![\w.@/-])[A-Za-z][A-Za-z']*(?:[-_][A-Za-z]+)*(?!
 ALLOWED_IN_JAPANESE = {
     "km", "MB", "CSV", "UTF", "Excel", "Shift_JIS", "JIS", "Shift", "API", "ID", "iCal",
     "OpenStreetMap", "Leaflet", "English", "ONU", "EPS", "MC", "IP", "PDF", "JSON", "GeoJSON",
-    "xlsx", "csv", "OK", "RC", "SRC", "S", "W", "YYYY-MM-DD",
+    "xlsx", "csv", "OK", "RC", "SRC", "YYYY-MM-DD", "dBm",
 }  # fmt: skip
 #: The language menu names Japanese in Japanese, in every language.
 ALLOWED_JAPANESE_IN_ENGLISH = {"日本語"}
@@ -126,7 +126,12 @@ def _foreign(text: str, language: str, data: list[str], codes: set[str]) -> list
     found = []
     for line in PLACEHOLDER.sub(" ", _without_data(text, data)).splitlines():
         if language == "ja":
-            words = [w for w in ENGLISH_WORD.findall(line) if w not in ALLOWED_IN_JAPANESE]
+            # A single capital is a symbol (構造 S, 件数の下限 K), not a word.
+            words = [
+                w
+                for w in ENGLISH_WORD.findall(line)
+                if w not in ALLOWED_IN_JAPANESE and not (len(w) == 1 and w.isupper())
+            ]
         else:
             stripped = line
             for allowed in ALLOWED_JAPANESE_IN_ENGLISH:
@@ -208,6 +213,13 @@ def _walk(page: Any, base: str, plan: Plan, language: str) -> dict[str, str]:
 
     page.goto(f"{base}/calendar/")
     seen["calendar"] = page.evaluate(COLLECT)
+
+    page.goto(f"{base}/support/inbox/")
+    seen["hand-off inbox"] = page.evaluate(COLLECT)
+    page.goto(f"{base}/support/recurring/")
+    seen["recurring issues"] = page.evaluate(COLLECT)
+    page.goto(f"{base}/facts/")
+    seen["facts from the field"] = page.evaluate(COLLECT)
 
     page.goto(f"{base}/imports/")
     page.locator("input[type=file]").set_input_files(str(FILES / "orders_with_errors.csv"))

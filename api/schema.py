@@ -101,3 +101,22 @@ def document_errors(result: dict, generator: Any, request: Any, public: bool) ->
                     code, {"description": ERROR_DESCRIPTIONS[code], "content": error_content}
                 )
     return result
+
+
+def error_responses(
+    serializer: Any, descriptions: dict[int, str], codes: tuple[int, ...], *, media_type: str = ""
+) -> dict[Any, Any]:
+    """``responses={...}`` entries for an endpoint's error codes, in the one error shape.
+
+    Each API module keeps its own words for what a 400 or a 409 means there;
+    the shape of the entries is the same everywhere. ``media_type`` keys them
+    by ``(code, media_type)`` for endpoints whose success is not JSON.
+    """
+    from drf_spectacular.utils import OpenApiResponse
+
+    return {
+        ((code, media_type) if media_type else code): OpenApiResponse(
+            serializer, description=descriptions[code]
+        )
+        for code in codes
+    }

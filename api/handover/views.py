@@ -24,6 +24,7 @@ from sites.models import Contract, IpAssignment, IpPool
 
 from ..errors import ApiError
 from ..permissions import READ, WRITE
+from ..schema import error_responses
 from . import serializers as s
 
 COORDINATOR = {Role.COORDINATOR.value: WRITE}
@@ -39,9 +40,7 @@ _ERROR_TEXTS = {
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {
-        code: OpenApiResponse(s.ErrorSerializer, description=_ERROR_TEXTS[code]) for code in codes
-    }
+    return error_responses(s.ErrorSerializer, _ERROR_TEXTS, codes)
 
 
 def _contract(contract_id: int) -> Contract:

@@ -42,6 +42,7 @@ from delivery.imports.tables import CSV_CP932_CONTENT_TYPE
 
 from ..errors import ApiError
 from ..permissions import WRITE
+from ..schema import error_responses
 from .serializers import (
     ExportQuerySerializer,
     GeocodingProgressSerializer,
@@ -87,12 +88,9 @@ _EXPORT_400 = (
 
 
 def _errors(*codes: int) -> dict[Any, OpenApiResponse]:
-    return {
-        (code, "application/json"): OpenApiResponse(
-            ImportErrorSerializer, description=_DESCRIPTIONS[code]
-        )
-        for code in codes
-    }
+    return error_responses(
+        ImportErrorSerializer, _DESCRIPTIONS, codes, media_type="application/json"
+    )
 
 
 def _too_large() -> ApiError:

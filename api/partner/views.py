@@ -39,6 +39,7 @@ from dispatch.selectors import (
 
 from ..errors import ApiError
 from ..permissions import READ, WRITE
+from ..schema import error_responses
 from .geojson import route_feature_collection
 from .ical import LANGUAGE_PARAMETER, crew_calendar, feed_language, feed_url, feed_visits
 from .routes import routes_for
@@ -61,18 +62,17 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 64  # JobReport.idempotency_key's column
 
 
+_ERROR_TEXTS = {
+    400: "Invalid input; `fields` names each offending field.",
+    401: "Not authenticated.",
+    403: "Your role may not use this endpoint.",
+    404: "Not found, or not yours (another partner's objects are never revealed).",
+    409: "Conflicts with the current state (see `code`).",
+}
+
+
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    descriptions = {
-        400: "Invalid input; `fields` names each offending field.",
-        401: "Not authenticated.",
-        403: "Your role may not use this endpoint.",
-        404: "Not found, or not yours (another partner's objects are never revealed).",
-        409: "Conflicts with the current state (see `code`).",
-    }
-    return {
-        code: OpenApiResponse(PartnerErrorSerializer, description=descriptions[code])
-        for code in codes
-    }
+    return error_responses(PartnerErrorSerializer, _ERROR_TEXTS, codes)
 
 
 def _scoped_crew(user: User, crew_id: int) -> Crew:

@@ -50,6 +50,7 @@ from sites.photos import (
 from ..errors import ApiError
 from ..partner.serializers import PartnerErrorSerializer
 from ..permissions import READ, WRITE
+from ..schema import error_responses
 from .serializers import PhotoListQuerySerializer, PhotoSerializer, PhotoUploadSerializer
 
 PHOTO_ROLES = {Role.PARTNER.value: WRITE, Role.COORDINATOR.value: WRITE, Role.SUPPORT.value: READ}
@@ -61,19 +62,18 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 64  # SitePhoto.idempotency_key's column
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
+_ERROR_TEXTS = {
+    400: "Invalid input; `fields` names each offending field (`file`, `job`, `kind`...).",
+    401: "Not authenticated.",
+    403: "Your role may not use this endpoint.",
+    404: "Not found, or not yours (another partner's photos are never revealed).",
+    409: "`idempotency_key_reused`: the key was used for a different photo.",
+    413: "`payload_too_large`: the file is larger than PHOTO_MAX_BYTES (`fields.file`).",
+}
+
+
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    descriptions = {
-        400: "Invalid input; `fields` names each offending field (`file`, `job`, `kind`...).",
-        401: "Not authenticated.",
-        403: "Your role may not use this endpoint.",
-        404: "Not found, or not yours (another partner's photos are never revealed).",
-        409: "`idempotency_key_reused`: the key was used for a different photo.",
-        413: "`payload_too_large`: the file is larger than PHOTO_MAX_BYTES (`fields.file`).",
-    }
-    return {
-        code: OpenApiResponse(PartnerErrorSerializer, description=descriptions[code])
-        for code in codes
-    }
+    return error_responses(PartnerErrorSerializer, _ERROR_TEXTS, codes)
 
 
 def _invalid(field: str, message: str) -> ApiError:

@@ -42,6 +42,7 @@ from support.services import (
 from ..errors import ApiError
 from ..pagination import Pagination
 from ..permissions import READ, WRITE
+from ..schema import error_responses
 from . import serializers as s
 from .handoffs import HANDOFF_PARAMETERS, handoff_context, handoff_filtered
 
@@ -58,9 +59,7 @@ _ERROR_TEXTS = {
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {
-        code: OpenApiResponse(s.ErrorSerializer, description=_ERROR_TEXTS[code]) for code in codes
-    }
+    return error_responses(s.ErrorSerializer, _ERROR_TEXTS, codes)
 
 
 def _int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int:

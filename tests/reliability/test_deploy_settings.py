@@ -42,6 +42,28 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     assert "no issues" in result.stdout
 
 
+def test_no_date_field_has_a_fixed_default() -> None:
+    """What Django's fields.W161 is for, kept although the check is silenced for times of day.
+
+    A ``default=date(...)`` or ``datetime(...)`` is evaluated once, when the
+    module loads: every row would get the day the server started.
+    """
+    import datetime as dt
+
+    from django.apps import apps
+    from django.db import models
+
+    fixed = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.DateField)  # DateTimeField is a DateField
+        and field.has_default()
+        and isinstance(field.default, dt.date)
+    ]
+    assert fixed == []
+
+
 def test_production_refuses_to_start_without_a_secret_key_from_the_environment() -> None:
     env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
     result = _manage("check", **env)

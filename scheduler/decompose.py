@@ -226,7 +226,9 @@ def improve_by_regions(whole: SearchTask) -> RoutingOutcome:
     workers = max(1, params.num_workers)
     while True:
         if not stop.first_feasible and (
-            cheaper := reassign_if_cheaper(problem, travel, candidates, routes, unplaced)
+            cheaper := reassign_if_cheaper(
+                problem, travel, candidates, routes, unplaced, deadline=deadline
+            )
         ):
             routes, best_milli = cheaper  # whole routes to crews of other regions
         regions, anchors = round_regions(problem, routes, round_number)

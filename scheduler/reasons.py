@@ -23,21 +23,18 @@ Messages are for people: days carry calendar labels
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from scheduler.greedy import _CrewDayState, _evaluate_append
-from scheduler.model import DAY_S, NEVER_S, CrewDay, Job, Problem, TimeWindow, clock_label
+from scheduler.model import NEVER_S, CrewDay, Job, Problem, TimeWindow, clock_label
 from scheduler.phrases import Clauses, Listing, Text, template, text
-from scheduler.result import MILLI, Reason, preference_milli
-from scheduler.timing import is_feasible, schedule_route
+from scheduler.repair import GapTable
+from scheduler.result import MILLI, Reason
 from scheduler.travel import TravelMatrix
-from scheduler.validate import promised_days_ref, validate_route
+from scheduler.validate import promised_days_ref
 
 LOCKED_CANNOT_BE_KEPT = template("locked on crew {crew} {day}, where it cannot be kept")
 LOCKED_ON_DAY_OFF = template("locked on crew {crew} {day}, which that crew does not work")
@@ -80,9 +77,6 @@ NO_QUALIFIED_CREW_WORKS = template("no qualified crew works {days}")
 DATES_AND_VERDICT = template("{conditions}; {verdict}")
 LOCKED_IN_CONFLICT = template(
     "locked visit conflicts with the other locked visits or the rules of its crew-day"
-)
-SEARCH_OUT_OF_TIME = template(
-    "the search stopped before this job could be placed (time limit reached before it was checked)"
 )
 SEARCH_STOPPED_FITS = template(
     "the search was stopped before this job could be placed; it fits on crew {crew} {day}"
@@ -340,15 +334,21 @@ def explain_dropped(
     candidates: Mapping[str, Sequence[tuple[str, int]]],
     *,
     search_cut: bool = False,
-    deadline: float | None = None,
 ) -> Explanation:
-    """Explain (or place) jobs the solver left out although each fits alone somewhere.
+    """Place or explain every job the solver left out although each fits alone somewhere.
 
     For each dropped job (higher priority first) the cheapest valid insertion
-    into the current plan is looked for. If it costs less than leaving the job
-    out, the search simply had not got there (typically it was stopped by the
-    time limit): the job is inserted, so the plan gets better and no job is
-    blamed on its cost when it was the clock. Otherwise the job is explained.
+    into the current plan is looked for (:class:`scheduler.repair.GapTable`:
+    every gap screened at once, the survivors checked exactly, cheapest
+    first). If it costs less than leaving the job out, the search simply had
+    not got there (typically it was stopped by the time limit): the job is
+    inserted, so the plan gets better and no job is blamed on its cost when it
+    was the clock. Otherwise the job is explained.
+
+    Every job is checked, however late this runs: a job that fits is never
+    left out because the clock ran out (about 1 ms per left-out job at 3,000
+    jobs; :func:`scheduler.solve.solve` keeps the time for it back from the
+    search).
 
     Parameters
     ----------
@@ -363,9 +363,6 @@ def explain_dropped(
     search_cut
         Whether the search was stopped (time limit, cancellation, first
         plan) rather than having converged; only changes the wording.
-    deadline
-        ``time.monotonic()`` after which no more insertions are checked; jobs
-        not checked by then get the rule ``search``.
 
     Returns
     -------
@@ -373,12 +370,14 @@ def explain_dropped(
         The repaired plan and, per job still out, one or more reasons:
         ``not_worth`` when a valid insertion exists but costs more than the
         job's unassigned penalty, ``capacity_used`` when none exists,
-        ``search`` when the time ran out before the job could be placed or
-        checked, ``locked`` added for locked jobs.
+        ``search`` for a locked job that fits elsewhere than its lock,
+        ``locked`` added for locked jobs.
     """
     jobs = problem.jobs_by_id()
     plan = {key: list(ids) for key, ids in routes.items()}
-    costs = _InsertionCosts(problem, travel)
+    gaps = GapTable(problem, travel, plan)
+    reference = problem.reference.assignment() if problem.reference else {}
+    weights = problem.weights
     inserted: list[str] = []
     explained: dict[str, tuple[Reason, ...]] = {}
     order = sorted(job_ids, key=lambda j: (-jobs[j].priority, j))
@@ -387,15 +386,13 @@ def explain_dropped(
         reasons: list[Reason] = []
         if job.fixed is not None:
             reasons.append(Reason.of("locked", LOCKED_IN_CONFLICT))
-        if deadline is not None and time.monotonic() > deadline:
-            reasons.append(Reason.of("search", SEARCH_OUT_OF_TIME))
-            explained[job_id] = tuple(reasons)
-            continue
         keys = list(candidates.get(job_id, ()))
-        penalty_milli = costs.unassigned_milli(job)
-        insertion = _cheapest_valid_insertion(problem, travel, costs, plan, job, keys)
+        penalty_milli = weights.unassigned_yen * job.priority * MILLI
+        if job.id in reference:
+            penalty_milli += weights.disruption_yen * MILLI
+        insertion = gaps.cheapest_valid(job, keys, max_checks=MAX_INSERTION_CHECKS)
         if insertion is not None and insertion.added_milli < penalty_milli and job.fixed is None:
-            plan.setdefault(insertion.key, []).insert(insertion.position, job_id)
+            gaps.insert(insertion, job_id)
             inserted.append(job_id)
             continue
         if insertion is not None and insertion.added_milli < penalty_milli:
@@ -434,109 +431,3 @@ def explain_dropped(
         inserted=tuple(inserted),
         reasons=explained,
     )
-
-
-@dataclass(frozen=True)
-class _Insertion:
-    key: tuple[str, int]
-    position: int
-    added_milli: int
-
-
-class _InsertionCosts:
-    """Objective change of inserting a job into a route, in milli-yen.
-
-    The same terms as :func:`scheduler.result.objective_terms` (distance x the
-    crew's rate, drive time, the crew-day's fixed cost when the route was
-    empty, lateness, disruption), computed for one position without
-    rebuilding the route.
-    """
-
-    def __init__(self, problem: Problem, travel: TravelMatrix) -> None:
-        self.problem = problem
-        self.travel = travel
-        self.crews = problem.crews_by_id()
-        self.jobs = problem.jobs_by_id()
-        self.reference = problem.reference.assignment() if problem.reference else {}
-
-    def unassigned_milli(self, job: Job) -> int:
-        """What leaving the job out costs (the solver's disjunction penalty)."""
-        weights = self.problem.weights
-        penalty = weights.unassigned_yen * job.priority * MILLI
-        if job.id in self.reference:
-            penalty += weights.disruption_yen * MILLI
-        return penalty
-
-    def positions(
-        self, key: tuple[str, int], route: Sequence[str], job: Job
-    ) -> npt.NDArray[np.int64]:
-        """Added cost of inserting ``job`` before each position ``0..len(route)``."""
-        weights = self.problem.weights
-        crew = self.crews[key[0]]
-        home = self.travel.index(crew.home)
-        stops = np.asarray(
-            [home, *(self.travel.index(self.jobs[j].location) for j in route), home],
-            dtype=np.int64,
-        )
-        site = self.travel.index(job.location)
-
-        def arc_milli(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> Any:
-            metres = self.travel.distance_m[a, b] * crew.cost_per_km_yen
-            seconds = self.travel.duration_s[a, b]
-            return metres + (seconds * weights.drive_yen_per_hour * MILLI + 1800) // 3600
-
-        before, after = stops[:-1], stops[1:]
-        added = arc_milli(before, np.full_like(before, site)) + arc_milli(
-            np.full_like(after, site), after
-        )
-        added = added - arc_milli(before, after)
-        fixed = 0 if route else weights.crew_day_fixed_yen * MILLI
-        late = 0
-        if job.due_day is not None and key[1] > job.due_day:
-            late = (key[1] - job.due_day) * weights.lateness_yen_per_day * job.priority * MILLI
-        moved = 0
-        if job.id in self.reference and self.reference[job.id] != key:
-            moved = weights.disruption_yen * MILLI
-        # A broken day promise is the same at every position; the slot part
-        # depends on the times the insertion gives, checked only by the caller's
-        # final recomputation (the unassigned penalty dominates it).
-        off_day = preference_milli(weights, job, key[1], key[1] * DAY_S + _slot_start(job))[0]
-        return np.asarray(added + fixed + late + moved + off_day, dtype=np.int64)
-
-
-def _slot_start(job: Job) -> int:
-    """A time of day inside the job's promised slot (0 without one)."""
-    slot = job.preferred_slot_s()
-    return 0 if slot is None else slot[0]
-
-
-def _cheapest_valid_insertion(
-    problem: Problem,
-    travel: TravelMatrix,
-    costs: _InsertionCosts,
-    plan: Mapping[tuple[str, int], Sequence[str]],
-    job: Job,
-    keys: Sequence[tuple[str, int]],
-) -> _Insertion | None:
-    """The cheapest position (over the job's crew-days) where the route stays valid.
-
-    Positions are tried cheapest first, so the first valid one is the answer
-    and the expensive rule check runs as rarely as possible; at most
-    :data:`MAX_INSERTION_CHECKS` checks per job.
-    """
-    options: list[tuple[int, int, int]] = []  # (added milli-yen, key number, position)
-    for number, key in enumerate(keys):
-        added = costs.positions(key, plan.get(key, ()), job)
-        options.extend((int(a), number, p) for p, a in enumerate(added))
-    options.sort()
-    crew_days = problem.crew_days_by_key()
-    for added_milli, number, position in options[:MAX_INSERTION_CHECKS]:
-        crew_id, day = keys[number]
-        route = list(plan.get((crew_id, day), ()))
-        candidate = [*route[:position], job.id, *route[position:]]
-        crew_day = crew_days[(crew_id, day)]
-        if not is_feasible(schedule_route(problem, travel, crew_day, candidate), crew_day):
-            continue  # late or out of its windows: the validator would say so, slower
-        if not validate_route(problem, crew_id, day, candidate, travel):
-            return _Insertion((crew_id, day), position, added_milli)
-    return None

@@ -20,6 +20,7 @@ routes stay with their crew.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
@@ -48,6 +49,8 @@ def reassign_routes(
     travel: TravelMatrix,
     candidates: Mapping[str, Sequence[Key]],
     routes: Mapping[Key, Sequence[str]],
+    *,
+    deadline: float | None = None,
 ) -> dict[Key, list[str]]:
     """Reassign each day's routes to that day's crew-days at minimum total cost.
 
@@ -60,6 +63,10 @@ def reassign_routes(
         to a crew-day that is a candidate of all its jobs.
     routes
         Job ids in visit order per crew-day.
+    deadline
+        ``time.monotonic()`` after which no further day is matched: the days
+        left keep their routes as they are, so the result is still valid and
+        never costlier, only less improved.
 
     Returns
     -------
@@ -73,6 +80,9 @@ def reassign_routes(
         by_day[cd.day].append(cd)
     result: dict[Key, list[str]] = {}
     for crew_days in by_day.values():
+        if deadline is not None and time.monotonic() > deadline:
+            result.update({cd.key: list(routes[cd.key]) for cd in crew_days if cd.key in routes})
+            continue
         result.update(_reassign_day(problem, travel, candidates, routes, crew_days))
     return result
 
@@ -83,6 +93,8 @@ def reassign_if_cheaper(
     candidates: Mapping[str, Sequence[Key]],
     routes: Mapping[Key, Sequence[str]],
     unplaced: Sequence[str],
+    *,
+    deadline: float | None = None,
 ) -> tuple[dict[Key, list[str]], int] | None:
     """:func:`reassign_routes` and the new objective in milli-yen, or None if it saves nothing.
 
@@ -90,7 +102,7 @@ def reassign_if_cheaper(
     so the caller never takes a plan that is not strictly cheaper.
     """
     before = sum(objective_terms(problem, travel, routes, unplaced).values())
-    moved = reassign_routes(problem, travel, candidates, routes)
+    moved = reassign_routes(problem, travel, candidates, routes, deadline=deadline)
     after = sum(objective_terms(problem, travel, moved, unplaced).values())
     return (moved, after) if after < before else None
 

@@ -80,22 +80,15 @@ def test_the_default_search_plans_what_the_greedy_start_missed_from_its_own_cons
     assert result.routes[0].job_ids == ("morning", "afternoon")
 
 
-def test_job_left_out_for_lack_of_time_is_labelled_search_not_not_worth() -> None:
-    """With a limit shorter than the model build, the start plan is returned and the job
-    it missed is reported as cut by the search, not as not worth its cost."""
+def test_job_left_out_for_lack_of_time_is_placed_by_the_repair() -> None:
+    """With a limit shorter than the model build, the search returns the greedy start
+    that missed ``morning``; the repair after the search still checks it, finds that it
+    fits before ``afternoon`` and places it: the clock never costs a job that fits."""
     p = morning_job_behind_an_afternoon_job()
     result = solve(p, MaxRuntime(0.001), SolveParams(seed=1))
     assert result.status == "plan_found"
-    assert result.stop_reason == "time_limit"
-    if not result.unassigned:
-        # OR-Tools finishes the local-search step it started even past a 1 ms limit
-        # (seen in CI on a loaded machine): then it placed the job, which is right too.
-        assert result.assignment() == {"morning": ("A", 0), "afternoon": ("A", 0)}
-        return
-    assert result.assignment() == {"afternoon": ("A", 0)}
-    (left_out,) = result.unassigned
-    assert [r.rule for r in left_out.reasons] == ["search"]
-    assert "stopped before this job could be placed" in left_out.reasons[0].message
+    assert result.unassigned == ()
+    assert result.routes[0].job_ids == ("morning", "afternoon")
 
 
 def test_explanation_inserts_a_dropped_job_that_is_cheaper_in_than_out() -> None:
@@ -112,35 +105,15 @@ def test_explanation_inserts_a_dropped_job_that_is_cheaper_in_than_out() -> None
     assert explanation.reasons == {}
 
 
-def test_explanation_after_the_deadline_labels_jobs_search() -> None:
-    """When the time is up, unchecked jobs get the rule ``search`` and are not inserted."""
-    p = morning_job_behind_an_afternoon_job()
-    travel = travel_for(p)
-    candidates = screen(p, travel).candidates
-    explanation = explain_dropped(
-        p,
-        travel,
-        {("A", 0): ["afternoon"]},
-        ["morning"],
-        candidates,
-        search_cut=True,
-        deadline=time.monotonic() - 1,
-    )
-    assert explanation.inserted == ()
-    assert [r.rule for r in explanation.reasons["morning"]] == ["search"]
-
-
-def test_plan_found_always_has_routes_when_jobs_could_be_placed() -> None:
-    """Without the greedy start and with almost no time, either a plan with routes comes
-    back, or ``no_plan_found`` with every job labelled ``search``: never an empty plan
-    called found with the jobs blamed on their cost."""
+def test_a_search_stopped_before_its_first_plan_still_returns_every_job_that_fits() -> None:
+    """Without the greedy start and with almost no time, OR-Tools may stop before its
+    first plan; the repair then builds the plan from nothing. Either way both jobs are
+    planned and none is blamed on the clock."""
     p = morning_job_behind_an_afternoon_job()
     result = solve(p, MaxRuntime(0.001), SolveParams(start=StartParams(greedy_start=False)))
-    if result.status == "plan_found":
-        assert result.routes
-    else:
-        assert result.status == "no_plan_found"
-        assert {r.rule for u in result.unassigned for r in u.reasons} == {"search"}
+    assert result.status == "plan_found"
+    assert_valid(p, result)
+    assert result.assignment() == {"morning": ("A", 0), "afternoon": ("A", 0)}
 
 
 def test_a_short_limit_bounds_the_whole_call_on_a_300_job_week(

@@ -360,6 +360,14 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Processes one optimization may use: large weeks search several regions at
 # once (scheduler.decompose), small ones run independent searches side by side.
 PLANNER_WORKERS = max(1, env_int("PLANNER_WORKERS", 1))
+# Travel times everywhere (planner, slot offers, edits, the leg home): straight
+# lines by default, or an OSRM server's road table (dispatch/travel.py,
+# docs/TRAVEL.md). `manage.py check` refuses osrm without an http(s) URL.
+TRAVEL_PROVIDER = env_str("TRAVEL_PROVIDER", "straight_line").strip().lower()
+TRAVEL_OSRM_URL = env_str("TRAVEL_OSRM_URL").strip()
+TRAVEL_OSRM_PROFILE = env_str("TRAVEL_OSRM_PROFILE", "driving").strip()
+TRAVEL_OSRM_TIMEOUT_S = env_int("TRAVEL_OSRM_TIMEOUT_S", 10)
+TRAVEL_OSRM_CHUNK = env_int("TRAVEL_OSRM_CHUNK", 100)
 CELERY_TIMEZONE = TIME_ZONE
 # A running optimization silent this long has lost its worker; the sweep runs
 # this often (Celery beat: `celery -A config beat`, or `worker -B`), so a dead

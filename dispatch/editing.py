@@ -36,6 +36,7 @@ from .states import (
     PlanningError,
     check_plan_action,
 )
+from .travel import routing_required, travel_provider
 
 #: Plans whose visits may be edited by hand (a published plan is revised first).
 EDITABLE = PLAN_ACTIONS[PlanAction.EDIT]
@@ -163,11 +164,12 @@ def _rewrite(plan: Plan, routes: dict[RouteKey, list[Job]], locked: dict[int, Vi
             raise RuleViolation(problems)
         day = (date - plan.start_date).days
         job_ids = [str(job.pk) for job in jobs]
-        violations = scheduler.validate_route(planning.problem, str(crew_id), day, job_ids)
+        with routing_required():
+            travel = scheduler.travel_for(planning.problem, travel_provider())
+        violations = scheduler.validate_route(planning.problem, str(crew_id), day, job_ids, travel)
         if violations:
             raise RuleViolation(_named(violations, crews[crew_id], jobs))
         crew_day = planning.problem.crew_days_by_key()[(str(crew_id), day)]
-        travel = scheduler.travel_for(planning.problem)
         timed[key] = (scheduler.schedule_route(planning.problem, travel, crew_day, job_ids), jobs)
 
     # Rows are updated in place, so a visit keeps its id when it moves (clients

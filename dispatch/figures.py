@@ -8,7 +8,8 @@ comparison therefore recompute from the stored visits, so "before" and
 * work = the visits' planned durations;
 * drive = the travel legs stored on the visits plus the leg back to the
   crew's home base (:func:`dispatch.routes.legs_home`: the planner's travel
-  model, the same estimate the partner routes API returns);
+  model, the same estimate the partner routes API returns; left out, with a
+  warning in the log, while the routing service fails);
 * slack = shift length - work - drive: the free time the crew keeps;
 * utilization = (work + drive) / shift length.
 """
@@ -16,12 +17,17 @@ comparison therefore recompute from the stored visits, so "before" and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from scheduler.travel import OsrmError
+
 from .models import Crew, Visit
 from .routes import AtSite, legs_home
+
+logger = logging.getLogger(__name__)
 
 
 class RouteStop(AtSite, Protocol):
@@ -74,9 +80,18 @@ def shift_minutes(crew: Crew) -> int:
 def return_legs(routes: Sequence[tuple[Crew, RouteStop]]) -> list[tuple[int, int]]:
     """``(metres, minutes)`` home from each route's last visit (:func:`~dispatch.routes.legs_home`).
 
-    A site without coordinates counts as zero: the figure is a display, not a rule.
+    A site without coordinates counts as zero: the figure is a display, not a
+    rule. So does every leg while the routing service fails: the board and
+    the proposal comparison still open, their drive and kilometres without
+    the way home, and the log says why (a coordinator can still plan; a
+    broken page would help nobody).
     """
-    return [leg or (0, 0) for leg in legs_home(routes)]
+    try:
+        found = legs_home(routes)
+    except OsrmError as exc:
+        logger.warning("figures without the leg home: %s", exc)
+        return [(0, 0)] * len(routes)
+    return [leg or (0, 0) for leg in found]
 
 
 def day_figures(crew: Crew, visits: Sequence[RouteStop], back_home: tuple[int, int]) -> DayFigures:

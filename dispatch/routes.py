@@ -6,7 +6,8 @@ functions, so they cannot disagree about how far the drive home is or what
 the drawing holds:
 
 * :func:`legs_home`: metres and minutes from each route's last stop back to
-  its crew's home base, with the planner's own travel model;
+  its crew's home base, with the planner's own travel model
+  (:mod:`dispatch.travel`: straight lines or the OSRM server);
 * :func:`crew_day_features`: the home base, the stops and the line home ->
   stops -> home as GeoJSON features (RFC 7946), with the properties each
   caller puts on them.
@@ -20,15 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-import numpy as np
-
-from scheduler.travel import HaversineTravel, haversine_m
+from scheduler.model import Location
 
 from .models import Crew
-
-#: What ``scheduler.travel_for`` uses when a problem brings no matrix of its own,
-#: so the leg home is estimated as the planner estimates every other leg.
-PLANNER_TRAVEL = HaversineTravel()
+from .travel import legs
 
 Feature = dict[str, Any]
 Properties = dict[str, Any]
@@ -79,27 +75,31 @@ def legs_home(routes: Sequence[tuple[Crew, AtSite]]) -> list[tuple[int, int] | N
         no coordinates (never planned so by the solver, but possible after a
         manual edit of the site).
 
-    Each leg is what :data:`PLANNER_TRAVEL`'s matrix holds between the two
-    points (road metres rounded, seconds rounded up, then whole minutes up),
-    computed pair by pair in one vectorised call: a matrix over all the points
-    grows with their square, and a board of 500 crew-days would wait for it.
+    Each leg comes from :func:`dispatch.travel.legs`, the model the planner
+    drives every other leg with (``TRAVEL_PROVIDER``): with straight lines
+    what the planner's matrix holds between the two points (road metres
+    rounded, seconds rounded up), pair by pair in one vectorised call; with
+    OSRM one ``/table`` request for the legs not cached yet. Minutes are the
+    seconds rounded up.
+
+    Raises
+    ------
+    scheduler.travel.OsrmError
+        When the routing service fails: each reader decides what to show
+        (the board leaves the leg out, the partner API answers 503).
     """
     known = [False] * len(routes)
-    coordinates: list[tuple[float, float, float, float]] = []
+    pairs: list[tuple[Location, Location]] = []
     for k, (crew, last) in enumerate(routes):
         place = _place(last)
         if place is not None:
             known[k] = True
-            coordinates.append((*place, crew.home_latitude, crew.home_longitude))
-    if not coordinates:
+            home = Location(crew.home_latitude, crew.home_longitude)
+            pairs.append((Location(*place), home))
+    if not pairs:
         return [None] * len(routes)
-    lat1, lon1, lat2, lon2 = np.array(coordinates).T
-    road_m = haversine_m(lat1, lon1, lat2, lon2) * PLANNER_TRAVEL.detour_factor
-    metres = np.rint(road_m).astype(np.int64)
-    seconds = np.ceil(road_m * (3.6 / PLANNER_TRAVEL.speed_kmh)).astype(np.int64)
-    minutes = -(-seconds // 60)
-    legs = iter(zip(metres.tolist(), minutes.tolist(), strict=True))
-    return [next(legs) if has_leg else None for has_leg in known]
+    found = iter((metres, -(-seconds // 60)) for metres, seconds in legs(pairs))
+    return [next(found) if has_leg else None for has_leg in known]
 
 
 def point_feature(longitude: float, latitude: float, properties: Properties) -> Feature:

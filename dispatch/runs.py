@@ -49,6 +49,7 @@ from .problem import (
     result_visits,
 )
 from .states import PlanAction, PlanningError, check_plan_action, plan_action_allowed
+from .travel import travel_provider
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +292,7 @@ def run_optimization(
             progress=progress.on_improvement,
             warm_start=planning.warm_start,
             cancel=progress.should_stop,
+            travel_provider=travel_provider(),  # an OsrmError fails the run, saying why
         )
         if progress.cancelled:
             _run_finish_unsuccessfully(run_id, RunStatus.CANCELLED, "cancelled while running")

@@ -71,6 +71,7 @@ from .problem import (
     planning_tz,
 )
 from .states import JobStatus
+from .travel import routing_required, travel_provider
 
 NEW_JOB = "new"
 MIN_MINUTES, MAX_MINUTES = 5, 8 * 60
@@ -464,7 +465,8 @@ def slot_offers(request: SlotRequest, *, limit: int = 3) -> SlotOffers:
     world = _world(request, crews=crews, dates=dates)
     if world.screened:
         return SlotOffers(request, dates[0], dates[-1], (), tuple(world.screened))
-    travel = scheduler.travel_for(world.problem)
+    with routing_required():
+        travel = scheduler.travel_for(world.problem, travel_provider())
     search = find_insertions(world.problem, world.routes, NEW_JOB, limit=limit, travel=travel)
     offers = tuple(_offer(world, insertion) for insertion in search.insertions)
     reasons: tuple[dict[str, Any], ...] = ()
@@ -529,7 +531,9 @@ def slot_still_free(
         first_date=world.problem.first_date,
         time_grid_s=world.problem.time_grid_s,
     )
-    found = find_insertions(problem, world.routes, NEW_JOB, limit=1).insertions
+    with routing_required():
+        travel = scheduler.travel_for(problem, travel_provider())
+    found = find_insertions(problem, world.routes, NEW_JOB, limit=1, travel=travel).insertions
     return _offer(world, found[0]) if found else None
 
 

@@ -16,7 +16,10 @@ Euclidean distances, matrices cached by the product).
 
 from __future__ import annotations
 
+import http.client
 import json
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -171,6 +174,12 @@ class OsrmTravel:
     and destinations, so any number of locations works within the server's
     ``max-table-size``.
 
+    Every way the service can fail (refused connection, timeout, HTTP error,
+    an answer that is not OSRM's JSON, a code other than ``Ok``, a missing
+    route) raises :class:`OsrmError` naming the server and what went wrong:
+    a caller that asked for road times must never get straight lines instead
+    without knowing it.
+
     Attributes
     ----------
     base_url
@@ -192,14 +201,20 @@ class OsrmTravel:
         if self.chunk_size < 1:
             raise ValueError("chunk_size must be >= 1")
 
+    @property
+    def host(self) -> str:
+        """The server's ``host[:port]``, as error messages name it."""
+        return urllib.parse.urlsplit(self.base_url).netloc or self.base_url
+
     def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
         """Fetch all blocks and assemble the full matrix.
 
         Raises
         ------
         OsrmError
-            When the server answers with a code other than ``"Ok"`` or a route
-            is missing (unreachable location).
+            When the server cannot be reached or answered with an error, with
+            something that is not an OSRM table, or with a missing route
+            (unreachable location).
         """
         n = len(locations)
         distance = np.zeros((n, n), dtype=np.float64)
@@ -216,6 +231,37 @@ class OsrmTravel:
             duration_s=np.ceil(duration).astype(np.int64),
         )
 
+    def table(
+        self, sources: Sequence[Location], destinations: Sequence[Location]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Metres and seconds from each source to each destination (not a square matrix).
+
+        For legs between two different sets of points (each route's last stop
+        to its crew's home) without asking for the whole square over both:
+        one request when both lists fit in ``chunk_size``, blocks otherwise.
+        Rounded as :meth:`matrix` rounds (metres to nearest, seconds up).
+
+        Raises
+        ------
+        OsrmError
+            As :meth:`matrix`.
+        """
+        points = [*sources, *destinations]
+        n_from, n_to = len(sources), len(destinations)
+        distance = np.zeros((n_from, n_to), dtype=np.float64)
+        duration = np.zeros((n_from, n_to), dtype=np.float64)
+        step = self.chunk_size
+        for i in range(0, n_from, step):
+            rows = range(i, min(i + step, n_from))
+            for j in range(0, n_to, step):
+                columns = range(j, min(j + step, n_to))
+                d, t = self._fetch_block(
+                    points, rows, range(n_from + columns.start, n_from + columns.stop)
+                )
+                distance[rows.start : rows.stop, columns.start : columns.stop] = d
+                duration[rows.start : rows.stop, columns.start : columns.stop] = t
+        return np.rint(distance).astype(np.int64), np.ceil(duration).astype(np.int64)
+
     def _fetch_block(
         self, locations: Sequence[Location], sources: range, destinations: range
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -229,28 +275,93 @@ class OsrmTravel:
             "&annotations=distance,duration"
         )
         url = f"{self.base_url.rstrip('/')}/table/v1/{self.profile}/{coords}?{query}"
-        with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
-            payload = json.loads(response.read().decode("utf-8"))
+        payload = self._get_json(url)
         if payload.get("code") != "Ok":
-            raise OsrmError(
-                f"OSRM table request failed: {payload.get('code')} {payload.get('message', '')}"
-            )
-        distances = _as_block(payload.get("distances"), "distances")
-        durations = _as_block(payload.get("durations"), "durations")
+            detail = f"{payload.get('code')} {payload.get('message', '')}".strip()
+            raise OsrmError(f"{self._failed} answered {detail}")
+        shape = (len(sources), len(destinations))
+        distances = self._as_block(payload.get("distances"), "distances", shape)
+        durations = self._as_block(payload.get("durations"), "durations", shape)
         return distances, durations
+
+    @property
+    def _failed(self) -> str:
+        return f"the routing service at {self.host} failed: its /table request"
+
+    def _get_json(self, url: str) -> dict[str, object]:
+        """GET ``url`` and parse OSRM's JSON; every failure on the way is an :class:`OsrmError`.
+
+        OSRM answers errors (``NoTable``, ``InvalidQuery``...) with HTTP 400
+        and its JSON body, so a 4xx body that parses is read for its code.
+        """
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
+                body = response.read()
+        except urllib.error.HTTPError as exc:
+            body = _read_quietly(exc)
+            payload = _parse(body)
+            if payload is not None and payload.get("code") not in (None, "Ok"):
+                return payload
+            raise OsrmError(f"{self._failed} answered HTTP {exc.code} {exc.reason}") from exc
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise OsrmError(self._timed_out()) from exc
+            raise OsrmError(f"{self._failed} could not connect: {exc.reason}") from exc
+        except TimeoutError as exc:
+            raise OsrmError(self._timed_out()) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise OsrmError(f"{self._failed} broke off: {exc!r}") from exc
+        payload = _parse(body)
+        if payload is None:
+            raise OsrmError(f"{self._failed} answered with something that is not OSRM's JSON")
+        return payload
+
+    def _timed_out(self) -> str:
+        return f"{self._failed} got no answer within {self.timeout_s:g} s"
+
+    def _as_block(self, rows: object, name: str, shape: tuple[int, int]) -> npt.NDArray[np.float64]:
+        """Convert a JSON table to floats; ``null`` (no route) is an error, not a zero."""
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise OsrmError(f"{self._failed} answered without {name}")
+        if any(value is None for row in rows for value in row):
+            raise OsrmError(
+                f"{self._failed} found no road between some locations ({name} has null)"
+            )
+        try:
+            block = np.asarray(rows, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise OsrmError(f"{self._failed} answered {name} that are not numbers") from exc
+        if block.shape != shape or not np.isfinite(block).all() or (block < 0).any():
+            raise OsrmError(
+                f"{self._failed} answered {name} of shape {block.shape}, expected {shape}"
+                " of non-negative numbers"
+            )
+        return block
 
 
 class OsrmError(RuntimeError):
-    """The routing engine could not produce a complete table."""
+    """The routing engine could not produce a complete table; the message says why.
+
+    Every message starts with "the routing service at HOST failed", so a
+    failed planner run, a log line or an operator reading either knows which
+    server to look at.
+    """
 
 
-def _as_block(rows: object, name: str) -> npt.NDArray[np.float64]:
-    """Convert a JSON table to floats; ``null`` (no route) is an error, not a zero."""
-    if not isinstance(rows, list):
-        raise OsrmError(f"OSRM answer has no {name}")
-    if any(value is None for row in rows for value in row):
-        raise OsrmError(f"OSRM found no route between some locations ({name} has null)")
-    return np.asarray(rows, dtype=np.float64)
+def _read_quietly(response: urllib.error.HTTPError) -> bytes:
+    try:
+        return response.read()
+    except (OSError, http.client.HTTPException):
+        return b""
+
+
+def _parse(body: bytes) -> dict[str, object] | None:
+    """OSRM's JSON object, or None if ``body`` is not one."""
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 def travel_for(problem: Problem, provider: TravelProvider | None = None) -> TravelMatrix:

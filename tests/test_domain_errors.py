@@ -21,7 +21,18 @@ from api import errors
 from core.errors import DomainError
 from delivery import handover
 from delivery.imports import tables
-from dispatch import editing, ledger, plans, problem, readiness, reports, runs, slots, states
+from dispatch import (
+    editing,
+    ledger,
+    plans,
+    problem,
+    readiness,
+    reports,
+    runs,
+    slots,
+    states,
+    travel,
+)
 from sites import photos
 
 MESSAGE = "the plan changed; reload and try again"
@@ -169,6 +180,10 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
             "code": "invalid",
             "fields": {"duration_minutes": ["must be a whole number from 5 to 480"]},
         },
+    ),
+    travel.RoutingUnavailable: (
+        lambda: travel.RoutingUnavailable(MESSAGE),
+        {"status": 503, "code": "routing_unavailable"},
     ),
     slots.SlotTaken: (
         lambda: slots.SlotTaken("this slot was taken meanwhile", [{"date": "2026-12-07"}]),

@@ -9,6 +9,10 @@ and one for the crew only when it has no stops (to tell "free day" from "not
 yours"). The routes endpoint, the GeoJSON view and the benchmark all go
 through :func:`routes_for`, so they cannot disagree about what a route is; the
 drive home comes from :func:`dispatch.routes.legs_home`, as on the board.
+When the routing service it needs fails (``TRAVEL_PROVIDER=osrm``,
+``docs/TRAVEL.md``) the routes answer 503 ``routing_unavailable``: the board
+can leave the way home out of its figures, but a route whose ``return_home``
+quietly went missing would read as "no way home" to a client.
 
 Planned arrival
     Visits store when the work *starts*, not when the crew gets there. The
@@ -32,10 +36,13 @@ Access hours and the time slot
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 
 from accounts.models import User
@@ -46,8 +53,13 @@ from dispatch.problem import access_of
 from dispatch.routes import legs_home
 from dispatch.selectors import crews_visible_to, visits_visible_to
 from dispatch.states import JobKind
+from scheduler.travel import OsrmError
 from sites.access import AccessHours
 from sites.models import ConstructionRecord, Site, SiteSurvey
+
+from ..errors import ApiError
+
+logger = logging.getLogger(__name__)
 
 #: Job kinds whose crew works on an existing line and so needs the as-built notes.
 KINDS_NEEDING_AS_BUILT = frozenset({JobKind.PLAN_CHANGE, JobKind.MAINTENANCE})
@@ -314,7 +326,19 @@ def routes_for(
             raise NotFound("no such crew")
         return [Route(crew=crew, date=date, stops=[])]
     days = list(by_crew.values())
-    legs = legs_home([(crew_visits[0].crew, crew_visits[-1]) for crew_visits in days])
+    try:
+        legs = legs_home([(crew_visits[0].crew, crew_visits[-1]) for crew_visits in days])
+    except OsrmError as exc:
+        # The cause (which server, what failed) goes to the log, not to the partner.
+        logger.warning("routes answered 503: %s", exc)
+        raise ApiError(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "routing_unavailable",
+            _(
+                "the routing service is unavailable, so the drive home cannot be computed; "
+                "try again shortly"
+            ),
+        ) from exc
     lunches = _lunches(date, days) if with_lunch else {}
     return [
         Route(

@@ -262,7 +262,11 @@ class RouteTotalsSerializer(serializers.Serializer):
     travel_km = serializers.FloatField(help_text="Home to the last stop.")
     travel_minutes = serializers.IntegerField()
     return_home_km = serializers.FloatField(
-        allow_null=True, help_text="Estimated (haversine with the planner's detour and speed)."
+        allow_null=True,
+        help_text=(
+            "With the planner's travel model: straight line x detour at its speed, or the"
+            " road distance from the routing service (docs/TRAVEL.md)."
+        ),
     )
     return_home_minutes = serializers.IntegerField(allow_null=True)
     total_km = serializers.FloatField()

@@ -68,6 +68,8 @@ _ERROR_TEXTS = {
     403: "Your role may not use this endpoint.",
     404: "Not found, or not yours (another partner's objects are never revealed).",
     409: "Conflicts with the current state (see `code`).",
+    503: "`routing_unavailable`: the routing service that computes the drive home failed;"
+    " retry later (only with `TRAVEL_PROVIDER=osrm`).",
 }
 
 
@@ -103,7 +105,7 @@ class RoutesView(APIView):
             "the plan placed, or null."
         ),
         parameters=[RouteQuerySerializer],
-        responses={200: RoutesSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: RoutesSerializer, **_errors(400, 401, 403, 404, 503)},
     )
     def get(self, request: Request) -> Response:
         query = RouteQuerySerializer(data=request.query_params)
@@ -128,7 +130,10 @@ class RouteGeoJSONView(APIView):
         operation_id="routes_geojson",
         summary="A crew's route of a day as GeoJSON",
         parameters=[GeoJSONQuerySerializer],
-        responses={200: GeoJSONFeatureCollectionSerializer, **_errors(400, 401, 403, 404)},
+        responses={
+            200: GeoJSONFeatureCollectionSerializer,
+            **_errors(400, 401, 403, 404, 503),
+        },
     )
     def get(self, request: Request) -> Response:
         query = GeoJSONQuerySerializer(data=request.query_params)

@@ -1005,6 +1005,58 @@ class OptimizationRun(models.Model):
         return self.status in ACTIVE_RUN_STATUSES
 
 
+class SearchPartState(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class SearchPart(models.Model):
+    """One part of a planner search (a region of a round), offered to every worker.
+
+    The part itself travels in the Celery message; this row is where workers
+    claim it (one conditional update: the first to move it out of *queued*
+    searches it) and where the answer comes back. The planner that offered
+    it claims parts too, so a part nobody else takes in time is still
+    searched (``dispatch.parts``). Rows live as long as their batch.
+    """
+
+    batch = models.UUIDField(_("batch"), db_index=True)
+    position = models.PositiveIntegerField(_("position"))
+    run = models.ForeignKey(
+        OptimizationRun,
+        verbose_name=_("optimization run"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="search_parts",
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=SearchPartState.choices, default=SearchPartState.QUEUED
+    )
+    solver = models.CharField(_("searched by"), max_length=200, blank=True)
+    started = models.FloatField(_("started (Unix time)"), null=True, blank=True)
+    finished = models.FloatField(_("finished (Unix time)"), null=True, blank=True)
+    outcome = models.JSONField(_("outcome"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("search part")
+        verbose_name_plural = _("search parts")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="search_part_unique"),
+            models.CheckConstraint(
+                name="search_part_state_valid",
+                condition=Q(state__in=[s.value for s in SearchPartState]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch}/{self.position} ({self.state})"
+
+
 class ChangeKind(models.TextChoices):
     ADDED = "added", _("Added")
     REMOVED = "removed", _("Removed")

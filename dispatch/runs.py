@@ -38,6 +38,7 @@ from .models import (
     RunStatus,
     Visit,
 )
+from .parts import CeleryParts
 from .plans import PlanBusy, PlanConflict, _locked_plan, _plan_move
 from .problem import (
     PlanningInput,
@@ -293,6 +294,11 @@ def run_optimization(
             warm_start=planning.warm_start,
             cancel=progress.should_stop,
             travel_provider=travel_provider(),  # an OsrmError fails the run, saying why
+            part_runner=(
+                CeleryParts(settings.PLANNER_WORKERS, run_id=run_id)
+                if settings.PLANNER_WORKERS > 1
+                else None
+            ),
         )
         if progress.cancelled:
             _run_finish_unsuccessfully(run_id, RunStatus.CANCELLED, "cancelled while running")
@@ -358,6 +364,7 @@ def _run_store_result(*, run_id: int, planning: PlanningInput, result: scheduler
         "stop_reason": result.stop_reason,
         "runtime_s": round(result.runtime_s, 2),
         "first_solution_s": result.first_solution_s,
+        "parallel": result.extra.parallel,
         "before": before,
         "after": after,
     }

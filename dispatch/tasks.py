@@ -6,6 +6,7 @@ from celery import shared_task
 
 from .batches import batch_try_finish
 from .models import OptimizationRun
+from .parts import part_search
 from .runs import run_optimization, runs_fail_stale
 
 
@@ -23,3 +24,9 @@ def optimize_plan(run_id: int) -> str:
 def sweep_stale_runs() -> int:
     """Fail runs whose worker died, so their plans are free again (Celery beat, periodic)."""
     return runs_fail_stale()
+
+
+@shared_task(name="dispatch.search_part", ignore_result=True)
+def search_part(part_id: int, batch: str, payload: str) -> str:
+    """Search one part of a planner's search if nobody has taken it yet (``dispatch.parts``)."""
+    return part_search(part_id, batch, payload)

@@ -22,7 +22,8 @@ in a round. What is kept: every hard rule (each part is the full model on a
 subset of crew-days), the objective (the same terms, summed), the time limit
 (each part gets a share of the time left), cancellation and progress.
 Regions of a round share no crew-day and no job, so with ``num_workers`` > 1
-they are searched in parallel child processes.
+they are searched at the same time by a part runner (:mod:`scheduler.parts`):
+forked children by default, Celery workers in the app.
 """
 
 from __future__ import annotations
@@ -31,13 +32,11 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 
 import numpy as np
 
-from scheduler.isolation import map_in_children
 from scheduler.model import Location, Plan, Problem
-from scheduler.ortools_search import RoutingOutcome, SearchTask, solve_routing
+from scheduler.ortools_search import RoutingOutcome, SearchTask
 from scheduler.params import (
     AnyOf,
     FirstFeasible,
@@ -45,6 +44,7 @@ from scheduler.params import (
     SolveParams,
     is_cancelled,
 )
+from scheduler.parts import OneByOne, PartRunner, default_runner
 from scheduler.reassign import reassign_if_cheaper
 from scheduler.result import StopReason, objective_terms
 from scheduler.travel import TravelMatrix
@@ -184,7 +184,7 @@ def _bisect(xy: np.ndarray, size: int, round_number: int) -> list[np.ndarray]:
     return groups
 
 
-def improve_by_regions(whole: SearchTask) -> RoutingOutcome:
+def improve_by_regions(whole: SearchTask, runner: PartRunner | None = None) -> RoutingOutcome:
     """Re-plan region after region, round after round, from a valid start plan.
 
     Parameters
@@ -223,7 +223,8 @@ def improve_by_regions(whole: SearchTask) -> RoutingOutcome:
     solutions = 0
     round_number = 0
     planned_rounds = 1
-    workers = max(1, params.num_workers)
+    runner = runner or default_runner(params.num_workers)
+    workers = max(1, runner.log.workers)
     while True:
         if not stop.first_feasible and (
             cheaper := reassign_if_cheaper(
@@ -258,7 +259,7 @@ def improve_by_regions(whole: SearchTask) -> RoutingOutcome:
                 )
                 is not None
             ]
-            outcomes = _solve_regions(whole, tasks, part_deadline, workers)
+            outcomes = _solve_regions(whole, tasks, part_deadline, runner)
             for task, outcome in zip(tasks, outcomes, strict=True):
                 if outcome is None:
                     stop_reason = StopReason.CANCELLED
@@ -376,39 +377,30 @@ def _region_task(
 
 
 def _solve_regions(
-    whole: SearchTask, tasks: Sequence[_RegionTask], deadline: float | None, workers: int
+    whole: SearchTask, tasks: Sequence[_RegionTask], deadline: float | None, runner: PartRunner
 ) -> list[RoutingOutcome | None]:
-    """Search the regions of a batch: here one after the other, or in parallel children.
+    """Search the regions of a batch with the runner: here, in children, or on other workers.
 
     The regions of a round share no crew and no job, so they can be searched
-    at the same time; each child inherits the problem and sends back only
-    its routes. ``None`` marks a region not searched because of ``cancel``.
+    at the same time; each part carries only its region's problem and sends
+    back only its routes. ``None`` marks a region not searched (``cancel``,
+    or a part no worker finished in time): it keeps its routes.
     """
-    cancel = whole.cancel
-
-    def search(task: _RegionTask) -> RoutingOutcome:
-        return solve_routing(
-            SearchTask(
-                problem=task.part,
-                travel=whole.travel,
-                candidates=task.candidates,
-                stop=_part_stop(whole.stop, deadline),
-                params=replace(_part_params(whole.params, task.waiting), num_workers=1),
-                warm_start=Plan({k: tuple(v) for k, v in task.routes.items()}),
-                cancel=cancel if workers == 1 else None,
-                deadline=deadline,
-            )
+    here = isinstance(runner, OneByOne)
+    parts = [
+        SearchTask(
+            problem=task.part,
+            travel=whole.travel,
+            candidates=task.candidates,
+            stop=_part_stop(whole.stop, deadline),
+            params=replace(_part_params(whole.params, task.waiting), num_workers=1),
+            warm_start=Plan({k: tuple(v) for k, v in task.routes.items()}),
+            cancel=whole.cancel if here else None,
+            deadline=deadline,
         )
-
-    if workers == 1 or len(tasks) <= 1:
-        outcomes: list[RoutingOutcome | None] = []
-        for task in tasks:
-            if is_cancelled(cancel):
-                outcomes.append(None)
-                continue
-            outcomes.append(search(task))
-        return outcomes
-    return map_in_children([partial(search, task) for task in tasks], workers, cancel=cancel)
+        for task in tasks
+    ]
+    return runner.run(parts, cancel=whole.cancel)
 
 
 def _part_deadline(

@@ -87,6 +87,11 @@ class SolveInfo:
         Jobs the explanation step could still insert after the search.
     wall_s
         Wall time of the whole call.
+    parallel
+        How the search used more than one worker, if it was asked to
+        (:meth:`scheduler.parts.PartsLog.as_dict`): the runner, how many
+        parts ran where and how many at once, and notes on whatever did not
+        run in parallel and why.
     """
 
     planner: str | None = None
@@ -97,6 +102,7 @@ class SolveInfo:
     metaheuristic: str | None = None
     repaired_jobs: int | None = None
     wall_s: float | None = None
+    parallel: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

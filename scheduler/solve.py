@@ -19,8 +19,9 @@ import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
-from scheduler.decompose import improve_by_regions, should_decompose
+from scheduler.decompose import DECOMPOSE_ABOVE_CREW_DAYS, improve_by_regions, should_decompose
 from scheduler.greedy import solve_greedy
 from scheduler.isolation import can_start_children
 from scheduler.model import Plan, Problem
@@ -38,6 +39,7 @@ from scheduler.params import (
     as_any_of,
     is_cancelled,
 )
+from scheduler.parts import PartRunner, default_runner
 from scheduler.phrases import template
 from scheduler.reasons import explain_dropped, screen
 from scheduler.reassign import reassign_if_cheaper
@@ -91,6 +93,7 @@ def solve(
     warm_start: Plan | None = None,
     cancel: CancelToken | None = None,
     travel_provider: TravelProvider | None = None,
+    part_runner: PartRunner | None = None,
 ) -> Result:
     """Plan the jobs of a problem onto its crew-days.
 
@@ -120,6 +123,11 @@ def solve(
     travel_provider
         How to build the travel matrix when the problem carries none
         (default: haversine estimate).
+    part_runner
+        Who searches the regions of a large week (:mod:`scheduler.parts`;
+        default: ``params.num_workers`` forked children, or this process
+        alone where it may not fork). How they ran is recorded in
+        ``Result.extra.parallel``.
 
     Returns
     -------
@@ -140,8 +148,6 @@ def solve(
     """
     started = time.monotonic()
     params = params or SolveParams()
-    if params.num_workers > 1 and not can_start_children():
-        params = replace(params, num_workers=1)  # e.g. inside a Celery prefork worker
     stop_rule = as_any_of(stop)
     deadline = None if stop_rule.max_runtime_s is None else started + stop_rule.max_runtime_s
     travel = travel_for(problem, travel_provider)
@@ -185,9 +191,13 @@ def solve(
         cancel=cancel,
         deadline=search_deadline,
     )
+    parallel: dict[str, Any] | None = None
     if start_plan is not None and should_decompose(problem, params):
-        outcome = improve_by_regions(task)
+        runner = part_runner or default_runner(params.num_workers)
+        outcome = improve_by_regions(task, runner)
+        parallel = runner.log.as_dict()
     else:
+        task, parallel = _one_model_workers(task, part_runner)
         outcome = _search(task)
     if outcome.found and not stop_rule.first_feasible:
         outcome = _with_routes_reassigned(
@@ -201,6 +211,7 @@ def solve(
         start=start if outcome.warm_start_used else "construction",
         solutions_seen=outcome.solutions_seen,
         metaheuristic=params.search.metaheuristic.value,
+        parallel=parallel,
     )
     if not outcome.found and is_cancelled(cancel) and start_plan is None:
         # Asked to stop now with no plan at all: the jobs were never looked at.
@@ -251,6 +262,35 @@ def solve(
         first_solution_s=outcome.first_solution_s,
         extra=info,
     )
+
+
+def _one_model_workers(
+    task: SearchTask, part_runner: PartRunner | None
+) -> tuple[SearchTask, dict[str, Any] | None]:
+    """One model with ``num_workers`` > 1: independent searches in forked children.
+
+    Returns the task as it will run and the record of its workers. A week
+    searched as one model cannot be split into parts, so a part runner
+    (other Celery workers) does not apply, and where this process may not
+    fork, the search runs alone: both are written in the record.
+    """
+    workers = task.params.num_workers
+    if workers <= 1:
+        return task, None
+    if can_start_children():
+        return task, {"runner": "processes", "workers": workers, "parts": workers, "notes": []}
+    notes = [
+        f"{workers} workers asked for, but this process may not start child processes "
+        "(a task of Celery's prefork pool): one search ran here"
+    ]
+    if part_runner is not None:
+        notes.append(
+            "a week searched as one model cannot be split into parts for other workers "
+            f"(weeks of more than {DECOMPOSE_ABOVE_CREW_DAYS} crew-days are searched "
+            "region by region)"
+        )
+    alone = replace(task, params=replace(task.params, num_workers=1))
+    return alone, {"runner": "here", "workers": 1, "parts": 1, "notes": notes}
 
 
 def _with_metaheuristic_chosen(

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from scheduler.greedy import _CrewDayState, _evaluate_append
 from scheduler.model import NEVER_S, CrewDay, Job, Problem, TimeWindow, clock_label
@@ -155,10 +156,39 @@ class _CrewDayArrays:
         self.shift_end = np.asarray([cd.shift_end_s for cd in self.crew_days], dtype=np.int64)
         self.busy_cap = np.asarray([problem.busy_cap_s(cd) for cd in self.crew_days], np.int64)
         self.crew_ids = [cd.crew_id for cd in self.crew_days]
+        self.keys = [cd.key for cd in self.crew_days]
         self.crews = crews
+        position = {crew_id: i for i, crew_id in enumerate(crews)}
+        self.crew_of = np.asarray([position[cid] for cid in self.crew_ids], dtype=np.int64)
+        many = np.iinfo(np.int64).max
+        crew_list = list(crews.values())
+        self.members = np.asarray([c.members for c in crew_list], dtype=np.int64)[self.crew_of]
+        self.capacity = np.asarray(
+            [many if c.capacity_units is None else c.capacity_units for c in crew_list],
+            dtype=np.int64,
+        )[self.crew_of]
+        self.max_jobs = np.asarray(
+            [many if c.max_jobs_per_day is None else c.max_jobs_per_day for c in crew_list],
+            dtype=np.int64,
+        )[self.crew_of]
+        self.unique_days = sorted(set(self.day.tolist()))
+        self._skill_masks: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
         self.has_lunch = np.asarray([cd.lunch is not None for cd in self.crew_days], dtype=bool)
         # Empty routes, to check a job alone against the lunches the way the greedy appends.
         self.empty = _CrewDayState.empty(problem, travel) if self.has_lunch.any() else None
+
+    def with_skills(self, skills: frozenset[str]) -> npt.NDArray[np.bool_]:
+        """Crew-days whose crew has every skill of ``skills`` (one pass per skill set)."""
+        mask = self._skill_masks.get(skills)
+        if mask is None:
+            by_crew = np.asarray([skills <= c.skills for c in self.crews.values()], dtype=bool)
+            mask = self._skill_masks[skills] = by_crew[self.crew_of]
+        return mask
+
+    def on_days(self, job: Job) -> npt.NDArray[np.bool_]:
+        """Crew-days on a day the job allows (the rule is asked once per day, not per crew-day)."""
+        allowed = [d for d in self.unique_days if job.day_allowed(d)]
+        return np.isin(self.day, np.asarray(allowed, dtype=np.int64))
 
 
 def _screen_job(
@@ -183,23 +213,19 @@ def _screen_job(
             return (), (*locked_prefix, Reason.of(rule, why.template, **why.params))
         return (), (*locked_prefix, Reason.of(rule, why, **params))
 
-    crews = days.crews
-    has_skills = {cid: job.required_skills <= c.skills for cid, c in crews.items()}
-    alive &= np.asarray([has_skills[cid] for cid in days.crew_ids], dtype=bool)
+    alive &= days.with_skills(job.required_skills)
     if not alive.any():
         return fail("skill", NO_CREW_WITH_SKILLS, skills=Listing(sorted(job.required_skills)))
-    alive &= np.asarray([crews[cid].members >= job.members_needed for cid in days.crew_ids])
+    alive &= days.members >= job.members_needed
     if not alive.any():
         return fail("members", NO_CREW_WITH_MEMBERS, members=job.members_needed)
-    alive &= np.asarray([job.day_allowed(int(d)) for d in days.day], dtype=bool)
+    alive &= days.on_days(job)
     if not alive.any():
         return fail("day", _day_text(problem, job))
-    capacity = [crews[cid].capacity_units for cid in days.crew_ids]
-    alive &= np.asarray([c is None or c >= job.demand_units for c in capacity], dtype=bool)
+    alive &= days.capacity >= job.demand_units
     if not alive.any():
         return fail("capacity", DEMAND_OVER_CAPACITY, units=job.demand_units)
-    max_jobs = [crews[cid].max_jobs_per_day for cid in days.crew_ids]
-    alive &= np.asarray([m is None or m >= 1 for m in max_jobs], dtype=bool)
+    alive &= days.max_jobs >= 1
     if not alive.any():
         return fail("max_jobs", NO_JOBS_A_DAY)
 
@@ -252,7 +278,7 @@ def _screen_job(
                 latest=clock_label(lunch.latest_start_s),
                 lunch_minutes=lunch.duration_s // 60,
             )
-    keys = tuple(days.crew_days[i].key for i in np.flatnonzero(alive))
+    keys = tuple(days.keys[i] for i in np.flatnonzero(alive).tolist())
     return keys, ()
 
 

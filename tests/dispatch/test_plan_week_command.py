@@ -83,3 +83,20 @@ def test_bad_options_are_refused_with_a_clear_message(options: dict, message: st
     with pytest.raises(CommandError, match=message):
         call_command("plan_week", stdout=StringIO(), **options)
     assert not Plan.objects.exists()
+
+
+def test_with_several_planner_workers_it_searches_regions_as_parts_and_says_where(
+    demo: None, settings: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``plan_week`` takes the app's path: with ``PLANNER_WORKERS`` 2 the week's regions are
+    offered as Celery parts; with no worker consuming, the command searches them all itself
+    and prints so."""
+    settings.PLANNER_WORKERS = 2  # type: ignore[attr-defined]
+    monkeypatch.setattr("scheduler.decompose.DECOMPOSE_ABOVE_CREW_DAYS", 10)
+    out = StringIO()
+    call_command("plan_week", start=WEEK, time_limit=4, stdout=out)
+    run = Plan.objects.get().runs.get()
+    parallel = run.summary["parallel"]
+    assert parallel["runner"] == "celery" and parallel["parts"] > 0
+    assert parallel["not_run"] == 0
+    assert f"Search parts: {parallel['parts']} via celery" in out.getvalue()

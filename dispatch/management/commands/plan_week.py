@@ -125,7 +125,21 @@ class Command(BaseCommand):
 
             run = run_optimization(run_id=run.pk, progress_hook=show)
             bar.update(task, completed=run.time_limit_seconds)
+        self._show_parallel(console, run)
         return run
+
+    def _show_parallel(self, console: Console, run: OptimizationRun) -> None:
+        """Where the parts of the search ran (``PLANNER_WORKERS`` > 1), and why not elsewhere."""
+        parallel = (run.summary or {}).get("parallel")
+        if not parallel:
+            return
+        console.print(
+            f"Search parts: {parallel.get('parts', 0)} via {parallel['runner']}, "
+            f"{parallel.get('elsewhere', 0)} in other worker processes, "
+            f"at most {parallel.get('max_concurrent', 1)} at once"
+        )
+        for note in parallel.get("notes", []):
+            console.print(f"[yellow]{note}")
 
     def _all_regions(
         self,

@@ -34,7 +34,7 @@ import numpy.typing as npt
 from scheduler.greedy import NEVER, _CrewDayState, _first_start
 from scheduler.model import DAY_S, Job, Problem, TimeWindow
 from scheduler.result import MILLI, preference_milli
-from scheduler.timing import is_feasible, schedule_route
+from scheduler.timing import earliest_start, is_feasible, schedule_route
 from scheduler.travel import TravelMatrix
 from scheduler.validate import validate_route
 
@@ -224,7 +224,7 @@ class GapTable:
         legs = [int(travel.duration_s[a, b]) for a, b in pairwise(stops)]
         free = [crew_day.shift_start_s]  # when the crew is free to leave each stop, earliest
         for k, job in enumerate(route):
-            start = _earliest(job.start_windows(), free[-1] + legs[k] + (gap_s if k else 0))
+            start = earliest_start(job.start_windows(), free[-1] + legs[k] + (gap_s if k else 0))
             free.append(NEVER if start is None else start + job.duration_s)
         latest = [crew_day.shift_end_s]  # the latest start of each next stop (home: shift end)
         for k in range(len(route) - 1, -1, -1):
@@ -249,16 +249,6 @@ class GapTable:
             "count": np.full(n, len(route), dtype=np.int64),
             "units": np.full(n, sum(j.demand_units for j in route), dtype=np.int64),
         }
-
-
-def _earliest(windows: Sequence[TimeWindow], ready_s: int) -> int | None:
-    """The first allowed start at or after ``ready_s`` (``None`` when every window has closed)."""
-    if not windows:
-        return ready_s
-    for window in windows:
-        if ready_s <= window.end_s:
-            return max(ready_s, window.start_s)
-    return None
 
 
 def _latest(windows: Sequence[TimeWindow], by_s: int) -> int | None:

@@ -14,6 +14,16 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-postal.txt
 
 install: $(STAMP)
 
+# A real routing engine for tests/travel/test_real_engine.py: Valhalla's own programs
+# (valhalla_build_tiles, valhalla_service) from the pyvalhalla wheel, which bundles
+# their libraries. The wheel is built for CPython >= 3.12 but the programs do not use
+# Python, so pip only unpacks it here (37 MB download, 256 MB); tests only, not `make run`.
+ENGINE := $(VENV)/valhalla/.installed
+$(ENGINE): $(STAMP)
+	$(PY) -m pip install --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+		--target $(VENV)/valhalla pyvalhalla==3.9.1
+	touch $(ENGINE)
+
 ## Serve the app with a background worker on embedded defaults (SQLite, filesystem broker).
 run: export DEBUG ?= 1
 run: $(STAMP)
@@ -26,7 +36,7 @@ run: $(STAMP)
 ## cores, because many tests wait on a browser, a worker or a subprocess (on 2 cores
 ## the embedded suite took 5:10 with 3 processes). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
-test: $(STAMP)
+test: $(STAMP) $(ENGINE)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -275,7 +275,13 @@ def pin_prefix(cpu: int | None) -> list[str]:
 def solver_command(solver: str, instance_path: Path, args: argparse.Namespace) -> list[str]:
     """The subprocess command line that runs ``solver`` on one instance."""
     if solver in ("ours", "ortools"):
-        search = ["--search", "ortools-defaults"] if solver == "ortools" else []
+        search = (
+            ["--search", "ortools-defaults"]
+            if solver == "ortools"
+            else ["--search", args.our_search]
+            if args.our_search != "auto"
+            else []
+        )
         return [
             args.our_python,
             "-m",
@@ -361,6 +367,11 @@ def run_one(
         solver_seconds=answer.get("seconds"),
         routes=routes,
     )
+    # Anything else the solver reports (e.g. our decomposition's counters) is kept as is.
+    standard = {"instance", "distance", "vehicles", "routes", "seconds", "solver_feasible"}
+    extra = {k: v for k, v in answer.items() if k not in standard}
+    if extra:
+        record["solver_extra"] = extra
     claimed = answer.get("distance")
     if isinstance(claimed, int | float) and abs(claimed - check.distance) > (
         DISTANCE_REPORT_TOLERANCE
@@ -402,7 +413,10 @@ def command_run(args: argparse.Namespace) -> int:
     """
     instance_dir: Path = args.instance_dir
     names = args.instances or sorted(p.stem for p in instance_dir.glob("*.txt"))
-    bks = read_bks(args.bks)
+    # Generated instances have no best-known solution: ``--bks none`` (or a
+    # missing file) leaves the gap empty and the report quotes PyVRP's
+    # distance in the same run as the reference instead.
+    bks = read_bks(args.bks) if args.bks is not None and args.bks.exists() else {}
     cpus: list[int | None] = list(args.cpu) if shutil.which("taskset") else [None]
     meta = {
         "time_limit": args.time_limit,
@@ -410,6 +424,7 @@ def command_run(args: argparse.Namespace) -> int:
         "scale": args.scale,
         "vroom_threads": args.vroom_threads,
         "vroom_exploration_level": VROOM_EXPLORATION_LEVEL,
+        "our_search": args.our_search,
         "cpu": cpus,
         "pinning": (
             " / ".join(f"taskset -c {cpu}" for cpu in cpus)
@@ -567,6 +582,8 @@ def render_report(results: dict[str, Any], names: Sequence[str], solvers: Sequen
         )
 
     lines += ["", *_class_lines(runs, names, solvers)]
+    if "ours" in solvers and "pyvrp" in solvers:
+        lines += ["", *_same_run_lines(runs, names)]
     if "ours" in solvers:
         lines += ["", *_ratio_lines(runs, names, [s for s in solvers if s != "ours"])]
     if problems:
@@ -574,8 +591,57 @@ def render_report(results: dict[str, Any], names: Sequence[str], solvers: Sequen
     return "\n".join(lines) + "\n"
 
 
+def _same_run_lines(runs: dict[str, Any], names: Sequence[str]) -> list[str]:
+    """Ours against PyVRP in the same run: the reference when there is no BKS.
+
+    ``ours / pyvrp - 1`` in percent of distance, per instance and as a mean
+    over the instances where both are feasible; vehicles side by side.
+    """
+    lines = [
+        "Reference = PyVRP in the same run (distance ratio ours / PyVRP - 1):",
+        "",
+        "| instance | ours distance | ours veh | PyVRP distance | PyVRP veh | ours vs PyVRP % |",
+        "|---|---|---|---|---|---|",
+    ]
+    ratios = []
+    for name in names:
+        ours, peer = runs.get(f"{name}/ours"), runs.get(f"{name}/pyvrp")
+        if not (ours and peer and ours.get("feasible") and peer.get("feasible")):
+            state = [
+                "not run"
+                if r is None
+                else ("infeasible" if r.get("status") == "ok" else r["status"])
+                for r in (ours, peer)
+            ]
+            if ours and ours.get("feasible"):
+                state[0] = f"{ours['distance']:.2f}"
+            if peer and peer.get("feasible"):
+                state[1] = f"{peer['distance']:.2f}"
+            lines.append(f"| {name} | {state[0]} | | {state[1]} | | — |")
+            continue
+        ratio = 100.0 * (ours["distance"] / peer["distance"] - 1.0)
+        ratios.append(ratio)
+        lines.append(
+            f"| {name} | {ours['distance']:.2f} | {ours['vehicles']} | "
+            f"{peer['distance']:.2f} | {peer['vehicles']} | {ratio:+.2f} |"
+        )
+    if ratios:
+        lines += [
+            "",
+            f"Mean ours vs PyVRP over {len(ratios)} instances: "
+            f"{statistics.fmean(ratios):+.2f} % (max {max(ratios):+.2f} %).",
+        ]
+    return lines
+
+
 def instance_class(name: str) -> str:
-    """Solomon class of an instance name: ``C1``, ``C2``, ``R1``, ``R2``, ``RC1``, ``RC2``."""
+    """Solomon class of an instance name: ``C1``, ``C2``, ``R1``, ``R2``, ``RC1``, ``RC2``.
+
+    Gehring-Homberger and generated names (``R1_10_3``, ``RC2_1000_1``) carry
+    the class before the first underscore.
+    """
+    if "_" in name:
+        return name.split("_", 1)[0]
     letters = name.rstrip("0123456789")
     digits = name[len(letters) :]
     return letters + digits[:1]
@@ -613,6 +679,9 @@ def _ratio_lines(runs: dict[str, Any], names: Sequence[str], peers: Sequence[str
             continue
         ours = summarize([runs[f"{n}/ours"] for n in both])
         theirs = summarize([runs[f"{n}/{peer}"] for n in both])
+        if ours["mean_gap"] is None or theirs["mean_gap"] is None:
+            lines.append(f"- ours vs {peer}: no BKS, see the same-run comparison above")
+            continue
         gap_ratio = (
             f"{ours['mean_gap'] / theirs['mean_gap']:.2f}x"
             if theirs["mean_gap"] and theirs["mean_gap"] > 0
@@ -674,12 +743,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--retry-failed", action="store_true", help="re-run pairs that crashed or timed out"
     )
-    run.add_argument("--instance-dir", type=Path, default=DATA_DIR / "solomon")
-    run.add_argument("--bks", type=Path, default=DATA_DIR / "bks_double.csv")
+    run.add_argument(
+        "--instance-dir",
+        "--data-dir",
+        type=Path,
+        default=DATA_DIR / "solomon",
+        help="folder of <NAME>.txt instances (e.g. benchmarks/data/vrptw_generated)",
+    )
+    run.add_argument(
+        "--bks",
+        type=lambda text: None if text.lower() == "none" else Path(text),
+        default=DATA_DIR / "bks_double.csv",
+        help="BKS CSV; 'none' (or a missing file): gaps relative to PyVRP in the same run",
+    )
     run.add_argument(
         "--our-python",
         default=sys.executable,
         help="interpreter for `-m scheduler.vrptw` (default: this one)",
+    )
+    run.add_argument(
+        "--our-search",
+        default="auto",
+        help="--search of `-m scheduler.vrptw` for ours (e.g. iterated: one model, as before "
+        "the decomposition of large instances)",
     )
     run.set_defaults(handler=command_run)
 

@@ -28,6 +28,15 @@ The search starts from the cheapest of :data:`CONSTRUCTIONS` and runs
 OR-Tools' iterated local search (ruin and recreate) when the time limit
 allows :data:`ITERATED_SECONDS_PER_CUSTOMER`, guided local search otherwise.
 
+From :data:`~scheduler.vrptw_decompose.DECOMPOSE_FROM_CUSTOMERS` customers
+up (``--search auto`` only), :func:`solve_large` is used instead: a first plan
+of the whole instance, then sub-problems of about 120 customers in
+neighbouring routes, each solved by the same model for about a second and
+accepted only when feasible (exact double check) and shorter
+(:mod:`scheduler.vrptw_decompose`). The answer then also carries
+``first_seconds``, ``first_distance``, ``subproblems`` and ``accepted``.
+``--search iterated`` keeps one model at any size.
+
 The settings were chosen on all 56 Solomon instances; the measurements are in
 ``docs/BENCHMARKS.md``, "Why the solver defaults are what they are". No
 setting depends on the instance's name or class.
@@ -60,6 +69,16 @@ from scheduler.params import (
 from scheduler.result import Result
 from scheduler.solve import ITERATED_SECONDS_PER_JOB, solve
 from scheduler.travel import TravelMatrix
+from scheduler.vrptw_decompose import (
+    DECOMPOSE_FROM_CUSTOMERS,
+    SUBPROBLEM_CUSTOMERS,
+    SUBPROBLEM_SEARCHES,
+    SUBPROBLEM_SECONDS_PER_CUSTOMER,
+    first_plan_seconds,
+    group_params,
+    improve_by_groups,
+    warm_plan,
+)
 
 SCALE = 1000
 """Instance units -> integer solver units."""
@@ -314,17 +333,104 @@ def search_params(
 def solve_instance(
     instance: Instance, time_limit_s: float, seed: int = 0, search: str = "auto"
 ) -> dict[str, object]:
-    """Solve one instance and return the JSON-ready answer."""
+    """Solve one instance and return the JSON-ready answer.
+
+    With ``search="auto"`` an instance of :data:`DECOMPOSE_FROM_CUSTOMERS` or
+    more customers is solved by :func:`solve_large` (a first plan, then
+    sub-problems of neighbouring routes); smaller ones by one model.
+    """
     started = time.monotonic()
-    params = search_params(len(instance.customers), time_limit_s, seed, search)
-    result = solve(to_problem(instance), MaxRuntime(time_limit_s), params)
-    routes = routes_of(result)
+    extra: dict[str, object] = {}
+    if search == "auto" and len(instance.customers) >= DECOMPOSE_FROM_CUSTOMERS:
+        routes, extra = solve_large(instance, time_limit_s, seed, started)
+    else:
+        params = search_params(len(instance.customers), time_limit_s, seed, search)
+        result = solve(to_problem(instance), MaxRuntime(time_limit_s), params)
+        routes = routes_of(result)
     return {
         "instance": instance.name,
         "distance": exact_distance(instance, routes),
         "vehicles": len(routes),
         "routes": routes,
         "seconds": time.monotonic() - started,
+        **extra,
+    }
+
+
+FINISH_RESERVE_S = 0.5
+"""Kept back from the time limit of :func:`solve_large` for writing the answer."""
+
+
+def solve_large(
+    instance: Instance,
+    time_limit_s: float,
+    seed: int,
+    started: float,
+    *,
+    group_customers: int = SUBPROBLEM_CUSTOMERS,
+    group_seconds: float = SUBPROBLEM_SECONDS_PER_CUSTOMER,
+    group_searches: Sequence[Metaheuristic] = SUBPROBLEM_SEARCHES,
+    first_s: float | None = None,
+) -> tuple[list[list[int]], dict[str, object]]:
+    """A first plan of the whole instance, then route-group sub-problems until the limit.
+
+    See :mod:`scheduler.vrptw_decompose`. Every accepted change is checked
+    with :func:`exact_violations`, so the plan stays feasible; a sub-problem
+    whose answer is not feasible or not shorter is discarded.
+    """
+    deadline = started + time_limit_s - FINISH_RESERVE_S
+    first_s = first_plan_seconds(time_limit_s) if first_s is None else first_s
+    params = search_params(len(instance.customers), first_s, seed, "auto")
+    first = solve(to_problem(instance), MaxRuntime(first_s), params)
+    routes = routes_of(first)
+    first_distance = exact_distance(instance, routes)
+    first_seconds = time.monotonic() - started
+    if first.unassigned:
+        # Not every customer placed: give the whole model the time left instead.
+        left_s = max(0.1, deadline - time.monotonic())
+        result = solve(to_problem(instance), MaxRuntime(left_s), params, warm_start=first.to_plan())
+        return routes_of(result), {"first_seconds": round(first_seconds, 2)}
+    by_number = {c.number: c for c in instance.customers}
+
+    def solve_group(
+        group: list[list[int]], vehicles: int, seconds: float, group_seed: int
+    ) -> list[list[int]] | None:
+        # Sub-problems are numbered from seed + 1 (improve_by_groups).
+        search = group_searches[(group_seed - seed - 1) % len(group_searches)]
+        sub = Instance(
+            name=f"{instance.name}-group",
+            vehicles=vehicles,
+            capacity=instance.capacity,
+            depot=instance.depot,
+            customers=tuple(by_number[n] for route in group for n in route),
+        )
+        result = solve(
+            to_problem(sub),
+            MaxRuntime(seconds),
+            group_params(params, group_seed, search),
+            warm_start=warm_plan(group),
+        )
+        new = routes_of(result)
+        if result.unassigned or exact_violations(sub, new):
+            return None
+        return new
+
+    routes, stats = improve_by_groups(
+        routes,
+        xy={c.number: (c.x, c.y) for c in instance.customers},
+        depot=(instance.depot.x, instance.depot.y),
+        fleet=instance.vehicles,
+        deadline=deadline,
+        seed=seed,
+        solve_group=solve_group,
+        length=lambda rs: exact_distance(instance, rs),
+        target=group_customers,
+        seconds_per_customer=group_seconds,
+    )
+    return routes, {
+        "first_seconds": round(first_seconds, 2),
+        "first_distance": round(first_distance, 4),
+        **stats,
     }
 
 

@@ -114,3 +114,32 @@ def test_instance_class_groups_solomon_names() -> None:
         "RC1",
         "RC2",
     ]
+
+
+def test_generated_and_gehring_homberger_names_keep_the_class_before_the_underscore() -> None:
+    """``RC2_1000_1`` and ``R1_10_3`` are RC2 and R1, not a class per file."""
+    from benchmarks.vrptw_compare import instance_class
+
+    assert [instance_class(n) for n in ("RC2_1000_1", "R1_10_3", "C1_200_1")] == ["RC2", "R1", "C1"]
+
+
+def test_without_a_bks_the_report_quotes_ours_relative_to_pyvrp_in_the_same_run() -> None:
+    """No BKS: no gap, but ours / PyVRP - 1 per instance and its mean; infeasible runs left out."""
+    no_bks = {"bks_distance": None, "gap_percent": None}
+    report = render_report(
+        results(
+            run("R1_1000_1", "ours", distance=105.0, vehicles=9, **no_bks),
+            run("R1_1000_1", "pyvrp", distance=100.0, vehicles=8, **no_bks),
+            run("C1_1000_1", "ours", distance=198.0, **no_bks),
+            run("C1_1000_1", "pyvrp", distance=200.0, **no_bks),
+            run("R2_1000_1", "ours", feasible=False, violations=["late"], **no_bks),
+            run("R2_1000_1", "pyvrp", **no_bks),
+        ),
+        ["C1_1000_1", "R1_1000_1", "R2_1000_1"],
+        ["ours", "pyvrp"],
+    )
+    assert "| R1_1000_1 | 105.00 | 9 | 100.00 | 8 | +5.00 |" in report
+    assert "| C1_1000_1 | 198.00 | 3 | 200.00 | 3 | -1.00 |" in report
+    assert "| R2_1000_1 | infeasible | | 100.00 | | — |" in report
+    assert "Mean ours vs PyVRP over 2 instances: +2.00 % (max +5.00 %)." in report
+    assert "ours vs pyvrp: no BKS" in report

@@ -1,0 +1,205 @@
+"""Large VRPTW instances: a first plan of the whole instance, then route-group sub-problems.
+
+One OR-Tools model of a 1,000-customer instance is slow to improve: each
+local-search scan covers the whole instance and iterated local search made
+no progress at all for a minute on R1 (issue 24). Here, after a short
+search of the whole model (:data:`FIRST_SHARE` of the time), the rest of the
+time goes to sub-problems: a group of neighbouring routes (about
+:data:`SUBPROBLEM_CUSTOMERS` customers) is cut out as a VRPTW instance of its
+own (fleet: its routes plus :data:`SPARE_VEHICLES`), solved with the same
+product model for :data:`SUBPROBLEM_SECONDS_PER_CUSTOMER` per customer (the
+search of :data:`SUBPROBLEM_SEARCHES`, given the current routes as warm
+start), and the new routes replace the old ones only when they are feasible
+(checked in double precision) and shorter. So the plan is feasible at every
+moment and never gets longer.
+
+Measured on one core (``docs/BENCHMARKS.md``, section 1, "Large instances"):
+a 1,000-customer instance spends about 4 s in the three constructions and
+each step of guided local search on the whole model takes about 0.1 s,
+which is why the whole model is only used for the first plan.
+
+Groups are chosen by route centroid: alternately a sector of routes
+consecutive in polar angle around the depot and the routes whose centroids
+lie nearest a randomly chosen route, starting from a random route each
+time (seeded, so a run is reproducible).
+
+No setting depends on the instance's name or class.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from scheduler.model import Plan
+from scheduler.params import Metaheuristic, SolveParams
+
+DECOMPOSE_FROM_CUSTOMERS = 400
+"""Instances with at least this many customers are improved sub-problem by sub-problem."""
+
+SUBPROBLEM_CUSTOMERS = 120
+"""Customers per sub-problem (whole routes are added until this many are reached)."""
+
+SUBPROBLEM_MIN_ROUTES = 3
+"""At least this many routes per sub-problem (long routes: fewer customers would be one route)."""
+
+SUBPROBLEM_SECONDS_PER_CUSTOMER = 0.011
+"""Search time per sub-problem and customer in it (1.3 s for 120 customers)."""
+
+SUBPROBLEM_SEARCHES = (Metaheuristic.ITERATED_LOCAL_SEARCH,)
+"""Searches of successive sub-problems, in turn.
+
+Iterated local search builds its own start (the current routes are kept
+when it ends worse). On a 120-customer group of R1_1000_1 it reached 4,386
+at 1.3 s where guided local search from the current routes had 4,544 at
+3.8 s; whole runs of 60 s: R1 31,577 vs 33,374 (GLS, 3 s per group). Mixing
+in guided local search every third group was better on C1 (34,225 vs
+34,665) and worse on R2 (16,076 vs 15,665): not adopted.
+"""
+
+FIRST_SHARE = 0.04
+"""Share of the time limit for the first plan of the whole instance."""
+
+FIRST_MIN_SECONDS = 5.0
+"""At least this long for the first plan (construction plus a short search)."""
+
+MIN_SUBPROBLEM_SECONDS = 0.5
+"""No sub-problem is started with less time than this left."""
+
+SPARE_VEHICLES = 1
+"""Vehicles a sub-problem may use beyond its current routes (within the fleet)."""
+
+
+Routes = list[list[int]]
+
+
+def centroid(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Mean position of a route's customers."""
+    return (
+        sum(p[0] for p in points) / len(points),
+        sum(p[1] for p in points) / len(points),
+    )
+
+
+def pick_group(
+    routes: Sequence[Sequence[int]],
+    xy: dict[int, tuple[float, float]],
+    depot: tuple[float, float],
+    target: int,
+    rng: random.Random,
+    by_angle: bool,
+) -> list[int]:
+    """Indices of neighbouring routes holding about ``target`` customers (at least 3 routes).
+
+    ``by_angle``: routes consecutive in the polar angle of their centroid
+    around the depot, from a random one; else the routes whose centroids are
+    nearest a random route's centroid.
+    """
+    centres = [centroid([xy[n] for n in route]) for route in routes]
+    seed = rng.randrange(len(routes))
+    if by_angle:
+        angle = [math.atan2(c[1] - depot[1], c[0] - depot[0]) for c in centres]
+        ordered = sorted(range(len(routes)), key=lambda k: angle[k])
+        start = ordered.index(seed)
+        order = ordered[start:] + ordered[:start]
+    else:
+        here = centres[seed]
+        order = sorted(range(len(routes)), key=lambda k: math.dist(centres[k], here))
+    group: list[int] = []
+    size = 0
+    for k in order:
+        group.append(k)
+        size += len(routes[k])
+        if size >= target and len(group) >= SUBPROBLEM_MIN_ROUTES:
+            break
+    return group
+
+
+def improve_by_groups(
+    routes: Routes,
+    *,
+    xy: dict[int, tuple[float, float]],
+    depot: tuple[float, float],
+    fleet: int,
+    deadline: float,
+    seed: int,
+    solve_group: Callable[[Routes, int, float, int], Routes | None],
+    length: Callable[[Sequence[Sequence[int]]], float],
+    target: int = SUBPROBLEM_CUSTOMERS,
+    seconds_per_customer: float = SUBPROBLEM_SECONDS_PER_CUSTOMER,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[Routes, dict[str, int]]:
+    """Improve ``routes`` group by group until ``deadline`` (``time.monotonic()``).
+
+    Parameters
+    ----------
+    routes
+        A feasible plan: customer numbers per route.
+    xy, depot
+        Positions (for choosing neighbouring routes).
+    fleet
+        Vehicles available in all.
+    solve_group
+        ``(group_routes, vehicles, seconds, seed) -> new routes or None``;
+        must return only feasible routes over exactly the group's customers.
+    length
+        Exact length of a list of routes.
+    clock
+        What ``deadline`` is measured on (``time.monotonic``; tests step it).
+
+    Returns
+    -------
+    tuple
+        The improved plan and counters (sub-problems tried, accepted).
+    """
+    rng = random.Random(seed)
+    stats = {"subproblems": 0, "accepted": 0}
+    routes = [list(r) for r in routes if r]
+    while routes and deadline - clock() > MIN_SUBPROBLEM_SECONDS:
+        group = pick_group(routes, xy, depot, target, rng, by_angle=stats["subproblems"] % 2 == 0)
+        old = [routes[k] for k in group]
+        vehicles = min(len(old) + SPARE_VEHICLES, fleet - (len(routes) - len(old)))
+        seconds = seconds_per_customer * sum(len(r) for r in old)
+        budget = min(max(seconds, MIN_SUBPROBLEM_SECONDS), deadline - clock())
+        stats["subproblems"] += 1
+        new = solve_group(old, vehicles, budget, seed + stats["subproblems"])
+        if new is None:
+            continue
+        new = [r for r in new if r]
+        if length(new) < length(old) - 1e-7:
+            stats["accepted"] += 1
+            keep = [r for k, r in enumerate(routes) if k not in set(group)]
+            routes = keep + new
+    return routes, stats
+
+
+def group_params(
+    params: SolveParams,
+    seed: int,
+    metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH,
+) -> SolveParams:
+    """The search of one sub-problem, one model.
+
+    Guided local search continues from the sub-problem's current routes;
+    iterated local search builds its own start and the current routes are
+    kept when it ends worse (see :func:`scheduler.ortools_search.solve_routing`).
+    """
+    return replace(
+        params,
+        seed=seed,
+        decompose=False,
+        search=replace(params.search, metaheuristic=metaheuristic),
+    )
+
+
+def warm_plan(routes: Sequence[Sequence[int]]) -> Plan:
+    """Routes as a warm start on crews ``v0``, ``v1``... (the VRPTW CLI's crew ids)."""
+    return Plan({(f"v{k}", 0): tuple(str(n) for n in route) for k, route in enumerate(routes)})
+
+
+def first_plan_seconds(time_limit_s: float) -> float:
+    """Time for the first plan of the whole instance."""
+    return min(time_limit_s, max(FIRST_MIN_SECONDS, FIRST_SHARE * time_limit_s))

@@ -1,0 +1,86 @@
+"""Large VRPTW instances: route-group sub-problems keep the plan feasible and never longer."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Sequence
+
+import pytest
+
+from benchmarks.vrptw_generate import generate, render
+from scheduler import vrptw
+from scheduler.vrptw import exact_distance, exact_violations, parse_solomon, solve_instance
+from scheduler.vrptw_decompose import improve_by_groups, pick_group
+
+XY = {n: (math.cos(n), math.sin(n)) for n in range(1, 41)}
+"""Forty customers on the unit circle around a depot at the origin (angle = number)."""
+
+
+def _length(routes: Sequence[Sequence[int]]) -> float:
+    total = 0.0
+    for route in routes:
+        stops = [(0.0, 0.0), *(XY[n] for n in route), (0.0, 0.0)]
+        total += sum(math.dist(a, b) for a, b in itertools.pairwise(stops))
+    return total
+
+
+def test_a_group_is_whole_neighbouring_routes_of_about_the_target_size() -> None:
+    """Routes are taken whole until the target is reached; no route twice."""
+    routes = [list(range(k, k + 4)) for k in range(1, 41, 4)]
+    for by_angle in (True, False):
+        group = pick_group(routes, XY, (0.0, 0.0), 10, random.Random(1), by_angle)
+        assert len(set(group)) == len(group) == 3  # 4 + 4 + 4 >= 10
+
+
+def test_only_shorter_answers_are_accepted_and_every_customer_stays_planned() -> None:
+    """A sub-problem answer replaces its routes only when it is shorter."""
+    scrambled = random.Random(2).sample(range(1, 41), 40)
+    routes = [scrambled[k : k + 5] for k in range(0, 40, 5)]
+    calls: list[int] = []
+
+    def solve_group(
+        group: list[list[int]], vehicles: int, seconds: float, seed: int
+    ) -> list[list[int]] | None:
+        calls.append(vehicles)
+        if len(calls) % 2:
+            return [*(list(reversed(r)) for r in group), []]  # same length: refused
+        ordered = sorted((n for r in group for n in r), key=lambda n: n % (2 * math.pi))
+        return [ordered[k : k + 5] for k in range(0, len(ordered), 5)]
+
+    clock = iter(range(1000))
+    before = _length(routes)
+    improved, stats = improve_by_groups(
+        routes,
+        xy=XY,
+        depot=(0.0, 0.0),
+        fleet=9,
+        deadline=12.0,
+        seed=1,
+        solve_group=solve_group,
+        length=_length,
+        target=10,
+        clock=lambda: float(next(clock)),
+    )
+    assert sorted(n for r in improved for n in r) == list(range(1, 41))
+    assert _length(improved) < before
+    assert stats["subproblems"] == len(calls) > stats["accepted"] > 0
+    assert calls[0] == 4  # three routes (the minimum) and a spare vehicle: 5 routes outside
+
+
+@pytest.mark.parametrize("kind", ["R1", "C2"])
+def test_decomposed_solve_is_feasible_and_not_longer_than_its_first_plan(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole path on a small generated instance, with the threshold lowered for the test."""
+    monkeypatch.setattr(vrptw, "DECOMPOSE_FROM_CUSTOMERS", 60)
+    instance = parse_solomon(render(*generate(kind, customers=80, seed=4)))
+    answer = solve_instance(instance, time_limit_s=9, seed=1)
+    routes = answer["routes"]
+    assert isinstance(routes, list)
+    assert exact_violations(instance, routes) == []
+    subproblems, first_distance = answer["subproblems"], answer["first_distance"]
+    assert isinstance(subproblems, int) and subproblems >= 1
+    assert isinstance(first_distance, float)
+    assert exact_distance(instance, routes) <= first_distance + 1e-3  # rounded to 4 decimals

@@ -10,8 +10,12 @@ import os
 
 from celery import Celery
 
+from observability import tasks_context
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("dispatch_service")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Request ids from the web request into the task's logs; worker logs stay JSON (issue 25).
+tasks_context.connect()

@@ -55,3 +55,16 @@ errorlog = "-"
 # The runtime control socket ($HOME/.gunicorn/gunicorn.ctl) is not used here, and two
 # instances on one host would fight over its path.
 control_socket_disable = True
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A dead worker's metric files stop counting (``PROMETHEUS_MULTIPROC_DIR`` mode only).
+
+    With several gunicorn workers, each writes its metrics to files in that
+    directory and a scrape adds them up; a worker that exited must be marked,
+    or its gauges would be reported forever.
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -53,9 +53,17 @@ INSTALLED_APPS = [
     "axes",
     "audit",
     "demo",
+    "webhooks",
+    "django_celery_beat",  # issue 25: optional DatabaseScheduler, periodic tasks in the admin
+    "django_prometheus",  # issue 25: /metrics (observability.views)
+    "observability",  # issue 25: domain metrics, JSON logs, request ids
 ]
 
 MIDDLEWARE = [
+    # First and (almost) last: request counts and latencies for /metrics (issue 25).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request id on every log line of the request, an access log line (observability).
+    "observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Scripts only from /static/, never inline (stored XSS stays inert).
     "config.csp.ContentSecurityPolicyMiddleware",
@@ -70,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.middleware.AuditActorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, so it sees a lockout flagged during authentication and answers it.
     "axes.middleware.AxesMiddleware",
 ]
@@ -424,9 +433,59 @@ AXES_LOCKOUT_CALLABLE = "api.lockout.lockout_response"
 # longer one, and rotates before the end (POST /api/v1/auth/tokens/{id}/rotate/).
 API_TOKEN_LIFETIME_DAYS = max(1, env_int("API_TOKEN_LIFETIME_DAYS", 90))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+
+# --- Health and periodic work (issue 25) ---------------------------------------------
+# Readiness (/api/v1/health/ready/, config/health.py): a worker must answer a control
+# ping within this many seconds (the filesystem broker polls once a second: keep >= 2);
+# the disk holding uploaded photos must keep this much free.
+HEALTH_WORKER_PING_TIMEOUT_SECONDS = max(1, env_int("HEALTH_WORKER_PING_TIMEOUT_SECONDS", 2))
+HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", 500)
+# Periodic work. The schedule lives here, in code; beat reads it from a local file
+# scheduler by default (`make run`: the worker's embedded beat) or, with
+# CELERY_BEAT_SCHEDULER=django_celery_beat.schedulers:DatabaseScheduler, from the
+# database, where the admin can pause or re-time an entry (docs/OPERATIONS.md).
+CELERY_BEAT_SCHEDULER = env_str("CELERY_BEAT_SCHEDULER", "celery.beat:PersistentScheduler")
+# Revoked or expired API tokens and revoked calendar feeds are deleted this many days
+# after they stopped working (until then a client hears "expired", not "unknown").
+CREDENTIAL_PURGE_AFTER_DAYS = max(0, env_int("CREDENTIAL_PURGE_AFTER_DAYS", 30))
+CREDENTIAL_PURGE_INTERVAL_SECONDS = env_int("CREDENTIAL_PURGE_INTERVAL_SECONDS", 6 * 3600)
+RECURRING_REFRESH_INTERVAL_SECONDS = env_int("RECURRING_REFRESH_INTERVAL_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "purge-expired-api-tokens": {
+            "task": "accounts.purge_expired_tokens",
+            "schedule": float(CREDENTIAL_PURGE_INTERVAL_SECONDS),
+        },
+        "purge-revoked-calendar-feeds": {
+            "task": "dispatch.purge_revoked_calendar_feeds",
+            "schedule": float(CREDENTIAL_PURGE_INTERVAL_SECONDS),
+        },
+        "refresh-recurring-issues": {
+            "task": "support.refresh_recurring_issues",
+            "schedule": float(RECURRING_REFRESH_INTERVAL_SECONDS),
+        },
+        # Webhook deliveries a lost message or a broker outage left pending are sent again.
+        "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0},
+    }
+)
+# dispatch/tasks.py is not ours to extend: the worker imports the periodic module too.
+CELERY_IMPORTS = ("dispatch.periodic",)
+
+# --- Metrics and logs (issue 25) -------------------------------------------------------
+# docs/OPERATIONS.md, "Metrics and logs". /metrics answers scrapers on METRICS_ALLOWED_IPS
+# (addresses or CIDR blocks; loopback by default, "" for none) or presenting
+# "Authorization: Bearer $METRICS_TOKEN"; everyone else gets 403. Prometheus scrapes
+# over plain http inside the network, so /metrics is exempt from the https redirect.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_CELERY_QUEUES = env_list("METRICS_CELERY_QUEUES", ["celery"])
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+# LOG_FORMAT=json (one JSON object per line, the default with DEBUG off) or console
+# (readable lines, the default with DEBUG on, e.g. `make run`); LOG_LEVEL as before.
+# Replaces the plain LOGGING of before: same single stderr handler on the root logger.
+from observability.logs import logging_config  # noqa: E402 - kept inside this block
+
+LOG_FORMAT = env_str("LOG_FORMAT", "console" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'console'")
+LOGGING = logging_config(json_format=LOG_FORMAT == "json", level=env_str("LOG_LEVEL", "INFO"))

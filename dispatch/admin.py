@@ -1,5 +1,11 @@
+"""Admin of dispatch. Reference data (companies, crews, skills, closures, rules) is edited
+here; records with a state machine, a version or a ledger are view-only
+(:mod:`core.admin_policy`): their writes go through dispatch's services.
+"""
+
 from django.contrib import admin
-from django.http import HttpRequest
+
+from core.admin_policy import ReadOnlyAdminMixin, ReadOnlyTabularInline
 
 from .models import (
     CalendarFeed,
@@ -97,25 +103,22 @@ class CrewWorkingDayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnlyTabularInline):
+    # History is written by the state machine only.
     model = JobStatusChange
-    extra = 0
-    can_delete = False
     readonly_fields = ("from_status", "to_status", "changed_by", "note", "changed_at")
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # History is written by the state machine only.
-        return False
 
-
-class ReportInline(admin.TabularInline):
+class ReportInline(ReadOnlyTabularInline):
+    # Reports move jobs through the state machine (dispatch.reports): never typed in here.
     model = JobReport
-    extra = 0
     fields = ("kind", "crew", "reason_code", "reason_text", "occurred_at")
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Jobs change through the API and pages, which bump ``version`` and keep history."""
+
     list_display = (
         "reference",
         "kind",
@@ -139,26 +142,23 @@ class JobAdmin(admin.ModelAdmin):
 
 
 @admin.register(JobStatusChange)
-class JobStatusChangeAdmin(admin.ModelAdmin):
+class JobStatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("job", "from_status", "to_status", "changed_by", "changed_at")
     list_filter = ("to_status",)
     search_fields = ("job__reference", "note")
     list_select_related = ("job", "changed_by")
     readonly_fields = ("job", "from_status", "to_status", "changed_by", "note", "changed_at")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-
-class VisitInline(admin.TabularInline):
+class VisitInline(ReadOnlyTabularInline):
     model = Visit
-    extra = 0
-    autocomplete_fields = ("job", "crew")
     fields = ("crew", "date", "sequence", "job", "planned_start", "planned_end", "locked")
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Status and version move only through dispatch.plans (validator, state machine)."""
+
     list_display = ("name", "start_date", "end_date", "region", "status", "version", "published_at")
     list_filter = ("status", "region")
     search_fields = ("name",)
@@ -168,7 +168,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "job",
         "crew",
@@ -186,7 +186,7 @@ class VisitAdmin(admin.ModelAdmin):
 
 
 @admin.register(CompletionFacts)
-class CompletionFactsAdmin(admin.ModelAdmin):
+class CompletionFactsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: delivery confirms or rejects through the handover API, which writes the record."""
 
     list_display = ("site", "job", "company", "mc_serial", "port", "light_level_dbm", "status")
@@ -194,15 +194,9 @@ class CompletionFactsAdmin(admin.ModelAdmin):
     search_fields = ("site__name", "job__reference", "mc_serial")
     list_select_related = ("site", "job", "company")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(JobReport)
-class JobReportAdmin(admin.ModelAdmin):
+class JobReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("job", "kind", "crew", "reason_code", "occurred_at", "reported_by")
     list_filter = ("kind", "reason_code", "crew__company")
     search_fields = ("job__reference", "reason_text", "idempotency_key")
@@ -211,7 +205,9 @@ class JobReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(OptimizationRun)
-class OptimizationRunAdmin(admin.ModelAdmin):
+class OptimizationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Runs are written by the worker; the admin only reads them."""
+
     list_display = (
         "id",
         "plan",
@@ -226,27 +222,19 @@ class OptimizationRunAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("plan__name", "error")
     list_select_related = ("plan",)
-    # Runs are written by the worker; the admin only reads them.
-    readonly_fields = [f.name for f in OptimizationRun._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 @admin.register(PlanChange)
-class PlanChangeAdmin(admin.ModelAdmin):
+class PlanChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("plan", "published_version", "crew", "job", "kind")
     list_filter = ("kind", "crew__company")
     search_fields = ("job__reference", "crew__name")
     list_select_related = ("plan", "crew", "job")
     readonly_fields = ("plan", "crew", "job", "kind", "before", "after", "published_version")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(PlanningBatch)
-class PlanningBatchAdmin(admin.ModelAdmin):
+class PlanningBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "start_date", "end_date", "created_by", "created_at", "finished_at")
     readonly_fields = (
         "start_date",
@@ -259,7 +247,7 @@ class PlanningBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("crew", "created_by", "created_at", "revoked_at")
     list_filter = ("revoked_at", "crew__company")
     list_select_related = ("crew", "crew__company", "created_by")

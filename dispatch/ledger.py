@@ -35,6 +35,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from observability import metrics
 
 from .models import Crew, Job, LiveRoute, Plan, ReleaseReason, Visit
 
@@ -150,6 +151,7 @@ class ScheduleConflict(DomainError):
     code = "schedule_conflict"
 
     def __init__(self, conflicts: list[Conflict]) -> None:
+        metrics.record_publish_conflicts(c.kind for c in conflicts)
         self.conflicts = conflicts
         separator = "、" if (get_language() or "").lower().startswith("ja") else "; "
         shown = separator.join(c.message for c in conflicts[:3])

@@ -25,6 +25,7 @@ from django.utils.translation import pgettext, pgettext_lazy
 
 from accounts.models import User
 from core.errors import INVALID_INPUT, DomainError
+from observability import metrics
 
 from .ledger import ledger_lock
 from .models import CompletionFacts, Crew, Job, JobReport, ReportKind, Visit
@@ -366,4 +367,5 @@ def job_report_record(
         if found is None:
             raise
         return _replay(found, **request), False
+    metrics.record_field_report(kind)
     return report, True

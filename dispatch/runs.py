@@ -26,6 +26,7 @@ from kombu.exceptions import OperationalError as BrokerError
 import scheduler
 from accounts.models import User
 from core.errors import UNAVAILABLE, DomainError
+from observability import metrics
 
 from .figures import plan_figures
 from .models import (
@@ -310,6 +311,7 @@ def run_optimization(
         logger.exception("optimization run %s failed", run_id)
         _run_finish_unsuccessfully(run_id, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
     run.refresh_from_db()
+    metrics.record_run_finished(run)
     return run
 
 

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 import scheduler
 from accounts.models import User
 from core.errors import INVALID_INPUT, DomainError
+from observability import metrics
 from scheduler.insertion import Insertion, find_insertions, no_slot_reasons
 from sites.models import Site
 
@@ -453,6 +454,7 @@ def _dates(request: SlotRequest) -> tuple[dt.date, ...]:
     return tuple(first + dt.timedelta(days=i) for i in range(request.days))
 
 
+@metrics.SLOT_OFFER_DURATION.time()
 def slot_offers(request: SlotRequest, *, limit: int = 3) -> SlotOffers:
     """The ``limit`` earliest slots (one per crew-day) for ``request`` in the live schedule.
 

@@ -38,7 +38,9 @@ def main() -> int:
             "--loglevel=INFO",
             "--pool=threads",
             "--concurrency=2",
-            # Embedded beat: the periodic sweep that frees plans of dead runs.
+            # Embedded beat (one process, so no second scheduler to coordinate): the
+            # periodic work of CELERY_BEAT_SCHEDULE, the sweep that frees plans of dead
+            # runs first (docs/OPERATIONS.md, "Periodic work").
             "--beat",
             f"--schedule={ROOT / 'var' / 'celerybeat-schedule'}",
         ],
@@ -49,7 +51,8 @@ def main() -> int:
         [sys.executable, "manage.py", "runserver", ADDRESS, "--noreload"], cwd=ROOT, env=env
     )
     print(f"\n  Serving on http://{ADDRESS}/  (admin at /admin/, API at /api/v1/)")
-    print("  Background worker running. Press Ctrl+C to stop.\n", flush=True)
+    print(f"  Readiness: http://{ADDRESS}/api/v1/health/ready/")
+    print("  Background worker and beat running. Press Ctrl+C to stop.\n", flush=True)
     children = [worker, web]
     try:
         while all(child.poll() is None for child in children):

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.http import HttpRequest
+
+from core.admin_policy import ReadOnlyAdminMixin
 
 from .models import (
     ConstructionRecord,
@@ -127,20 +128,17 @@ class ConstructionRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(SitePhoto)
-class SitePhotoAdmin(admin.ModelAdmin):
-    """Read-only: photos come in through the upload service (checked, stripped, thumbnailed)."""
+class SitePhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: photos come in through the upload service (checked, stripped, thumbnailed).
+
+    Deleting too: a row deleted here would leave its files in the photo storage.
+    """
 
     list_display = ("site", "kind", "caption", "company", "uploaded_by", "created_at")
     list_filter = ("kind",)
     search_fields = ("site__name", "site__address", "caption")
     list_select_related = ("site", "company", "uploaded_by")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(IpPool)

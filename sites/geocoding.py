@@ -170,7 +170,8 @@ def _geocode_with(geocode: GeocodeFunc, address: str) -> GeocodeResult:
         # GeopyError covers HTTP errors, timeouts, an unreachable server and
         # unparsable JSON; ValueError a body that parsed but holds nonsense
         # such as a non-numeric "lat".
-        logger.warning("Geocoding %r failed: %s", address, exc)
+        # The address is the customer's: the log says what failed, not where.
+        logger.warning("Geocoding failed: %s", type(exc).__name__)
         return GeocodeResult(
             status=GeocodeStatus.FAILED, error=_short_error(f"{type(exc).__name__}: {exc}")
         )

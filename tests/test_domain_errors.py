@@ -34,6 +34,8 @@ from dispatch import (
     travel,
 )
 from sites import photos
+from webhooks import services as webhook_services
+from webhooks import urls as webhook_urls
 
 MESSAGE = "the plan changed; reload and try again"
 BLOCKERS = ["construction is not completed", "no IP address is assigned"]
@@ -43,6 +45,14 @@ CONFLICT = ledger.Conflict(
 
 #: class -> (a representative refusal, the body the API answers for it).
 CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]] = {
+    webhook_services.DeliveryBusy: (
+        lambda: webhook_services.DeliveryBusy(MESSAGE),
+        {"status": 409, "code": "delivery_in_progress"},
+    ),
+    webhook_urls.InvalidWebhookUrl: (
+        lambda: webhook_urls.InvalidWebhookUrl(MESSAGE),
+        {"status": 400, "code": "invalid", "fields": {"url": [MESSAGE]}},
+    ),
     states.PlanningError: (
         lambda: states.PlanningError(MESSAGE, field="status"),
         {"status": 409, "code": "plan_state", "fields": {"status": [MESSAGE]}},

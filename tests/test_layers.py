@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 #: listed in SIDEWAYS; everything else must come from a lower layer.
 LAYERS: list[set[str]] = [
     {"scheduler"},  # the solver: plain Python, problem in, plan out
-    {"core"},  # domain error type and other plain building blocks
+    {"core", "observability"},  # domain error type and other plain building blocks;
+    # metrics, logs and request ids (no project imports, so the domain can count)
     {"accounts"},  # users, roles, tokens
     {"sites"},  # customers, contracts, buildings, surveys
     {"dispatch"},  # jobs, crews, plans, the live schedule
-    {"support", "delivery", "audit"},  # support calls; handover and imports; the audit trail
+    {"support", "delivery", "audit", "webhooks"},  # support calls; handover and imports;
+    # the audit trail; events pushed to partners
     {"demo"},  # the demo data and its builder
     {"api", "web"},  # the REST API and the coordinator's pages
     {"config"},  # settings, URLs, WSGI

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import views
+from . import views, webhooks
 
 urlpatterns = [
     path("routes/", views.RoutesView.as_view(), name="routes"),
@@ -24,4 +24,5 @@ urlpatterns = [
         views.CalendarFeedIcsView.as_view(),
         name="calendar-feed-ics",
     ),
+    *webhooks.urlpatterns,
 ]

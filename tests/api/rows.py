@@ -31,6 +31,7 @@ from support.services import call_log
 from tests.api.conftest import Cast
 from tests.api.photo_rows import a_photo_row
 from tests.factories import make_contract, make_survey
+from webhooks.services import endpoint_create
 
 #: Path parameters that name a row (the others, like ``kind``, are enums).
 ROW_PARAMETERS = {"id", "contract_id", "crew_id", "job_id", "token"}
@@ -78,6 +79,7 @@ def addressable(cast: Cast) -> dict[str, int | str]:
     facts = CompletionFacts.objects.create(
         report=done, job=cast.job_a, site=site, crew=cast.crew_a, company=cast.company_a, port="P-1"
     )
+    webhook = endpoint_create(company=cast.company_a, url="https://partner-a.example/hooks")
     return {
         "auth/tokens": spare_token.pk,
         "calendar-feeds": feed.pk,
@@ -105,6 +107,7 @@ def addressable(cast: Cast) -> dict[str, int | str]:
         "support/sites": site.pk,
         "surveys": survey.pk,
         "visits": cast.visit_a.pk,
+        "webhooks": webhook.pk,
     }
 
 

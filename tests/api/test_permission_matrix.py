@@ -44,6 +44,8 @@ from support.models import Call
 from tests.api.conftest import MONDAY, Cast
 from tests.api.moved_job import MARKER_A, MARKER_B, MovedJob, build_moved_job, foreign_ids
 from tests.api.photo_rows import a_photo_row
+from webhooks.models import WebhookDelivery, WebhookEvent
+from webhooks.services import endpoint_create
 
 DETAIL_METHODS = ("GET", "PUT", "PATCH", "DELETE")
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -63,6 +65,15 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/crews/{crew_id}/calendar-feeds/"): "+-+",
     ("POST", "/api/v1/crews/{crew_id}/calendar-feeds/"): "+-+",
     ("DELETE", "/api/v1/calendar-feeds/{id}/"): "+-+",
+    # Webhooks: partners configure their own company's; coordinators read every log.
+    ("GET", "/api/v1/webhooks/"): "+-+",
+    ("POST", "/api/v1/webhooks/"): "--+",
+    ("GET", "/api/v1/webhooks/{id}/"): "+-+",
+    ("PATCH", "/api/v1/webhooks/{id}/"): "--+",
+    ("DELETE", "/api/v1/webhooks/{id}/"): "--+",
+    ("POST", "/api/v1/webhooks/{id}/rotate-secret/"): "--+",
+    ("GET", "/api/v1/webhooks/{id}/deliveries/"): "+-+",
+    ("POST", "/api/v1/webhook-deliveries/{id}/replay/"): "--+",
     # Reference data every role reads; only coordinators change it.
     **{(m, "/api/v1/skills/"): c for m, c in (("GET", "+++"), ("POST", "+--"))},
     **{(m, "/api/v1/skills/{id}/"): "+++" if m == "GET" else "+--" for m in DETAIL_METHODS},
@@ -260,6 +271,9 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
     call = Call.objects.create(
         site=cast.job_a.site, operator=cast.support, category="no_connection", description="不通"
     )
+    webhook = endpoint_create(company=cast.company_a, url="https://partner-a.example/hooks")
+    event = WebhookEvent.objects.create(company=cast.company_a, type="job.returned", payload={})
+    delivery = WebhookDelivery.objects.create(endpoint=webhook, event=event)
     return {
         "/api/v1/plans/": cast.plan.pk,
         "/api/v1/visits/": cast.visit_a.pk,
@@ -290,6 +304,8 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
         "/api/v1/support/calls/": call.pk,
         "/api/v1/photos/": a_photo_row(cast.job_a, cast.partner_a).pk,
         "/api/v1/completion-facts/": 999_999,
+        "/api/v1/webhooks/": webhook.pk,
+        "/api/v1/webhook-deliveries/": delivery.pk,
     }
 
 
@@ -381,6 +397,14 @@ def _calendar_rows(moved: MovedJob) -> dict[str, int | str]:
         CrewWorkingDay.objects.create(crew=crew, date=moved.day, note=f"{marker}応援")
     a_photo_row(moved.job, moved.partner_a, caption=f"{MARKER_A}写真")
     photo_b = a_photo_row(moved.job, moved.partner_b, caption=f"{MARKER_B}写真")
+    hooks = {}
+    for company, marker in ((moved.company_a, MARKER_A), (moved.company_b, MARKER_B)):
+        hook = endpoint_create(company=company, url=f"https://x.example/{marker}hooks")
+        event = WebhookEvent.objects.create(
+            company=company, type="job.returned", payload={"note": f"{marker}event"}
+        )
+        WebhookDelivery.objects.create(endpoint=hook, event=event)
+        hooks[company.pk] = hook.pk
     return {
         "/api/v1/photos/": photo_b.pk,
         "/api/v1/company-closures/": CompanyClosure.objects.create(
@@ -388,6 +412,7 @@ def _calendar_rows(moved: MovedJob) -> dict[str, int | str]:
         ).pk,
         "/api/v1/partner-closures/": PartnerClosure.objects.get(company=moved.company_b).pk,
         "/api/v1/crew-working-days/": CrewWorkingDay.objects.get(crew=moved.crew_b).pk,
+        "/api/v1/webhooks/": hooks[moved.company_b.pk],
     }
 
 
@@ -461,4 +486,5 @@ def test_a_partner_reads_nothing_of_another_company_after_a_job_moved() -> None:
         "/api/v1/calendar/{token}.ics",
         "/api/v1/partner-closures/",
         "/api/v1/crew-working-days/",
+        "/api/v1/webhooks/{id}/deliveries/",
     } <= shows_own

@@ -95,7 +95,11 @@ def test_a_json_body_that_is_not_an_object_is_refused_everywhere(
 ) -> None:  # type: ignore[no-untyped-def]
     """Every documented body is an object; ``null`` once created an IP assignment (201)."""
     # Each path as the role that may write there: a refusal must come from the body, not the role.
-    writers = {"/api/v1/support/": cast.support, "/api/v1/jobs/{job_id}/reports/": cast.partner_a}
+    writers = {
+        "/api/v1/support/": cast.support,
+        "/api/v1/jobs/{job_id}/reports/": cast.partner_a,
+        "/api/v1/webhook": cast.partner_a,
+    }
     sent = 0
     for path, item in openapi["paths"].items():
         for method, operation in item.items():

@@ -53,12 +53,13 @@ def unbind_task_context(task_id: str | None = None, state: str | None = None, **
         structlog.contextvars.reset_contextvars(**tokens)
 
 
-def keep_django_logging(**_: Any) -> None:
+def keep_django_logging(loglevel: int | str | None = None, **_: Any) -> None:
     """setup_logging: a receiver stops Celery replacing the root logger's handlers.
 
     The worker then logs through the LOGGING setting (JSON lines) like the web
     process. Django configures it when the worker sets Django up; a worker
-    started before that gets it configured here.
+    started before that gets it configured here. The worker's ``--loglevel``
+    still applies: it sets the root logger's level.
     """
     from django.apps import apps
 
@@ -66,6 +67,11 @@ def keep_django_logging(**_: Any) -> None:
         import django
 
         django.setup()
+    if loglevel is not None:
+        level = logging.getLevelName(loglevel) if isinstance(loglevel, str) else loglevel
+        if isinstance(level, int):
+            logging.getLogger().setLevel(level)
+            logging.getLogger("celery").setLevel(level)
     logging.getLogger(__name__).debug("worker logging left to Django's LOGGING")
 
 

@@ -73,7 +73,7 @@ def celery_worker() -> Iterator[None]:
             "--without-mingle",
         ],
         cwd=REPO_ROOT,
-        env=os.environ.copy(),
+        env={**os.environ, "LOG_LEVEL": "WARNING"},  # not a line per part on the console
     )
     try:
         deadline = time.monotonic() + 60

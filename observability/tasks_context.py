@@ -53,13 +53,15 @@ def unbind_task_context(task_id: str | None = None, state: str | None = None, **
         structlog.contextvars.reset_contextvars(**tokens)
 
 
-def keep_django_logging(loglevel: int | str | None = None, **_: Any) -> None:
+def keep_django_logging(**_: Any) -> None:
     """setup_logging: a receiver stops Celery replacing the root logger's handlers.
 
     The worker then logs through the LOGGING setting (JSON lines) like the web
     process. Django configures it when the worker sets Django up; a worker
-    started before that gets it configured here. The worker's ``--loglevel``
-    still applies: it sets the root logger's level.
+    started before that gets it configured here. The level is ``LOG_LEVEL``
+    (the LOGGING setting), not the worker's ``--loglevel``: that option would
+    set the root logger's level for the whole process, in-process test
+    workers included.
     """
     from django.apps import apps
 
@@ -67,11 +69,6 @@ def keep_django_logging(loglevel: int | str | None = None, **_: Any) -> None:
         import django
 
         django.setup()
-    if loglevel is not None:
-        level = logging.getLevelName(loglevel) if isinstance(loglevel, str) else loglevel
-        if isinstance(level, int):
-            logging.getLogger().setLevel(level)
-            logging.getLogger("celery").setLevel(level)
     logging.getLogger(__name__).debug("worker logging left to Django's LOGGING")
 
 

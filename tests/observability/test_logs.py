@@ -116,21 +116,3 @@ def test_every_line_of_a_request_carries_its_id(log_lines: Lines) -> None:
     # Once the response is closed, the thread's lines belong to no request again.
     logging.getLogger("after").warning("later")
     assert log_lines()[-1]["request_id"] is None
-
-
-def test_the_workers_loglevel_still_applies_to_json_logs() -> None:
-    """``celery worker --loglevel=WARNING`` keeps the worker's JSON logs at warnings."""
-    import logging
-
-    from observability.tasks_context import keep_django_logging
-
-    root, celery_logger = logging.getLogger(), logging.getLogger("celery")
-    before = root.level, celery_logger.level
-    try:
-        keep_django_logging(loglevel="WARNING")
-        assert root.level == logging.WARNING and celery_logger.level == logging.WARNING
-        keep_django_logging(loglevel=logging.INFO)
-        assert root.level == logging.INFO
-    finally:
-        root.setLevel(before[0])
-        celery_logger.setLevel(before[1])

@@ -267,27 +267,35 @@ def solve(
 def _one_model_workers(
     task: SearchTask, part_runner: PartRunner | None
 ) -> tuple[SearchTask, dict[str, Any] | None]:
-    """One model with ``num_workers`` > 1: independent searches in forked children.
+    """One model with ``num_workers`` > 1: independent searches in forked children, or one.
 
     Returns the task as it will run and the record of its workers. A week
     searched as one model cannot be split into parts, so a part runner
-    (other Celery workers) does not apply, and where this process may not
-    fork, the search runs alone: both are written in the record.
+    (other Celery workers) does not apply to it. A caller that gives a part
+    runner also says it manages parallelism itself, and this process is not
+    forked: a process that has used Celery's control channel (a worker, a
+    readiness check) hangs its forked children, whose inherited broker
+    connections Celery's after-fork cleanup tries to close (measured:
+    ``benchmarks/worker_scaling.py --forked``). Where this process may not
+    fork at all (a prefork task), the search runs alone too. Both are
+    written in the record.
     """
     workers = task.params.num_workers
     if workers <= 1:
         return task, None
-    if can_start_children():
+    if part_runner is None and can_start_children():
         return task, {"runner": "processes", "workers": workers, "parts": workers, "notes": []}
-    notes = [
-        f"{workers} workers asked for, but this process may not start child processes "
-        "(a task of Celery's prefork pool): one search ran here"
-    ]
+    notes = []
+    if not can_start_children():
+        notes.append(
+            f"{workers} workers asked for, but this process may not start child processes "
+            "(a task of Celery's prefork pool): one search ran here"
+        )
     if part_runner is not None:
         notes.append(
             "a week searched as one model cannot be split into parts for other workers "
             f"(weeks of more than {DECOMPOSE_ABOVE_CREW_DAYS} crew-days are searched "
-            "region by region)"
+            "region by region): one search ran here"
         )
     alone = replace(task, params=replace(task.params, num_workers=1))
     return alone, {"runner": "here", "workers": 1, "parts": 1, "notes": notes}

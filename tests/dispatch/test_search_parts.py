@@ -263,3 +263,20 @@ def test_prefork_workers_search_the_parts_of_one_run_in_two_processes_at_once(
     assert len(parallel["by_solver"]) == 2, parallel
     assert parallel["elsewhere"] > 0 and parallel["max_concurrent"] == 2, parallel
     assert not SearchPart.objects.exists()
+
+
+@pytest.mark.django_db
+def test_with_a_part_runner_a_one_model_week_is_not_forked() -> None:
+    """The app gives the planner its Celery runner; a small week (one model) then runs in
+    this process alone, never in forked children (a Celery process's children hang on
+    inherited broker connections), and the record says why."""
+    problem = generate_week(30, seed=1)
+    result = scheduler.solve(
+        problem, MaxRuntime(1), SolveParams(seed=1, num_workers=2), part_runner=CeleryParts(2)
+    )
+    parallel = result.extra.parallel
+    assert parallel is not None and parallel["runner"] == "here" and parallel["workers"] == 1
+    assert parallel["notes"] == [
+        "a week searched as one model cannot be split into parts for other workers "
+        "(weeks of more than 150 crew-days are searched region by region): one search ran here"
+    ]

@@ -19,7 +19,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from dispatch.models import RunStatus
 from dispatch.travel import PLANNER_STRAIGHT_LINE
 from scheduler.model import Location
 from scheduler.travel import OsrmTravel, haversine_m
+from tests.conftest import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 VALHALLA_BIN = Path(
@@ -232,15 +232,16 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     thread = threading.Thread(target=shim.serve_forever, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 15
-        while True:
+
+        def answering() -> bool:
+            assert service.poll() is None, (tmp / "engine.log").read_text()[-2000:]
             try:
                 urllib.request.urlopen(f"{engine_url}/status", timeout=1).close()
-                break
             except OSError:
-                assert service.poll() is None, (tmp / "engine.log").read_text()[-2000:]
-                assert time.monotonic() < deadline, "valhalla_service did not start"
-                time.sleep(0.1)
+                return False
+            return True
+
+        assert wait_until(answering), "valhalla_service did not start"
         yield Engine(url=f"http://127.0.0.1:{shim.server_address[1]}")
     finally:
         shim.shutdown()

@@ -48,7 +48,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy accounts sites dispatch api config scheduler web audit support core demo delivery webhooks observability
+	$(VENV)/bin/mypy accounts sites dispatch api config scheduler web audit support core demo delivery webhooks observability stamps
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput

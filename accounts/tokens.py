@@ -6,14 +6,19 @@ an owner rotates a token before then to get a new secret with a fresh expiry.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import secrets
+import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from stamps.counters import bump_on_commit, counters_read
 
 from .models import ApiToken, User
 
@@ -68,17 +73,80 @@ def token_create(
     return token, key
 
 
+#: The change counter of what token authentication reads: tokens and their users.
+CREDENTIALS_COUNTER = "credentials"
+#: Tokens checked recently in this process (a partner's app polls its routes all day).
+_RECENT_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class _Checked:
+    token: ApiToken
+    stamp: int
+    until: float
+
+
+_recent: dict[str, _Checked] = {}
+
+
+def credentials_changed() -> None:
+    """Say, once the transaction commits, that a token or a user changed (see ``signals``)."""
+    bump_on_commit([CREDENTIALS_COUNTER])
+
+
+def forget_checked_tokens() -> None:
+    """Empty this process's memory of checked tokens (tests; nothing else needs it)."""
+    _recent.clear()
+
+
+def _lookup(key_hash: str) -> ApiToken | None:
+    return (
+        ApiToken.objects.select_related("user", "user__partner_company")
+        .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+
+
+def _checked(key_hash: str) -> ApiToken | None:
+    """The token row and its user, from this process's memory while nothing changed.
+
+    Looking a token up (three tables joined, built through the ORM) was the
+    largest part of a cached route's request. A token seen recently is kept
+    here with the ``credentials`` change counter it was read under; every
+    write to a token or a user bumps that counter once it commits
+    (:mod:`accounts.signals`), so a revoked token, a deactivated user or a
+    changed role is looked up afresh on the very next request, as before.
+    ``API_TOKEN_CACHE_SECONDS`` bounds how long an entry lives (0: off).
+    Each request gets its own copies, so nothing one request sets on its
+    user leaks into the next.
+    """
+    seconds = settings.API_TOKEN_CACHE_SECONDS
+    if seconds <= 0:
+        return _lookup(key_hash)
+    (stamp,) = counters_read([CREDENTIALS_COUNTER])
+    now = time.monotonic()
+    seen = _recent.get(key_hash)
+    if seen is None or seen.stamp != stamp or seen.until < now:
+        token = _lookup(key_hash)
+        if token is None:
+            _recent.pop(key_hash, None)
+            return None
+        if len(_recent) >= _RECENT_MAX:
+            _recent.clear()
+        seen = _recent[key_hash] = _Checked(token=token, stamp=stamp, until=now + seconds)
+    token = copy.copy(seen.token)
+    token.user = copy.copy(seen.token.user)
+    return token
+
+
 def token_authenticate(key: str) -> ApiToken | None:
     """The active token with this secret, or None if unknown or revoked.
 
     Raises ``TokenExpired`` for a token past its expiry, so the client can be
     told to rotate rather than guess. Revocation takes effect on the next request.
     """
-    token = (
-        ApiToken.objects.select_related("user", "user__partner_company")
-        .filter(key_hash=_hash(key), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    key_hash = _hash(key)
+    token = _checked(key_hash)
     if token is None:
         return None
     now = timezone.now()
@@ -88,6 +156,10 @@ def token_authenticate(key: str) -> ApiToken | None:
     # saves a write on nearly every request of a busy crew app.
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+        seen = _recent.get(key_hash)
+        if seen is not None:
+            seen.token.last_used_at = now
     return token
 
 

@@ -1,4 +1,12 @@
-"""Load test of ``GET /api/v1/routes/`` under gunicorn on PostgreSQL, on loopback, bounded.
+"""Load test of the routes and the support search under gunicorn on PostgreSQL, on loopback.
+
+``--endpoint routes`` (default) asks for a partner's day, ``--endpoint search``
+for the support search (``--query``, as a support operator), ``--endpoint
+mixed`` for both at once, half the clients each. ``--conditional`` sends the
+first answer's ETag back (``If-None-Match``), as a client that kept its copy
+does. ``--app-dir`` serves another checkout (an older commit) against the same
+data, for before/after figures in one sitting. The web workers share a Redis
+cache (``--cache-url``) as in production.
 
 What it does, in order:
 
@@ -10,10 +18,11 @@ What it does, in order:
    ``--stops`` (6 by default; ``--scope company``: the partner company and day
    with the most stops, asked for without ``crew``) and issues an API token to
    a user of that partner company (the way a partner's machine client
-   authenticates);
-3. starts gunicorn on 127.0.0.1 with ``--workers`` sync workers;
-4. drives ``GET /api/v1/routes/?date=D&crew=C`` in three phases and prints
-   requests/s and p50/p95/p99 latency per phase:
+   authenticates), and one to a support operator for the search;
+3. starts gunicorn on 127.0.0.1 with ``--workers`` workers (``--worker-class``,
+   ``--threads``);
+4. drives the endpoint in the phases of ``--phases`` and prints requests/s and
+   p50/p95/p99 latency per phase (and per endpoint):
 
    * ``baseline``: 1 client, back to back (the service time of one request);
    * ``saturation``: ``--clients`` clients back to back (closed loop: the
@@ -27,6 +36,9 @@ costs the server as little CPU as possible on a small machine. Usage::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dispatch_bench \\
         .venv/bin/python -m benchmarks.routes_load --clients 50 --duration 30
+    # the morning rush: 200 clients for 60 s, a partner's whole day, 4 sync workers
+    .venv/bin/python -m benchmarks.routes_load --reuse --scope company --workers 4 \\
+        --clients 200 --duration 60 --phases saturation
 
 Nothing here listens on anything but 127.0.0.1, and every phase is bounded by
 ``--duration`` seconds.
@@ -48,7 +60,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,13 +71,16 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dispatch_bench"
 # --- setup ----------------------------------------------------------------------------
 
 
-def server_env(database_url: str) -> dict[str, str]:
+def server_env(database_url: str, cache_url: str = "") -> dict[str, str]:
     """Production settings (DEBUG off) against the benchmark database.
 
     Persistent connections (``DB_CONN_MAX_AGE``) as a production deployment
     would use: without them every request pays a PostgreSQL connection setup.
+    ``cache_url`` (Redis) is the cache the web workers share; empty, each
+    worker keeps its own in memory.
     """
     return {
+        "CACHE_URL": cache_url,
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
@@ -110,6 +125,7 @@ class Target:
     stops: int
     username: str
     token: str
+    search_token: str = ""  # a support operator's, for the search endpoint
 
 
 def pick_target(env: dict[str, str], wanted_stops: int, scope: str) -> Target:
@@ -153,13 +169,24 @@ def pick_target(env: dict[str, str], wanted_stops: int, scope: str) -> Target:
     if user is None:
         raise SystemExit("the crew's partner company has no user to issue a token to")
     _, secret = token_create(user=user, name="routes benchmark")
+    operator = User.objects.filter(role=Role.SUPPORT, is_active=True).first()
+    search_secret = token_create(user=operator, name="search benchmark")[1] if operator else ""
     from django.db import connections
 
     connections.close_all()
-    return Target(best["date"], best["crew_id"], best["stops"], user.username, secret)
+    return Target(
+        best["date"], best["crew_id"], best["stops"], user.username, secret, search_secret
+    )
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    env: dict[str, str],
+    port: int,
+    workers: int,
+    worker_class: str = "sync",
+    threads: int = 1,
+    app_dir: Path = ROOT,
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
@@ -172,8 +199,12 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads),
         ],
-        cwd=ROOT,
+        cwd=app_dir,
         env=env,
     )
     deadline = time.monotonic() + 30
@@ -236,7 +267,10 @@ class Phase:
 
 
 async def fetch(port: int, request: bytes) -> tuple[int, bytes]:
-    """One HTTP/1.1 request on a new connection (gunicorn's sync workers close it anyway)."""
+    """One HTTP/1.1 request on a new connection (gunicorn's sync workers close it anyway).
+
+    Returns the status and everything after it (headers and body).
+    """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(request)
@@ -244,9 +278,8 @@ async def fetch(port: int, request: bytes) -> tuple[int, bytes]:
         raw = await reader.read()
     finally:
         writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1]) if head else 0
-    return status, body
+    status = int(raw.split(b" ", 2)[1]) if raw else 0
+    return status, raw
 
 
 async def run_phase(phase: Phase, port: int, request: bytes) -> None:
@@ -275,7 +308,7 @@ async def run_phase(phase: Phase, port: int, request: bytes) -> None:
                 phase.errors += 1
                 continue
             phase.statuses[status] = phase.statuses.get(status, 0) + 1
-            if status != 200:
+            if status not in (200, 304):  # 304: a conditional request, answered without a body
                 phase.errors += 1
                 continue
             phase.latencies_ms.append((loop.time() - t0) * 1000)
@@ -284,27 +317,41 @@ async def run_phase(phase: Phase, port: int, request: bytes) -> None:
     phase.elapsed_s = loop.time() - started
 
 
-def request_bytes(target: Target, port: int) -> bytes:
-    path = f"/api/v1/routes/?date={target.date.isoformat()}"
-    if target.crew_id is not None:
-        path += f"&crew={target.crew_id}"
+def request_bytes(path: str, token: str, port: int, etag: str = "") -> bytes:
+    conditional = f"If-None-Match: {etag}\r\n" if etag else ""
     return (
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Authorization: Bearer {target.token}\r\nAccept: application/json\r\n"
-        "Connection: close\r\n\r\n"
+        f"Authorization: Bearer {token}\r\nAccept: application/json\r\n"
+        f"{conditional}Connection: close\r\n\r\n"
     ).encode()
 
 
+def routes_path(target: Target) -> str:
+    path = f"/api/v1/routes/?date={target.date.isoformat()}"
+    return path + (f"&crew={target.crew_id}" if target.crew_id is not None else "")
+
+
+def search_path(query: str) -> str:
+    return f"/api/v1/support/search/?q={quote(query)}"
+
+
 def check_payload(port: int, request: bytes) -> dict[str, Any]:
-    status, body = asyncio.run(fetch(port, request))
+    """One request before the load: its size, and its ETag for conditional requests."""
+    status, raw = asyncio.run(fetch(port, request))
+    head, _, body = raw.partition(b"\r\n\r\n")
     if status != 200:
-        raise SystemExit(f"the routes endpoint answered {status}: {body[:500]!r}")
+        raise SystemExit(f"the endpoint answered {status}: {raw[:500]!r}")
+    headers = dict(
+        line.decode("latin-1").split(": ", 1) for line in head.split(b"\r\n")[1:] if b": " in line
+    )
     data = json.loads(body)
-    return {
-        "routes": len(data["routes"]),
-        "stops_per_route": [route["totals"]["stops"] for route in data["routes"]],
-        "response_bytes": len(body),
-    }
+    shape: dict[str, Any] = {"response_bytes": len(body), "etag": headers.get("ETag", "")}
+    if "routes" in data:
+        shape["routes"] = len(data["routes"])
+        shape["stops_per_route"] = [route["totals"]["stops"] for route in data["routes"]]
+    else:
+        shape["results"] = len(data["results"])
+    return shape
 
 
 # --- main ------------------------------------------------------------------------------
@@ -321,7 +368,9 @@ def main(argv: list[str] | None = None) -> None:
         default=25.0,
         help="Aggregate requests/s of the paced phase (default: 50 crews polling every 2 s).",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2-4).")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (2-4).")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class.")
+    parser.add_argument("--threads", type=int, default=1, help="Threads per gunicorn worker.")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--stops", type=int, default=6, help="Route length to aim for.")
     parser.add_argument(
@@ -330,17 +379,49 @@ def main(argv: list[str] | None = None) -> None:
         default="crew",
         help="One crew's route, or every route of the busiest partner company that day.",
     )
+    parser.add_argument(
+        "--endpoint",
+        choices=["routes", "search", "mixed"],
+        default="routes",
+        help="The routes, the support search (--query), or both at once (half the clients each).",
+    )
+    parser.add_argument("--query", default="三信", help="What the support search asks for.")
+    parser.add_argument(
+        "--phases",
+        default="baseline,saturation,paced",
+        help="Which phases to run, comma-separated (baseline, saturation, paced).",
+    )
+    parser.add_argument(
+        "--conditional",
+        action="store_true",
+        help="Send If-None-Match with the first answer's ETag (a client that kept its copy).",
+    )
+    parser.add_argument(
+        "--cache-url",
+        default="redis://127.0.0.1:6379/5",
+        help="The web workers' shared cache (CACHE_URL); '' for one in memory per worker.",
+    )
+    parser.add_argument(
+        "--app-dir",
+        type=Path,
+        default=ROOT,
+        help="The checkout gunicorn serves (e.g. an older commit, for a before/after run "
+        "against the same data); seeding and targets always use this one.",
+    )
     parser.add_argument("--time-limit", type=int, default=10, help="plan_week's solver seconds.")
     parser.add_argument("--reuse", action="store_true", help="Keep the seeded, planned data.")
     parser.add_argument("--output", type=Path, help="Also write the results as JSON here.")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 200 or not 0 < args.duration <= 300:
         parser.error("keep it bounded: 1-200 clients, at most 300 s per phase")
+    phase_names = [name.strip() for name in args.phases.split(",") if name.strip()]
+    if not phase_names or set(phase_names) - {"baseline", "saturation", "paced"}:
+        parser.error("--phases takes baseline, saturation and paced")
 
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not database_url.startswith(("postgres://", "postgresql://")):
         parser.error("DATABASE_URL must point at PostgreSQL")
-    env = server_env(database_url)
+    env = server_env(database_url, args.cache_url)
     ensure_database(database_url)
     manage(env, "migrate", "--noinput", "-v", "0")
     monday = next_monday(dt.datetime.now(ZoneInfo("Asia/Tokyo")).date())
@@ -352,39 +433,72 @@ def main(argv: list[str] | None = None) -> None:
         )  # fmt: skip
     target = pick_target(env, args.stops, args.scope)
     print(f"target: crew {target.crew_id or 'all'} on {target.date}, {target.stops} stops, "
-          f"as {target.username}")  # fmt: skip
+          f"as {target.username}; search q={args.query}")  # fmt: skip
+    if args.endpoint != "routes" and not target.search_token:
+        raise SystemExit("no support user to search as: seed the demo data")
 
-    server = start_gunicorn(env, args.port, args.workers)
+    server = start_gunicorn(
+        env, args.port, args.workers, args.worker_class, args.threads, args.app_dir.resolve()
+    )
     try:
-        request = request_bytes(target, args.port)
-        payload = check_payload(args.port, request)
-        asyncio.run(run_phase(Phase("warmup", args.clients, 3.0), args.port, request))
-        phases = [
-            Phase("baseline", 1, args.baseline_duration),
-            Phase("saturation", args.clients, args.duration),
-            Phase("paced", args.clients, args.duration, rate=args.rate),
-        ]
+        endpoints = {
+            "routes": (routes_path(target), target.token),
+            "search": (search_path(args.query), target.search_token),
+        }
+        chosen = ["routes", "search"] if args.endpoint == "mixed" else [args.endpoint]
+        requests: dict[str, bytes] = {}
+        payloads: dict[str, Any] = {}
+        for name in chosen:
+            path, token = endpoints[name]
+            payloads[name] = check_payload(args.port, request_bytes(path, token, args.port))
+            etag = payloads[name]["etag"] if args.conditional else ""
+            requests[name] = request_bytes(path, token, args.port, etag)
+        share = max(1, args.clients // len(chosen))
+
+        async def together(phases: dict[str, Phase]) -> None:
+            await asyncio.gather(
+                *(run_phase(phase, args.port, requests[name]) for name, phase in phases.items())
+            )
+
+        asyncio.run(together({name: Phase("warmup", share, 3.0) for name in chosen}))
+        plans = {
+            "baseline": lambda: Phase("baseline", 1, args.baseline_duration),
+            "saturation": lambda: Phase("saturation", share, args.duration),
+            "paced": lambda: Phase("paced", share, args.duration, rate=args.rate / len(chosen)),
+        }
         results = []
-        for phase in phases:
+        for phase_name in phase_names:
+            phases = {name: plans[phase_name]() for name in chosen}
             load_before = os.getloadavg()[0]
-            asyncio.run(run_phase(phase, args.port, request))
-            summary = phase.summary() | {
-                "loadavg_1m_before": round(load_before, 2),
-                "loadavg_1m_after": round(os.getloadavg()[0], 2),
-            }
-            results.append(summary)
-            print(json.dumps(summary, ensure_ascii=False), flush=True)
+            asyncio.run(together(phases))
+            for name, phase in phases.items():
+                summary = (
+                    {"endpoint": name}
+                    | phase.summary()
+                    | {
+                        "loadavg_1m_before": round(load_before, 2),
+                        "loadavg_1m_after": round(os.getloadavg()[0], 2),
+                    }
+                )
+                results.append(summary)
+                print(json.dumps(summary, ensure_ascii=False), flush=True)
     finally:
         stop_gunicorn(server)
 
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "database": urlsplit(database_url)._replace(netloc="…").geturl(),
+        "cache": args.cache_url or "in memory, per worker",
+        "app_dir": str(args.app_dir.resolve()),
         "workers": args.workers,
+        "worker_class": args.worker_class,
+        "threads": args.threads,
         "scope": args.scope,
+        "endpoint": args.endpoint,
+        "conditional": args.conditional,
         "cpus": os.cpu_count(),
-        "target": {k: v for k, v in asdict(target).items() if k != "token"},
-        "payload": payload,
+        "target": {k: v for k, v in asdict(target).items() if "token" not in k},
+        "payload": payloads,
         "phases": results,
     }
     print(json.dumps(report, ensure_ascii=False, indent=2, default=str))

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_celery_beat",  # issue 25: optional DatabaseScheduler, periodic tasks in the admin
     "django_prometheus",  # issue 25: /metrics (observability.views)
     "observability",  # issue 25: domain metrics, JSON logs, request ids
+    "stamps",  # issue 25: change counters that keep cached answers exact
 ]
 
 MIDDLEWARE = [
@@ -286,7 +287,7 @@ REST_FRAMEWORK = {
         "calendar": env_str("THROTTLE_CALENDAR", "120/min"),
     },
     # JSON only in production: Accept: text/html never gets the browsable API page.
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.FastJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Rate limits key on the client's address. X-Forwarded-For is written by
@@ -332,15 +333,26 @@ SPECTACULAR_SETTINGS = {
 # Oversized payloads are refused before they are parsed (413 in the API's error shape).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 
-# --- Cache (login throttling counters, shared by all web workers) -------------
+# --- Cache (login throttling counters, cached answers; Redis shares them) -----
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        # Per process: enough for every crew's day of a large partner network.
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
     )
 }
+# Cached answers (api.representations): keyed by change counters, so never served
+# stale; the lifetime only bounds a process dying between its commit and its bump.
+# 0 turns a cache off (the answer is built every time; ETag and 304 still work).
+ROUTE_CACHE_SECONDS = env_int("ROUTE_CACHE_SECONDS", 600)
+SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 300)
+# Checked API tokens kept in each process's memory (accounts.tokens), same rule.
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 300)
 
 # --- Celery --------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

@@ -73,3 +73,12 @@ STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405
 # Tests of the production defaults run `manage.py` with DEBUG=0 in a subprocess
 # (tests/reliability/test_deploy_settings.py).
 SECURE_SSL_REDIRECT = False
+
+# Cached answers off by default: most tests write and read inside one transaction
+# that never commits, so the change counters (bumped after commit) could not tell
+# their cache a write happened. tests/api/test_cached_routes.py and
+# tests/support/test_cached_search.py turn them on with committed transactions and
+# check that every writer invalidates them.
+ROUTE_CACHE_SECONDS = 0
+SEARCH_CACHE_SECONDS = 0
+API_TOKEN_CACHE_SECONDS = 0  # tests/api/test_token_checks.py turns it on

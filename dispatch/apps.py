@@ -10,3 +10,5 @@ class DispatchConfig(AppConfig):
         from .travel import check_travel_settings
 
         checks.register(check_travel_settings)
+
+        from . import route_stamps  # noqa: F401  (connects the routes' change counters)

@@ -12,8 +12,10 @@ So a double booking is not a check that a code path could forget: the
 database refuses it. This module is the only writer. Publishing a plan moves
 its visits onto the ledger in one transaction (:func:`ledger_publish`); a
 crew's "not finished" report takes a visit off it at once
-(:func:`ledger_release_not_finished`). Drafts read it to see which jobs and
-crew-days other plans already hold (:func:`ledger_holdings`).
+(:func:`ledger_release_not_finished`). Its writes are bulk updates, so it
+tells the routes' cache itself (:func:`dispatch.route_stamps.routes_changed`).
+Drafts read it to see which jobs and crew-days other plans already hold
+(:func:`ledger_holdings`).
 
 Every writer takes :func:`ledger_lock` first, so two publications (or a
 publication and a field report) never interleave and never deadlock on row
@@ -38,6 +40,7 @@ from core.errors import DomainError
 from observability import metrics
 
 from .models import Crew, Job, LiveRoute, Plan, ReleaseReason, Visit
+from .route_stamps import routes_changed
 
 #: Key of the PostgreSQL advisory lock that serializes writes to the ledger.
 LEDGER_LOCK_KEY = 0x4C45444745  # "LEDGE"
@@ -247,6 +250,7 @@ def ledger_publish(plan: Plan, previous: Plan | None) -> Publication:
         # Only reachable if a writer skipped ledger_lock(): the indexes still refuse.
         raise ScheduleConflict(ledger_conflicts(plan, visits)) from exc
     Job.objects.filter(pk__in=[v.job_id for v in visits]).update(returned_from_field_at=None)
+    routes_changed(dates={v.date for v in [*visits, *replaced, *taken_over]})
     return Publication(replaced=replaced, taken_over=taken_over)
 
 
@@ -291,6 +295,7 @@ def _release_one(visit: Visit, reason: str) -> None:
     )
     visit.route_id = None
     _drop_empty_routes({route_id})
+    routes_changed(dates=[visit.date])
 
 
 def ledger_problems() -> list[str]:

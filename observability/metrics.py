@@ -61,6 +61,11 @@ SLOT_OFFER_DURATION = Histogram(
     "Time to compute the visit slots offered during a support call.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, float("inf")),
 )
+REPRESENTATIONS = Counter(
+    "dispatch_cached_representations",
+    "Answers served from a cached representation (hit) or built (miss), by kind of answer.",
+    ["answer", "outcome"],
+)
 
 #: The series the queue-depth gauge reports when the broker cannot be read.
 QUEUE_UNREADABLE = -1.0
@@ -98,6 +103,10 @@ def unassigned_rules(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
 
 def record_field_report(kind: str) -> None:
     REPORTS.labels(kind=str(kind)).inc()
+
+
+def representation_served(name: str, *, hit: bool) -> None:
+    REPRESENTATIONS.labels(answer=name, outcome="hit" if hit else "miss").inc()
 
 
 def record_publish_conflicts(kinds: Iterable[str]) -> None:

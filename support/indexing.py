@@ -28,6 +28,7 @@ from sites.normalize import (
     normalize_text,
     query_tokens,
 )
+from stamps.counters import bump_on_commit, counters_read
 
 from .models import Call, CallAmendment, SearchKeyKind, SiteSearchEntry, SiteSearchKey
 
@@ -222,6 +223,21 @@ def site_callers(site_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     return found
 
 
+#: The change counter of everything a search can answer (:mod:`stamps.counters`).
+SEARCH_COUNTER = "site-search"
+
+
+def search_changed() -> None:
+    """Say, once the transaction commits, that cached search answers are out of date."""
+    bump_on_commit([SEARCH_COUNTER])
+
+
+def search_stamp() -> int:
+    """A number that changes whenever a search may answer differently: read it first."""
+    (value,) = counters_read([SEARCH_COUNTER])
+    return value
+
+
 @transaction.atomic
 def site_search_reindex(*, site_ids: Iterable[int]) -> int:
     """Rebuild the search entries and keys of these sites; returns how many were indexed.
@@ -287,6 +303,7 @@ def site_search_reindex(*, site_ids: Iterable[int]) -> int:
     )
     SiteSearchKey.objects.filter(site_id__in=ids).delete()
     SiteSearchKey.objects.bulk_create(keys, batch_size=1000)
+    search_changed()
     return len(entries)
 
 

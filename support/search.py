@@ -47,14 +47,17 @@ operator means it; similarity only orders within a tier.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import and_, or_
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from observability import metrics
 from sites.models import Customer
 from sites.normalize import (
     looks_like_id,
@@ -66,12 +69,14 @@ from sites.normalize import (
     normalize_text,
     query_tokens,
 )
+from stamps.cache import cache_keep, cache_read
 
 from .indexing import (
     CALLER_KEY,
     CALLER_PHONE_KEY,
     CONTACT_KEY,
     person_keys,
+    search_stamp,
     site_callers,
 )
 from .models import SearchKeyKind, SiteSearchEntry, SiteSearchKey
@@ -406,3 +411,28 @@ def trigram_similarity(a: str, b: str) -> float:
 def site_ids(result: SearchResult) -> Iterable[int]:
     """The ids of the hits, best first (handy in tests and the benchmark)."""
     return [hit.site_id for hit in result.hits]
+
+
+def cached_site_search(query: str, *, limit: int = 20) -> SearchResult:
+    """:func:`site_search`, answered from the cache while the index has not changed.
+
+    During a call an operator types, corrects and types again, and a whole
+    desk searches for the same building when it has an outage: the same query
+    comes back many times. The key names the index's change counter
+    (:func:`support.indexing.search_stamp`, read first, bumped after every
+    reindex commits), so a cached answer is never older than the index. The
+    cache is an optimisation only: unreachable, the search runs as before.
+    """
+    seconds = settings.SEARCH_CACHE_SECONDS
+    if seconds <= 0:
+        return site_search(query, limit=limit)
+    digest = hashlib.blake2b(query.encode("utf-8", "replace"), digest_size=16).hexdigest()
+    key = f"site-search.v1:{search_stamp()}:{limit}:{digest}"
+    found = cache_read(key)
+    if isinstance(found, SearchResult):
+        metrics.representation_served("site_search", hit=True)
+        return found
+    result = site_search(query, limit=limit)
+    cache_keep(key, result, seconds)
+    metrics.representation_served("site_search", hit=False)
+    return result

@@ -25,7 +25,7 @@ from django.dispatch import receiver
 
 from sites.models import Contract, Customer, Site
 
-from .indexing import CALLER_KEY, CALLER_PHONE_KEY, site_search_reindex
+from .indexing import CALLER_KEY, CALLER_PHONE_KEY, search_changed, site_search_reindex
 from .models import Call, CallAmendment, CallPurge, SiteSearchKey
 
 #: Site fields the search document does not contain: saving only these skips the reindex
@@ -51,6 +51,12 @@ def _site_saved(sender: type[Site], instance: Site, update_fields: Any = None, *
     if update_fields is not None and set(update_fields) <= _UNSEARCHED_SITE_FIELDS:
         return
     site_search_reindex(site_ids=[instance.pk])
+
+
+@receiver(post_delete, sender=Site, dispatch_uid="support_site_deleted")
+def _site_deleted(sender: type[Site], **_: Any) -> None:
+    # Its entry goes with it (cascade); cached answers that showed it must go too.
+    search_changed()
 
 
 @receiver(post_save, sender=Customer, dispatch_uid="support_customer_saved")

@@ -31,7 +31,7 @@ from sites.photos import site_photos
 from .forms import AmendForm, BookForm, CallForm
 from .inbox import current_handoff_views
 from .models import BookingDecision, Call, CallAmendment, FaultIsolation, HandoffTeam
-from .search import site_search
+from .search import cached_site_search
 from .selectors import Grouping, OpenJob, SiteCard, open_jobs_for, recurring_issues, site_card
 from .services import (
     AlreadyBooked,
@@ -145,7 +145,8 @@ def _render_desk(
     query = (request.GET.get("q") or request.POST.get("q") or "").strip()
     raw_site = request.GET.get("site", "")
     site_id = site_id or (int(raw_site) if raw_site.isdigit() else None)
-    context: dict[str, Any] = {"query": query, "result": site_search(query) if query else None}
+    result = cached_site_search(query) if query else None
+    context: dict[str, Any] = {"query": query, "result": result}
     if site_id is not None:
         try:
             context.update(_card_context(request, site_card(site_id=site_id), **card_kwargs))
@@ -160,7 +161,7 @@ def _render_desk(
 def search_fragment(request: HttpRequest) -> HttpResponse:
     """The result list alone, for the search-as-you-type script."""
     query = request.GET.get("q", "").strip()
-    result = site_search(query) if query else None
+    result = cached_site_search(query) if query else None
     return render(request, "support/_results.html", {"query": query, "result": result})
 
 

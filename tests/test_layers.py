@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: listed in SIDEWAYS; everything else must come from a lower layer.
 LAYERS: list[set[str]] = [
     {"scheduler"},  # the solver: plain Python, problem in, plan out
-    {"core", "observability"},  # domain error type and other plain building blocks;
-    # metrics, logs and request ids (no project imports, so the domain can count)
+    {"core", "observability", "stamps"},  # domain error type and other plain building blocks;
+    # metrics, logs and request ids (no project imports, so the domain can count); change
+    # counters for cached answers
     {"accounts"},  # users, roles, tokens
     {"sites"},  # customers, contracts, buildings, surveys
     {"dispatch"},  # jobs, crews, plans, the live schedule

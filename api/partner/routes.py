@@ -39,17 +39,19 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 
-from accounts.models import User
+from accounts.models import Role, User
 from dispatch.calendars import national_holiday_name
 from dispatch.ledger import scheduled_or_failed_visits
 from dispatch.models import Crew, Job, PlannedBreak, Visit
 from dispatch.problem import access_of
+from dispatch.route_stamps import routes_stamp
 from dispatch.routes import legs_home
 from dispatch.selectors import crews_visible_to, visits_visible_to
 from dispatch.states import JobKind
@@ -282,6 +284,29 @@ def _lunches(date: dt.date, days: list[list[Visit]]) -> dict[tuple[int, int], Pl
         plan_id__in={_route_plan_id(day) for day in days},
     )
     return {(b.plan_id, b.crew_id): b for b in breaks}
+
+
+def routes_cache_key(*, user: User, date: dt.date, crew_id: int | None) -> str:
+    """Everything a routes answer depends on; reads the routes' change counters (call it first).
+
+    The scope, not the user: every user of one partner company sees the same
+    routes, and every coordinator sees all of them. The language, because
+    access hours are described in it; the travel provider, because the drive
+    home is computed with it.
+    """
+    scope = f"p{user.partner_company_id}" if user.role == Role.PARTNER else "all"
+    travel = f"{settings.TRAVEL_PROVIDER}@{settings.TRAVEL_OSRM_URL}"
+    return ":".join(
+        (
+            "routes.v1",
+            scope,
+            date.isoformat(),
+            str(crew_id or "-"),
+            get_language() or "",
+            travel,
+            routes_stamp(date),
+        )
+    )
 
 
 def routes_for(

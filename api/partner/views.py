@@ -8,8 +8,12 @@ never *forbidden*) and hand over to :mod:`api.partner.routes`,
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -39,10 +43,12 @@ from dispatch.selectors import (
 
 from ..errors import ApiError
 from ..permissions import READ, WRITE
+from ..renderers import FastJSONRenderer
+from ..representations import conditional_response, representation
 from ..schema import error_responses
 from .geojson import route_feature_collection
 from .ical import LANGUAGE_PARAMETER, crew_calendar, feed_language, feed_url, feed_visits
-from .routes import routes_for
+from .routes import routes_cache_key, routes_for
 from .serializers import (
     CalendarFeedSerializer,
     CreatedCalendarFeedSerializer,
@@ -57,6 +63,15 @@ from .serializers import (
 
 ROUTE_READERS = {Role.PARTNER.value: READ, Role.COORDINATOR.value: READ}
 CREW_WRITERS = {Role.PARTNER.value: WRITE, Role.COORDINATOR.value: WRITE}
+
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The `ETag` of the copy the client holds: answered 304 if it is still current.",
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the copy the client holds is current.")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 64  # JobReport.idempotency_key's column
@@ -87,6 +102,29 @@ def _scoped_crew(user: User, crew_id: int) -> Crew:
 # --- routes ---------------------------------------------------------------------------
 
 
+def _cached_route_answer(
+    request: Request, name: str, *, date: dt.date, crew_id: int | None, data: Callable[[], Any]
+) -> HttpResponseBase:
+    """A route's answer from the cache (``api.representations``), with an ETag and 304.
+
+    The browsable API (DEBUG only) renders HTML around the data: never cached.
+    """
+    renderer = request.accepted_renderer
+    if not isinstance(renderer, FastJSONRenderer):
+        return Response(data())
+    key = routes_cache_key(user=request.user, date=date, crew_id=crew_id)
+    found = representation(
+        name=name,
+        key=f"{name}:{renderer.media_type}:{key}",
+        seconds=settings.ROUTE_CACHE_SECONDS,
+        content_type=renderer.media_type,
+        build=lambda: renderer.render(data(), renderer.media_type),
+    )
+    return conditional_response(
+        request, found, vary=("Accept", "Accept-Language", "Authorization", "Cookie")
+    )
+
+
 class RoutesView(APIView):
     """A day's published routes: partners get their own crews, coordinators any crew."""
 
@@ -102,20 +140,26 @@ class RoutesView(APIView):
             "`{start, end, source, rules}`, mixing the job's window in; that window is now "
             "the customer's promised arrival slot: `job.time_slot`, `job.window_start`/"
             "`window_end` and `job.promise_is_hard`. Each route carries the `lunch` break "
-            "the plan placed, or null."
+            "the plan placed, or null. Every answer has an `ETag`: send it back in "
+            "`If-None-Match` and an unchanged day answers `304 Not Modified` with no body."
         ),
-        parameters=[RouteQuerySerializer],
-        responses={200: RoutesSerializer, **_errors(400, 401, 403, 404, 503)},
+        parameters=[RouteQuerySerializer, IF_NONE_MATCH],
+        responses={200: RoutesSerializer, 304: NOT_MODIFIED, **_errors(400, 401, 403, 404, 503)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
         query = RouteQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         date = query.validated_data["date"]
-        routes = routes_for(user=request.user, date=date, crew_id=query.validated_data.get("crew"))
-        return Response(RoutesSerializer({"date": date, "routes": routes}).data)
+        crew_id = query.validated_data.get("crew")
+
+        def data() -> Any:
+            routes = routes_for(user=request.user, date=date, crew_id=crew_id)
+            return RoutesSerializer({"date": date, "routes": routes}).data
+
+        return _cached_route_answer(request, "routes", date=date, crew_id=crew_id, data=data)
 
 
-class GeoJSONRenderer(JSONRenderer):
+class GeoJSONRenderer(FastJSONRenderer):
     media_type = "application/geo+json"
     format = "geojson"
 
@@ -124,27 +168,28 @@ class RouteGeoJSONView(APIView):
     """One crew's route of a day as a GeoJSON FeatureCollection."""
 
     roles = ROUTE_READERS
-    renderer_classes = [GeoJSONRenderer, JSONRenderer]
+    renderer_classes = [GeoJSONRenderer, FastJSONRenderer]
 
     @extend_schema(
         operation_id="routes_geojson",
         summary="A crew's route of a day as GeoJSON",
-        parameters=[GeoJSONQuerySerializer],
+        parameters=[GeoJSONQuerySerializer, IF_NONE_MATCH],
         responses={
             200: GeoJSONFeatureCollectionSerializer,
+            304: NOT_MODIFIED,
             **_errors(400, 401, 403, 404, 503),
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
         query = GeoJSONQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        (route,) = routes_for(
-            user=request.user,
-            date=query.validated_data["date"],
-            crew_id=query.validated_data["crew"],
-            with_lunch=False,
-        )
-        return Response(route_feature_collection(route))
+        date, crew_id = query.validated_data["date"], query.validated_data["crew"]
+
+        def data() -> Any:
+            (route,) = routes_for(user=request.user, date=date, crew_id=crew_id, with_lunch=False)
+            return route_feature_collection(route)
+
+        return _cached_route_answer(request, "geojson", date=date, crew_id=crew_id, data=data)
 
 
 # --- reports --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from accounts.models import Role, User
 from sites.models import Contract, Site
 from support.models import CallCategory, FaultIsolation
-from support.search import site_search
+from support.search import cached_site_search
 from support.selectors import (
     Grouping,
     call_view,
@@ -123,7 +123,7 @@ class SearchView(APIView):
                 fields={"q": [_("at most %(max)s characters") % {"max": 200}]},
             )
         limit = _int_param(request, "limit", default=20, low=1, high=50)
-        return Response(s.SearchResultSerializer(site_search(query, limit=limit)).data)
+        return Response(s.SearchResultSerializer(cached_site_search(query, limit=limit)).data)
 
 
 class SiteCardView(APIView):

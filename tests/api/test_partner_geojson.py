@@ -158,7 +158,7 @@ def test_the_query_count_does_not_grow_with_the_stops(
     for sequence in range(2, 8):
         second_stop(cast, sequence, latitude=35.70, longitude=139.81)
 
-    # visits (joined), surveys; no construction records for new lines
-    with django_assert_max_num_queries(2):
+    # the routes' change counters, visits (joined), surveys; no construction records for new lines
+    with django_assert_max_num_queries(3):
         features = geojson(client_for(cast.partner_a), cast.crew_a.pk)["features"]
     assert len(features) == 1 + 7 + 1

@@ -443,19 +443,19 @@ def test_the_query_count_does_not_grow_with_the_stops(
         as_built_of(visit.job.site)
     client = client_for(cast.coordinator)
 
-    # visits (crew, job, site, contract, customer joined), surveys, construction
-    # records, lunch breaks
-    with django_assert_max_num_queries(4):
+    # the routes' change counters (the cache key), visits (crew, job, site, contract,
+    # customer joined), surveys, construction records, lunch breaks
+    with django_assert_max_num_queries(5):
         body = routes(client, crew=cast.crew_a.pk)
     assert body["routes"][0]["totals"]["stops"] == 7
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         routes(client)
 
 
 def test_a_day_of_new_lines_needs_no_as_built_query(
     cast: Cast, client_for: Client, django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(3):  # visits, surveys, lunch breaks
+    with django_assert_max_num_queries(4):  # counters, visits, surveys, lunch breaks
         routes(client_for(cast.partner_a))
 
 

@@ -1,0 +1,76 @@
+"""Read and bump change counters; the freshness rule every cache here relies on.
+
+Why bump *after* commit, in a short transaction of its own
+    Bumping inside the writer's transaction would lock the counter's row until
+    that transaction ends: an order import holding the ``routes`` row for a
+    minute would stall every field report, and two writers taking a counter
+    and a job row in opposite orders would deadlock. After commit, a bump is
+    one autocommitted ``UPDATE``.
+
+Why that is still exact
+    A reader reads the counters first and the data second, and stores what it
+    built under the counters it read. If a write commits in between, the
+    reader stored *newer* data under the *older* key, which is harmless: the
+    bump that follows moves every reader to a new key. A reader can never see
+    a bumped counter with data older than the write, because the bump happens
+    after the commit. The only stale window is a process that dies between
+    its commit and its bump; cache entries carry a lifetime (the callers'
+    settings) that bounds it.
+
+In a test wrapped in a transaction that is never committed, no bump happens:
+tests of caching use ``django_db(transaction=True)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+
+from .models import ChangeCounter
+
+logger = logging.getLogger(__name__)
+
+
+def counters_read(names: Iterable[str]) -> tuple[int, ...]:
+    """The current values of ``names``, in order (0 for a counter never bumped), one query.
+
+    Plain SQL: it runs on every cached request, where building the same query
+    through the ORM cost more than PostgreSQL took to answer it.
+    """
+    wanted = list(names)
+    if not wanted:
+        return ()
+    table = connection.ops.quote_name(ChangeCounter._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(wanted))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name, value FROM {table} WHERE name IN ({placeholders})", wanted)
+        found = dict(cursor.fetchall())
+    return tuple(found.get(name, 0) for name in wanted)
+
+
+def counters_bump(names: Iterable[str]) -> None:
+    """Increment ``names`` now, each once, creating missing rows (in sorted order: no deadlock)."""
+    for name in sorted(set(names)):
+        with transaction.atomic():
+            if ChangeCounter.objects.filter(name=name).update(value=F("value") + 1):
+                continue
+            try:
+                with transaction.atomic():
+                    ChangeCounter.objects.create(name=name, value=1)
+            except IntegrityError:  # created by a concurrent first bump: increment that
+                ChangeCounter.objects.filter(name=name).update(value=F("value") + 1)
+
+
+def bump_on_commit(names: Iterable[str]) -> None:
+    """Increment ``names`` once the current transaction commits (at once outside one).
+
+    Nothing happens if the transaction rolls back: the data did not change.
+    A failing bump is logged, not raised: the write it follows has committed
+    already, and the cache lifetime bounds how long readers may miss it.
+    """
+    wanted = frozenset(names)
+    if wanted:
+        transaction.on_commit(lambda: counters_bump(wanted), robust=True)

@@ -1,0 +1,71 @@
+"""Change counters: read in one query, bumped only once the write they follow has committed."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from stamps.counters import bump_on_commit, counters_bump, counters_read
+from stamps.models import ChangeCounter
+
+
+@pytest.mark.django_db
+def test_a_counter_never_bumped_reads_zero() -> None:
+    assert counters_read(["never", "nor-this"]) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_bump_creates_then_increments_each_name_once() -> None:
+    counters_bump(["a", "b", "a"])
+    counters_bump(["a"])
+
+    assert counters_read(["a", "b", "c"]) == (2, 1, 0)
+
+
+@pytest.mark.django_db
+def test_a_first_bump_racing_another_still_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our UPDATE found no row; another process created it before our INSERT."""
+    ChangeCounter.objects.create(name="raced", value=1)  # the other process's first bump
+    real_filter = ChangeCounter.objects.filter
+    missed: list[bool] = []
+
+    class NoRowYet:
+        def update(self, **fields: object) -> int:
+            return 0
+
+    def filter_missing_once(**lookups: object) -> object:
+        if not missed:
+            missed.append(True)
+            return NoRowYet()
+        return real_filter(**lookups)
+
+    monkeypatch.setattr(ChangeCounter.objects, "filter", filter_missing_once)
+    counters_bump(["raced"])
+
+    assert missed == [True]
+    assert counters_read(["raced"]) == (2,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_the_bump_waits_for_the_commit() -> None:
+    with transaction.atomic():
+        bump_on_commit(["routes"])
+        assert counters_read(["routes"]) == (0,)
+
+    assert counters_read(["routes"]) == (1,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_bumps_nothing() -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        bump_on_commit(["routes"])
+        raise RuntimeError("the write failed")
+
+    assert counters_read(["routes"]) == (0,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_bump_is_immediate() -> None:
+    bump_on_commit(["routes", "site-search"])
+
+    assert counters_read(["routes", "site-search"]) == (1, 1)

@@ -11,8 +11,11 @@ counters leave open (a process dying between its commit and its bump).
 
 The ETag is a hash of the bytes, so it is the same in every web process and
 after a restart, and a client that sends ``If-None-Match`` gets ``304 Not
-Modified`` with no body. The cache is an optimisation only: when it is
-down, the answer is built as if nothing were cached.
+Modified`` with no body. ``Cache-Control`` stays ``private, no-store``
+(:mod:`config.cache_control`): no browser or proxy keeps customers' data; a
+partner's app that keeps its copy itself sends the tag it got. The cache is
+an optimisation only: when it is down, the answer is built as if nothing were
+cached.
 """
 
 from __future__ import annotations
@@ -26,9 +29,6 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 
 from observability import metrics
 from stamps.cache import cache_keep, cache_read
-
-#: Clients may keep a copy (it is their own data) but must revalidate it every time.
-REVALIDATE = "private, no-cache"
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,5 @@ def conditional_response(
     """200 with the bytes, or 304 when ``If-None-Match`` names the current ETag."""
     response = HttpResponse(found.body, content_type=found.content_type)
     response["ETag"] = found.etag
-    response["Cache-Control"] = REVALIDATE
     patch_vary_headers(response, vary)
     return get_conditional_response(request, etag=found.etag, response=response) or response

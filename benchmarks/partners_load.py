@@ -245,11 +245,24 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0)
     parser.add_argument("--report-every", type=int, default=4)
     parser.add_argument("--time-limit", type=int, default=30)
+    parser.add_argument(
+        "--cache-url",
+        default="redis://127.0.0.1:6379/5",
+        help="The web workers' shared cache (CACHE_URL); '' for one in memory per worker.",
+    )
+    parser.add_argument(
+        "--app-dir",
+        type=Path,
+        default=ROOT,
+        help="The checkout gunicorn and the worker run (an older commit, for before/after).",
+    )
+    parser.add_argument("--output", type=Path, help="Where to write the result JSON.")
     args = parser.parse_args()
+    app_dir = args.app_dir.resolve()
 
     database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
     env = {
-        **server_env(database_url),
+        **server_env(database_url, args.cache_url),
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
     }
@@ -257,10 +270,10 @@ def main() -> None:
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--if-empty", "--plan", "10")
     setup = prepare(env)
-    server = start_gunicorn(env, args.port, workers=args.workers)
+    server = start_gunicorn(env, args.port, workers=args.workers, app_dir=app_dir)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "WARNING"],
-        cwd=ROOT,
+        cwd=app_dir,
         env=env,
     )
     try:
@@ -276,6 +289,9 @@ def main() -> None:
     )
     everything = stats.latencies_ms["routes"] + stats.latencies_ms["report"]
     result = {
+        "app_dir": str(app_dir),
+        "workers": args.workers,
+        "cache": args.cache_url or "in memory, per worker",
         "clients": args.clients,
         "duration_s": round(elapsed, 1),
         "requests": requests,
@@ -290,7 +306,7 @@ def main() -> None:
         "reports": verify(stats),
     }
     print(json.dumps(result, indent=2))
-    out = ROOT / "benchmarks" / "results" / "partners_load.json"
+    out = args.output or ROOT / "benchmarks" / "results" / "partners_load.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     if errors or result["reports"]["stored_once"] != result["reports"]["accepted_keys"]:
         raise SystemExit(1)

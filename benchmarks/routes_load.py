@@ -282,13 +282,64 @@ async def fetch(port: int, request: bytes) -> tuple[int, bytes]:
     return status, raw
 
 
-async def run_phase(phase: Phase, port: int, request: bytes) -> None:
+class KeptConnection:
+    """One client's connection, reused while the server keeps it open (``--keep-alive``)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+    async def fetch(self, request: bytes) -> tuple[int, bytes]:
+        """One request; a connection the server closed meanwhile is reopened once."""
+        reused = self.streams is not None
+        try:
+            return await self._exchange(request)
+        except (OSError, asyncio.IncompleteReadError):
+            self.close()
+            if not reused:
+                raise
+            return await self._exchange(request)
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = self.streams
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (
+                line.decode("latin-1").partition(":") for line in head.split(b"\r\n")[1:]
+            )
+            if name
+        }
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(head.split(b" ", 2)[1]), head + body
+
+
+async def run_phase(phase: Phase, port: int, request: bytes, *, keep_alive: bool = False) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + phase.seconds
     interval = phase.clients / phase.rate if phase.rate else 0.0
 
     async def client(index: int) -> None:
+        kept = KeptConnection(port) if keep_alive else None
+        try:
+            await requests(index, kept)
+        finally:
+            if kept is not None:
+                kept.close()
+
+    async def requests(index: int, kept: KeptConnection | None) -> None:
         # Paced clients start staggered, so the aggregate rate is smooth.
         scheduled = started + (index * interval / phase.clients if interval else 0.0)
         while True:
@@ -303,8 +354,11 @@ async def run_phase(phase: Phase, port: int, request: bytes) -> None:
                 if t0 >= deadline:
                     return
             try:
-                status, _ = await asyncio.wait_for(fetch(port, request), timeout=10)
-            except (OSError, TimeoutError):
+                answer = kept.fetch(request) if kept is not None else fetch(port, request)
+                status, _ = await asyncio.wait_for(answer, timeout=10)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                if kept is not None:
+                    kept.close()
                 phase.errors += 1
                 continue
             phase.statuses[status] = phase.statuses.get(status, 0) + 1
@@ -317,12 +371,15 @@ async def run_phase(phase: Phase, port: int, request: bytes) -> None:
     phase.elapsed_s = loop.time() - started
 
 
-def request_bytes(path: str, token: str, port: int, etag: str = "") -> bytes:
+def request_bytes(
+    path: str, token: str, port: int, etag: str = "", *, keep_alive: bool = False
+) -> bytes:
     conditional = f"If-None-Match: {etag}\r\n" if etag else ""
+    connection = "keep-alive" if keep_alive else "close"
     return (
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Authorization: Bearer {token}\r\nAccept: application/json\r\n"
-        f"{conditional}Connection: close\r\n\r\n"
+        f"{conditional}Connection: {connection}\r\n\r\n"
     ).encode()
 
 
@@ -397,6 +454,12 @@ def main(argv: list[str] | None = None) -> None:
         help="Send If-None-Match with the first answer's ETag (a client that kept its copy).",
     )
     parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="Reuse each client's connection while the server keeps it open (sync workers "
+        "close every one; gthread keeps them for gunicorn's keepalive seconds).",
+    )
+    parser.add_argument(
         "--cache-url",
         default="redis://127.0.0.1:6379/5",
         help="The web workers' shared cache (CACHE_URL); '' for one in memory per worker.",
@@ -452,12 +515,15 @@ def main(argv: list[str] | None = None) -> None:
             path, token = endpoints[name]
             payloads[name] = check_payload(args.port, request_bytes(path, token, args.port))
             etag = payloads[name]["etag"] if args.conditional else ""
-            requests[name] = request_bytes(path, token, args.port, etag)
+            requests[name] = request_bytes(path, token, args.port, etag, keep_alive=args.keep_alive)
         share = max(1, args.clients // len(chosen))
 
         async def together(phases: dict[str, Phase]) -> None:
             await asyncio.gather(
-                *(run_phase(phase, args.port, requests[name]) for name, phase in phases.items())
+                *(
+                    run_phase(phase, args.port, requests[name], keep_alive=args.keep_alive)
+                    for name, phase in phases.items()
+                )
             )
 
         asyncio.run(together({name: Phase("warmup", share, 3.0) for name in chosen}))
@@ -496,6 +562,7 @@ def main(argv: list[str] | None = None) -> None:
         "scope": args.scope,
         "endpoint": args.endpoint,
         "conditional": args.conditional,
+        "keep_alive": args.keep_alive,
         "cpus": os.cpu_count(),
         "target": {k: v for k, v in asdict(target).items() if "token" not in k},
         "payload": payloads,

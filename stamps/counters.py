@@ -68,9 +68,32 @@ def bump_on_commit(names: Iterable[str]) -> None:
     """Increment ``names`` once the current transaction commits (at once outside one).
 
     Nothing happens if the transaction rolls back: the data did not change.
-    A failing bump is logged, not raised: the write it follows has committed
-    already, and the cache lifetime bounds how long readers may miss it.
+    A transaction that writes a hundred rows bumps each counter once: names
+    gather in a set on the connection, and every call registers the same
+    flush, which bumps and empties the set (the later flushes find it empty).
+    A rollback leaves its names in the set, to be bumped with the next
+    commit: one needless bump, never a missing one. A failing bump is logged,
+    not raised: the write it follows has committed already, and the cache
+    lifetimes bound how long readers may miss it.
     """
-    wanted = frozenset(names)
+    wanted = set(names)
     if wanted:
-        transaction.on_commit(lambda: counters_bump(wanted), robust=True)
+        _pending().update(wanted)
+        transaction.on_commit(flush_bumps, robust=True)
+
+
+def _pending() -> set[str]:
+    pending: set[str] | None = getattr(connection, "_stamps_pending", None)
+    if pending is None:
+        pending = set()
+        connection._stamps_pending = pending  # type: ignore[attr-defined]
+    return pending
+
+
+def flush_bumps() -> None:
+    """Bump every counter gathered so far on this connection (the commit hook)."""
+    pending = _pending()
+    if pending:
+        names = set(pending)
+        pending.clear()
+        counters_bump(names)

@@ -12,6 +12,7 @@ from delivery.imports import import_apply, import_preview
 from dispatch.models import Job
 from dispatch.states import JobKind, JobStatus
 from sites.models import Contract, Customer, GeocodeStatus, Site
+from stamps.counters import flush_bumps
 from tests.factories import make_contract, make_job, make_site
 from tests.imports.conftest import csv_bytes, read
 
@@ -357,7 +358,7 @@ def test_new_sites_without_coordinates_are_geocoded_after_commit(
         report = _apply("orders_utf8.csv")
 
     assert report.geocoding_queued == 3
-    assert len(callbacks) == 3
+    assert len([c for c in callbacks if c is not flush_bumps]) == 3  # not the cache counters
     pending = Site.objects.filter(geocode_status=GeocodeStatus.PENDING)
     assert set(pending.values_list("name", flat=True)) == {
         "青山ガーデンビル",

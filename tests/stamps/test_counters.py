@@ -62,6 +62,19 @@ def test_a_rolled_back_transaction_bumps_nothing() -> None:
         raise RuntimeError("the write failed")
 
     assert counters_read(["routes"]) == (0,)
+    # The names wait for the next commit: one needless bump, never a missing one.
+    bump_on_commit(["site-search"])
+    assert counters_read(["routes", "site-search"]) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_writes_in_one_transaction_bump_each_counter_once() -> None:
+    with transaction.atomic():
+        for _ in range(10):
+            bump_on_commit(["routes", "routes:2026-12-07"])
+        bump_on_commit(["site-search"])
+
+    assert counters_read(["routes", "routes:2026-12-07", "site-search"]) == (1, 1, 1)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,8 +8,18 @@ environment variables below, or on the command line (``--workers 8``), which win
   this is how many requests run at once; about 2 * cores + 1 for this app.
 - ``GUNICORN_TIMEOUT`` (30 s): a worker silent this long is killed and replaced; the
   long work (optimization) runs in Celery, never in a request.
-- ``GUNICORN_MAX_REQUESTS`` (1000, with jitter): a worker is recycled after this
-  many requests, so a slow leak never grows without bound.
+- ``GUNICORN_MAX_REQUESTS`` (20000, with jitter): a worker is recycled after this
+  many requests, so a slow leak never grows without bound. At the morning rush a
+  worker serves about 100 requests a second; with the former 1000 each one was
+  replaced every ten seconds, and the load test lost a third of its throughput
+  and timed requests out while new workers started (``docs/BENCHMARKS.md``).
+- ``GUNICORN_ACCESSLOG`` (unset): gunicorn's own access log, e.g. ``-`` for
+  stdout. Off by default: the application already logs every request as JSON
+  with its request id, user and duration (``observability.middleware``).
+
+The application is loaded once, in the master, before the workers are forked
+(``preload_app``): a recycled worker starts in milliseconds instead of importing
+Django again under load, and the workers share the imported code's memory.
 - ``FORWARDED_ALLOW_IPS`` (gunicorn's own, ``127.0.0.1,::1``): the proxies whose
   X-Forwarded-Proto gunicorn believes.
 
@@ -48,9 +58,10 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 30
 keepalive = 5  # behind a proxy that reuses connections
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 1000)
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 20000)
 max_requests_jitter = max_requests // 10
-accesslog = "-"
+preload_app = True
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 # The runtime control socket ($HOME/.gunicorn/gunicorn.ctl) is not used here, and two
 # instances on one host would fight over its path.

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.routes_load import (
+    add_server_arguments,
     ensure_database,
     manage,
     server_env,
@@ -245,17 +246,7 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0)
     parser.add_argument("--report-every", type=int, default=4)
     parser.add_argument("--time-limit", type=int, default=30)
-    parser.add_argument(
-        "--cache-url",
-        default="redis://127.0.0.1:6379/5",
-        help="The web workers' shared cache (CACHE_URL); '' for one in memory per worker.",
-    )
-    parser.add_argument(
-        "--app-dir",
-        type=Path,
-        default=ROOT,
-        help="The checkout gunicorn and the worker run (an older commit, for before/after).",
-    )
+    add_server_arguments(parser)
     parser.add_argument("--output", type=Path, help="Where to write the result JSON.")
     args = parser.parse_args()
     app_dir = args.app_dir.resolve()

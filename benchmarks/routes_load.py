@@ -218,6 +218,22 @@ def start_gunicorn(
     raise SystemExit("gunicorn did not answer /api/v1/health/ within 30 s")
 
 
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--cache-url`` and ``--app-dir``, shared with the other load scripts."""
+    parser.add_argument(
+        "--cache-url",
+        default="redis://127.0.0.1:6379/5",
+        help="The web workers' shared cache (CACHE_URL); '' for one in memory per worker.",
+    )
+    parser.add_argument(
+        "--app-dir",
+        type=Path,
+        default=ROOT,
+        help="The checkout the server runs (an older commit, for a before/after run against "
+        "the same data); seeding, tokens and targets always use this one.",
+    )
+
+
 def stop_gunicorn(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -459,18 +475,7 @@ def main(argv: list[str] | None = None) -> None:
         help="Reuse each client's connection while the server keeps it open (sync workers "
         "close every one; gthread keeps them for gunicorn's keepalive seconds).",
     )
-    parser.add_argument(
-        "--cache-url",
-        default="redis://127.0.0.1:6379/5",
-        help="The web workers' shared cache (CACHE_URL); '' for one in memory per worker.",
-    )
-    parser.add_argument(
-        "--app-dir",
-        type=Path,
-        default=ROOT,
-        help="The checkout gunicorn serves (e.g. an older commit, for a before/after run "
-        "against the same data); seeding and targets always use this one.",
-    )
+    add_server_arguments(parser)
     parser.add_argument("--time-limit", type=int, default=10, help="plan_week's solver seconds.")
     parser.add_argument("--reuse", action="store_true", help="Keep the seeded, planned data.")
     parser.add_argument("--output", type=Path, help="Also write the results as JSON here.")

@@ -10,7 +10,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from .settings import *  # noqa: F403
-from .settings import CELERY_BROKER_URL, STORAGES
+from .settings import CACHE_URL, CACHES, CELERY_BROKER_URL, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -34,6 +34,24 @@ if _XDIST_WORKER and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     )
     # Celery reads the variable before the setting (``Settings.broker_url``).
     os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
+
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    # The same for the cache (databases 8, 9, ...): a test's cache.clear() (FLUSHDB)
+    # must not empty the throttling counters or cached answers of a test running
+    # in another process.
+    import re as _re
+
+    CACHES = {
+        "default": {
+            **CACHES["default"],
+            "LOCATION": _re.sub(
+                r"(/\d*)?$",
+                f"/{8 + int(_XDIST_WORKER.removeprefix('gw') or 0)}",
+                CACHE_URL,
+                count=1,
+            ),
+        }
+    }
 
 if CELERY_BROKER_URL == "filesystem://":
     # A private queue per test session, so a `make run` worker on the same

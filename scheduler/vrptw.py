@@ -30,9 +30,11 @@ allows :data:`ITERATED_SECONDS_PER_CUSTOMER`, guided local search otherwise.
 
 From :data:`~scheduler.vrptw_decompose.DECOMPOSE_FROM_CUSTOMERS` customers
 up (``--search auto`` only), :func:`solve_large` is used instead: a first plan
-of the whole instance, then sub-problems of about 120 customers in
-neighbouring routes, each solved by the same model for about a second and
-accepted only when feasible (exact double check) and shorter
+made sector by sector (customers split by polar angle around the depot into
+groups of about 120, each solved on its own; the whole model only when a
+sector fails), then sub-problems of about 120 customers in neighbouring
+routes, each solved by the same model for about a second and accepted only
+when feasible (exact double check) and shorter
 (:mod:`scheduler.vrptw_decompose`). The answer then also carries
 ``first_seconds``, ``first_distance``, ``subproblems`` and ``accepted``.
 ``--search iterated`` keeps one model at any size.
@@ -71,12 +73,15 @@ from scheduler.solve import ITERATED_SECONDS_PER_JOB, solve
 from scheduler.travel import TravelMatrix
 from scheduler.vrptw_decompose import (
     DECOMPOSE_FROM_CUSTOMERS,
+    SECTOR_CUSTOMERS,
+    SECTOR_SHARE,
     SUBPROBLEM_CUSTOMERS,
     SUBPROBLEM_SEARCHES,
     SUBPROBLEM_SECONDS_PER_CUSTOMER,
     first_plan_seconds,
     group_params,
     improve_by_groups,
+    sectors,
     warm_plan,
 )
 
@@ -371,26 +376,41 @@ def solve_large(
     group_seconds: float = SUBPROBLEM_SECONDS_PER_CUSTOMER,
     group_searches: Sequence[Metaheuristic] = SUBPROBLEM_SEARCHES,
     first_s: float | None = None,
+    sector_share: float = SECTOR_SHARE,
 ) -> tuple[list[list[int]], dict[str, object]]:
-    """A first plan of the whole instance, then route-group sub-problems until the limit.
+    """A first plan by polar sectors, then route-group sub-problems until the limit.
 
-    See :mod:`scheduler.vrptw_decompose`. Every accepted change is checked
-    with :func:`exact_violations`, so the plan stays feasible; a sub-problem
-    whose answer is not feasible or not shorter is discarded.
+    See :mod:`scheduler.vrptw_decompose`. The sectors get ``sector_share`` of
+    the limit; if one of them cannot place all its customers (or the fleet
+    runs out), the first plan is made by the whole model as before. Every
+    accepted change is checked with :func:`exact_violations`, so the plan
+    stays feasible; a sub-problem whose answer is not feasible or not
+    shorter is discarded.
     """
     deadline = started + time_limit_s - FINISH_RESERVE_S
     first_s = first_plan_seconds(time_limit_s) if first_s is None else first_s
     params = search_params(len(instance.customers), first_s, seed, "auto")
-    first = solve(to_problem(instance), MaxRuntime(first_s), params)
-    routes = routes_of(first)
+    by_number = {c.number: c for c in instance.customers}
+    xy = {c.number: (c.x, c.y) for c in instance.customers}
+    depot_xy = (instance.depot.x, instance.depot.y)
+    routes: list[list[int]] | None = None
+    sector_rate = sector_share * time_limit_s / len(instance.customers)
+    if sector_rate > 0:
+        routes = _sector_plan(
+            instance, by_number, sectors(xy, depot_xy, SECTOR_CUSTOMERS), params, sector_rate
+        )
+    if routes is None:
+        first = solve(to_problem(instance), MaxRuntime(first_s), params)
+        routes = routes_of(first)
+        if first.unassigned:
+            # Not every customer placed: give the whole model the time left instead.
+            left_s = max(0.1, deadline - time.monotonic())
+            result = solve(
+                to_problem(instance), MaxRuntime(left_s), params, warm_start=first.to_plan()
+            )
+            return routes_of(result), {"first_seconds": round(time.monotonic() - started, 2)}
     first_distance = exact_distance(instance, routes)
     first_seconds = time.monotonic() - started
-    if first.unassigned:
-        # Not every customer placed: give the whole model the time left instead.
-        left_s = max(0.1, deadline - time.monotonic())
-        result = solve(to_problem(instance), MaxRuntime(left_s), params, warm_start=first.to_plan())
-        return routes_of(result), {"first_seconds": round(first_seconds, 2)}
-    by_number = {c.number: c for c in instance.customers}
 
     def solve_group(
         group: list[list[int]], vehicles: int, seconds: float, group_seed: int
@@ -417,8 +437,8 @@ def solve_large(
 
     routes, stats = improve_by_groups(
         routes,
-        xy={c.number: (c.x, c.y) for c in instance.customers},
-        depot=(instance.depot.x, instance.depot.y),
+        xy=xy,
+        depot=depot_xy,
         fleet=instance.vehicles,
         deadline=deadline,
         seed=seed,
@@ -432,6 +452,42 @@ def solve_large(
         "first_distance": round(first_distance, 4),
         **stats,
     }
+
+
+def _sector_plan(
+    instance: Instance,
+    by_number: dict[int, Customer],
+    groups: Sequence[Sequence[int]],
+    params: SolveParams,
+    seconds_per_customer: float,
+) -> list[list[int]] | None:
+    """A first plan made of one iterated local search per polar sector (see :func:`sectors`).
+
+    Each sector may use the vehicles the earlier sectors left; ``None`` when a
+    sector leaves a customer out or breaks a window (exact check), and the
+    caller then plans the whole instance as one model.
+    """
+    routes: list[list[int]] = []
+    for k, group in enumerate(groups):
+        sub = Instance(
+            name=f"{instance.name}-sector",
+            vehicles=instance.vehicles - len(routes),
+            capacity=instance.capacity,
+            depot=instance.depot,
+            customers=tuple(by_number[n] for n in group),
+        )
+        if sub.vehicles < 1:
+            return None
+        result = solve(
+            to_problem(sub),
+            MaxRuntime(seconds_per_customer * len(group)),
+            group_params(params, params.seed + 1000 + k, Metaheuristic.ITERATED_LOCAL_SEARCH),
+        )
+        new = [r for r in routes_of(result) if r]
+        if result.unassigned or exact_violations(sub, new):
+            return None
+        routes.extend(new)
+    return routes
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,7 @@ import pytest
 from benchmarks.vrptw_generate import generate, render
 from scheduler import vrptw
 from scheduler.vrptw import exact_distance, exact_violations, parse_solomon, solve_instance
-from scheduler.vrptw_decompose import improve_by_groups, pick_group
+from scheduler.vrptw_decompose import improve_by_groups, pick_group, sectors
 
 XY = {n: (math.cos(n), math.sin(n)) for n in range(1, 41)}
 """Forty customers on the unit circle around a depot at the origin (angle = number)."""
@@ -32,6 +32,16 @@ def test_a_group_is_whole_neighbouring_routes_of_about_the_target_size() -> None
     for by_angle in (True, False):
         group = pick_group(routes, XY, (0.0, 0.0), 10, random.Random(1), by_angle)
         assert len(set(group)) == len(group) == 3  # 4 + 4 + 4 >= 10
+
+
+def test_sectors_cover_every_customer_once_in_polar_order() -> None:
+    """Sectors of the first plan: consecutive in angle, about the target size, no customer lost."""
+    parts = sectors(XY, (0.0, 0.0), 12)
+    assert sorted(n for part in parts for n in part) == list(range(1, 41))
+    assert [len(part) for part in parts] == [14, 14, 12]  # 40 / 12 -> 3 sectors of ceil(40 / 3)
+    angles = [math.atan2(XY[n][1], XY[n][0]) for part in parts for n in part]
+    assert angles == sorted(angles)
+    assert sectors({1: (1.0, 0.0)}, (0.0, 0.0), 120) == [[1]]
 
 
 def test_only_shorter_answers_are_accepted_and_every_customer_stays_planned() -> None:
@@ -84,3 +94,19 @@ def test_decomposed_solve_is_feasible_and_not_longer_than_its_first_plan(
     assert isinstance(subproblems, int) and subproblems >= 1
     assert isinstance(first_distance, float)
     assert exact_distance(instance, routes) <= first_distance + 1e-3  # rounded to 4 decimals
+
+
+def test_a_failed_sector_plan_falls_back_to_the_whole_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the sectors make no first plan, the whole model makes it; the answer stays feasible."""
+    monkeypatch.setattr(vrptw, "DECOMPOSE_FROM_CUSTOMERS", 60)
+    monkeypatch.setattr(vrptw, "_sector_plan", lambda *args: None)
+    instance = parse_solomon(render(*generate("R2", customers=70, seed=5)))
+    answer = solve_instance(instance, time_limit_s=6, seed=1)
+    routes = answer["routes"]
+    assert isinstance(routes, list)
+    assert exact_violations(instance, routes) == []
+    first_distance = answer["first_distance"]
+    assert isinstance(first_distance, float)
+    assert exact_distance(instance, routes) <= first_distance + 1e-3

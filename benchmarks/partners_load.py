@@ -3,9 +3,10 @@
 Bounded load on loopback against gunicorn + PostgreSQL + Redis + a Celery worker:
 
 1. creates and migrates ``--database`` (default ``dispatch_rel_load``), seeds the demo
-   data if empty, issues one API token per partner company user and one for a
-   coordinator, and lists each company's published jobs that accept an "arrived"
-   report;
+   data if empty (its week from this week's Monday), issues one API token per
+   partner company user and one for a coordinator, and lists each company's
+   published jobs that accept an "arrived" report (visits of today or earlier: a
+   crew cannot report arriving before the visit's day);
 2. starts gunicorn (``--workers`` sync workers, production settings) and one
    Celery worker (solo pool) on Redis DB ``--redis-db``;
 3. for ``--duration`` seconds runs ``--clients`` partner clients (asyncio, standard
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import statistics
@@ -36,6 +38,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from benchmarks.routes_load import (
     add_server_arguments,
@@ -47,6 +50,7 @@ from benchmarks.routes_load import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def prepare(env: dict[str, str]) -> dict[str, Any]:
@@ -66,6 +70,8 @@ def prepare(env: dict[str, str]) -> dict[str, Any]:
     visits = Visit.objects.filter(
         route__isnull=False,  # the live schedule (dispatch.ledger)
         job__status__in=[JobStatus.SCHEDULED, JobStatus.DISPATCHED],
+        # A crew can report "arrived" from the visit's day on, never before.
+        date__lte=dt.datetime.now(TOKYO).date(),
     ).values_list("crew__company_id", "date", "job_id", "plan__start_date", "plan__end_date")
     companies: dict[int, dict[str, Any]] = {}
     for company_id, date, job_id, start, end in visits:
@@ -80,7 +86,11 @@ def prepare(env: dict[str, str]) -> dict[str, Any]:
             continue
         clients.append({**entry, "token": token_create(user=user, name="load")[1]})
     coordinator = User.objects.filter(role=Role.COORDINATOR).first()
-    assert coordinator is not None and clients, "seed_demo made no coordinator or partners"
+    if coordinator is None or not clients:
+        raise SystemExit(
+            "no coordinator, or no partner with a visit of today or earlier to report on: "
+            "drop the database (the demo week is seeded from this week's Monday)"
+        )
     week = clients[0]["week"]
     connections.close_all()
     return {
@@ -259,7 +269,9 @@ def main() -> None:
     }
     ensure_database(database_url)
     manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "seed_demo", "--if-empty", "--plan", "10")
+    today = dt.datetime.now(TOKYO).date()
+    this_monday = today - dt.timedelta(days=today.weekday())
+    manage(env, "seed_demo", "--if-empty", "--plan", "10", "--week-start", this_monday.isoformat())
     setup = prepare(env)
     server = start_gunicorn(env, args.port, workers=args.workers, app_dir=app_dir)
     worker = subprocess.Popen(

@@ -13,7 +13,7 @@ database refuses it. This module is the only writer. Publishing a plan moves
 its visits onto the ledger in one transaction (:func:`ledger_publish`); a
 crew's "not finished" report takes a visit off it at once
 (:func:`ledger_release_not_finished`). Its writes are bulk updates, so it
-tells the routes' cache itself (:func:`dispatch.route_stamps.routes_changed`).
+tells the routes' cache itself (:mod:`dispatch.route_stamps`).
 Drafts read it to see which jobs and crew-days other plans already hold
 (:func:`ledger_holdings`).
 
@@ -40,7 +40,7 @@ from core.errors import DomainError
 from observability import metrics
 
 from .models import Crew, Job, LiveRoute, Plan, ReleaseReason, Visit
-from .route_stamps import routes_changed
+from .route_stamps import crews_changed, routes_changed
 
 #: Key of the PostgreSQL advisory lock that serializes writes to the ledger.
 LEDGER_LOCK_KEY = 0x4C45444745  # "LEDGE"
@@ -295,7 +295,7 @@ def _release_one(visit: Visit, reason: str) -> None:
     )
     visit.route_id = None
     _drop_empty_routes({route_id})
-    routes_changed(dates=[visit.date])
+    crews_changed([(visit.date, visit.crew_id)])
 
 
 def ledger_problems() -> list[str]:

@@ -2,20 +2,28 @@
 
 A crew's route (:mod:`api.partner.routes`) shows visits, their jobs, sites,
 contracts, customers, surveys and as-built records, the crew and its company,
-and the plan's lunch break. Two counters say when any of that changed:
+and the plan's lunch break. Three kinds of counters say when any of that
+changed, from the narrowest to the widest:
 
-- ``routes:<date>`` for what belongs to one day: its visits (published,
-  released, re-sequenced, booked into a live route), their jobs (a field
-  report moves the job's status) and the day's planned breaks;
+- ``routes:<date>:c<company>`` for one partner's day: a field report moving a
+  job's status, a visit released as not finished, booked into a live route or
+  re-sequenced, a lunch break placed. At the morning rush crews report all the
+  time; one partner's report must not make every other partner's day be
+  built again;
+- ``routes:<date>`` for everyone's day: a publication (it may move visits
+  between partners);
 - ``routes`` for what every day shows: sites, surveys, as-built records,
   customers, contracts, crews and partner companies.
 
-Every ``save`` and ``delete`` of those models bumps them through the signals
-below. ``QuerySet.update`` and ``bulk_create`` send no signals: the live
-schedule's only writer (:mod:`dispatch.ledger`) calls :func:`routes_changed`
-itself. Drafts are written in bulk too, but a draft's visits are on no route
-until the ledger publishes them. The bumps land after commit
-(:mod:`stamps.counters` says why that keeps readers exact).
+A partner's answer is keyed by its own three; a coordinator's, who sees every
+partner, by the first two and the sum of the day's partner counters
+(:func:`stamps.counters.counters_read`). Every ``save`` and ``delete`` of
+those models bumps them through the signals below. ``QuerySet.update`` and
+``bulk_create`` send no signals: the live schedule's only writer
+(:mod:`dispatch.ledger`) calls :func:`routes_changed` itself. Drafts are
+written in bulk too, but a draft's visits are on no route until the ledger
+publishes them. The bumps land after commit (:mod:`stamps.counters` says why
+that keeps readers exact).
 """
 
 from __future__ import annotations
@@ -40,18 +48,49 @@ def day_counter(date: dt.date) -> str:
     return f"routes:{date.isoformat()}"
 
 
-def routes_changed(*, dates: Iterable[dt.date] | None = None) -> None:
-    """Say, once the transaction commits, that routes of ``dates`` (None: every day) changed."""
-    if dates is None:
+def company_day_counter(date: dt.date, company_id: int) -> str:
+    return f"{day_counter(date)}:c{company_id}"
+
+
+def routes_changed(
+    *,
+    dates: Iterable[dt.date] | None = None,
+    company_days: Iterable[tuple[dt.date, int]] | None = None,
+) -> None:
+    """Say, once the transaction commits, what changed.
+
+    ``company_days``: (date, partner company id) pairs, one partner's day each;
+    ``dates``: whole days; neither: what every day shows.
+    """
+    if dates is None and company_days is None:
         bump_on_commit([EVERY_DAY])
+        return
+    names = {day_counter(date) for date in dates or ()}
+    names |= {company_day_counter(date, company) for date, company in company_days or ()}
+    bump_on_commit(names)
+
+
+def crews_changed(crew_days: Iterable[tuple[dt.date, int]]) -> None:
+    """:func:`routes_changed` for (date, crew id) pairs: each crew's partner's day."""
+    pairs = set(crew_days)
+    companies = dict(
+        Crew.objects.filter(pk__in={crew for _, crew in pairs}).values_list("pk", "company_id")
+    )
+    known = {(date, companies[crew]) for date, crew in pairs if crew in companies}
+    routes_changed(company_days=known)
+
+
+def routes_stamp(date: dt.date, company_id: int | None) -> str:
+    """A token that changes whenever a route of ``date`` may have: read it before the data.
+
+    ``company_id`` None: every partner's routes (a coordinator's view).
+    """
+    if company_id is not None:
+        own = company_day_counter(date, company_id)
+        counts = counters_read([EVERY_DAY, day_counter(date), own])
     else:
-        bump_on_commit(day_counter(date) for date in set(dates))
-
-
-def routes_stamp(date: dt.date) -> str:
-    """A token that changes whenever a route of ``date`` may have: read it before the data."""
-    every_day, day = counters_read([EVERY_DAY, day_counter(date)])
-    return f"{every_day}.{day}"
+        counts = counters_read([EVERY_DAY, day_counter(date)], total_of=f"{day_counter(date)}:c")
+    return ".".join(map(str, counts))
 
 
 # --- signals: the writes that go through the ORM one row at a time -------------------
@@ -64,15 +103,15 @@ def routes_stamp(date: dt.date) -> str:
 @receiver(post_save, sender=Visit, dispatch_uid="route_stamps_visit_saved")
 @receiver(post_save, sender=PlannedBreak, dispatch_uid="route_stamps_break_saved")
 def _day_row_written(sender: Any, instance: Visit | PlannedBreak, **_: Any) -> None:
-    routes_changed(dates=[instance.date])
+    crews_changed([(instance.date, instance.crew_id)])
 
 
 @receiver(post_save, sender=Job, dispatch_uid="route_stamps_job_saved")
 def _job_written(sender: type[Job], instance: Job, created: bool = False, **_: Any) -> None:
     if created:
         return  # a new job is on no route yet
-    dates = Visit.objects.filter(job_id=instance.pk).values_list("date", flat=True).distinct()
-    routes_changed(dates=list(dates))
+    days = Visit.objects.filter(job_id=instance.pk).values_list("date", "crew__company_id")
+    routes_changed(company_days=set(days))
 
 
 @receiver(post_save, sender=Site, dispatch_uid="route_stamps_site_saved")

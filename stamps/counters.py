@@ -34,21 +34,35 @@ from .models import ChangeCounter
 logger = logging.getLogger(__name__)
 
 
-def counters_read(names: Iterable[str]) -> tuple[int, ...]:
+def counters_read(names: Iterable[str], *, total_of: str | None = None) -> tuple[int, ...]:
     """The current values of ``names``, in order (0 for a counter never bumped), one query.
+
+    With ``total_of``, one more value at the end: the sum of every counter
+    whose name starts with that prefix. Counters only grow, so the sum grows
+    whenever any of them is bumped: a stamp for "anything under this prefix
+    changed" without listing the names.
 
     Plain SQL: it runs on every cached request, where building the same query
     through the ORM cost more than PostgreSQL took to answer it.
     """
     wanted = list(names)
-    if not wanted:
-        return ()
     table = connection.ops.quote_name(ChangeCounter._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(wanted))
+    conditions, params = [], []
+    if wanted:
+        conditions.append(f"name IN ({', '.join(['%s'] * len(wanted))})")
+        params += wanted
+    if total_of is not None:
+        conditions.append("name LIKE %s ESCAPE '\\'")
+        params.append(total_of.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    if not conditions:
+        return ()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT name, value FROM {table} WHERE name IN ({placeholders})", wanted)
+        cursor.execute(f"SELECT name, value FROM {table} WHERE {' OR '.join(conditions)}", params)
         found = dict(cursor.fetchall())
-    return tuple(found.get(name, 0) for name in wanted)
+    values = tuple(found.get(name, 0) for name in wanted)
+    if total_of is None:
+        return values
+    return (*values, sum(v for name, v in found.items() if name.startswith(total_of)))
 
 
 def counters_bump(names: Iterable[str]) -> None:

@@ -294,7 +294,8 @@ def routes_cache_key(*, user: User, date: dt.date, crew_id: int | None) -> str:
     access hours are described in it; the travel provider, because the drive
     home is computed with it.
     """
-    scope = f"p{user.partner_company_id}" if user.role == Role.PARTNER else "all"
+    company = user.partner_company_id if user.role == Role.PARTNER else None
+    scope = f"p{company}" if company is not None else "all"
     travel = f"{settings.TRAVEL_PROVIDER}@{settings.TRAVEL_OSRM_URL}"
     return ":".join(
         (
@@ -304,7 +305,7 @@ def routes_cache_key(*, user: User, date: dt.date, crew_id: int | None) -> str:
             str(crew_id or "-"),
             get_language() or "",
             travel,
-            routes_stamp(date),
+            routes_stamp(date, company),
         )
     )
 

@@ -339,3 +339,29 @@ def test_hits_and_misses_are_counted_for_metrics(cast: Cast, client_for: Client)
     series = "dispatch_cached_representations_total"
     assert grew(before, after, series, answer="routes", outcome="miss") == 1
     assert grew(before, after, series, answer="routes", outcome="hit") == 2
+
+
+def test_one_partners_report_leaves_the_other_partners_day_cached(
+    cast: Cast, client_for: Client
+) -> None:
+    other = client_for(cast.partner_b)
+    get(other)
+    coordinator = client_for(cast.coordinator)
+    assert [s["job"]["status"] for r in route_list(coordinator) for s in r["stops"]] == [
+        "scheduled",
+        "scheduled",
+    ]
+
+    _report(cast, client_for, {"kind": "en_route"})
+
+    with CaptureQueriesContext(connection) as queries:
+        assert get(other).status_code == 200
+    assert len(queries.captured_queries) == 1  # the counters: partner B's day is still cached
+    statuses = {r["crew"]["id"]: r["stops"][0]["job"]["status"] for r in route_list(coordinator)}
+    assert statuses == {cast.crew_a.pk: "dispatched", cast.crew_b.pk: "scheduled"}
+
+
+def route_list(client: APIClient) -> list[dict[str, Any]]:
+    response = get(client)
+    assert response.status_code == 200, response.content
+    return response.json()["routes"]

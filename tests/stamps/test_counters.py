@@ -82,3 +82,14 @@ def test_outside_a_transaction_the_bump_is_immediate() -> None:
     bump_on_commit(["routes", "site-search"])
 
     assert counters_read(["routes", "site-search"]) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_total_sums_the_counters_under_a_prefix_and_only_those() -> None:
+    counters_bump(["routes:2026-12-07:c1", "routes:2026-12-07:c2", "routes:2026-12-08:c1"])
+    counters_bump(["routes:2026-12-07:c2", "routes_2026-12-07:c9", "routes"])
+
+    assert counters_read(["routes"], total_of="routes:2026-12-07:c") == (1, 3)
+    assert counters_read([], total_of="routes:2026-12-09:c") == (0,)
+    # "_" in a prefix is a character, not LIKE's any-character.
+    assert counters_read([], total_of="routes_2026") == (1,)

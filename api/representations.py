@@ -28,7 +28,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
 
 from observability import metrics
-from stamps.cache import cache_keep, cache_read
+from stamps.cache import cached
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,13 @@ def representation(
     ``key`` must name everything the bytes depend on, change counters included
     (read *before* ``build`` runs). ``name`` labels the hit/miss metric.
     """
-    if seconds > 0:
-        hit = cache_read(key)
-        if hit is not None:
-            metrics.representation_served(name, hit=True)
-            return Representation(*hit)
-    body = build()
-    found = Representation(body=body, etag=etag_of(body), content_type=content_type)
-    if seconds > 0:
-        cache_keep(key, (found.body, found.etag, found.content_type), seconds)
-    metrics.representation_served(name, hit=False)
+
+    def fresh() -> Representation:
+        body = build()
+        return Representation(body=body, etag=etag_of(body), content_type=content_type)
+
+    found, hit = cached(key, seconds, fresh)
+    metrics.representation_served(name, hit=hit)
     return found
 
 

@@ -8,11 +8,14 @@ answer is built as if nothing were cached.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def cache_read(key: str) -> Any:
@@ -30,3 +33,19 @@ def cache_keep(key: str, value: Any, seconds: int) -> None:
         cache.set(key, value, seconds)
     except Exception:
         logger.warning("cache unreachable on write", exc_info=True)
+
+
+def cached(key: str, seconds: int, build: Callable[[], T]) -> tuple[T, bool]:
+    """``(value, True)`` from the cache, else ``(build(), False)`` kept for ``seconds``.
+
+    ``seconds`` 0 builds every time and keeps nothing. ``key`` must name
+    everything the value depends on, change counters included (read before).
+    """
+    if seconds > 0:
+        hit = cache_read(key)
+        if hit is not None:
+            return hit, True
+    value = build()
+    if seconds > 0:
+        cache_keep(key, value, seconds)
+    return value, False

@@ -23,15 +23,12 @@ tests of caching use ``django_db(transaction=True)``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from .models import ChangeCounter
-
-logger = logging.getLogger(__name__)
 
 
 def counters_read(names: Iterable[str], *, total_of: str | None = None) -> tuple[int, ...]:

@@ -69,7 +69,7 @@ from sites.normalize import (
     normalize_text,
     query_tokens,
 )
-from stamps.cache import cache_keep, cache_read
+from stamps.cache import cached
 
 from .indexing import (
     CALLER_KEY,
@@ -428,11 +428,6 @@ def cached_site_search(query: str, *, limit: int = 20) -> SearchResult:
         return site_search(query, limit=limit)
     digest = hashlib.blake2b(query.encode("utf-8", "replace"), digest_size=16).hexdigest()
     key = f"site-search.v1:{search_stamp()}:{limit}:{digest}"
-    found = cache_read(key)
-    if isinstance(found, SearchResult):
-        metrics.representation_served("site_search", hit=True)
-        return found
-    result = site_search(query, limit=limit)
-    cache_keep(key, result, seconds)
-    metrics.representation_served("site_search", hit=False)
+    result, hit = cached(key, seconds, lambda: site_search(query, limit=limit))
+    metrics.representation_served("site_search", hit=hit)
     return result

@@ -397,6 +397,7 @@ def _solve_regions(
             warm_start=Plan({k: tuple(v) for k, v in task.routes.items()}),
             cancel=whole.cancel if here else None,
             deadline=deadline,
+            seed_iterated=whole.seed_iterated,
         )
         for task in tasks
     ]

@@ -285,6 +285,10 @@ class SearchTask:
         ``MaxRuntime``), so a caller's limit bounds the wall time of the call.
         When nothing is left and the warm start is valid, the warm start is
         returned as it is.
+    seed_iterated
+        Whether iterated local search starts from ``warm_start`` (see
+        :func:`_iterated_search`); ``False`` for the greedy plan, which is
+        only a fallback: OR-Tools' construction starts that search better.
     """
 
     problem: Problem
@@ -296,6 +300,7 @@ class SearchTask:
     warm_start: Plan | None = None
     cancel: CancelToken | None = None
     deadline: float | None = None
+    seed_iterated: bool = True
 
 
 def solve_routing(task: SearchTask) -> RoutingOutcome:
@@ -393,7 +398,9 @@ def _solve_here(task: SearchTask, report: Report | None = None) -> RoutingOutcom
     m.routing.CloseModelWithParameters(search)
     monitor.started = monitor.last_improvement = time.monotonic()
     if iterated:
-        return _iterated_search(m, search, monitor, stop, params, warm_start, deadline)
+        return _iterated_search(
+            m, search, monitor, stop, params, warm_start, deadline, seed=task.seed_iterated
+        )
     initial = None
     if warm_start is not None:
         initial = m.routing.ReadAssignmentFromRoutes(warm_start_routes(m, warm_start), True)
@@ -456,30 +463,56 @@ def _iterated_search(
     params: SolveParams,
     warm_start: Plan | None,
     deadline: float | None,
+    *,
+    seed: bool = True,
 ) -> RoutingOutcome:
     """Iterated local search for the time left; the warm start wins if the search ends worse.
 
-    OR-Tools' iterated local search always builds its own first plan, so a
-    warm start cannot seed it; it is read back afterwards and kept when it
-    is cheaper, so a caller's plan never gets worse. With
-    ``params.start.constructions`` every listed construction is tried first and
-    the search then starts from the cheapest one (rebuilt: constructions are
-    deterministic).
+    OR-Tools' iterated local search has no warm-start argument: it always
+    builds its own first plan (``SolveFromAssignmentWithParameters`` ignores
+    ``use_iterated_local_search``). A valid warm start is therefore handed
+    to it as *locks* (:meth:`RoutingModel.ApplyLocksToAllVehicles`: the
+    construction must reproduce those routes), and the locks are lifted at
+    the first solution, so every later ruin and recreate is free
+    (:class:`_LiftLocks`). The search then spends its whole time improving
+    the caller's plan instead of rebuilding one: on route-group
+    sub-problems of 1,000-customer instances this is what makes them pay
+    (``docs/BENCHMARKS.md``, "Large instances"). Should the locked search
+    find nothing (seen once in a probe, Solomon C201 with a 3-route start),
+    the rest of the time goes to an unlocked search. With ``seed=False``
+    (the greedy plan of :func:`scheduler.solve`) the search builds its own
+    first plan as before.
+
+    The warm start is also read back afterwards and kept when it is
+    cheaper, so a caller's plan never gets worse. Without a warm start and
+    with ``params.start.constructions``, every listed construction is tried
+    first and the search then starts from the cheapest one (rebuilt:
+    constructions are deterministic).
     """
-    if params.start.constructions:
+    if deadline is None:  # one clock for both searches below
+        deadline = time.monotonic() + search.time_limit.ToMilliseconds() / 1000
+    initial = None
+    if warm_start is not None:
+        locks = warm_start_routes(m, warm_start)
+        initial = m.routing.ReadAssignmentFromRoutes(locks, True)
+        if initial is not None:
+            initial = m.routing.solver().Assignment(initial)  # a copy the search cannot change
+            monitor.offer(initial)
+            solution = _locked_iterated_search(m, search, locks, deadline) if seed else None
+            if solution is not None:
+                runtime_s = time.monotonic() - monitor.started
+                limit_s = search.time_limit.ToMilliseconds() / 1000
+                reason = monitor.reason or _stop_reason(stop, runtime_s, limit_s)
+                if initial.ObjectiveValue() < solution.ObjectiveValue():
+                    return _outcome(m, initial, monitor, reason, True)
+                return _outcome(m, solution, monitor, reason, True)
+    if params.start.constructions and deadline > time.monotonic():
         cheapest = _cheapest_construction(m, search, params.start.constructions, deadline)
         if cheapest is not None:
             search.first_solution_strategy = getattr(
                 routing_enums_pb2.FirstSolutionStrategy, cheapest[1].value
             )
-    initial = None
-    if warm_start is not None:
-        initial = m.routing.ReadAssignmentFromRoutes(warm_start_routes(m, warm_start), True)
-        if initial is not None:
-            initial = m.routing.solver().Assignment(initial)  # a copy the search cannot change
-            monitor.offer(initial)
-    if deadline is not None:
-        search.time_limit.FromMilliseconds(max(1, int((deadline - time.monotonic()) * 1000)))
+    search.time_limit.FromMilliseconds(max(1, int((deadline - time.monotonic()) * 1000)))
     limit_s = search.time_limit.ToMilliseconds() / 1000
     solution = m.routing.SolveWithIteratedLocalSearch(search)
     runtime_s = time.monotonic() - monitor.started
@@ -501,6 +534,45 @@ def _iterated_search(
             solutions_seen=monitor.solutions,
         )
     return _outcome(m, solution, monitor, reason, False)
+
+
+class _LiftLocks:
+    """A solution callback that lifts the model's route locks at the first solution.
+
+    OR-Tools restores the locks (its "preassignment") before every
+    construction, the recreate step of each ruin and recreate included; left
+    in place they would pin iterated local search to the locked plan.
+    """
+
+    def __init__(self, m: Model) -> None:
+        self.m = m
+        self.locked = True
+
+    def __call__(self) -> None:
+        if self.locked:
+            self.locked = False
+            self.m.routing.ApplyLocksToAllVehicles([[] for _ in self.m.vehicles], False)
+
+
+def _locked_iterated_search(
+    m: Model,
+    search: pywrapcp.DefaultRoutingSearchParameters,
+    locks: list[list[int]],
+    deadline: float,
+) -> pywrapcp.Assignment | None:
+    """Iterated local search whose first plan is ``locks`` (see :func:`_iterated_search`).
+
+    ``None`` when it found no plan; the locks are lifted in any case.
+    """
+    lift = _LiftLocks(m)
+    m.routing.AddAtSolutionCallback(lift)
+    if not m.routing.ApplyLocksToAllVehicles(locks, True):
+        lift()
+        return None
+    search.time_limit.FromMilliseconds(max(1, int((deadline - time.monotonic()) * 1000)))
+    solution = m.routing.SolveWithIteratedLocalSearch(search)
+    lift()
+    return solution
 
 
 def _cheapest_construction(

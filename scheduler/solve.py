@@ -190,6 +190,7 @@ def solve(
         warm_start=start_plan,
         cancel=cancel,
         deadline=search_deadline,
+        seed_iterated=start == "warm_start",
     )
     parallel: dict[str, Any] | None = None
     if start_plan is not None and should_decompose(problem, params):

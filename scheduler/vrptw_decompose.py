@@ -25,7 +25,8 @@ which is why the whole model is only used for the first plan.
 Groups are chosen by route centroid: alternately a sector of routes
 consecutive in polar angle around the depot and the routes whose centroids
 lie nearest a randomly chosen route, starting from a random route each
-time (seeded, so a run is reproducible).
+time (seeded, so a run is reproducible). Every :data:`ELIMINATE_EVERY`-th
+group instead tries to do without one of its shortest routes.
 
 No setting depends on the instance's name or class.
 """
@@ -56,8 +57,12 @@ SUBPROBLEM_SECONDS_PER_CUSTOMER = 0.011
 SUBPROBLEM_SEARCHES = (Metaheuristic.ITERATED_LOCAL_SEARCH,)
 """Searches of successive sub-problems, in turn.
 
-Iterated local search builds its own start (the current routes are kept
-when it ends worse). On a 120-customer group of R1_1000_1 it reached 4,386
+Iterated local search starts from the group's current routes (locks,
+:func:`scheduler.ortools_search._iterated_search`); until December 2026 it
+could only build its own start, threw the current routes away and had to
+beat them in 1.3 s from scratch, and 13-29 of 74-84 sub-problems were
+accepted at 120 s; starting from them, 48-62 of 70-83. Before that change,
+on a 120-customer group of R1_1000_1 it reached 4,386
 at 1.3 s where guided local search from the current routes had 4,544 at
 3.8 s; whole runs of 60 s: R1 31,577 vs 33,374 (GLS, 3 s per group). Mixing
 in guided local search every third group was better on C1 (34,225 vs
@@ -91,6 +96,24 @@ routes; beyond a quarter, R1 and C1 lose what type 2 gains.
 """
 
 
+ELIMINATE_EVERY = 3
+"""Every this many sub-problems, one tries to do without a route (0: never).
+
+The group is the shortest routes' neighbourhood (one of the
+:data:`ELIMINATE_AMONG` routes with fewest customers, and the routes nearest
+it), its fleet one vehicle less than its routes, and the start plan the
+group without that route: its customers wait, unplanned, for the search to
+insert them. An ordinary sub-problem starts from a plan that already
+places everybody and rarely empties a route on its own, so plans of long
+routes kept more routes than the best solvers' (26 against 20 on RC2 of
+1,000 customers). The answer is accepted like any other: feasible, every
+customer placed, and shorter.
+"""
+
+ELIMINATE_AMONG = 3
+"""The route to do without is drawn from this many routes with the fewest customers."""
+
+
 Routes = list[list[int]]
 
 
@@ -109,15 +132,16 @@ def pick_group(
     target: int,
     rng: random.Random,
     by_angle: bool,
+    seed_route: int | None = None,
 ) -> list[int]:
     """Indices of neighbouring routes holding about ``target`` customers (at least 3 routes).
 
     ``by_angle``: routes consecutive in the polar angle of their centroid
     around the depot, from a random one; else the routes whose centroids are
-    nearest a random route's centroid.
+    nearest a random route's centroid (or ``seed_route``'s).
     """
     centres = [centroid([xy[n] for n in route]) for route in routes]
-    seed = rng.randrange(len(routes))
+    seed = rng.randrange(len(routes)) if seed_route is None else seed_route
     if by_angle:
         angle = [math.atan2(c[1] - depot[1], c[0] - depot[0]) for c in centres]
         ordered = sorted(range(len(routes)), key=lambda k: angle[k])
@@ -197,9 +221,18 @@ def improve_by_groups(
     stats = {"subproblems": 0, "accepted": 0}
     routes = [list(r) for r in routes if r]
     while routes and deadline - clock() > MIN_SUBPROBLEM_SECONDS:
-        group = pick_group(routes, xy, depot, target, rng, by_angle=stats["subproblems"] % 2 == 0)
+        turn = stats["subproblems"]
+        eliminate = ELIMINATE_EVERY > 0 and turn % ELIMINATE_EVERY == ELIMINATE_EVERY - 1
+        if eliminate and len(routes) > SUBPROBLEM_MIN_ROUTES:
+            shortest = sorted(range(len(routes)), key=lambda k: len(routes[k]))
+            victim = rng.choice(shortest[:ELIMINATE_AMONG])
+            group = pick_group(routes, xy, depot, target, rng, False, seed_route=victim)
+            group = [k for k in group if k != victim] + [victim]
+            vehicles = len(group) - 1
+        else:
+            group = pick_group(routes, xy, depot, target, rng, by_angle=turn % 2 == 0)
+            vehicles = min(len(group) + SPARE_VEHICLES, fleet - (len(routes) - len(group)))
         old = [routes[k] for k in group]
-        vehicles = min(len(old) + SPARE_VEHICLES, fleet - (len(routes) - len(old)))
         seconds = seconds_per_customer * sum(len(r) for r in old)
         budget = min(max(seconds, MIN_SUBPROBLEM_SECONDS), deadline - clock())
         stats["subproblems"] += 1
@@ -221,9 +254,8 @@ def group_params(
 ) -> SolveParams:
     """The search of one sub-problem, one model.
 
-    Guided local search continues from the sub-problem's current routes;
-    iterated local search builds its own start and the current routes are
-    kept when it ends worse (see :func:`scheduler.ortools_search.solve_routing`).
+    Both searches continue from the sub-problem's current routes (see
+    :func:`scheduler.ortools_search.solve_routing`).
     """
     return replace(
         params,

@@ -8,13 +8,23 @@ these tests pin that down from the outside, through ``solve``.
 from __future__ import annotations
 
 import threading
+import time
+from typing import Any
 
 import pytest
 
 from scheduler import Job, MaxRuntime, NoImprovement, Plan, Problem, SolveParams, solve
 from scheduler.generate import generate_week
 from scheduler.greedy import solve_greedy
-from scheduler.params import Metaheuristic, SearchParams
+from scheduler.ortools_model import Model, build_model, mean_arc_cost_milli, warm_start_routes
+from scheduler.ortools_search import (
+    _locked_iterated_search,
+    search_parameters,
+    use_iterated_local_search,
+)
+from scheduler.params import Metaheuristic, SearchParams, as_any_of
+from scheduler.reasons import screen
+from scheduler.travel import travel_for
 from tests.scheduler.conftest import assert_valid, at, crew, crew_days, job, problem
 
 ILS = SolveParams(seed=1, search=SearchParams(metaheuristic=Metaheuristic.ITERATED_LOCAL_SEARCH))
@@ -46,13 +56,46 @@ def test_iterated_search_batches_two_clusters_on_two_crews() -> None:
 
 
 def test_a_warm_start_better_than_the_search_is_kept() -> None:
-    """The search cannot start from a warm start, so it is compared at the end:
-    with no time to improve, the (optimal) warm start comes back unchanged."""
+    """With no time to improve, the (optimal) warm start comes back unchanged."""
     p = problem([crew("A")], crew_days(["A"]), [job("x", at(1, 0)), job("y", at(2, 0))])
     warm = Plan({("A", 0): ("x", "y")})
     result = solve(p, MaxRuntime(0.05), ILS, warm_start=warm)
     assert_valid(p, result)
     assert result.to_plan().routes == {("A", 0): ("x", "y")}
+
+
+def searchable_model(p: Problem) -> tuple[Model, Any]:
+    """The OR-Tools model of ``p`` closed for iterated local search, as ``solve`` builds it."""
+    travel = travel_for(p)
+    m = build_model(p, travel, screen(p, travel).candidates, 1)
+    search = search_parameters(as_any_of(MaxRuntime(1)), ILS)
+    use_iterated_local_search(search, ILS, mean_arc_cost_milli(m))
+    m.routing.CloseModelWithParameters(search)
+    return m, search
+
+
+def test_iterated_search_starts_from_the_callers_plan_then_moves_freely() -> None:
+    """OR-Tools' iterated local search takes no start plan; locks make its first
+    plan the caller's, and lifting them at once lets ruin and recreate change it."""
+    p = generate_week(40, seed=4)
+    m, search = searchable_model(p)
+    start = warm_start_routes(m, solve_greedy(p).to_plan())
+    start_cost = m.routing.ReadAssignmentFromRoutes(start, True).ObjectiveValue()
+    seen: list[int] = []
+    m.routing.AddAtSolutionCallback(lambda: seen.append(m.routing.CostVar().Min()))
+    found = _locked_iterated_search(m, search, start, time.monotonic() + 1.0)
+    assert found is not None
+    assert seen[0] == start_cost  # the first plan is the caller's
+    assert found.ObjectiveValue() < start_cost  # and the locks did not pin the search to it
+
+
+def test_a_callers_plan_given_to_iterated_search_is_improved_and_reported_as_the_start() -> None:
+    p = generate_week(40, seed=4)
+    greedy = solve_greedy(p)
+    result = solve(p, MaxRuntime(1), ILS, warm_start=greedy.to_plan())
+    assert_valid(p, result)
+    assert result.extra.start == "warm_start"
+    assert result.cost() < greedy.cost()
 
 
 def test_cancelling_an_iterated_search_returns_a_valid_plan() -> None:

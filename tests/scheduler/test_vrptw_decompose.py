@@ -110,3 +110,73 @@ def test_a_failed_sector_plan_falls_back_to_the_whole_model(
     first_distance = answer["first_distance"]
     assert isinstance(first_distance, float)
     assert exact_distance(instance, routes) <= first_distance + 1e-3
+
+
+def test_every_third_group_tries_to_do_without_one_of_its_shortest_routes() -> None:
+    """The group around one of the three shortest routes gets a vehicle fewer than its
+    routes, that route comes last (the search starts without it), and an answer
+    that places everybody on fewer routes and is shorter is taken."""
+    sizes = [2, 6, 3, 6, 6, 1, 6, 6, 4]
+    numbers = iter(range(1, 41))
+    routes = [[next(numbers) for _ in range(size)] for size in sizes]
+    shortest = sorted(range(len(routes)), key=lambda k: len(routes[k]))[:3]
+    seen: list[tuple[list[list[int]], int]] = []
+
+    def solve_group(
+        group: list[list[int]], vehicles: int, seconds: float, seed: int
+    ) -> list[list[int]] | None:
+        seen.append(([list(r) for r in group], vehicles))
+        if vehicles < len(group):
+            ordered = sorted((n for r in group for n in r), key=lambda n: n % (2 * math.pi))
+            size = math.ceil(len(ordered) / vehicles)
+            return [ordered[k : k + size] for k in range(0, len(ordered), size)]
+        return None
+
+    clock = iter(range(1000))
+    improved, stats = improve_by_groups(
+        routes,
+        xy=XY,
+        depot=(0.0, 0.0),
+        fleet=12,
+        deadline=6.0,
+        seed=3,
+        solve_group=solve_group,
+        length=lambda rs: _length(rs) + 10 * len([r for r in rs if r]),  # a route costs more
+        target=10,
+        clock=lambda: float(next(clock)),
+    )
+    assert len(seen) == 3
+    (ordinary, vehicles_1), _, (eliminating, vehicles_3) = seen
+    assert vehicles_1 == len(ordinary) + 1
+    assert vehicles_3 == len(eliminating) - 1
+    assert eliminating[-1] in [routes[k] for k in shortest]
+    assert stats["accepted"] == 1
+    assert len(improved) == len(routes) - 1
+    assert sorted(n for r in improved for n in r) == list(range(1, 41))
+
+
+def test_each_sector_is_planned_with_the_shortest_route_of_the_one_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sector's leftovers fill a route of the next sector instead of one of their own."""
+    monkeypatch.setattr(vrptw, "DECOMPOSE_FROM_CUSTOMERS", 60)
+    calls: list[tuple[set[int], list[list[int]]]] = []
+    real_search = vrptw.search_only
+
+    def spy(instance, seconds, params, warm_start=None):  # type: ignore[no-untyped-def]
+        routes = real_search(instance, seconds, params, warm_start)
+        if warm_start is None and routes is not None:
+            calls.append(({c.number for c in instance.customers}, [list(r) for r in routes]))
+        return routes
+
+    monkeypatch.setattr(vrptw, "search_only", spy)
+    instance = parse_solomon(render(*generate("R2", customers=90, seed=6)))
+    monkeypatch.setattr(vrptw, "SECTOR_CUSTOMERS", 30)
+    answer = solve_instance(instance, time_limit_s=6, seed=1)
+    routes = answer["routes"]
+    assert isinstance(routes, list) and exact_violations(instance, routes) == []
+    sector_calls = [c for c in calls if len(c[0]) < 90]
+    assert len(sector_calls) == 3
+    for (_, before), (after_jobs, _) in itertools.pairwise(sector_calls):
+        if len(before) > 1:
+            assert set(min(before, key=len)) <= after_jobs

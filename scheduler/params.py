@@ -139,8 +139,10 @@ class Metaheuristic(StrEnum):
     search (remove strings of nearby visits, SISR, Christiaens and Vanden
     Berghe 2020; re-insert by cheapest insertion; descend; accept by a
     simulated-annealing test). The better search when there is time for
-    hundreds of iterations; it cannot start from a warm start (OR-Tools
-    builds its own first plan; the warm start is kept if the search ends worse).
+    hundreds of iterations. OR-Tools has no warm start for it; a caller's
+    plan is made its first plan through route locks
+    (``scheduler.ortools_search._iterated_search``), and is kept if the
+    search ends worse.
 
     ``GUIDED_LOCAL_SEARCH``: penalise the arcs of local optima and keep
     descending from the same plan; continues from a warm start.

@@ -317,9 +317,12 @@ def _with_metaheuristic_chosen(
     Iterated local search only where it was measured to win: one model (not
     regions, not restarts), a time limit of at least
     :data:`ITERATED_SECONDS_PER_JOB` per job, and no plan of the caller's to
-    continue from (it cannot start from one). Our own greedy start is then
-    only a fallback: OR-Tools builds its own first plan, and the greedy plan
-    is kept if the search ends worse. A search that must honour a cancel
+    continue from. Until December 2026 iterated local search could not start
+    from a plan; it can now (``SearchTask.seed_iterated``), but a revised
+    week has only been measured with guided local search, so that choice
+    stays. Our own greedy start is only a fallback: OR-Tools builds its own
+    first plan, and the greedy plan is kept if the search ends worse. A
+    search that must honour a cancel
     token or a no-improvement rule runs in a child process
     (:mod:`scheduler.isolation`); where no child can be started (a Celery
     prefork worker) guided local search, which stops in-process, is used.

@@ -59,8 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scheduler.model import Crew, CrewDay, Job, Location, Plan, Problem, Rules, TimeWindow, Weights
-from scheduler.ortools_search import SearchTask, solve_routing
+from scheduler.model import Crew, CrewDay, Job, Location, Problem, Rules, TimeWindow, Weights
 from scheduler.params import (
     FirstSolution,
     MaxRuntime,
@@ -69,12 +68,10 @@ from scheduler.params import (
     SearchParams,
     SolveParams,
     StartParams,
-    as_any_of,
 )
-from scheduler.reasons import screen
 from scheduler.result import Result
 from scheduler.solve import ITERATED_SECONDS_PER_JOB, solve
-from scheduler.travel import TravelMatrix, travel_for
+from scheduler.travel import TravelMatrix
 from scheduler.vrptw_decompose import (
     DECOMPOSE_FROM_CUSTOMERS,
     SECTOR_CUSTOMERS,
@@ -428,10 +425,14 @@ def solve_large(
             depot=instance.depot,
             customers=tuple(by_number[n] for route in group for n in route),
         )
-        new = search_only(
-            sub, seconds, group_params(params, group_seed, search), warm_start=warm_plan(group)
+        result = solve(
+            to_problem(sub),
+            MaxRuntime(seconds),
+            group_params(params, group_seed, search),
+            warm_start=warm_plan(group),
         )
-        if new is None or exact_violations(sub, new):
+        new = routes_of(result)
+        if result.unassigned or exact_violations(sub, new):
             return None
         return new
 
@@ -465,40 +466,6 @@ them fill a route there instead.
 """
 
 
-def search_only(
-    instance: Instance, seconds: float, params: SolveParams, warm_start: Plan | None = None
-) -> list[list[int]] | None:
-    """Routes of the product model's search alone, or ``None`` if a customer is left out.
-
-    Why not :func:`scheduler.solve`: it keeps back up to a fifth of a short
-    limit for explaining and repairing left-out jobs and matching routes to
-    crews (measured: a 1.32-s sub-problem searched 1.03 s and returned after
-    1.07 s). A sub-problem whose answer is thrown away when a customer is
-    left out needs none of that, and with :func:`solve` about 19 % of the
-    time of :func:`solve_large` went unused. The model, the search and the
-    warm start are :func:`scheduler.solve`'s own.
-    """
-    problem = to_problem(instance)
-    travel = travel_for(problem)
-    candidates = screen(problem, travel).candidates
-    if len(candidates) < len(problem.jobs):
-        return None
-    outcome = solve_routing(
-        SearchTask(
-            problem=problem,
-            travel=travel,
-            candidates=candidates,
-            stop=as_any_of(MaxRuntime(seconds)),
-            params=params,
-            warm_start=warm_start,
-            deadline=time.monotonic() + seconds,
-        )
-    )
-    if not outcome.found or outcome.dropped:
-        return None
-    return [[int(j) for j in ids] for ids in outcome.routes.values() if ids]
-
-
 def _sector_plan(
     instance: Instance,
     by_number: dict[int, Customer],
@@ -525,12 +492,13 @@ def _sector_plan(
         )
         if sub.vehicles < 1:
             return None
-        new = search_only(
-            sub,
-            seconds_per_customer * len(numbers),
+        result = solve(
+            to_problem(sub),
+            MaxRuntime(seconds_per_customer * len(numbers)),
             group_params(params, params.seed + 1000 + k, Metaheuristic.ITERATED_LOCAL_SEARCH),
         )
-        if new is None or exact_violations(sub, new):
+        new = [r for r in routes_of(result) if r]
+        if result.unassigned or exact_violations(sub, new):
             return None
         carried = []
         if CARRY_SHORTEST_ROUTE and k + 1 < len(groups) and len(new) > 1:

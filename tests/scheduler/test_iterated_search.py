@@ -182,8 +182,8 @@ def test_by_default_a_short_limit_runs_guided_local_search() -> None:
 
 
 def test_by_default_a_callers_warm_start_is_continued_by_guided_local_search() -> None:
-    """Iterated local search cannot start from a plan; a caller's plan (a published
-    week being revised) is continued instead, by guided local search."""
+    """A caller's plan (a published week being revised) is continued by guided local
+    search, the search measured on revised weeks."""
     p, jobs = small_week()
     warm = Plan({("A", 0): tuple(j.id for j in jobs[:5]), ("B", 0): tuple(j.id for j in jobs[5:])})
     result = solve(p, MaxRuntime(1), SolveParams(seed=1), warm_start=warm)

@@ -160,16 +160,17 @@ def test_each_sector_is_planned_with_the_shortest_route_of_the_one_before(
 ) -> None:
     """A sector's leftovers fill a route of the next sector instead of one of their own."""
     monkeypatch.setattr(vrptw, "DECOMPOSE_FROM_CUSTOMERS", 60)
-    calls: list[tuple[set[int], list[list[int]]]] = []
-    real_search = vrptw.search_only
+    calls: list[tuple[set[str], list[list[str]]]] = []
+    real_solve = vrptw.solve
 
-    def spy(instance, seconds, params, warm_start=None):  # type: ignore[no-untyped-def]
-        routes = real_search(instance, seconds, params, warm_start)
-        if warm_start is None and routes is not None:
-            calls.append(({c.number for c in instance.customers}, [list(r) for r in routes]))
-        return routes
+    def spy(problem, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_solve(problem, *args, **kwargs)
+        if kwargs.get("warm_start") is None:
+            routes = [list(r.job_ids) for r in result.routes]
+            calls.append(({j.id for j in problem.jobs}, routes))
+        return result
 
-    monkeypatch.setattr(vrptw, "search_only", spy)
+    monkeypatch.setattr(vrptw, "solve", spy)
     instance = parse_solomon(render(*generate("R2", customers=90, seed=6)))
     monkeypatch.setattr(vrptw, "SECTOR_CUSTOMERS", 30)
     answer = solve_instance(instance, time_limit_s=6, seed=1)

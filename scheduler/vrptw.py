@@ -32,7 +32,7 @@ From :data:`~scheduler.vrptw_decompose.DECOMPOSE_FROM_CUSTOMERS` customers
 up (``--search auto`` only), :func:`solve_large` is used instead: a first plan
 made sector by sector (customers split by polar angle around the depot into
 groups of about 120, each solved with the shortest route of the sector
-before; the whole model only when a sector fails), then sub-problems of
+before when that one had few routes; the whole model only when a sector fails), then sub-problems of
 about 120 customers in neighbouring routes, each solved by the same model
 from its current routes for about a second (every third one with a route
 fewer) and accepted only when feasible (exact double check) and shorter
@@ -455,14 +455,19 @@ def solve_large(
     }
 
 
-CARRY_SHORTEST_ROUTE = True
-"""Whether a sector's shortest route is planned again with the next sector.
+CARRY_UP_TO_ROUTES = 8
+"""A sector planned with at most this many routes hands its shortest one to the next sector.
 
-Each sector's plan ends with a route only partly filled (its leftovers);
-planned on their own, sectors add one such route each, and a plan of
-1,000 customers with long routes (type 2) ended with 25-27 routes where
-PyVRP needs 20. Carrying that route's customers into the next sector lets
-them fill a route there instead.
+Each sector's plan ends with a route only partly filled (its leftovers).
+Where routes are long (type 2: about 3 routes per sector of 120), one such
+route per sector is a large share of the fleet: a plan of 1,000 customers
+ended with 25 routes where PyVRP needs 20. Carrying that route's customers
+into the next sector lets them fill a route there. Where a sector has many
+short routes it did not pay: on RC1 (about 11 routes per sector) every
+first plan with the carry was 2.3 % longer (33,005-33,262 in four runs
+against 32,367-32,394 in two without) and the final plan 1-2 % longer;
+RC2 gained 1.5 % on the first plan (``docs/BENCHMARKS.md``, "Large
+instances: iterated local search from the current routes").
 """
 
 
@@ -501,7 +506,7 @@ def _sector_plan(
         if result.unassigned or exact_violations(sub, new):
             return None
         carried = []
-        if CARRY_SHORTEST_ROUTE and k + 1 < len(groups) and len(new) > 1:
+        if k + 1 < len(groups) and 1 < len(new) <= CARRY_UP_TO_ROUTES:
             carried = new.pop(min(range(len(new)), key=lambda r: len(new[r])))
         routes.extend(new)
     return routes

@@ -155,11 +155,14 @@ def test_every_third_group_tries_to_do_without_one_of_its_shortest_routes() -> N
     assert sorted(n for r in improved for n in r) == list(range(1, 41))
 
 
-def test_each_sector_is_planned_with_the_shortest_route_of_the_one_before(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("up_to_routes", [8, 0], ids=["few routes: carried", "many: kept"])
+def test_a_sector_with_few_routes_hands_its_shortest_route_to_the_next(
+    up_to_routes: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A sector's leftovers fill a route of the next sector instead of one of their own."""
+    """A sector's leftovers fill a route of the next sector instead of one of their own,
+    unless the sector had more routes than ``CARRY_UP_TO_ROUTES``."""
     monkeypatch.setattr(vrptw, "DECOMPOSE_FROM_CUSTOMERS", 60)
+    monkeypatch.setattr(vrptw, "CARRY_UP_TO_ROUTES", up_to_routes)
     calls: list[tuple[set[str], list[list[str]]]] = []
     real_solve = vrptw.solve
 
@@ -171,13 +174,19 @@ def test_each_sector_is_planned_with_the_shortest_route_of_the_one_before(
         return result
 
     monkeypatch.setattr(vrptw, "solve", spy)
-    instance = parse_solomon(render(*generate("R2", customers=90, seed=6)))
+    instance = parse_solomon(render(*generate("R1", customers=90, seed=6)))
     monkeypatch.setattr(vrptw, "SECTOR_CUSTOMERS", 30)
     answer = solve_instance(instance, time_limit_s=6, seed=1)
     routes = answer["routes"]
     assert isinstance(routes, list) and exact_violations(instance, routes) == []
     sector_calls = [c for c in calls if len(c[0]) < 90]
     assert len(sector_calls) == 3
+    carried = 0
     for (_, before), (after_jobs, _) in itertools.pairwise(sector_calls):
-        if len(before) > 1:
-            assert set(min(before, key=len)) <= after_jobs
+        shortest = set(min(before, key=len))
+        if len(before) > 1 and up_to_routes:
+            assert shortest <= after_jobs
+            carried += 1
+        else:
+            assert not shortest & after_jobs
+    assert carried == (2 if up_to_routes else 0)

@@ -491,32 +491,29 @@ def _iterated_search(
     """
     if deadline is None:  # one clock for both searches below
         deadline = time.monotonic() + search.time_limit.ToMilliseconds() / 1000
-    initial = None
+    initial = solution = None
     if warm_start is not None:
         locks = warm_start_routes(m, warm_start)
         initial = m.routing.ReadAssignmentFromRoutes(locks, True)
         if initial is not None:
             initial = m.routing.solver().Assignment(initial)  # a copy the search cannot change
             monitor.offer(initial)
-            solution = _locked_iterated_search(m, search, locks, deadline) if seed else None
-            if solution is not None:
-                runtime_s = time.monotonic() - monitor.started
-                limit_s = search.time_limit.ToMilliseconds() / 1000
-                reason = monitor.reason or _stop_reason(stop, runtime_s, limit_s)
-                if initial.ObjectiveValue() < solution.ObjectiveValue():
-                    return _outcome(m, initial, monitor, reason, True)
-                return _outcome(m, solution, monitor, reason, True)
-    if params.start.constructions and deadline > time.monotonic():
-        cheapest = _cheapest_construction(m, search, params.start.constructions, deadline)
-        if cheapest is not None:
-            search.first_solution_strategy = getattr(
-                routing_enums_pb2.FirstSolutionStrategy, cheapest[1].value
-            )
-    search.time_limit.FromMilliseconds(max(1, int((deadline - time.monotonic()) * 1000)))
-    limit_s = search.time_limit.ToMilliseconds() / 1000
-    solution = m.routing.SolveWithIteratedLocalSearch(search)
+            if seed:
+                solution = _locked_iterated_search(m, search, locks, deadline)
+    seeded = solution is not None
+    if not seeded:
+        if params.start.constructions and deadline > time.monotonic():
+            cheapest = _cheapest_construction(m, search, params.start.constructions, deadline)
+            if cheapest is not None:
+                search.first_solution_strategy = getattr(
+                    routing_enums_pb2.FirstSolutionStrategy, cheapest[1].value
+                )
+        search.time_limit.FromMilliseconds(max(1, int((deadline - time.monotonic()) * 1000)))
+        solution = m.routing.SolveWithIteratedLocalSearch(search)
     runtime_s = time.monotonic() - monitor.started
-    reason = monitor.reason or _stop_reason(stop, runtime_s, limit_s)
+    reason = monitor.reason or _stop_reason(
+        stop, runtime_s, search.time_limit.ToMilliseconds() / 1000
+    )
     if initial is not None and (
         solution is None or initial.ObjectiveValue() < solution.ObjectiveValue()
     ):
@@ -533,7 +530,7 @@ def _iterated_search(
             warm_start_used=False,
             solutions_seen=monitor.solutions,
         )
-    return _outcome(m, solution, monitor, reason, False)
+    return _outcome(m, solution, monitor, reason, seeded)
 
 
 class _LiftLocks:

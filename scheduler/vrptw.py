@@ -28,7 +28,7 @@ The search starts from the cheapest of :data:`CONSTRUCTIONS` and runs
 OR-Tools' iterated local search (ruin and recreate) when the time limit
 allows :data:`ITERATED_SECONDS_PER_CUSTOMER`, guided local search otherwise.
 
-From :data:`~scheduler.vrptw_decompose.DECOMPOSE_FROM_CUSTOMERS` customers
+From :data:`~scheduler.vrptw_decompose.DECOMPOSE_FROM_CUSTOMERS` customers (180)
 up (``--search auto`` only), :func:`solve_large` is used instead: a first plan
 made sector by sector (customers split by polar angle around the depot into
 groups of about 120, each solved with the shortest route of the sector

@@ -42,11 +42,24 @@ from dataclasses import replace
 from scheduler.model import Plan
 from scheduler.params import Metaheuristic, SolveParams
 
-DECOMPOSE_FROM_CUSTOMERS = 400
-"""Instances with at least this many customers are improved sub-problem by sub-problem."""
-
 SUBPROBLEM_CUSTOMERS = 120
 """Customers per sub-problem (whole routes are added until this many are reached)."""
+
+DECOMPOSE_FROM_CUSTOMERS = SUBPROBLEM_CUSTOMERS * 3 // 2
+"""Instances with at least this many customers (180) are improved sub-problem by sub-problem.
+
+The rule: decompose once an instance holds one and a half sub-problems, so
+that a group is a real part of the plan and the rest of it stays fixed.
+Below that a group would be (nearly) the whole instance, and the route
+groups are then only restarts of the one model from its best plan.
+Measured on one core (``docs/BENCHMARKS.md``, section 1, "200 customers
+decomposed"): the six generated 200-customer instances at 60 s, three
+seeds, were +1.65 % above PyVRP decomposed against +2.23 % as one model
+(PyVRP run next to the decomposed search; better on R2, RC1 and RC2 in
+8 of 9 runs, mixed on C1, R1 and C2). All 56 Solomon instances (100
+customers) at 30 s decomposed: 0.80 % above the best known against 0.75 %
+as one model, no better. Until December 2026 the threshold was 400.
+"""
 
 SUBPROBLEM_MIN_ROUTES = 3
 """At least this many routes per sub-problem (long routes: fewer customers would be one route)."""

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from benchmarks.vrptw_generate import generate, render
-from scheduler import vrptw
+from scheduler import vrptw, vrptw_decompose
 from scheduler.vrptw import exact_distance, exact_violations, parse_solomon, solve_instance
 from scheduler.vrptw_decompose import improve_by_groups, pick_group, sectors
 
@@ -190,3 +190,37 @@ def test_a_sector_with_few_routes_hands_its_shortest_route_to_the_next(
         else:
             assert not shortest & after_jobs
     assert carried == (2 if up_to_routes else 0)
+
+
+class _Decomposed(Exception):
+    """Raised by the spies below instead of solving."""
+
+
+@pytest.mark.parametrize(
+    ("customers", "decomposed"),
+    [
+        (100, False),
+        (vrptw.DECOMPOSE_FROM_CUSTOMERS - 1, False),
+        (vrptw.DECOMPOSE_FROM_CUSTOMERS, True),
+        (200, True),
+    ],
+)
+def test_instances_of_one_and_a_half_groups_and_more_are_decomposed(
+    customers: int, decomposed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Solomon's 100 customers stay one model; 200 (Gehring-Homberger's smallest) are decomposed."""
+
+    def large(*args: object, **kwargs: object) -> None:
+        raise _Decomposed("solve_large")
+
+    def one_model(*args: object, **kwargs: object) -> None:
+        raise _Decomposed("solve")
+
+    monkeypatch.setattr(vrptw, "solve_large", large)
+    monkeypatch.setattr(vrptw, "solve", one_model)
+    instance = parse_solomon(render(*generate("RC2", customers=customers, seed=3)))
+    assert len(instance.customers) == customers
+    with pytest.raises(_Decomposed) as raised:
+        solve_instance(instance, time_limit_s=60, seed=1)
+    assert str(raised.value) == ("solve_large" if decomposed else "solve")
+    assert vrptw.DECOMPOSE_FROM_CUSTOMERS == 3 * vrptw_decompose.SUBPROBLEM_CUSTOMERS // 2

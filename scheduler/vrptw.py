@@ -33,7 +33,7 @@ up (``--search auto`` only), :func:`solve_large` is used instead: a first plan
 made sector by sector (customers split by polar angle around the depot into
 groups of about 120, each solved with the shortest route of the sector
 before when that one had few routes; the whole model only when a sector fails), then sub-problems of
-about 120 customers in neighbouring routes, each solved by the same model
+about 80 customers in neighbouring routes, each solved by the same model
 from its current routes for about a second (every third one with a route
 fewer) and accepted only when feasible (exact double check) and shorter
 (:mod:`scheduler.vrptw_decompose`). The answer then also carries

@@ -42,30 +42,39 @@ from dataclasses import replace
 from scheduler.model import Plan
 from scheduler.params import Metaheuristic, SolveParams
 
-SUBPROBLEM_CUSTOMERS = 120
-"""Customers per sub-problem (whole routes are added until this many are reached)."""
+SUBPROBLEM_CUSTOMERS = 80
+"""Customers per sub-problem (whole routes are added until this many are reached).
 
-DECOMPOSE_FROM_CUSTOMERS = SUBPROBLEM_CUSTOMERS * 3 // 2
-"""Instances with at least this many customers (180) are improved sub-problem by sub-problem.
+Since the group searches start from the group's current routes, smaller
+groups pay: more of them fit in the time. Measured on one core against
+groups of 120 (``docs/BENCHMARKS.md``, section 1, "Groups of 80
+customers"): 1,000 customers at 120 s, +5.51 % / +5.35 % above PyVRP on
+seeds 1 and 2 against +6.03 % / +6.51 % (better on 10 of 12 instance
+runs); 200 customers at 60 s, +1.39 % against +1.65 % (three seeds).
+Before the groups were seeded, 80 and 120 were equal (R1_1000_1 at 60 s:
+31,623 and 31,577).
+"""
 
-The rule: decompose once an instance holds one and a half sub-problems, so
-that a group is a real part of the plan and the rest of it stays fixed.
-Below that a group would be (nearly) the whole instance, and the route
-groups are then only restarts of the one model from its best plan.
+DECOMPOSE_FROM_CUSTOMERS = 180
+"""Instances with at least this many customers are improved sub-problem by sub-problem.
+
+Below it a route group would be most of the instance, and the groups are
+then little more than restarts of the one model from its best plan.
 Measured on one core (``docs/BENCHMARKS.md``, section 1, "200 customers
-decomposed"): the six generated 200-customer instances at 60 s, three
-seeds, were +1.65 % above PyVRP decomposed against +2.23 % as one model
-(PyVRP run next to the decomposed search; better on R2, RC1 and RC2 in
-8 of 9 runs, mixed on C1, R1 and C2). All 56 Solomon instances (100
-customers) at 30 s decomposed: 0.80 % above the best known against 0.75 %
-as one model, no better. Until December 2026 the threshold was 400.
+decomposed", groups of 120 then): the six generated 200-customer instances
+at 60 s, three seeds, were +1.65 % above PyVRP decomposed against +2.23 %
+as one model (better on R2, RC1 and RC2 in 8 of 9 runs, mixed on C1, R1
+and C2). All 56 Solomon instances (100 customers) at 30 s decomposed:
+0.80 % above the best known against 0.75 % as one model, no better. The
+threshold lies between the two, at one and a half groups of 120. Until
+December 2026 it was 400.
 """
 
 SUBPROBLEM_MIN_ROUTES = 3
 """At least this many routes per sub-problem (long routes: fewer customers would be one route)."""
 
 SUBPROBLEM_SECONDS_PER_CUSTOMER = 0.011
-"""Search time per sub-problem and customer in it (1.3 s for 120 customers)."""
+"""Search time per sub-problem and customer in it (0.9 s for 80 customers)."""
 
 SUBPROBLEM_SEARCHES = (Metaheuristic.ITERATED_LOCAL_SEARCH,)
 """Searches of successive sub-problems, in turn.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from benchmarks.vrptw_generate import generate, render
-from scheduler import vrptw, vrptw_decompose
+from scheduler import vrptw
 from scheduler.vrptw import exact_distance, exact_violations, parse_solomon, solve_instance
 from scheduler.vrptw_decompose import improve_by_groups, pick_group, sectors
 
@@ -205,7 +205,7 @@ class _Decomposed(Exception):
         (200, True),
     ],
 )
-def test_instances_of_one_and_a_half_groups_and_more_are_decomposed(
+def test_instances_of_180_customers_and_more_are_decomposed(
     customers: int, decomposed: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Solomon's 100 customers stay one model; 200 (Gehring-Homberger's smallest) are decomposed."""
@@ -223,4 +223,3 @@ def test_instances_of_one_and_a_half_groups_and_more_are_decomposed(
     with pytest.raises(_Decomposed) as raised:
         solve_instance(instance, time_limit_s=60, seed=1)
     assert str(raised.value) == ("solve_large" if decomposed else "solve")
-    assert vrptw.DECOMPOSE_FROM_CUSTOMERS == 3 * vrptw_decompose.SUBPROBLEM_CUSTOMERS // 2

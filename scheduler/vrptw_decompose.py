@@ -50,7 +50,9 @@ groups pay: more of them fit in the time. Measured on one core against
 groups of 120 (``docs/BENCHMARKS.md``, section 1, "Groups of 80
 customers"): 1,000 customers at 120 s, +5.51 % / +5.35 % above PyVRP on
 seeds 1 and 2 against +6.03 % / +6.51 % (better on 10 of 12 instance
-runs); 200 customers at 60 s, +1.39 % against +1.65 % (three seeds).
+runs), +6.18 % with PyVRP in the same run (RC2 +11.9 %: its routes of
+40-50 customers leave a group only the 3-route minimum); 200 customers at
+60 s, +1.39 % against +1.65 % (three seeds).
 Before the groups were seeded, 80 and 120 were equal (R1_1000_1 at 60 s:
 31,623 and 31,577).
 """

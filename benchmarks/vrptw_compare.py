@@ -404,6 +404,35 @@ def save_results(path: Path, results: dict[str, Any]) -> None:
     temporary.replace(path)
 
 
+def instance_names(instance_dir: Path, requested: Sequence[str] | None) -> list[str]:
+    """The instances to run: ``requested``, or every ``<NAME>.txt`` in ``instance_dir``.
+
+    Checked before anything runs, because the default folder lies beside the
+    checkout (``../shared``): from a checkout elsewhere a run used to stop at
+    its first instance with a bare ``FileNotFoundError``, or, without
+    ``--instances``, run nothing and report an empty table.
+
+    Raises
+    ------
+    ValueError
+        The folder does not exist, holds no instance, or lacks a requested one.
+    """
+    if not instance_dir.is_dir():
+        raise ValueError(
+            f"instance folder {instance_dir} does not exist; "
+            "pass --data-dir (e.g. benchmarks/data/vrptw_generated)"
+        )
+    available = sorted(path.stem for path in instance_dir.glob("*.txt"))
+    if not requested:
+        if not available:
+            raise ValueError(f"instance folder {instance_dir} holds no <NAME>.txt instance")
+        return available
+    missing = [name for name in requested if not (instance_dir / f"{name}.txt").is_file()]
+    if missing:
+        raise ValueError(f"not in {instance_dir}: {', '.join(missing)}")
+    return list(requested)
+
+
 def command_run(args: argparse.Namespace) -> int:
     """Run the missing (instance, solver) pairs, then print and save the report.
 
@@ -412,7 +441,11 @@ def command_run(args: argparse.Namespace) -> int:
     core, so whatever load that core sees hits the three alike.
     """
     instance_dir: Path = args.instance_dir
-    names = args.instances or sorted(p.stem for p in instance_dir.glob("*.txt"))
+    try:
+        names = instance_names(instance_dir, args.instances)
+    except ValueError as error:
+        print(f"vrptw_compare: error: {error}", file=sys.stderr)
+        return 2
     # Generated instances have no best-known solution: ``--bks none`` (or a
     # missing file) leaves the gap empty and the report quotes PyVRP's
     # distance in the same run as the reference instead.

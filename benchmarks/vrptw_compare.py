@@ -422,8 +422,8 @@ def instance_names(instance_dir: Path, requested: Sequence[str] | None) -> list[
             f"instance folder {instance_dir} does not exist; "
             "pass --data-dir (e.g. benchmarks/data/vrptw_generated)"
         )
-    available = sorted(path.stem for path in instance_dir.glob("*.txt"))
     if not requested:
+        available = sorted(path.stem for path in instance_dir.glob("*.txt"))
         if not available:
             raise ValueError(f"instance folder {instance_dir} holds no <NAME>.txt instance")
         return available

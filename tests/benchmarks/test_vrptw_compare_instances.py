@@ -30,7 +30,7 @@ def test_the_requested_instances_in_the_order_given(tmp_path):
 
 def test_a_missing_folder_names_the_folder_and_the_option(tmp_path):
     with pytest.raises(ValueError, match=r"does not exist; pass --data-dir"):
-        instance_names(tmp_path / "shared" / "solomon", None)
+        instance_names(tmp_path / "elsewhere" / "solomon", None)
 
 
 def test_an_empty_folder_is_an_error_not_an_empty_report(tmp_path):
@@ -51,6 +51,8 @@ def test_the_command_stops_with_status_2_before_writing_results(tmp_path, capsys
             "run",
             "--data-dir",
             str(tmp_path / "missing"),
+            "--bks",
+            "none",
             "--solvers",
             "ours",
             "--results",

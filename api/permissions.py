@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -18,7 +19,8 @@ WRITE = "write"
 
 
 class RolePermission(BasePermission):
-    message = "your role may not use this endpoint"
+    # Lazy: the class is built once at import, the refusal is read in each request's language.
+    message = gettext_lazy("your role may not use this endpoint")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponseBase
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -95,7 +96,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 def _scoped_crew(user: User, crew_id: int) -> Crew:
     crew = crews_visible_to(user).select_related("company").filter(pk=crew_id).first()
     if crew is None:
-        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "no such crew")
+        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", _("no such crew"))
     return crew
 
 
@@ -245,7 +246,7 @@ class JobReportsView(GenericAPIView):
     def _job(self, job_id: int) -> Job:
         job = jobs_visible_to(self.request.user).filter(pk=job_id).first()
         if job is None:
-            raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "no such job")
+            raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", _("no such job"))
         return job
 
     @extend_schema(
@@ -363,7 +364,7 @@ class CalendarFeedDetailView(APIView):
     def delete(self, request: Request, pk: int) -> Response:
         feed = CalendarFeed.objects.filter(pk=pk, crew__in=crews_visible_to(request.user)).first()
         if feed is None:
-            raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "no such calendar feed")
+            raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", _("no such calendar feed"))
         calendar_feed_revoke(feed=feed)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -423,7 +424,7 @@ class CalendarFeedIcsView(APIView):
     def get(self, request: Request, token: str) -> Response:
         crew = feed_crew_for_token(token)
         if crew is None:
-            raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "no such calendar")
+            raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", _("no such calendar"))
         language = feed_language(request)
         visits = feed_visits(crew=crew)
         response = Response(crew_calendar(crew=crew, visits=visits, language=language))

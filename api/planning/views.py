@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -43,7 +44,7 @@ class PlanFilter(filters.FilterSet):
 
 def _require_coordinator(request: Request) -> None:
     if role_of(request) != Role.COORDINATOR:
-        raise ApiError(403, "permission_denied", "only coordinators may do this")
+        raise ApiError(403, "permission_denied", _("only coordinators may do this"))
 
 
 def _version(request: Request) -> int | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import get_object_or_404
@@ -67,7 +68,7 @@ class SlotBookInput(SlotOfferInput):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["window_start"] >= attrs["window_end"]:
-            raise serializers.ValidationError({"window_end": ["must be after window_start"]})
+            raise serializers.ValidationError({"window_end": [_("must be after window_start")]})
         return attrs
 
 

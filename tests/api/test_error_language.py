@@ -131,3 +131,62 @@ def test_a_domain_error_in_japanese_names_its_field() -> None:
     assert response.data["error"]["fields"] == {
         "end_date": ["計画の終了日を開始日より前にすることはできません"]
     }
+
+
+def test_a_role_refused_an_endpoint_reads_why_in_japanese(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.partner_a)
+
+    publish = client.post(f"/api/v1/plans/{cast.plan.pk}/publish/", {}, format="json", **JA)
+    assert publish.status_code == 403
+    assert publish.json()["error"]["message"] == "この役割ではこの操作を利用できません"
+    preview = client.get(f"/api/v1/plans/{cast.plan.pk}/publish-preview/", **JA)
+    assert preview.status_code == 403
+    assert preview.json()["error"]["message"] == "この操作はコーディネーターだけが行えます"
+
+
+def test_a_partner_asking_for_another_company_s_crew_or_job_reads_the_404_in_japanese(
+    cast: Cast, client_for: Client
+) -> None:
+    client = client_for(cast.partner_a)
+
+    feeds = client.get(f"/api/v1/crews/{cast.crew_b.pk}/calendar-feeds/", **JA)
+    assert feeds.status_code == 404
+    assert feeds.json()["error"]["message"] == "該当する班がありません"
+    report = client.post(
+        f"/api/v1/jobs/{cast.job_b.pk}/reports/", {"kind": "arrived"}, format="json", **JA
+    )
+    assert report.status_code == 404
+    assert report.json()["error"]["message"] == "該当する案件がありません"
+    feed = client.delete("/api/v1/calendar-feeds/999999/", **JA)
+    assert feed.status_code == 404
+    assert feed.json()["error"]["message"] == "該当するカレンダー配信がありません"
+    ics = APIClient().get("/api/v1/calendar/" + "x" * 40 + ".ics", **JA)
+    assert ics.status_code == 404
+    assert ics.json()["error"]["message"] == "該当するカレンダーがありません"
+
+
+def test_a_slot_booked_with_its_window_backwards_is_refused_in_japanese(
+    cast: Cast, client_for: Client
+) -> None:
+    from support.models import Call
+
+    call = Call.objects.create(
+        site=cast.job_a.site, operator=cast.support, category="no_connection", description="x"
+    )
+    response = client_for(cast.support).post(
+        f"/api/v1/support/calls/{call.pk}/book-slot/",
+        {
+            "duration_minutes": 60,
+            "crew": cast.crew_a.pk,
+            "date": "2026-12-10",
+            "window_start": "12:00",
+            "window_end": "09:00",
+        },
+        format="json",
+        **JA,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["window_end"] == [
+        "window_start より後の時刻にしてください。"
+    ]

@@ -449,8 +449,28 @@ def _offer(world: _World, insertion: Insertion) -> SlotOffer:
     )
 
 
+def first_slot_date(today: dt.date | None = None) -> dt.date:
+    """Tomorrow: the first day a slot is offered or booked on (today's crews are already out)."""
+    return (today or timezone.localdate()) + dt.timedelta(days=1)
+
+
+def check_slot_date(date: dt.date, *, today: dt.date | None = None) -> None:
+    """Refuse a booking for today or a day gone: no offer is ever made for it.
+
+    Without this a slot "still free" on such a day (its crew-day has room) was
+    booked, and the customer promised a window that may already be over.
+    """
+    first = first_slot_date(today)
+    if date < first:
+        raise SlotInputError(
+            "date",
+            _("slots are booked from %(first)s on: today's crews are already out")
+            % {"first": first.isoformat()},
+        )
+
+
 def _dates(request: SlotRequest) -> tuple[dt.date, ...]:
-    first = request.first_date or timezone.localdate() + dt.timedelta(days=1)
+    first = request.first_date or first_slot_date()
     return tuple(first + dt.timedelta(days=i) for i in range(request.days))
 
 

@@ -557,11 +557,21 @@ def slot_book(
     ones) and the slot is held for it (:func:`dispatch.slots.slot_hold`):
     the job carries the date and the arrival window as a hard promise, and the
     call's booking leads to what the customer was promised
-    (``booking.job.slot_booking``).
+    (``booking.job.slot_booking``). A ``date`` before tomorrow, which no offer
+    ever names, is refused first (:class:`dispatch.slots.SlotInputError` on
+    ``date``, HTTP 400).
     """
     from dispatch.ledger import ledger_lock
-    from dispatch.slots import SlotTaken, slot_hold, slot_offers, slot_request, slot_still_free
+    from dispatch.slots import (
+        SlotTaken,
+        check_slot_date,
+        slot_hold,
+        slot_offers,
+        slot_request,
+        slot_still_free,
+    )
 
+    check_slot_date(date, today=today)
     request = slot_request(
         site=call.site, skills=skills, duration_minutes=duration_minutes, members=members, days=1
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from dispatch.models import Crew, SlotBooking
-from support.models import Call
+from support.models import Call, MaintenanceBooking
 from tests.support.conftest import Desk
 from tests.support.test_api import API, a_call, assert_field_error, client
 from tests.support.test_slot_offers import crews  # noqa: F401  (fixture)
@@ -134,3 +136,21 @@ def test_a_bad_window_is_a_400(desk: Desk, call: Call) -> None:
     body = {**book_body(offer), "window_end": offer["window_start"]}
     response = client(desk.support).post(f"{API}/calls/{call.pk}/book-slot/", body, format="json")
     assert_field_error(response, "window_end")
+
+
+@pytest.mark.parametrize("days_ago", [0, 1])
+def test_a_slot_today_or_earlier_is_a_400_naming_the_date_and_nothing_is_booked(
+    desk: Desk, call: Call, days_ago: int
+) -> None:
+    """Today's crews are already out and its morning may be over: offers start tomorrow,
+    so a booking for today (or a day gone) would promise the customer a time the
+    schedule cannot keep."""
+    offer = offers(desk, call).json()["offers"][0]
+    today = timezone.localdate() - dt.timedelta(days=days_ago)
+    body = {**book_body(offer), "date": today.isoformat()}
+
+    response = client(desk.support).post(f"{API}/calls/{call.pk}/book-slot/", body, format="json")
+
+    assert_field_error(response, "date")
+    assert SlotBooking.objects.count() == 0
+    assert not MaintenanceBooking.objects.filter(call=call).exists()

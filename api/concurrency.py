@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -46,7 +47,7 @@ class ETagMixin:
             raise ApiError(
                 status.HTTP_412_PRECONDITION_FAILED,
                 "precondition_failed",
-                "the resource changed since you read it; reload it and apply your change again",
+                _("the resource changed since you read it; reload it and apply your change again"),
                 current_etag=current,
             )
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 import scheduler
 from accounts.models import User
@@ -375,7 +376,9 @@ def visit_place(
     if blockers:
         raise RuleViolation([scheduler.Violation(b.code, b.message, str(job.pk)) for b in blockers])
     if Visit.objects.filter(plan=plan, job=job).exists():
-        raise PlanningError("the job is already in this plan; move its visit instead", field="job")
+        raise PlanningError(
+            _("the job is already in this plan; move its visit instead"), field="job"
+        )
     target: RouteKey = (crew.pk, date)
     routes = {target: _insert([v.job for v in _route(plan, target)], job, position)}
     _rewrite(plan, routes, _locked_visits(plan, [target]))

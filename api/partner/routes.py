@@ -349,7 +349,7 @@ def routes_for(
     if crew_id is not None and not by_crew:
         crew = crews_visible_to(user).select_related("company").filter(pk=crew_id).first()
         if crew is None:
-            raise NotFound("no such crew")
+            raise NotFound(_("no such crew"))
         return [Route(crew=crew, date=date, stops=[])]
     days = list(by_crew.values())
     try:

@@ -213,7 +213,7 @@ def _reporting_visit(user: User, job: Job) -> Visit:
         raise ApiError(
             status.HTTP_409_CONFLICT,
             "not_dispatched",
-            "the job is not on the live schedule, so no crew can report on it",
+            _("the job is not on the live schedule, so no crew can report on it"),
             current_status=job.status,
         )
     return visit
@@ -223,14 +223,14 @@ def _idempotency_key(request: Request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
     problem = None
     if not key and request.user.role == Role.PARTNER:
-        problem = "required: a unique key per report, the same key on every retry"
+        problem = _("required: a unique key per report, the same key on every retry")
     elif len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-        problem = f"at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters"
+        problem = _("at most %(count)s characters") % {"count": IDEMPOTENCY_KEY_MAX_LENGTH}
     if problem:
         raise ApiError(
             status.HTTP_400_BAD_REQUEST,
             "invalid",
-            "the request is not valid",
+            _("the request is not valid"),
             fields={IDEMPOTENCY_HEADER: [problem]},
         )
     return key or None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -76,7 +77,7 @@ class PlanCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end_date"] < attrs["start_date"]:
-            raise serializers.ValidationError({"end_date": "must not be before start_date"})
+            raise serializers.ValidationError({"end_date": _("must not be before start_date")})
         return attrs
 
 
@@ -210,11 +211,11 @@ class PlanBatchCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end_date"] < attrs["start_date"]:
-            raise serializers.ValidationError({"end_date": "must not be before start_date"})
+            raise serializers.ValidationError({"end_date": _("must not be before start_date")})
         if (attrs["end_date"] - attrs["start_date"]).days > 31:
-            raise serializers.ValidationError({"end_date": "a plan covers at most 31 days"})
+            raise serializers.ValidationError({"end_date": _("a plan covers at most 31 days")})
         if "regions" in attrs and not attrs["regions"]:
-            raise serializers.ValidationError({"regions": "leave it out to plan every region"})
+            raise serializers.ValidationError({"regions": _("leave it out to plan every region")})
         return attrs
 
 

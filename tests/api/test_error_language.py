@@ -20,6 +20,7 @@ from dispatch.models import Job
 from dispatch.plans import plan_create
 from dispatch.states import PlanningError
 from tests.api.conftest import MONDAY, Cast
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +191,69 @@ def test_a_slot_booked_with_its_window_backwards_is_refused_in_japanese(
     assert response.json()["error"]["fields"]["window_end"] == [
         "window_start より後の時刻にしてください。"
     ]
+
+
+def test_the_partner_report_flow_refuses_in_japanese(cast: Cast, client_for: Client) -> None:
+    partner = client_for(cast.partner_a)
+    no_key = partner.post(
+        f"/api/v1/jobs/{cast.job_a.pk}/reports/", {"kind": "en_route"}, format="json", **JA
+    )
+    assert no_key.status_code == 400
+    assert no_key.json()["error"]["message"] == "リクエストの内容に誤りがあります"
+    assert no_key.json()["error"]["fields"]["Idempotency-Key"] == [
+        "必須です。報告ごとに一意のキーを使い、再送のときは同じキーを送ってください"
+    ]
+    long_key = partner.post(
+        f"/api/v1/jobs/{cast.job_a.pk}/reports/",
+        {"kind": "en_route"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k" * 65,
+        **JA,
+    )
+    assert long_key.json()["error"]["fields"]["Idempotency-Key"] == ["64 文字以内にしてください"]
+    other_crew = partner.get(
+        "/api/v1/routes/", {"date": MONDAY.isoformat(), "crew": cast.crew_b.pk}, **JA
+    )
+    assert other_crew.status_code == 404
+    assert other_crew.json()["error"]["message"] == "該当する班がありません"
+
+    queued = make_job(site=cast.job_a.site, status="ready")
+    not_live = client_for(cast.coordinator).post(
+        f"/api/v1/jobs/{queued.pk}/reports/", {"kind": "en_route"}, format="json", **JA
+    )
+    assert not_live.status_code == 409
+    assert not_live.json()["error"]["message"] == (
+        "この案件は配信中の予定にないため、班から報告することはできません"
+    )
+
+
+def test_the_coordinator_s_plan_refusals_are_in_japanese(cast: Cast, client_for: Client) -> None:
+    client = client_for(cast.coordinator)
+
+    backwards = client.post(
+        "/api/v1/plans/",
+        {"name": "x", "start_date": "2026-12-08", "end_date": "2026-12-07"},
+        format="json",
+        **JA,
+    )
+    assert backwards.json()["error"]["fields"]["end_date"] == [
+        "start_date 以降の日付にしてください"
+    ]
+    revision = client.post(f"/api/v1/plans/{cast.plan.pk}/revise/").json()["id"]
+    twice = client.post(
+        f"/api/v1/plans/{revision}/visits/",
+        {"job": cast.job_a.pk, "crew": cast.crew_a.pk, "date": MONDAY.isoformat()},
+        format="json",
+        **JA,
+    )
+    assert twice.status_code in (400, 409)
+    assert twice.json()["error"]["message"] == (
+        "この案件はすでにこの計画にあります。訪問を移動してください"
+    )
+    stale = client.patch(
+        detail_url(cast.job_a), {"priority": 2}, format="json", HTTP_IF_MATCH='"stale"', **JA
+    )
+    assert stale.status_code == 412
+    assert stale.json()["error"]["message"] == (
+        "読み込んだ後に内容が変更されました。読み込み直してから、もう一度変更してください"
+    )

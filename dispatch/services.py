@@ -8,8 +8,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.errors import DomainError
 
 from .ledger import (
     ledger_lock,
@@ -20,6 +22,42 @@ from .ledger import (
 from .models import Crew, Job, JobReport, JobStatusChange, ReportKind, Visit
 from .readiness import JobBlocked, job_blockers
 from .states import JobStatus, check_transition
+
+#: The coordinators' queue: a job in one of these is not on any crew's route.
+QUEUE_STATUSES: frozenset[str] = frozenset({JobStatus.READY, JobStatus.AWAITING_PERMISSION})
+
+
+class JobOnLiveSchedule(DomainError):
+    """A job cannot go back to the queue while a published visit still sends a crew to it."""
+
+    code = "on_live_schedule"
+
+    def __init__(self, job: Job, visit: Visit) -> None:
+        super().__init__(
+            _(
+                "%(job)s is on the live schedule (plan %(plan)s, %(date)s): revise that plan "
+                "and take the visit out, or cancel the job"
+            )
+            % {"job": job.reference, "plan": visit.plan_id, "date": visit.date.isoformat()},
+            field="status",
+            job_id=job.pk,
+            plan_id=visit.plan_id,
+            visit_id=visit.pk,
+        )
+
+
+def _check_off_schedule(job: Job, to_status: str) -> None:
+    """Refuse a move to the queue while the job is live: it would be both queued and routed.
+
+    Publishing and a not-finished report release the visit first and then move
+    the job; a transition by hand has no visit of its own to release, and
+    changing a published route outside a publication would tell no partner.
+    """
+    if to_status not in QUEUE_STATUSES:
+        return
+    visit = live_visits().filter(job=job).first()
+    if visit is not None:
+        raise JobOnLiveSchedule(job, visit)
 
 
 @transaction.atomic
@@ -46,8 +84,10 @@ def job_transition(
         When the move is not allowed from the job's current status.
     dispatch.readiness.JobBlocked
         When moving to *ready* while the survey or a permission is missing.
+    JobOnLiveSchedule
+        When moving to the queue while a published visit still holds the job.
     """
-    if to_status == JobStatus.CANCELLED:
+    if to_status == JobStatus.CANCELLED or to_status in QUEUE_STATUSES:
         ledger_lock()  # before the job's row lock, in the same order as publishing
     locked = Job.objects.select_for_update().get(pk=job.pk)
     if precondition is not None:
@@ -59,6 +99,7 @@ def job_transition(
         blockers = job_blockers(locked)
         if blockers:
             raise JobBlocked(locked, blockers)
+    _check_off_schedule(locked, to_status)
     now = timezone.now()
     JobStatusChange.objects.create(
         job=locked,
@@ -108,6 +149,10 @@ def job_report_incomplete(
     )
     note = f"{reason_code}: {reason_text}"[:500]
     job_transition(job=job, to_status=JobStatus.INCOMPLETE, by=by, note=note)
+    # Off the route before back to the queue (a queued job is never live).
+    live = visit if visit is not None and visit.is_live else live_visits().filter(job=job).first()
+    if live is not None:
+        ledger_release_not_finished(live)
     # Back to the queue; or to the permission round if a permission lapsed meanwhile.
     with translation.override(settings.LANGUAGE_CODE):  # history notes: one language
         blocked = job_blockers(job)
@@ -117,9 +162,6 @@ def job_report_incomplete(
         by=by,
         note="back to the planning queue" if not blocked else blocked[0].message,
     )
-    live = visit if visit is not None and visit.is_live else live_visits().filter(job=job).first()
-    if live is not None:
-        ledger_release_not_finished(live)
     Job.objects.filter(pk=job.pk).update(
         failed_attempts=F("failed_attempts") + 1, returned_from_field_at=report.occurred_at
     )

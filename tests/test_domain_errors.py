@@ -29,6 +29,7 @@ from dispatch import (
     readiness,
     reports,
     runs,
+    services,
     slots,
     states,
     travel,
@@ -114,6 +115,25 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
             "code": "job_blocked",
             "job_id": 7,
             "blockers": [{"code": "survey_missing", "message": "no site survey"}],
+        },
+    ),
+    services.JobOnLiveSchedule: (
+        lambda: services.JobOnLiveSchedule(
+            SimpleNamespace(pk=7, reference="J-7"),  # type: ignore[arg-type]
+            SimpleNamespace(pk=30, plan_id=4, date=dt.date(2026, 3, 2)),  # type: ignore[arg-type]
+        ),
+        {
+            "status": 409,
+            "code": "on_live_schedule",
+            "job_id": 7,
+            "plan_id": 4,
+            "visit_id": 30,
+            "fields": {
+                "status": [
+                    "J-7 is on the live schedule (plan 4, 2026-03-02): revise that plan "
+                    "and take the visit out, or cancel the job"
+                ]
+            },
         },
     ),
     states.TransitionError: (

@@ -188,6 +188,35 @@ def test_an_illegal_transition_answers_409_with_the_current_status(
     assert not JobStatusChange.objects.exists()
 
 
+@pytest.mark.parametrize("via", ["scheduled", "dispatched"])
+def test_a_job_on_the_live_schedule_cannot_be_sent_back_to_the_queue_by_hand(
+    cast: Cast, client_for: Client, via: str
+) -> None:
+    """'Ready' is the coordinators' queue: a job there must not also sit on a crew's route.
+
+    The transition used to succeed and leave the published visit live, so the
+    crew still drove there while the job waited to be planned again, and no
+    change reached the partner. The way off the schedule is a revision that
+    takes the visit out (recorded per crew when published), or cancelling.
+    """
+    client = client_for(cast.coordinator)
+    if via == "dispatched":
+        job_transition(job=cast.job_a, to_status=JobStatus.DISPATCHED)
+    changes = JobStatusChange.objects.count()
+
+    response = client.post(f"{detail(cast.job_a)}transition/", {"status": "ready"}, format="json")
+
+    assert response.status_code == 409, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "on_live_schedule"
+    assert error["plan_id"] == cast.plan.pk
+    assert "revise" in error["message"]
+    assert Job.objects.get(pk=cast.job_a.pk).status == via
+    assert JobStatusChange.objects.count() == changes
+    cast.visit_a.refresh_from_db()
+    assert cast.visit_a.is_live
+
+
 def test_a_transition_with_a_stale_etag_answers_412(cast: Cast, client_for: Client) -> None:
     """A coordinator moving a job someone changed since they read it must reload first."""
     client = client_for(cast.coordinator)

@@ -420,6 +420,7 @@ def plan_publish(
     if previous is not None:
         old_visits |= _live_by_job(previous.visits.all())
     _check_publishable_jobs(locked, new_visits)
+    _check_worked_visits_stay(new_visits)
     ledger_publish(locked, previous)
     published_version = locked.version + 1
     PlanChange.objects.bulk_create(
@@ -448,6 +449,42 @@ def plan_publish(
         _plan_move(previous, PlanStatus.SUPERSEDED)
     _plan_move(locked, PlanStatus.PUBLISHED, published_at=timezone.now())
     return locked
+
+
+def _check_worked_visits_stay(visits: dict[int, Visit]) -> None:
+    """Refuse to move a job a crew already started or finished off the crew-day it was worked on.
+
+    A revision copies the published visits and may be edited for days; if the
+    crew starts or finishes a job meanwhile, the revision's copy (dragged to
+    another day or crew, or placed anew) would send a crew back to work that
+    is done. The job's live visit is where it was worked: it must stay there.
+    """
+    worked = list(Job.objects.filter(pk__in=visits, status__in=FIXED_STATUSES))
+    held = {v.job_id: v for v in live_visits().filter(job__in=worked).select_related("crew")}
+    moved = [
+        job
+        for job in worked
+        if job.pk not in held
+        or (held[job.pk].crew_id, held[job.pk].date)
+        != (visits[job.pk].crew_id, visits[job.pk].date)
+    ]
+    if not moved:
+        return
+    listed = pgettext("list separator", ", ").join(
+        f"{job.reference} ({held[job.pk].crew.name}, {held[job.pk].date.isoformat()})"
+        if job.pk in held
+        else job.reference
+        for job in moved[:5]
+    )
+    raise PlanningError(
+        _(
+            "these jobs were already started or finished where they were published: %(jobs)s; "
+            "put their visits back there before publishing"
+        )
+        % {"jobs": listed},
+        field="visits",
+        jobs=[job.pk for job in moved],
+    )
 
 
 def _check_publishable_jobs(plan: Plan, visits: dict[int, Visit]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
@@ -122,3 +123,44 @@ def test_partners_read_their_own_published_visits_only(cast: Cast, client_for: C
 def test_visits_of_a_draft_are_invisible_to_partners(cast: Cast, client_for: Client) -> None:
     retire_by_hand(cast.plan, PlanStatus.PROPOSED)
     assert client_for(cast.partner_a).get(f"/api/v1/visits/{cast.visit_a.pk}/").status_code == 404
+
+
+def test_a_revision_cannot_send_a_crew_back_to_a_job_done_on_its_published_day(
+    cast: Cast, client_for: Client, revision: Plan
+) -> None:
+    """The coordinator dragged job A to Wednesday in a revision; on Monday the crew did it.
+
+    Publishing the revision used to move the finished job to Wednesday on the
+    live schedule: crew A was sent back to a job already done. It is refused,
+    naming the job, and the live schedule keeps Monday's visit.
+    """
+    coordinator = client_for(cast.coordinator)
+    wednesday = MONDAY + dt.timedelta(days=2)
+    visit = visit_in(revision, cast.job_a.pk)
+    moved = coordinator.post(
+        f"/api/v1/visits/{visit.pk}/move/",
+        {"crew": cast.crew_a.pk, "date": str(wednesday), "version": revision.version},
+    )
+    assert moved.status_code == 200, moved.json()
+    crew = client_for(cast.partner_a)
+    for kind in ("started", "completed"):
+        done = crew.post(
+            f"/api/v1/jobs/{cast.job_a.pk}/reports/",
+            {"kind": kind},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"{kind}-monday",
+        )
+        assert done.status_code == 201, done.json()
+
+    revision.refresh_from_db()
+    response = coordinator.post(
+        f"/api/v1/plans/{revision.pk}/publish/", {"version": revision.version}
+    )
+
+    assert response.status_code == 409, response.json()
+    error = response.json()["error"]
+    assert error["jobs"] == [cast.job_a.pk]
+    assert cast.job_a.reference in error["message"]
+    cast.visit_a.refresh_from_db()
+    assert cast.visit_a.is_live and cast.visit_a.date == MONDAY
+    assert Plan.objects.get(pk=revision.pk).status == PlanStatus.PROPOSED

@@ -227,10 +227,16 @@ def open_jobs_for(
     "Open" is any status but completed, handed over and cancelled (an
     *incomplete* job is open: it goes back to the coordinators' queue). Any
     kind of job counts: a crew about to install the line is the visit a
-    maintenance call should ride on. Two queries.
+    maintenance call should ride on. With a contract, the site's jobs that
+    name no contract count too: an earlier call that found the building but
+    not the contract booked one of those, and it may well be this customer's
+    (another contract's jobs do not count). Two queries.
     """
     jobs = Job.objects.exclude(status__in=CLOSED_JOB_STATUSES)
-    jobs = jobs.filter(contract=contract) if contract is not None else jobs.filter(site=site)
+    if contract is not None:
+        jobs = jobs.filter(Q(contract=contract) | Q(site=site, contract__isnull=True))
+    else:
+        jobs = jobs.filter(site=site)
     found = list(jobs.order_by("created_at", "id"))
     dates = scheduled_dates([job.pk for job in found], today=today)
     return [OpenJob(job=job, scheduled_date=dates.get(job.pk)) for job in found]

@@ -158,6 +158,33 @@ def test_without_a_contract_an_open_job_at_the_same_site_counts(desk: Desk) -> N
     ]  # fmt: skip
 
 
+def test_a_visit_booked_from_a_call_without_a_contract_stops_a_later_call_naming_it(
+    desk: Desk,
+) -> None:
+    """The first operator found the building but not the contract; the second found both.
+
+    The first call's job (no contract, at the contract's site) is the open
+    visit the second call must see: looking at the contract's jobs only
+    booked a second visit to the same customer.
+    """
+    first = book(another_call(desk), desk).job
+    assert first.contract is None
+
+    with pytest.raises(DuplicateBooking) as error:
+        book(another_call(desk, contract=desk.yamada), desk)
+
+    assert [item.job for item in error.value.open_jobs] == [first]
+    assert Job.objects.count() == 1
+
+
+def test_a_job_of_another_contract_in_the_same_building_does_not_stop_the_call(
+    desk: Desk, call: Call
+) -> None:
+    a_job(desk.shibaura, contract=desk.sato)  # another tenant of the building
+    booking = book(call, desk)
+    assert booking.decision == BookingDecision.CREATED
+
+
 @pytest.mark.parametrize(
     "status",
     [JobStatus.NEW, JobStatus.READY, JobStatus.SCHEDULED, JobStatus.DISPATCHED,

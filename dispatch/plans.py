@@ -274,12 +274,17 @@ def drafts_forget_failed_visit(*, job: Job, failed_on: dt.date, reason_code: str
 
 
 def _visit_snapshot(visit: Visit) -> dict:
+    """The visit as a crew is told of it; times in local time, as the routes give them.
+
+    A visit read back from the database holds UTC: without ``localtime`` a
+    partner read ``00:00+00:00`` here for the visit its route calls ``09:00+09:00``.
+    """
     return {
         "crew_id": visit.crew_id,
         "date": visit.date.isoformat(),
         "sequence": visit.sequence,
-        "planned_start": visit.planned_start.isoformat(),
-        "planned_end": visit.planned_end.isoformat(),
+        "planned_start": timezone.localtime(visit.planned_start).isoformat(),
+        "planned_end": timezone.localtime(visit.planned_end).isoformat(),
     }
 
 

@@ -17,10 +17,12 @@ is sent from within ``transaction.atomic``), records the event there
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
 from django.db.models.signals import post_save
+from django.utils import timezone
 
 from dispatch.ledger import live_visits
 from dispatch.models import (
@@ -54,14 +56,19 @@ def _job(job: Job) -> dict[str, Any]:
     return {"id": job.pk, "reference": job.reference}
 
 
+def _local(moment: dt.datetime) -> str:
+    """ISO 8601 in local time (Asia/Tokyo), as every time the partner API gives."""
+    return timezone.localtime(moment).isoformat()
+
+
 def _visit(visit: Visit) -> dict[str, Any]:
     return {
         "id": visit.pk,
         "plan_id": visit.plan_id,
         "date": visit.date.isoformat(),
         "sequence": visit.sequence,
-        "planned_start": visit.planned_start.isoformat(),
-        "planned_end": visit.planned_end.isoformat(),
+        "planned_start": _local(visit.planned_start),
+        "planned_end": _local(visit.planned_end),
     }
 
 
@@ -86,7 +93,7 @@ def plan_published(plan_id: int) -> None:
         "end_date": plan.end_date.isoformat(),
         "version": plan.version,
         "revises": plan.revises_id,
-        "published_at": plan.published_at.isoformat() if plan.published_at else None,
+        "published_at": _local(plan.published_at) if plan.published_at else None,
     }
     kind = EventType.PLAN_CHANGED if plan.revises_id else EventType.PLAN_PUBLISHED
     for company_id in sorted(by_company):

@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from dispatch.models import OptimizationRun, Plan, PlanChange, PlanStatus, RunStatus
+from dispatch.models import OptimizationRun, Plan, PlanChange, PlanStatus, RunStatus, Visit
 from dispatch.runs import run_optimization
 from tests.api.conftest import MONDAY, Cast
 from tests.factories import retire_by_hand
@@ -181,3 +181,36 @@ def test_anonymous_callers_get_401_in_the_error_shape(cast: Cast, client_for: Cl
     response = client_for(None).get("/api/v1/plans/")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_the_changes_a_partner_is_told_carry_times_in_tokyo_time(
+    cast: Cast, client_for: Client
+) -> None:
+    """As the routes do: a crew reads 09:00+09:00, not 00:00+00:00, for a visit at nine."""
+    coordinator = client_for(cast.coordinator)
+    revision = coordinator.post(f"/api/v1/plans/{cast.plan.pk}/revise/").json()
+    copy = Visit.objects.get(plan_id=revision["id"], job=cast.job_a)
+    moved = coordinator.post(
+        f"/api/v1/visits/{copy.pk}/move/",
+        {
+            "crew": cast.crew_a.pk,
+            "date": str(MONDAY + dt.timedelta(days=2)),
+            "version": revision["version"],
+        },
+    )
+    assert moved.status_code == 200, moved.json()
+    version = coordinator.get(f"/api/v1/plans/{revision['id']}/").json()["version"]
+    assert (
+        coordinator.post(
+            f"/api/v1/plans/{revision['id']}/publish/", {"version": version}
+        ).status_code
+        == 200
+    )
+
+    (change,) = client_for(cast.partner_a).get(f"/api/v1/plans/{revision['id']}/changes/").json()
+
+    assert change["kind"] == "moved"
+    assert change["before"]["planned_start"] == "2026-11-30T09:00:00+09:00"
+    assert change["before"]["planned_end"] == "2026-11-30T11:00:00+09:00"
+    assert change["after"]["planned_start"].startswith("2026-12-02T")
+    assert change["after"]["planned_start"].endswith("+09:00")

@@ -392,3 +392,21 @@ def test_the_admin_shows_webhooks_read_only(
     ):
         page = client.get(url)
         assert page.status_code == 200 and endpoint.secret not in page.content.decode()
+
+
+def test_the_times_a_partner_is_sent_are_tokyo_times(
+    cast: Cast, client_for: Client, receiver: Receiver, django_capture_on_commit_callbacks
+) -> None:
+    """Like the routes API: a visit at nine reads 09:00+09:00, never 00:00+00:00."""
+    _register(client_for(cast.partner_a), receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        _revise_moving(cast)
+        job_transition(job=cast.job_a, to_status=JobStatus.CANCELLED, by=cast.coordinator)
+    _deliver_all()
+
+    documents = {r.document["type"]: r.document["data"] for r in receiver.delivered()}
+    (line,) = documents["plan.changed"]["changes"]
+    assert line["before"]["planned_start"] == "2026-11-30T09:00:00+09:00"
+    assert line["after"]["planned_start"] == "2026-11-30T10:00:00+09:00"
+    assert documents["plan.changed"]["plan"]["published_at"].endswith("+09:00")
+    assert documents["visit.cancelled"]["visit"]["planned_start"] == "2026-11-30T10:00:00+09:00"

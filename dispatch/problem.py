@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 import scheduler
 from core.errors import INVALID_INPUT, DomainError
@@ -59,7 +60,10 @@ class ParameterError(DomainError, ValueError):
 
 def _check_whole(name: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ParameterError(name, f"must be a whole number from {low} to {high}")
+        raise ParameterError(
+            name,
+            _("must be a whole number from %(low)s to %(high)s") % {"low": low, "high": high},
+        )
 
 
 @dataclass(frozen=True)
@@ -78,22 +82,22 @@ class PlanParameters:
         known = {"time_limit_seconds", "seed", "min_gap_minutes", "max_utilization", "weights"}
         for key in raw:
             if key not in known:
-                raise ParameterError(key, "unknown parameter")
+                raise ParameterError(key, _("unknown parameter"))
         params = cls(**raw)
         _check_whole("time_limit_seconds", params.time_limit_seconds, 1, 3600)
         _check_whole("seed", params.seed, 0, 2**31 - 1)
         _check_whole("min_gap_minutes", params.min_gap_minutes, 0, 240)
         utilization = params.max_utilization
         if isinstance(utilization, bool) or not isinstance(utilization, int | float):
-            raise ParameterError("max_utilization", "must be a number")
+            raise ParameterError("max_utilization", _("must be a number"))
         if not 0 < utilization <= 1:
-            raise ParameterError("max_utilization", "must be greater than 0 and at most 1")
+            raise ParameterError("max_utilization", _("must be greater than 0 and at most 1"))
         if not isinstance(params.weights, dict):
-            raise ParameterError("weights", "must be an object of yen amounts")
+            raise ParameterError("weights", _("must be an object of yen amounts"))
         allowed_weights = set(scheduler.Weights.__dataclass_fields__)
         for name, value in params.weights.items():
             if name not in allowed_weights:
-                raise ParameterError(f"weights.{name}", "unknown weight")
+                raise ParameterError(f"weights.{name}", _("unknown weight"))
             _check_whole(f"weights.{name}", value, 0, 10**9)
         return params
 

@@ -94,8 +94,8 @@ class PlanViewSet(
             raise ApiError(
                 400,
                 "invalid",
-                "only name and params can be changed",
-                fields={name: ["cannot be changed"] for name in sorted(extra)},
+                _("only name and params can be changed"),
+                fields={name: [_("cannot be changed")] for name in sorted(extra)},
             )
         plan = plans.plan_update(
             plan=plan,
@@ -233,7 +233,10 @@ def _int_param(name: str, raw: str) -> int:
         return int(raw)
     except ValueError:
         raise ApiError(
-            400, "invalid", f"{name} must be a whole number", fields={name: [raw]}
+            400,
+            "invalid",
+            _("%(name)s must be a whole number") % {"name": name},
+            fields={name: [raw]},
         ) from None
 
 
@@ -242,7 +245,10 @@ def _date_param(name: str, raw: str) -> dt.date:
         return check_date(dt.date.fromisoformat(raw))
     except ValueError:
         raise ApiError(
-            400, "invalid", f"{name} must be a date YYYY-MM-DD", fields={name: [raw]}
+            400,
+            "invalid",
+            _("%(name)s must be a date YYYY-MM-DD") % {"name": name},
+            fields={name: [raw]},
         ) from None
     except serializers.ValidationError as exc:
         raise ApiError(400, "invalid", f"{name} {exc.detail[0]}", fields={name: [raw]}) from None

@@ -257,3 +257,50 @@ def test_the_coordinator_s_plan_refusals_are_in_japanese(cast: Cast, client_for:
     assert stale.json()["error"]["message"] == (
         "読み込んだ後に内容が変更されました。読み込み直してから、もう一度変更してください"
     )
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"bogus": 1}, "bogus", "bogus: 不明なパラメーターです"),
+        (
+            {"min_gap_minutes": "x"},
+            "min_gap_minutes",
+            "min_gap_minutes: 0〜240 の整数で入力してください",
+        ),
+        (
+            {"max_utilization": 5},
+            "max_utilization",
+            "max_utilization: 0 より大きく 1 以下にしてください",
+        ),
+        ({"max_utilization": "x"}, "max_utilization", "max_utilization: 数値で指定してください"),
+        ({"weights": 3}, "weights", "weights: 円の金額のオブジェクトで指定してください"),
+        ({"weights": {"zzz": 1}}, "weights.zzz", "weights.zzz: 不明な重みです"),
+    ],
+)
+def test_a_plan_parameter_refused_is_explained_in_japanese(
+    cast: Cast, client_for: Client, params: dict, field: str, message: str
+) -> None:
+    response = client_for(cast.coordinator).post(
+        "/api/v1/plans/",
+        {"name": "x", "start_date": "2026-12-21", "end_date": "2026-12-25", "params": params},
+        format="json",
+        **JA,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"][field] == [message]
+
+
+def test_changing_a_plan_s_dates_or_reading_changes_wrongly_is_refused_in_japanese(
+    cast: Cast, client_for: Client
+) -> None:
+    client = client_for(cast.coordinator)
+
+    patch = client.patch(
+        f"/api/v1/plans/{cast.plan.pk}/", {"start_date": "2026-12-21"}, format="json", **JA
+    )
+    assert patch.json()["error"]["message"] == "変更できるのは name と params だけです"
+    assert patch.json()["error"]["fields"]["start_date"] == ["変更できません"]
+    changes = client.get(f"/api/v1/plans/{cast.plan.pk}/changes/", {"version": "x"}, **JA)
+    assert changes.json()["error"]["message"] == "version は整数で指定してください"

@@ -24,7 +24,7 @@ from accounts.models import User
 from scheduler.timing import RouteSchedule
 
 from . import texts
-from .ledger import ledger_holdings, ledger_lock
+from .ledger import ledger_holdings, ledger_lock, live_visits
 from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .plans import _bump, _locked_plan
 from .problem import crew_day_usable, planning_tz, route_problem
@@ -130,6 +130,16 @@ def _check_crew_day_free(plan: Plan, crew: Crew, date: dt.date) -> None:
                 )
             ]
         )
+
+
+def _where_worked(job: Job, crew: Crew, date: dt.date) -> bool:
+    """Whether ``crew`` on ``date`` is the live crew-day a started or finished job was worked on.
+
+    A revision made before the crew's day may hold the job elsewhere (dragged
+    meanwhile); publishing refuses that (``plans._check_worked_visits_stay``),
+    so moving it back there must stay possible.
+    """
+    return live_visits().filter(job=job, crew=crew, date=date).exists()
 
 
 def _pin(plan: Plan, job: Job) -> Visit:
@@ -309,7 +319,7 @@ def visit_move(
     visit = Visit.objects.select_related("job__site").get(pk=visit.pk)
     _check_date(plan, date)
     _check_crew_day_free(plan, crew, date)
-    if visit.job.status in FIXED_STATUSES:
+    if visit.job.status in FIXED_STATUSES and not _where_worked(visit.job, crew, date):
         raise RuleViolation([texts.violation("locked", texts.WORK_STARTED)])
     source: RouteKey = (visit.crew_id, visit.date)
     target: RouteKey = (crew.pk, date)

@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from dispatch.models import Plan, PlanStatus, Visit
 from dispatch.plans import plan_revise
+from dispatch.services import job_transition
+from dispatch.states import JobStatus
 from tests.api.conftest import MONDAY, Cast
 from tests.factories import make_crew, retire_by_hand
 
@@ -164,3 +166,34 @@ def test_a_revision_cannot_send_a_crew_back_to_a_job_done_on_its_published_day(
     cast.visit_a.refresh_from_db()
     assert cast.visit_a.is_live and cast.visit_a.date == MONDAY
     assert Plan.objects.get(pk=revision.pk).status == PlanStatus.PROPOSED
+
+
+def test_a_started_job_s_visit_may_be_put_back_where_it_was_worked_and_nowhere_else(
+    cast: Cast, client_for: Client, revision: Plan
+) -> None:
+    """The way out of the refusal above: drag the visit back to its published crew-day."""
+    coordinator = client_for(cast.coordinator)
+    visit = visit_in(revision, cast.job_a.pk)
+
+    def move(day: dt.date) -> object:
+        revision.refresh_from_db()
+        return coordinator.post(
+            f"/api/v1/visits/{visit.pk}/move/",
+            {"crew": cast.crew_a.pk, "date": str(day), "version": revision.version},
+        )
+
+    assert move(MONDAY + dt.timedelta(days=2)).status_code == 200
+    job_transition(job=cast.job_a, to_status=JobStatus.DISPATCHED)
+    job_transition(job=cast.job_a, to_status=JobStatus.IN_PROGRESS)
+
+    elsewhere = move(MONDAY + dt.timedelta(days=3))
+    assert elsewhere.status_code == 409
+    assert elsewhere.json()["error"]["rule"] == "locked"
+    back = move(MONDAY)
+    assert back.status_code == 200, back.json()
+    revision.refresh_from_db()
+    published = coordinator.post(
+        f"/api/v1/plans/{revision.pk}/publish/", {"version": revision.version}
+    )
+    assert published.status_code == 200, published.json()
+    assert visit_in(revision, cast.job_a.pk).date == MONDAY

@@ -849,6 +849,25 @@ def _hours(window: tuple[dt.time | None, dt.time | None]) -> str:
     return f"{start:%H:%M}-{end:%H:%M}"
 
 
+def check_contract_covers_site(serializer: serializers.Serializer, attrs: dict[str, Any]) -> None:
+    """A job's contract must be one of its site's: support and handover find jobs by contract.
+
+    Checked on the merged result, so moving the job to another building under
+    the same contract is refused as well (as ``support.services.call_log``
+    refuses a call whose contract is not the site's).
+    """
+    contract, site = current(serializer, attrs, "contract"), current(serializer, attrs, "site")
+    if contract is None or site is None or contract.sites.filter(pk=site.pk).exists():
+        return
+    raise serializers.ValidationError(
+        {
+            "contract": [
+                _("contract %(contract)s is not at this site") % {"contract": contract.contract_id}
+            ]
+        }
+    )
+
+
 class JobSerializer(ModelSerializer):
     """A job as listed. Its status moves only through ``POST …/transition/``.
 
@@ -952,6 +971,7 @@ class JobSerializer(ModelSerializer):
         check_pair_complete(self, attrs, "window_start", "window_end")
         check_ordered(self, attrs, "window_start", "window_end", strict=True)
         check_ordered(self, attrs, "earliest_date", "due_date", strict=False)
+        check_contract_covers_site(self, attrs)
         if current(self, attrs, "due_date_is_hard") and current(self, attrs, "due_date") is None:
             raise serializers.ValidationError(
                 {"due_date": [_("a hard due date (due_date_is_hard) needs a due_date.")]}

@@ -15,7 +15,7 @@ from dispatch.services import job_transition
 from dispatch.states import JobStatus
 from sites.models import Region
 from tests.api.conftest import Cast
-from tests.factories import make_job, make_site, make_skill
+from tests.factories import make_contract, make_job, make_site, make_skill
 
 URL = "/api/v1/jobs/"
 Client = Callable[[User | None], APIClient]
@@ -215,6 +215,30 @@ def test_a_job_on_the_live_schedule_cannot_be_sent_back_to_the_queue_by_hand(
     assert JobStatusChange.objects.count() == changes
     cast.visit_a.refresh_from_db()
     assert cast.visit_a.is_live
+
+
+def test_a_job_s_contract_must_cover_its_site(cast: Cast, client_for: Client) -> None:
+    """Support finds jobs by contract and handover closes the contract's jobs: a job filed
+    under a contract of another building would turn up at the wrong customer's call and
+    be handed over with a line it has nothing to do with."""
+    client = client_for(cast.coordinator)
+    elsewhere = make_contract()
+    elsewhere.sites.add(cast.job_b.site)
+    own = make_contract()
+    own.sites.add(cast.job_a.site)
+
+    patched = client.patch(detail(cast.job_a), {"contract": elsewhere.pk}, format="json")
+    created = client.post(URL, job_input(cast, contract=elsewhere.pk), format="json")
+    moved = client.patch(
+        detail(cast.job_a), {"contract": own.pk, "site": cast.job_b.site_id}, format="json"
+    )
+
+    for response in (patched, created, moved):
+        assert response.status_code == 400, response.json()
+        assert "contract" in response.json()["error"]["fields"]
+    assert Job.objects.get(pk=cast.job_a.pk).contract_id is None
+    assert not Job.objects.filter(reference="J-NEW-1").exists()
+    assert client.patch(detail(cast.job_a), {"contract": own.pk}, format="json").status_code == 200
 
 
 def test_a_transition_with_a_stale_etag_answers_412(cast: Cast, client_for: Client) -> None:

@@ -32,32 +32,39 @@ class JobOnLiveSchedule(DomainError):
 
     code = "on_live_schedule"
 
-    def __init__(self, job: Job, visit: Visit) -> None:
+    def __init__(self, job: Job, visit: Visit, *, field: str = "status") -> None:
         super().__init__(
             _(
                 "%(job)s is on the live schedule (plan %(plan)s, %(date)s): revise that plan "
                 "and take the visit out, or cancel the job"
             )
             % {"job": job.reference, "plan": visit.plan_id, "date": visit.date.isoformat()},
-            field="status",
+            field=field,
             job_id=job.pk,
             plan_id=visit.plan_id,
             visit_id=visit.pk,
         )
 
 
+def job_check_off_schedule(job: Job, *, field: str) -> None:
+    """Refuse a change (to ``field``) that a job live on the published schedule cannot take.
+
+    Changing a published route outside a publication would tell no partner:
+    the way is a revision that takes the visit out, or cancelling the job.
+    """
+    visit = live_visits().filter(job=job).first()
+    if visit is not None:
+        raise JobOnLiveSchedule(job, visit, field=field)
+
+
 def _check_off_schedule(job: Job, to_status: str) -> None:
     """Refuse a move to the queue while the job is live: it would be both queued and routed.
 
     Publishing and a not-finished report release the visit first and then move
-    the job; a transition by hand has no visit of its own to release, and
-    changing a published route outside a publication would tell no partner.
+    the job; a transition by hand has no visit of its own to release.
     """
-    if to_status not in QUEUE_STATUSES:
-        return
-    visit = live_visits().filter(job=job).first()
-    if visit is not None:
-        raise JobOnLiveSchedule(job, visit)
+    if to_status in QUEUE_STATUSES:
+        job_check_off_schedule(job, field="status")
 
 
 @transaction.atomic

@@ -44,7 +44,7 @@ from dispatch.selectors import (
     sites_visible_to,
     status_changes_visible_to,
 )
-from dispatch.services import job_transition
+from dispatch.services import job_check_off_schedule, job_transition
 from sites.models import (
     ConstructionRecord,
     Contract,
@@ -380,6 +380,10 @@ class JobViewSet(CrudViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         job: Job = serializer.instance  # locked (and If-Match checked) by ETagMixin.update
+        site = serializer.validated_data.get("site")
+        if site is not None and site.pk != job.site_id:
+            # A crew would drive to the new building at times planned for the old one.
+            job_check_off_schedule(job, field="site")
         serializer.save(version=job.version + 1)
 
     @extend_schema(

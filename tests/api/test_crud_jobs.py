@@ -241,6 +241,23 @@ def test_a_job_s_contract_must_cover_its_site(cast: Cast, client_for: Client) ->
     assert client.patch(detail(cast.job_a), {"contract": own.pk}, format="json").status_code == 200
 
 
+def test_a_job_on_the_live_schedule_cannot_move_to_another_building(
+    cast: Cast, client_for: Client
+) -> None:
+    """The crew's route would send it to the new address at times planned for the old one."""
+    client = client_for(cast.coordinator)
+    other = make_site(region=cast.region, name="別ビル")
+
+    response = client.patch(detail(cast.job_a), {"site": other.pk}, format="json")
+
+    assert response.status_code == 409, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "on_live_schedule" and "site" in error["fields"]
+    assert Job.objects.get(pk=cast.job_a.pk).site_id == cast.job_a.site_id
+    queued = make_job(site=cast.job_a.site, status="ready")
+    assert client.patch(detail(queued), {"site": other.pk}, format="json").status_code == 200
+
+
 def test_a_transition_with_a_stale_etag_answers_412(cast: Cast, client_for: Client) -> None:
     """A coordinator moving a job someone changed since they read it must reload first."""
     client = client_for(cast.coordinator)

@@ -62,6 +62,24 @@ def live_visits() -> QuerySet[Visit]:
     return Visit.objects.filter(route__isnull=False)
 
 
+def live_visits_between(
+    first: dt.date, last: dt.date, *, crew_id: int | None = None, company_id: int | None = None
+) -> QuerySet[Visit]:
+    """The live visits from ``first`` to ``last`` (inclusive): of one crew, one partner, or all.
+
+    Closing days (an absence, a partner's or the company's closure) does not
+    touch the published schedule: only a publication tells partners of a
+    change. Whoever closes days is shown these instead: the visits a revision
+    of their plan must move.
+    """
+    visits = live_visits().filter(date__range=(first, last))
+    if crew_id is not None:
+        visits = visits.filter(crew_id=crew_id)
+    if company_id is not None:
+        visits = visits.filter(crew__company_id=company_id)
+    return visits.select_related("job", "crew").order_by("date", "crew__name", "sequence", "pk")
+
+
 #: Visits that left the schedule but stay on the crew's day as its history.
 SHOWN_AFTER_RELEASE = (ReleaseReason.NOT_FINISHED, ReleaseReason.CANCELLED)
 

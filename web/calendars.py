@@ -18,13 +18,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import roles_required
 from accounts.models import Role
 from dispatch.calendars import national_holidays
-from dispatch.models import CompanyClosure, Crew, CrewWorkingDay, PartnerClosure, PartnerCompany
+from dispatch.ledger import live_visits_between
+from dispatch.models import (
+    CompanyClosure,
+    Crew,
+    CrewWorkingDay,
+    PartnerClosure,
+    PartnerCompany,
+    Visit,
+)
 from dispatch.problem import planning_tz
 
 coordinators = roles_required(Role.COORDINATOR)
@@ -174,9 +182,46 @@ def calendar_add(request: HttpRequest, kind: str) -> HttpResponse:
     form = form_class(request.POST)
     if not form.is_valid():
         return _page(request, bound=form, status=400)
-    form.save()
+    period = form.save()
     messages.success(request, str(ADDED[kind]))
+    stranded = _stranded_visits(period)
+    if stranded:
+        messages.warning(request, stranded_text(stranded))
     return redirect("web:calendar")
+
+
+#: How many stranded visits the warning names; the rest are counted.
+STRANDED_LISTED = 5
+
+
+def _stranded_visits(period: Model) -> list[Visit]:
+    """The live visits on the days a closure just closed (none for an extra working day)."""
+    if isinstance(period, CompanyClosure):
+        visits = live_visits_between(period.start_date, period.end_date)
+    elif isinstance(period, PartnerClosure):
+        visits = live_visits_between(
+            period.start_date, period.end_date, company_id=period.company_id
+        )
+    else:
+        return []
+    return list(visits)
+
+
+def stranded_text(visits: list[Visit]) -> str:
+    """The warning: which published visits still send crews out on the closed days."""
+    listed = ", ".join(
+        f"{v.job.reference} ({v.crew.name}, {v.date:%m/%d})" for v in visits[:STRANDED_LISTED]
+    )
+    if len(visits) > STRANDED_LISTED:
+        listed += " " + _("and %(count)d more") % {"count": len(visits) - STRANDED_LISTED}
+    plans = ", ".join(str(p) for p in sorted({v.plan_id for v in visits}))
+    return ngettext(
+        "%(count)d published visit still sends a crew out on these days: %(visits)s. "
+        "The routes do not change until plan %(plans)s is revised and published.",
+        "%(count)d published visits still send crews out on these days: %(visits)s. "
+        "The routes do not change until plan %(plans)s is revised and published.",
+        len(visits),
+    ) % {"count": len(visits), "visits": listed, "plans": plans}
 
 
 @coordinators

@@ -4,37 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import serializers
 
-from api.crud.serializers import check_ordered, current
+from api.crud.serializers import ClosesDaysSerializer, check_ordered, current
 from api.dates import SaneDateField
 from api.model_serializer import ModelSerializer
 from dispatch.calendars import MAX_DAYS
-from dispatch.models import CompanyClosure, CrewWorkingDay, PartnerClosure
+from dispatch.ledger import live_visits_between
+from dispatch.models import CompanyClosure, CrewWorkingDay, PartnerClosure, Visit
 
 
-class CompanyClosureSerializer(ModelSerializer):
+class CompanyClosureSerializer(ClosesDaysSerializer):
     class Meta:
         model = CompanyClosure
-        fields = ["id", "start_date", "end_date", "name"]
+        fields = ["id", "start_date", "end_date", "name", "live_visits"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_ordered(self, attrs, "start_date", "end_date", strict=False)
         return attrs
 
+    def live_visits_closed(self, period: CompanyClosure) -> QuerySet[Visit]:
+        return live_visits_between(period.start_date, period.end_date)
 
-class PartnerClosureSerializer(ModelSerializer):
+
+class PartnerClosureSerializer(ClosesDaysSerializer):
     company_name = serializers.CharField(source="company.name", read_only=True)
 
     class Meta:
         model = PartnerClosure
-        fields = ["id", "company", "company_name", "start_date", "end_date", "reason"]
+        fields = [
+            "id",
+            "company",
+            "company_name",
+            "start_date",
+            "end_date",
+            "reason",
+            "live_visits",
+        ]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_ordered(self, attrs, "start_date", "end_date", strict=False)
         return attrs
+
+    def live_visits_closed(self, period: PartnerClosure) -> QuerySet[Visit]:
+        return live_visits_between(period.start_date, period.end_date, company_id=period.company_id)
 
 
 class CrewWorkingDaySerializer(ModelSerializer):

@@ -13,14 +13,17 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Role
 from api.dates import SaneDateField
 from api.model_serializer import ModelSerializer
+from api.permissions import role_of
+from dispatch.ledger import live_visits_between
 from dispatch.models import (
     ALL_WEEKDAYS_MASK,
     Crew,
@@ -30,6 +33,7 @@ from dispatch.models import (
     JobStatusChange,
     PartnerCompany,
     Skill,
+    Visit,
 )
 from dispatch.promises import TIME_SLOTS, slot_name
 from dispatch.selectors import reports_visible_to, status_changes_visible_to
@@ -208,14 +212,58 @@ class CrewSerializer(ModelSerializer):
         return attrs
 
 
-class CrewUnavailabilitySerializer(ModelSerializer):
+class ClosedDayVisitSerializer(serializers.Serializer):
+    """A live visit on a day that is now closed: the plan must be revised to move it."""
+
+    visit = serializers.IntegerField(source="pk")
+    job = serializers.IntegerField(source="job_id")
+    reference = serializers.CharField(source="job.reference")
+    crew = serializers.IntegerField(source="crew_id")
+    crew_name = serializers.CharField(source="crew.name")
+    date = serializers.DateField()
+    plan = serializers.IntegerField(source="plan_id")
+
+
+class ClosesDaysSerializer(ModelSerializer):
+    """A period that closes days for some crews; one such period shows the visits it strands.
+
+    Subclasses list ``live_visits`` in ``Meta.fields`` and say whose days close
+    (:meth:`live_visits_closed`).
+    """
+
+    live_visits = serializers.SerializerMethodField(
+        help_text="The visits of the live schedule that still send a crew out on these "
+        "days; closing days does not change the published routes: revise and publish the "
+        "plans named to move these visits. Given to coordinators for one period (the answer "
+        "to a create, an update or a read of one); null in lists and for other roles."
+    )
+
+    def live_visits_closed(self, period: Any) -> QuerySet[Visit]:
+        raise NotImplementedError
+
+    @extend_schema_field(ClosedDayVisitSerializer(many=True, allow_null=True))
+    def get_live_visits(self, period: Any) -> list[dict[str, Any]] | None:
+        request = self.context.get("request")
+        if isinstance(self.parent, serializers.ListSerializer) or (
+            request is None or role_of(request) != Role.COORDINATOR
+        ):
+            # A list stays a fixed number of queries, and the warning is for who plans:
+            # a partner reading the company's closures must not see other partners' visits.
+            return None
+        return ClosedDayVisitSerializer(self.live_visits_closed(period), many=True).data
+
+
+class CrewUnavailabilitySerializer(ClosesDaysSerializer):
     class Meta:
         model = CrewUnavailability
-        fields = ["id", "crew", "start_date", "end_date", "reason"]
+        fields = ["id", "crew", "start_date", "end_date", "reason", "live_visits"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_ordered(self, attrs, "start_date", "end_date", strict=False)
         return attrs
+
+    def live_visits_closed(self, period: CrewUnavailability) -> QuerySet[Visit]:
+        return live_visits_between(period.start_date, period.end_date, crew_id=period.crew_id)
 
 
 # --- Sites and what delivery learns about them ---------------------------------

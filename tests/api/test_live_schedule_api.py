@@ -14,7 +14,7 @@ from dispatch.ledger import ledger_problems, live_visits
 from dispatch.models import ALL_WEEKDAYS_MASK, Crew, JobReport, Plan, Visit
 from dispatch.runs import plan_request_optimization, run_optimization
 from tests.dispatch.conftest import MONDAY, World
-from tests.factories import make_user
+from tests.factories import make_company, make_user
 
 
 def client_as(user: User) -> APIClient:
@@ -192,3 +192,80 @@ def test_the_crews_calendar_strikes_a_not_finished_visit_through(
     event = next(e for e in ics.split("BEGIN:VEVENT")[1:] if f"job-{visit.job_id}-" in e)
     assert "STATUS:CANCELLED" in event
     assert "SUMMARY:Not finished:" in event
+
+
+def test_recording_an_absence_lists_the_live_visits_still_sending_the_crew_out(
+    world: World, coordinator: APIClient
+) -> None:
+    """The absence does not change a published route; whoever records it is told which
+    visits a revision must move, so no partner keeps a route for a crew that is away."""
+    plan = proposed(world)
+    assert publish(coordinator, plan).status_code == 200
+    visit = live_visits().order_by("date", "crew_id").first()
+    assert visit is not None
+    day = str(visit.date)
+
+    created = coordinator.post(
+        "/api/v1/crew-unavailabilities/",
+        {"crew": visit.crew_id, "start_date": day, "end_date": day, "reason": "研修"},
+        format="json",
+    )
+
+    assert created.status_code == 201, created.json()
+    on_that_day = live_visits().filter(crew_id=visit.crew_id, date=visit.date)
+    listed = created.json()["live_visits"]
+    assert [row["visit"] for row in listed] == [v.pk for v in on_that_day.order_by("sequence")]
+    assert {row["reference"] for row in listed} == {v.job.reference for v in on_that_day}
+    assert all(row["plan"] == plan.pk and row["date"] == day for row in listed)
+    assert live_visits().filter(pk=visit.pk).exists()  # the routes change only by publishing
+
+    later = coordinator.post(
+        "/api/v1/crew-unavailabilities/",
+        {"crew": visit.crew_id, "start_date": "2027-03-01", "end_date": "2027-03-02"},
+        format="json",
+    )
+    assert later.status_code == 201 and later.json()["live_visits"] == []
+    rows = coordinator.get("/api/v1/crew-unavailabilities/").json()["results"]
+    assert rows and all(row["live_visits"] is None for row in rows)
+
+
+def test_closing_days_lists_the_stranded_visits_to_coordinators_only(
+    world: World, coordinator: APIClient, crew_phone: APIClient
+) -> None:
+    """A company or partner closure strands what the live schedule still sends out on
+    those days; the coordinator is told, a partner reading the closure sees no visits."""
+    plan = proposed(world)
+    assert publish(coordinator, plan).status_code == 200
+    visit = live_visits().order_by("date", "crew_id").first()
+    assert visit is not None
+    day = str(visit.date)
+    everyone = live_visits().filter(date=visit.date)
+    partners = everyone.filter(crew__company=world.company)
+
+    company = coordinator.post(
+        "/api/v1/company-closures/",
+        {"start_date": day, "end_date": day, "name": "棚卸"},
+        format="json",
+    )
+    partner = coordinator.post(
+        "/api/v1/partner-closures/",
+        {"company": world.company.pk, "start_date": day, "end_date": day},
+        format="json",
+    )
+
+    assert company.status_code == 201, company.json()
+    assert partner.status_code == 201, partner.json()
+    assert {row["visit"] for row in company.json()["live_visits"]} == {v.pk for v in everyone}
+    assert {row["visit"] for row in partner.json()["live_visits"]} == {v.pk for v in partners}
+    assert {row["crew_name"] for row in partner.json()["live_visits"]} == {
+        v.crew.name for v in partners
+    }
+    elsewhere = coordinator.post(
+        "/api/v1/partner-closures/",
+        {"company": make_company(name="別会社").pk, "start_date": day, "end_date": day},
+        format="json",
+    )
+    assert elsewhere.status_code == 201 and elsewhere.json()["live_visits"] == []
+    read_by_partner = crew_phone.get(f"/api/v1/company-closures/{company.json()['id']}/")
+    assert read_by_partner.status_code == 200
+    assert read_by_partner.json()["live_visits"] is None

@@ -9,7 +9,11 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role
+from dispatch.ledger import live_visits
 from dispatch.models import CompanyClosure, CrewWorkingDay, PartnerClosure
+from tests.api.test_live_schedule_api import client_as as api_client_as
+from tests.api.test_live_schedule_api import proposed, publish
+from tests.dispatch.conftest import World
 from tests.factories import make_company, make_crew, make_user
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +150,44 @@ def test_unknown_kinds_and_rows_are_not_found(coordinator: Client) -> None:
 def test_the_page_is_in_japanese_for_the_japanese_ui(coordinator: Client) -> None:
     page = coordinator.get(URL, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "会社休業日" in page and "追加稼働日" in page
+
+
+def test_a_closure_over_published_visits_warns_which_ones_still_go_out(
+    world: World, coordinator: Client
+) -> None:
+    """The routes change only when a plan is published: closing a day that still has
+    published visits says which, and which plan to revise."""
+    plan = proposed(world)
+    assert publish(api_client_as(make_user(Role.COORDINATOR)), plan).status_code == 200
+    visit = live_visits().order_by("date", "crew_id").first()
+    assert visit is not None
+    stranded = live_visits().filter(date=visit.date).count()
+
+    response = coordinator.post(
+        f"{URL}company-closure/",
+        {
+            "company-start_date": str(visit.date),
+            "company-end_date": str(visit.date),
+            "company-name": "棚卸",
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    page = response.content.decode()
+    assert "Company closure added." in page
+    assert f"{stranded} published visit" in page
+    assert visit.job.reference in page and f"plan {plan.pk}" in page
+
+
+def test_a_closure_without_published_visits_gives_no_warning(
+    world: World, coordinator: Client
+) -> None:
+    response = coordinator.post(
+        f"{URL}company-closure/",
+        {"company-start_date": "2027-01-04", "company-end_date": "2027-01-04", "company-name": "x"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "Company closure added." in response.content.decode()
+    assert "published visit" not in response.content.decode()

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import roles_required
@@ -209,12 +209,13 @@ def _stranded_visits(period: Model) -> list[Visit]:
 
 def stranded_text(visits: list[Visit]) -> str:
     """The warning: which published visits still send crews out on the closed days."""
-    listed = ", ".join(
+    separator = pgettext("list separator", ", ")
+    listed = separator.join(
         f"{v.job.reference} ({v.crew.name}, {v.date:%m/%d})" for v in visits[:STRANDED_LISTED]
     )
     if len(visits) > STRANDED_LISTED:
         listed += " " + _("and %(count)d more") % {"count": len(visits) - STRANDED_LISTED}
-    plans = ", ".join(str(p) for p in sorted({v.plan_id for v in visits}))
+    plans = separator.join(str(p) for p in sorted({v.plan_id for v in visits}))
     return ngettext(
         "%(count)d published visit still sends a crew out on these days: %(visits)s. "
         "The routes do not change until plan %(plans)s is revised and published.",

@@ -46,6 +46,8 @@ def _configure(db: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
     os.environ["DEBUG"] = "0"  # no query log growing for the whole run
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-0123456789abcdef")
+    # The measured week is fixed: plan it as seen from the Friday before, whatever today is.
+    os.environ["DISPATCH_PLANNING_TODAY"] = (WEEK - dt.timedelta(days=3)).isoformat()
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     sys.path.insert(0, str(ROOT))
     import django

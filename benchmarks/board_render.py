@@ -44,6 +44,9 @@ def _configure(database_url: str) -> None:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-0123456789abcdef")
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+    # The measured week (2026-11-30) is fixed: seen from the Friday before, every day of
+    # it is ahead and its cells take drops, whatever today is.
+    os.environ["DISPATCH_PLANNING_TODAY"] = "2026-11-27"
     # Production settings, but served over plain http on loopback (no TLS proxy here).
     for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
         os.environ[name] = "0"

@@ -6,6 +6,7 @@ how lists are split) are written once and can be tested.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -43,3 +44,14 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_date(name: str) -> dt.date | None:
+    """An ISO date (``2026-12-07``), or None when the variable is unset or empty."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a date like 2026-12-07, got {raw!r}") from exc

@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_date, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DISPATCH_VAR_DIR", str(BASE_DIR / "var")))
@@ -178,6 +178,13 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Tokyo")
 USE_I18N = True
 USE_TZ = True
+
+# --- Planning calendar ---------------------------------------------------------
+# New work goes on today or later (in TIME_ZONE): optimizing, dragging and
+# publishing leave the days gone by as the field left them (docs/SCHEDULE.md).
+# Unset in production. A training copy or the test suite pins "today" with
+# DISPATCH_PLANNING_TODAY=2026-01-01 so that plans of fixed weeks stay plannable.
+PLANNING_TODAY = env_date("DISPATCH_PLANNING_TODAY")
 
 
 # --- Support hand-offs ---------------------------------------------------------

@@ -8,6 +8,11 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Tests plan fixed weeks (2026-11-30 and others) whatever the date they run on:
+# "today" for planning is pinned before all of them, in the environment so that
+# a worker or server started as a subprocess plans on the same day. A test of
+# the days gone by sets ``settings.PLANNING_TODAY`` itself.
+os.environ.setdefault("DISPATCH_PLANNING_TODAY", "2026-01-01")
 
 from .settings import *  # noqa: F403
 from .settings import CACHE_URL, CACHES, CELERY_BROKER_URL, STORAGES

@@ -39,7 +39,15 @@ from .models import (
     Skill,
     Visit,
 )
-from .problem import PlanParameters, crew_day_usable, plan_crews, plan_dates, planning_tz, ready_for
+from .problem import (
+    PlanParameters,
+    crew_day_usable,
+    plan_crews,
+    plan_dates,
+    planning_today,
+    planning_tz,
+    ready_for,
+)
 from .skills import join_labels, label_for
 from .states import FIXED_STATUSES, PLANNABLE_STATUSES, JobKind, JobStatus
 
@@ -87,6 +95,8 @@ class Cell:
     """Id of the other published plan whose live route this crew-day is."""
     out_of_scope: bool = False
     """Given to another region's plan of the week (:attr:`Plan.crew_day_scope`)."""
+    gone: bool = False
+    """A day before today: the field's record, which takes no new work (``editing``)."""
 
     @property
     def key(self) -> str:
@@ -94,8 +104,8 @@ class Cell:
 
     @property
     def usable(self) -> bool:
-        """Whether this plan may put work here: the crew works and no other plan has the day."""
-        return self.works and self.held_by is None and not self.out_of_scope
+        """Whether this plan may put work here: an open day the crew works and no other plan has."""
+        return self.works and self.held_by is None and not self.out_of_scope and not self.gone
 
     @property
     def slack_width(self) -> float:
@@ -167,6 +177,8 @@ class BoardDay:
     date: dt.date
     labels: tuple[str, ...]
     holiday: bool
+    gone: bool = False
+    """Before today: shown dimmed, and no cell of it takes a drop."""
 
 
 @dataclass
@@ -486,6 +498,7 @@ def build_cells(
             strict=True,
         )
     )
+    today = planning_today()
     cells: dict[str, Cell] = {}
     for crew in crews:
         for date in dates:
@@ -496,6 +509,7 @@ def build_cells(
                 works=closed is None,
                 off_reason=closed.label if closed else "",
                 closed_code=closed.code if closed else "",
+                gone=date < today,
             )
             cell.held_by = held.crew_day_owner(crew.pk, date)
             cell.out_of_scope = cell.held_by is None and not usable(crew.pk, date)
@@ -645,6 +659,7 @@ def board_for(plan: Plan, filters: QueueFilters | None = None) -> Board:
     queue = queue_jobs(plan, filters)
     day_figures_all = [c.figures for c in cells.values() if c.figures is not None]
     active, pending = _runs(plan)
+    today = planning_today()
     return Board(
         plan=plan,
         dates=dates,
@@ -653,6 +668,7 @@ def board_for(plan: Plan, filters: QueueFilters | None = None) -> Board:
                 date=date,
                 labels=tuple(calendar.day_labels(date)),
                 holiday=calendar.is_holiday(date),
+                gone=date < today,
             )
             for date in dates
         ],

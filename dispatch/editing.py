@@ -27,7 +27,7 @@ from . import texts
 from .ledger import ledger_holdings, ledger_lock, live_visits
 from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .plans import _bump, _locked_plan
-from .problem import crew_day_usable, planning_tz, route_problem
+from .problem import crew_day_usable, planning_today, planning_tz, route_problem
 from .readiness import job_blockers
 from .states import (
     FIXED_STATUSES,
@@ -132,14 +132,23 @@ def _check_crew_day_free(plan: Plan, crew: Crew, date: dt.date) -> None:
         )
 
 
-def _where_worked(job: Job, crew: Crew, date: dt.date) -> bool:
-    """Whether ``crew`` on ``date`` is the live crew-day a started or finished job was worked on.
+def _is_live_on(job: Job, crew: Crew, date: dt.date) -> bool:
+    """Whether ``crew`` on ``date`` is where the live schedule sent ``job``.
 
-    A revision made before the crew's day may hold the job elsewhere (dragged
-    meanwhile); publishing refuses that (``plans._check_worked_visits_stay``),
-    so moving it back there must stay possible.
+    A revision may hold the job elsewhere (dragged meanwhile) while the crew
+    starts or finishes it, or while its day passes; publishing refuses that
+    (``plans._check_worked_visits_stay``, ``plans._check_days_gone_kept``), so
+    moving it back there must stay possible.
     """
     return live_visits().filter(job=job, crew=crew, date=date).exists()
+
+
+def _check_day_open(job: Job, crew: Crew, date: dt.date) -> None:
+    """Refuse to put work on a day gone by, unless it is where the job is live already."""
+    if date < planning_today() and not _is_live_on(job, crew, date):
+        raise RuleViolation(
+            [texts.violation("day", texts.DAY_GONE, {"day": texts.day_param(date)}, str(job.pk))]
+        )
 
 
 def _pin(plan: Plan, job: Job) -> Visit:
@@ -318,8 +327,9 @@ def visit_move(
     plan = _editable_plan(visit.plan, expected_version)
     visit = Visit.objects.select_related("job__site").get(pk=visit.pk)
     _check_date(plan, date)
+    _check_day_open(visit.job, crew, date)
     _check_crew_day_free(plan, crew, date)
-    if visit.job.status in FIXED_STATUSES and not _where_worked(visit.job, crew, date):
+    if visit.job.status in FIXED_STATUSES and not _is_live_on(visit.job, crew, date):
         raise RuleViolation([texts.violation("locked", texts.WORK_STARTED)])
     source: RouteKey = (visit.crew_id, visit.date)
     target: RouteKey = (crew.pk, date)
@@ -353,6 +363,7 @@ def visit_place(
     """
     plan = _editable_plan(plan, expected_version)
     _check_date(plan, date)
+    _check_day_open(job, crew, date)
     _check_crew_day_free(plan, crew, date)
     elsewhere = ledger_holdings(plan, job_ids={job.pk}).jobs.get(job.pk)
     if elsewhere is not None and not take_over:

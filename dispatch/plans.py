@@ -38,7 +38,7 @@ from .models import (
     PlanStatus,
     Visit,
 )
-from .problem import ParameterError, PlanParameters
+from .problem import ParameterError, PlanParameters, planning_today
 from .selectors import published_plan_for
 from .services import job_transition
 from .states import (
@@ -420,12 +420,13 @@ def plan_publish(
             % {"plan": previous.pk, "newer": newer.pk if newer else None},
             field="revises",
         )
-    new_visits = {v.job_id: v for v in locked.visits.all()}
+    new_visits = {v.job_id: v for v in locked.visits.select_related("job", "crew")}
     old_visits = _taken_over(locked)
     if previous is not None:
         old_visits |= _live_by_job(previous.visits.all())
     _check_publishable_jobs(locked, new_visits)
     _check_worked_visits_stay(new_visits)
+    _check_days_gone_kept(new_visits)
     ledger_publish(locked, previous)
     published_version = locked.version + 1
     PlanChange.objects.bulk_create(
@@ -456,6 +457,20 @@ def plan_publish(
     return locked
 
 
+def _refuse_jobs(message: str, entries: list[tuple[int, str]], **params: str) -> None:
+    """Refuse a publication for these jobs: (job id, how it is listed), the first five named.
+
+    ``message`` has a ``%(jobs)s`` for the list (and ``params``); the body's
+    ``jobs`` holds every id.
+    """
+    listed = pgettext("list separator", ", ").join(text for _, text in entries[:5])
+    raise PlanningError(
+        message % {"jobs": listed, **params},
+        field="visits",
+        jobs=[job_id for job_id, _ in entries],
+    )
+
+
 def _check_worked_visits_stay(visits: dict[int, Visit]) -> None:
     """Refuse to move a job a crew already started or finished off the crew-day it was worked on.
 
@@ -467,29 +482,57 @@ def _check_worked_visits_stay(visits: dict[int, Visit]) -> None:
     worked = list(Job.objects.filter(pk__in=visits, status__in=FIXED_STATUSES))
     held = {v.job_id: v for v in live_visits().filter(job__in=worked).select_related("crew")}
     moved = [
-        job
+        (
+            job.pk,
+            f"{job.reference} ({held[job.pk].crew.name}, {held[job.pk].date.isoformat()})"
+            if job.pk in held
+            else job.reference,
+        )
         for job in worked
         if job.pk not in held
         or (held[job.pk].crew_id, held[job.pk].date)
         != (visits[job.pk].crew_id, visits[job.pk].date)
     ]
-    if not moved:
-        return
-    listed = pgettext("list separator", ", ").join(
-        f"{job.reference} ({held[job.pk].crew.name}, {held[job.pk].date.isoformat()})"
-        if job.pk in held
-        else job.reference
-        for job in moved[:5]
-    )
-    raise PlanningError(
-        _(
-            "these jobs were already started or finished where they were published: %(jobs)s; "
-            "put their visits back there before publishing"
+    if moved:
+        _refuse_jobs(
+            _(
+                "these jobs were already started or finished where they were published: "
+                "%(jobs)s; put their visits back there before publishing"
+            ),
+            moved,
         )
-        % {"jobs": listed},
-        field="visits",
-        jobs=[job.pk for job in moved],
+
+
+def _check_days_gone_kept(visits: dict[int, Visit]) -> None:
+    """Refuse to put work on a day gone by: only what the field was sent there may stay.
+
+    A draft optimized last week, or a visit dragged before midnight, would
+    send a crew to a day that is over. A revision keeps the live visits of the
+    days gone by as they are (done, or waiting for their report).
+    """
+    today = planning_today()
+    gone = {job_id: v for job_id, v in visits.items() if v.date < today}
+    if not gone:
+        return
+    live = set(
+        live_visits()
+        .filter(job__in=list(gone), date__lt=today)
+        .values_list("job_id", "crew_id", "date")
     )
+    added = [
+        (v.job_id, f"{v.job.reference} ({v.crew.name}, {v.date.isoformat()})")
+        for v in sorted(gone.values(), key=lambda v: (v.date, v.crew_id, v.sequence))
+        if (v.job_id, v.crew_id, v.date) not in live
+    ]
+    if added:
+        _refuse_jobs(
+            _(
+                "these visits are on days that have passed (today is %(today)s): %(jobs)s; "
+                "move them to today or later, or optimize the plan again"
+            ),
+            added,
+            today=today.isoformat(),
+        )
 
 
 def _check_publishable_jobs(plan: Plan, visits: dict[int, Visit]) -> None:
@@ -497,15 +540,10 @@ def _check_publishable_jobs(plan: Plan, visits: dict[int, Visit]) -> None:
     allowed = {*PLANNABLE_STATUSES, *FIXED_STATUSES}
     stale = Job.objects.filter(pk__in=visits).exclude(status__in=allowed)
     if stale.exists():
-        listed = pgettext("list separator", ", ").join(
-            f"{j.reference} ({j.get_status_display().lower()})" for j in stale[:5]
-        )
-        raise PlanningError(
+        _refuse_jobs(
             _(
                 "these jobs can no longer be scheduled: %(jobs)s; optimize the plan again "
                 "or take them out"
-            )
-            % {"jobs": listed},
-            field="visits",
-            jobs=[j.pk for j in stale],
+            ),
+            [(j.pk, f"{j.reference} ({j.get_status_display().lower()})") for j in stale],
         )

@@ -29,11 +29,11 @@ from sites.models import Region, Site
 
 from . import texts
 from .calendars import WorkCalendar
-from .ledger import Holdings, ledger_holdings
+from .ledger import Holdings, ledger_holdings, live_visits
 from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .readiness import job_blockers
 from .skills import region_skill
-from .states import FIXED_STATUSES, JobStatus
+from .states import FIXED_STATUSES, JobStatus, PlanningError
 
 TIME_GRID_S = 300
 """Plans run on a 5-minute grid: crews and customers read times like 10:45, not 10:41:56.
@@ -134,6 +134,35 @@ class PlanningInput:
 
 def planning_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
+
+
+def planning_today() -> dt.date:
+    """The first day new work may go on: today in the planning time zone.
+
+    Days before it are the field's record: the optimizer puts nothing new on
+    them, a drag onto them is refused and a plan that would add to them is not
+    published. ``settings.PLANNING_TODAY`` pins the day (tests, a training copy).
+    """
+    pinned: dt.date | None = settings.PLANNING_TODAY
+    return pinned if pinned is not None else dt.datetime.now(planning_tz()).date()
+
+
+def check_plan_days_open(plan: Plan) -> dt.date:
+    """Today, when ``plan`` still has a day to put work on.
+
+    Raises
+    ------
+    PlanningError
+        When every day of the plan has passed (HTTP 409): nothing can be optimized there.
+    """
+    today = planning_today()
+    if plan.end_date < today:
+        raise PlanningError(
+            _("every day of this plan has passed (today is %(today)s): plan the days ahead")
+            % {"today": today.isoformat()},
+            field="end_date",
+        )
+    return today
 
 
 def _seconds(horizon_start: dt.datetime, day: dt.date, time_of_day: dt.time) -> int:
@@ -408,16 +437,22 @@ def _to_job(
     windows: tuple[scheduler.TimeWindow, ...],
     fixed: scheduler.FixedAssignment | None,
     extra_skills: frozenset[str] = frozenset(),
+    *,
+    first_day: int = 0,
 ) -> scheduler.Job:
+    """The scheduler's job; ``first_day`` is the first day index it may go on (today's)."""
     site = job.site
     preferred_days, preferred_windows = _promise(job, dates, horizon_start)
+    earliest_day = _day_index(job.earliest_date, dates)
+    if first_day > 0:
+        earliest_day = first_day if earliest_day is None else max(earliest_day, first_day)
     return scheduler.Job(
         id=str(job.pk),
         location=scheduler.Location(site.latitude, site.longitude),  # type: ignore[arg-type]
         duration_s=duration_s(job),
         required_skills=frozenset(skill.code for skill in job.required_skills.all()) | extra_skills,
         members_needed=job.members_needed,
-        earliest_day=_day_index(job.earliest_date, dates),
+        earliest_day=earliest_day,
         due_day=_day_index(job.due_date, dates),
         due_is_hard=job.due_date_is_hard,
         unavailable_days=_days_in_horizon(job.unavailable_dates, dates),
@@ -453,6 +488,11 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     """
     dates = plan_dates(plan)
     horizon_start = dt.datetime.combine(dates[0], dt.time(0), tzinfo=planning_tz())
+    today = check_plan_days_open(plan)
+    # New work goes on the open days only; the days gone by keep what the field
+    # was sent there (fixed below), and crew-days with nothing fixed are dropped.
+    open_dates = tuple(date for date in dates if date >= today)
+    first_open_day = dates.index(open_dates[0])
     crews = plan_crews(plan)
     crew_ids = {crew.pk for crew in crews}
     candidates = plan_candidate_jobs(plan)
@@ -464,6 +504,14 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     }
     holdings = ledger_holdings(plan, job_ids={job.pk for job in candidates})
     usable = crew_day_usable(plan, holdings)
+    # A visit the field was sent to on a day gone by stays there: it is done, or
+    # its report is still to come (a "not finished" report releases it).
+    live_gone = set(
+        live_visits()
+        .filter(job__in=candidates, date__gte=dates[0], date__lt=today)
+        .values_list("job_id", "crew_id", "date")
+    )
+    fixed_crew_days_gone: set[tuple[int, dt.date]] = set()
     kept_out = held_out_by_hand(plan)
     # Without a region, every crew is in play: keep each job to the crews of
     # companies that serve its region (a company listing no region serves all).
@@ -483,14 +531,32 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             continue
         fixed = None
         visit = own_visits.get(job.pk)
-        is_fixed = visit is not None and (visit.locked or job.status in FIXED_STATUSES)
-        windows = _windows(job, dates, horizon_start, calendar)
-        if windows is None and not is_fixed:
+        is_fixed = visit is not None and (
+            visit.locked
+            or job.status in FIXED_STATUSES
+            or (visit.job_id, visit.crew_id, visit.date) in live_gone
+        )
+        if (
+            is_fixed
+            and visit is not None
+            and visit.date < today
+            and (visit.job_id, visit.crew_id, visit.date) not in live_gone
+        ):
+            # Pinned by hand on a day that passed before it went live: the pin is
+            # kept (it is the coordinator's), and the job waits for a new place.
             screened.append(
-                _screened(job, "access", texts.ACCESS_TOO_SHORT, _access_params(job, dates))
+                _screened(
+                    job, "locked", texts.LOCKED_ON_DAY_GONE, {"day": texts.day_param(visit.date)}
+                )
             )
             continue
-        promise_outside = None if is_fixed else _promise_outside(job, dates)
+        windows = _windows(job, dates if is_fixed else open_dates, horizon_start, calendar)
+        if windows is None and not is_fixed:
+            screened.append(
+                _screened(job, "access", texts.ACCESS_TOO_SHORT, _access_params(job, open_dates))
+            )
+            continue
+        promise_outside = None if is_fixed else _promise_outside(job, open_dates)
         if promise_outside is not None:
             screened.append(_screened(job, "promise", texts.PROMISE_OUTSIDE_PLAN, promise_outside))
             continue
@@ -515,15 +581,15 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
                 )
             )
             continue
-        blockers = [] if is_fixed else job_blockers(job, on=dates[0])
+        blockers = [] if is_fixed else job_blockers(job, on=open_dates[0])
         if blockers:
             # Whatever its status says, a job whose permission lapsed is not planned.
             blocker = texts.in_every_language(
-                functools.partial(_first_blocker_message, job, dates[0])
+                functools.partial(_first_blocker_message, job, open_dates[0])
             )
             screened.append(_screened(job, blockers[0].code, texts.BLOCKED, {"blocker": blocker}))
             continue
-        if visit is not None and (visit.locked or job.status in FIXED_STATUSES):
+        if visit is not None and is_fixed:
             if (
                 visit.crew_id not in crew_ids
                 or not dates[0] <= visit.date <= dates[-1]
@@ -532,11 +598,26 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
                 screened.append(_screened(job, "locked", texts.FIXED_VISIT_OUTSIDE))
                 continue
             fixed = _fixed_of(visit, dates, horizon_start)
+            if visit.date < today:
+                fixed_crew_days_gone.add((visit.crew_id, visit.date))
         jobs[str(job.pk)] = job
         served_by: frozenset[str] = frozenset()
         if by_region and fixed is None and site.region is not None:
             served_by = frozenset({region_skill(site.region.code)})
-        problem_jobs.append(_to_job(job, dates, horizon_start, windows or (), fixed, served_by))
+        problem_jobs.append(
+            _to_job(
+                job,
+                dates,
+                horizon_start,
+                windows or (),
+                fixed,
+                served_by,
+                first_day=0 if fixed is not None else first_open_day,
+            )
+        )
+
+    def open_crew_day(crew_id: int, date: dt.date) -> bool:
+        return (date >= today or (crew_id, date) in fixed_crew_days_gone) and usable(crew_id, date)
 
     weights = scheduler.Weights(**params.weights)
     rules = scheduler.Rules(
@@ -547,13 +628,17 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         # What crews have now: not what they reported not finished or lost to another plan.
         live = Visit.objects.filter(plan_id=plan.revises_id, route__isnull=False)
         reference = _routes(live, dates)
-    warm_start = _routes(own_visits.values(), dates) if own_visits else reference
+    # The draft's own visits on days gone by that are not kept there would only
+    # make the warm start infeasible: those jobs start again from the queue.
+    fixed_ids = {job.id for job in problem_jobs if job.fixed is not None}
+    kept = [v for v in own_visits.values() if v.date >= today or str(v.job_id) in fixed_ids]
+    warm_start = _routes(kept, dates) if own_visits else reference
     problem = scheduler.Problem(
         crews=tuple(
             _to_crew(crew, (_regions_served(crew) or every_region) if by_region else frozenset())
             for crew in crews
         ),
-        crew_days=tuple(_crew_days(crews, dates, horizon_start, calendar, usable)),
+        crew_days=tuple(_crew_days(crews, dates, horizon_start, calendar, open_crew_day)),
         jobs=tuple(problem_jobs),
         rules=rules,
         weights=weights,

@@ -44,6 +44,7 @@ from .plans import PlanBusy, PlanConflict, _locked_plan, _plan_move
 from .problem import (
     PlanningInput,
     PlanParameters,
+    check_plan_days_open,
     plan_problem,
     result_breaks,
     result_kpis,
@@ -156,6 +157,7 @@ def plan_request_optimization(
             if OptimizationRun.objects.filter(plan=locked, status__in=ACTIVE_RUN_STATUSES).exists():
                 raise PlanBusy(_("this plan is already being optimized; wait or cancel that run"))
             check_plan_action(locked, PlanAction.OPTIMIZE)
+            check_plan_days_open(locked)
             params = PlanParameters.from_dict({**locked.params, **overrides})
             _plan_move(locked, PlanStatus.OPTIMIZING)
             run = OptimizationRun.objects.create(

@@ -180,6 +180,7 @@ PROMISE_OUTSIDE_PLAN = gettext_noop(
 LIVE_ELSEWHERE = gettext_noop("already on the live schedule: {crew} on {day} (plan {plan})")
 CREW_CLOSED = gettext_noop("{crew} does not work on {day}: {closure}")
 OUTSIDE_PLAN_DATES = gettext_noop("{day} is outside the plan's dates")
+DAY_GONE = gettext_noop("{day} has passed: new work goes on today or later")
 CREW_DAY_TAKEN = gettext_noop(
     "{crew} is already on the road on {day} for plan {plan}; revise that plan to change this "
     "crew's day"
@@ -196,6 +197,9 @@ NOT_READY = gettext_noop(
     "the job is {status}; only jobs ready to plan (survey done, permissions granted) can be placed"
 )
 FIXED_VISIT_OUTSIDE = gettext_noop("its fixed visit is outside this plan's crews or days")
+LOCKED_ON_DAY_GONE = gettext_noop(
+    "it was pinned by hand to {day}, which has passed; drag it to today or later"
+)
 CANNOT_UNASSIGN_LOCKED = gettext_noop("a locked or started visit cannot be unassigned")
 TAKEN_OUT_BY_HAND = gettext_noop("taken out of the plan by hand")
 TAKEN_OUT_BY_HAND_BY = gettext_noop("taken out of the plan by hand by {user}")

@@ -122,6 +122,7 @@ def cell_html(cell: Cell, editable: bool, labels: Labels) -> str:
         + (" off" if not cell.works else "")
         + (" held" if cell.held_by is not None or cell.out_of_scope else "")
         + (" warn" if cell.warnings else "")
+        + (" gone" if cell.gone else "")
     )
     held = f' data-held-by="{cell.held_by}"' if cell.held_by is not None else ""
     # A closed day (holiday, closure, absence, day off) is hatched; the reason is its tooltip.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import serializers
@@ -13,8 +12,7 @@ from api.crud.serializers import ClosesDaysSerializer, check_ordered, current
 from api.dates import SaneDateField
 from api.model_serializer import ModelSerializer
 from dispatch.calendars import MAX_DAYS
-from dispatch.ledger import live_visits_between
-from dispatch.models import CompanyClosure, CrewWorkingDay, PartnerClosure, Visit
+from dispatch.models import CompanyClosure, CrewWorkingDay, PartnerClosure
 
 
 class CompanyClosureSerializer(ClosesDaysSerializer):
@@ -25,9 +23,6 @@ class CompanyClosureSerializer(ClosesDaysSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_ordered(self, attrs, "start_date", "end_date", strict=False)
         return attrs
-
-    def live_visits_closed(self, period: CompanyClosure) -> QuerySet[Visit]:
-        return live_visits_between(period.start_date, period.end_date)
 
 
 class PartnerClosureSerializer(ClosesDaysSerializer):
@@ -48,9 +43,6 @@ class PartnerClosureSerializer(ClosesDaysSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_ordered(self, attrs, "start_date", "end_date", strict=False)
         return attrs
-
-    def live_visits_closed(self, period: PartnerClosure) -> QuerySet[Visit]:
-        return live_visits_between(period.start_date, period.end_date, company_id=period.company_id)
 
 
 class CrewWorkingDaySerializer(ModelSerializer):

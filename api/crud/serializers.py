@@ -227,8 +227,9 @@ class ClosedDayVisitSerializer(serializers.Serializer):
 class ClosesDaysSerializer(ModelSerializer):
     """A period that closes days for some crews; one such period shows the visits it strands.
 
-    Subclasses list ``live_visits`` in ``Meta.fields`` and say whose days close
-    (:meth:`live_visits_closed`).
+    Subclasses list ``live_visits`` in ``Meta.fields``. Whose days close follows
+    from the period's model: a crew's (``crew_id``), a partner's
+    (``company_id``) or, with neither, every crew's (the company's closure).
     """
 
     live_visits = serializers.SerializerMethodField(
@@ -239,7 +240,12 @@ class ClosesDaysSerializer(ModelSerializer):
     )
 
     def live_visits_closed(self, period: Any) -> QuerySet[Visit]:
-        raise NotImplementedError
+        return live_visits_between(
+            period.start_date,
+            period.end_date,
+            crew_id=getattr(period, "crew_id", None),
+            company_id=getattr(period, "company_id", None),
+        )
 
     @extend_schema_field(ClosedDayVisitSerializer(many=True, allow_null=True))
     def get_live_visits(self, period: Any) -> list[dict[str, Any]] | None:
@@ -261,9 +267,6 @@ class CrewUnavailabilitySerializer(ClosesDaysSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_ordered(self, attrs, "start_date", "end_date", strict=False)
         return attrs
-
-    def live_visits_closed(self, period: CrewUnavailability) -> QuerySet[Visit]:
-        return live_visits_between(period.start_date, period.end_date, crew_id=period.crew_id)
 
 
 # --- Sites and what delivery learns about them ---------------------------------

@@ -117,3 +117,21 @@ def test_the_fragment_draws_closed_cells_the_same_way(world: World, coordinator:
     key = f"{world.east_crew.pk}:{MONDAY.isoformat()}"
     html = coordinator.get(f"/plans/{plan.pk}/fragment/?cell={key}").content.decode()
     assert 'data-closed="holiday"' in html and 'data-droppable="false"' in html
+
+
+def test_days_gone_by_are_marked_and_take_no_drop(
+    world: World, coordinator: Client, settings
+) -> None:
+    """On Wednesday the board marks Monday and Tuesday as passed; their cells refuse drops."""
+    settings.PLANNING_TODAY = WEDNESDAY
+    plan = world.plan()
+
+    page = coordinator.get(f"/plans/{plan.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    heads = re.findall(r'<span role="columnheader" class="(day-head[^"]*)"', head(page))
+    assert ["gone" in classes.split() for classes in heads] == [True, True, False, False, False]
+    assert head(page).count('<small class="day-label">経過</small>') == 2
+    for date, gone in ((TUESDAY, True), (WEDNESDAY, False)):
+        tuesday_or_wednesday = cell(page, world.east_crew.pk, date)
+        assert (" gone" in tuesday_or_wednesday.split(">", 1)[0]) is gone
+        assert ('data-droppable="false"' in tuesday_or_wednesday) is gone

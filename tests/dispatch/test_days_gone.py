@@ -1,0 +1,239 @@
+"""The days gone by are the field's record: new work goes on today or later.
+
+A coordinator re-plans the week on its Wednesday, after the field reports of
+Monday and Tuesday. The optimizer, a drag and a publication must then leave
+Monday and Tuesday as the crews were sent there (done, or waiting for their
+report), and put everything else on Wednesday or later. "Today" is
+``settings.PLANNING_TODAY`` here, so each test says which day it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import override_settings
+
+from config.env import env_date
+from dispatch.editing import RuleViolation, visit_move, visit_place, visit_unassign
+from dispatch.ledger import live_visits
+from dispatch.models import LiveRoute, OptimizationRun, Plan, PlanStatus, Visit
+from dispatch.plans import plan_publish, plan_revise
+from dispatch.problem import planning_today
+from dispatch.reports import job_report_record
+from dispatch.runs import plan_request_optimization, run_optimization
+from dispatch.states import JobStatus, PlanningError
+from tests.dispatch.conftest import MONDAY, World
+
+TUESDAY, WEDNESDAY, THURSDAY = (MONDAY + dt.timedelta(days=d) for d in (1, 2, 3))
+
+
+def optimize(plan: Plan) -> Plan:
+    run_optimization(run_id=plan_request_optimization(plan=plan, enqueue=False).pk)
+    plan.refresh_from_db()
+    return plan
+
+
+def on_monday(plan: Plan) -> Visit:
+    """One visit of ``plan`` dragged to Monday (the east crew): the field's record to be."""
+    visit = plan.visits.order_by("job_id").first()
+    assert visit is not None
+    return visit_move(visit=visit, crew=visit.crew, date=MONDAY)
+
+
+def places(plan: Plan) -> dict[int, tuple[int, dt.date]]:
+    return {v.job_id: (v.crew_id, v.date) for v in plan.visits.all()}
+
+
+def live_places() -> dict[int, tuple[int, dt.date]]:
+    return {v.job_id: (v.crew_id, v.date) for v in live_visits()}
+
+
+def test_optimizing_on_wednesday_plans_nothing_on_monday_or_tuesday(world: World, settings) -> None:
+    settings.PLANNING_TODAY = WEDNESDAY
+
+    plan = optimize(world.plan())
+
+    assert plan.visits.count() == len(world.jobs)  # everybody still fits Wed-Fri
+    assert min(plan.visits.values_list("date", flat=True)) >= WEDNESDAY
+
+
+def test_a_revision_keeps_the_days_gone_by_as_the_field_left_them(world: World, settings) -> None:
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    on_monday(plan)
+    plan_publish(plan=plan)
+    sent_before_wednesday = {
+        job: place for job, place in live_places().items() if place[1] < WEDNESDAY
+    }
+    assert sent_before_wednesday, "Monday holds at least the visit dragged there"
+
+    settings.PLANNING_TODAY = WEDNESDAY
+    revision = optimize(plan_revise(plan=plan))
+
+    after = places(revision)
+    assert {job: after[job] for job in sent_before_wednesday} == sent_before_wednesday
+    assert all(
+        date >= WEDNESDAY for job, (_, date) in after.items() if job not in sent_before_wednesday
+    )
+    plan_publish(plan=revision)
+    assert {job: live_places()[job] for job in sent_before_wednesday} == sent_before_wednesday
+
+
+def test_a_job_not_finished_on_monday_is_planned_again_from_today(world: World, settings) -> None:
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    failed = on_monday(plan)
+    plan_publish(plan=plan)
+    job_report_record(
+        job=failed.job,
+        visit=live_visits().get(job=failed.job),
+        kind="incomplete",
+        reason_code="no_access",
+    )
+
+    settings.PLANNING_TODAY = WEDNESDAY
+    revision = optimize(plan_revise(plan=plan))
+
+    again = revision.visits.get(job=failed.job)
+    assert again.date >= WEDNESDAY
+    plan_publish(plan=revision)
+    failed.job.refresh_from_db()
+    assert failed.job.status == JobStatus.SCHEDULED
+    assert live_visits().get(job=failed.job).date >= WEDNESDAY
+
+
+def test_a_drag_onto_a_day_gone_by_is_refused_and_changes_nothing(world: World, settings) -> None:
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    settings.PLANNING_TODAY = WEDNESDAY
+    visit = plan.visits.order_by("job_id").first()
+    assert visit is not None
+    plan.refresh_from_db()
+    version, before = plan.version, places(plan)
+
+    with pytest.raises(RuleViolation) as refused:
+        visit_move(visit=visit, crew=visit.crew, date=TUESDAY)
+
+    assert refused.value.rule == "day"
+    assert "Tue 12/1 has passed" in str(refused.value)
+    plan.refresh_from_db()
+    assert (plan.version, places(plan)) == (version, before)
+
+
+def test_a_job_from_the_queue_cannot_be_placed_on_a_day_gone_by(world: World, settings) -> None:
+    settings.PLANNING_TODAY = WEDNESDAY
+    plan = optimize(world.plan())
+    visit = plan.visits.order_by("job_id").first()
+    assert visit is not None
+    visit_unassign(visit=visit)
+
+    with pytest.raises(RuleViolation) as refused:
+        visit_place(plan=plan, job=visit.job, crew=world.east_crew, date=MONDAY)
+
+    assert refused.value.rule == "day"
+    assert not plan.visits.filter(job=visit.job).exists()
+    placed = visit_place(plan=plan, job=visit.job, crew=world.east_crew, date=WEDNESDAY)
+    assert placed.date == WEDNESDAY
+
+
+def test_a_live_visit_of_a_day_gone_by_may_be_put_back_where_it_is_live(
+    world: World, settings
+) -> None:
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    sent = on_monday(plan)
+    plan_publish(plan=plan)
+    settings.PLANNING_TODAY = WEDNESDAY
+    revision = plan_revise(plan=plan)
+    copy = revision.visits.get(job=sent.job)
+
+    moved = visit_move(visit=copy, crew=copy.crew, date=THURSDAY)  # out of the past: fine
+    with pytest.raises(RuleViolation):
+        visit_move(visit=moved, crew=moved.crew, date=TUESDAY)  # another day gone by: no
+    back = visit_move(visit=moved, crew=sent.crew, date=MONDAY)  # where it is live: yes
+
+    assert (back.crew_id, back.date) == (sent.crew_id, MONDAY)
+
+
+def test_publishing_a_draft_whose_day_has_passed_is_refused_whole(world: World, settings) -> None:
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    stale = on_monday(plan)
+    settings.PLANNING_TODAY = TUESDAY  # the draft was left unpublished overnight
+
+    with pytest.raises(PlanningError) as refused:
+        plan_publish(plan=plan)
+
+    assert refused.value.field == "visits"
+    assert stale.job_id in refused.value.details["jobs"]
+    assert "days that have passed" in str(refused.value) and stale.job.reference in str(
+        refused.value
+    )
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PROPOSED
+    assert not LiveRoute.objects.exists() and not live_visits().exists()
+
+    # Optimized again, the plan goes live from Tuesday on. The visit pinned by
+    # hand to Monday keeps its pin out of the plan, and says why: the
+    # coordinator decides where it goes now.
+    optimize(plan)
+    reasons = {row["job_id"]: row["reasons"][0] for row in plan.unassigned}
+    assert reasons[stale.job_id]["rule"] == "locked"
+    assert reasons[stale.job_id]["message"] == (
+        "it was pinned by hand to Mon 11/30, which has passed; drag it to today or later"
+    )
+    plan_publish(plan=plan)
+    assert live_places() and min(d for _, d in live_places().values()) >= TUESDAY
+    friday = MONDAY + dt.timedelta(days=4)
+    visit_place(plan=plan_revise(plan=plan), job=stale.job, crew=stale.crew, date=friday)
+
+
+def test_a_plan_whose_days_have_all_passed_cannot_be_optimized(world: World, settings) -> None:
+    plan = world.plan()
+    settings.PLANNING_TODAY = MONDAY + dt.timedelta(days=7)
+
+    with pytest.raises(PlanningError) as refused:
+        plan_request_optimization(plan=plan, enqueue=False)
+
+    assert refused.value.field == "end_date"
+    assert "every day of this plan has passed" in str(refused.value)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT
+    assert not OptimizationRun.objects.exists()
+
+
+def test_a_run_that_starts_after_the_plans_last_day_fails_saying_why(
+    world: World, settings
+) -> None:
+    """Queued on Friday night, started after midnight: the worker refuses, nothing is written."""
+    plan = world.plan()
+    run = plan_request_optimization(plan=plan, enqueue=False)
+    settings.PLANNING_TODAY = MONDAY + dt.timedelta(days=5)
+
+    finished = run_optimization(run_id=run.pk)
+
+    assert finished.status == "failed" and "every day of this plan has passed" in finished.error
+    assert not plan.visits.exists()
+
+
+def test_today_is_the_date_in_tokyo_unless_pinned(settings) -> None:
+    settings.PLANNING_TODAY = None
+    before = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    today = planning_today()
+    after = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    assert before <= today <= after
+
+    with override_settings(PLANNING_TODAY=dt.date(2027, 4, 1)):
+        assert planning_today() == dt.date(2027, 4, 1)
+
+
+def test_the_pinned_day_is_read_as_an_iso_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISPATCH_PLANNING_TODAY", "2027-04-01")
+    assert env_date("DISPATCH_PLANNING_TODAY") == dt.date(2027, 4, 1)
+    monkeypatch.setenv("DISPATCH_PLANNING_TODAY", "")
+    assert env_date("DISPATCH_PLANNING_TODAY") is None
+    monkeypatch.setenv("DISPATCH_PLANNING_TODAY", "1st of April")
+    with pytest.raises(ValueError, match="DISPATCH_PLANNING_TODAY must be a date"):
+        env_date("DISPATCH_PLANNING_TODAY")

@@ -111,10 +111,11 @@ def report_not_finished(base_url: str, key: str, job: Job) -> dict[str, Any]:
 
 
 def test_a_visit_not_finished_comes_back_is_replanned_and_goes_live_again(
-    field: dict[str, Any], live_server: Any, page: Any, chromium: Any
+    field: dict[str, Any], live_server: Any, page: Any, chromium: Any, settings: Any
 ) -> None:
     plan, a, b, c = field["plan"], field["a"], field["b"], field["c"]
     west, today = field["west"], field["today"]
+    settings.PLANNING_TODAY = today  # the real day: yesterday is the field's record
 
     # The crew could not get in: its app reports the visit not finished.
     report = report_not_finished(live_server.url, field["key"], a)
@@ -163,6 +164,13 @@ def test_a_visit_not_finished_comes_back_is_replanned_and_goes_live_again(
     revision = Plan.objects.get(revises=plan)
     assert page.url.endswith(f"/plans/{revision.pk}/")
     page.locator(f'#queue li.qjob.returned[data-ref="{a.reference}"]').wait_for()
+    # Yesterday has passed: marked so, and none of its crew-days takes the job.
+    yesterday = page.locator(".week-head .day-head").first
+    assert "gone" in (yesterday.get_attribute("class") or "")
+    assert "passed" in yesterday.inner_text()
+    assert route_list(page, west, today - dt.timedelta(days=1)).get_attribute(
+        "data-droppable"
+    ) == "false"
     target_day = today + dt.timedelta(days=2)
     target = route_list(page, west, target_day)
     assert target.get_attribute("data-droppable") == "true"

@@ -168,9 +168,10 @@ def test_a_visit_not_finished_comes_back_is_replanned_and_goes_live_again(
     yesterday = page.locator(".week-head .day-head").first
     assert "gone" in (yesterday.get_attribute("class") or "")
     assert "passed" in yesterday.inner_text()
-    assert route_list(page, west, today - dt.timedelta(days=1)).get_attribute(
-        "data-droppable"
-    ) == "false"
+    assert (
+        route_list(page, west, today - dt.timedelta(days=1)).get_attribute("data-droppable")
+        == "false"
+    )
     target_day = today + dt.timedelta(days=2)
     target = route_list(page, west, target_day)
     assert target.get_attribute("data-droppable") == "true"

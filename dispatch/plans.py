@@ -273,6 +273,59 @@ def drafts_forget_failed_visit(*, job: Job, failed_on: dt.date, reason_code: str
     return changed
 
 
+def revisions_take_live_visit(visit: Visit) -> list[int]:
+    """Copy a visit that went live outside a publication into the open revisions of its plan.
+
+    A slot booked during a call goes straight onto the live route
+    (``slots.slot_confirm``). A revision copied the plan before that: without
+    the copy, publishing it would take the customer's promised visit off the
+    schedule and send the job back to the queue, and nobody would be told.
+    The copy is pinned at the same crew, day and time, in time order on its
+    crew-day (a visit of the job the revision had elsewhere gives way to it);
+    each revision gets a new version (a running optimization of it will not
+    overwrite the change) and loses the job from its queue. Returns the ids of
+    the revisions changed.
+    """
+    changed = []
+    revisions = Plan.objects.select_for_update().filter(
+        revises_id=visit.plan_id, status__in=OPEN_PLAN_STATUSES
+    )
+    for revision in revisions.order_by("pk"):
+        Visit.objects.filter(plan=revision, job_id=visit.job_id).delete()
+        later = Visit.objects.filter(
+            plan=revision,
+            crew_id=visit.crew_id,
+            date=visit.date,
+            planned_start__gte=visit.planned_start,
+        )
+        for pk, sequence in later.order_by("-sequence").values_list("pk", "sequence"):
+            Visit.objects.filter(pk=pk).update(sequence=sequence + 1)  # last first: no collision
+        earlier = Visit.objects.filter(
+            plan=revision,
+            crew_id=visit.crew_id,
+            date=visit.date,
+            planned_start__lt=visit.planned_start,
+        ).count()
+        Visit.objects.create(
+            plan=revision,
+            job_id=visit.job_id,
+            crew_id=visit.crew_id,
+            date=visit.date,
+            sequence=earlier + 1,
+            planned_start=visit.planned_start,
+            planned_end=visit.planned_end,
+            travel_minutes_from_previous=visit.travel_minutes_from_previous,
+            travel_m_from_previous=visit.travel_m_from_previous,
+            locked=True,
+        )
+        _bump(
+            revision,
+            unassigned=[row for row in revision.unassigned if row.get("job_id") != visit.job_id],
+        )
+        changed.append(revision.pk)
+    return changed
+
+
 def _visit_snapshot(visit: Visit) -> dict:
     """The visit as a crew is told of it; times in local time, as the routes give them.
 

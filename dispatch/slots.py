@@ -60,6 +60,7 @@ from .models import (
     SlotBookingStatus,
     Visit,
 )
+from .plans import revisions_take_live_visit
 from .problem import (
     DEFAULT_MAX_UTILIZATION,
     DEFAULT_MIN_GAP_MINUTES,
@@ -697,6 +698,7 @@ def _publish(booking: SlotBooking, *, by: User) -> None:
         locked=True,
         route=route,
     )
+    revisions_take_live_visit(visit)  # a revision of the plan copied it before: keep the slot
     PlanChange.objects.get_or_create(
         plan=plan,
         crew_id=booking.crew_id,

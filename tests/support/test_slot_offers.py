@@ -331,3 +331,40 @@ def test_a_published_lunch_stays_where_the_crew_was_told(desk: Desk, crews: list
         assert offer.planned_start >= lunch_start + dt.timedelta(hours=1)
     assert_validated(desk, answer)
     assert set(PlannedBreak.objects.values_list("start", flat=True)) == {lunch_start}
+
+
+def test_a_slot_confirmed_while_the_plan_is_being_revised_stays_live_when_it_is_published(
+    desk: Desk, crews: list[Crew], call: Call
+) -> None:
+    """Support books a visit into the live week while the coordinator reworks that week.
+
+    The revision was copied before the slot went live; publishing it must not
+    silently take the customer's promised visit off the schedule.
+    """
+    from dispatch.plans import plan_publish, plan_revise
+
+    existing = publish_visit(crews[0], MONDAY, 15)
+    Job.objects.filter(pk=existing.job_id).update(status=JobStatus.SCHEDULED)
+    revision = plan_revise(plan=existing.plan)
+    version = revision.version
+    offer = ask(desk).offers[0]
+    booking = book(desk, call, offer)
+    slot_confirm(booking=SlotBooking.objects.get(job=booking.job), by=desk.coordinator)
+
+    copy = Visit.objects.get(plan=revision, job=booking.job)
+    assert (copy.crew_id, copy.date, copy.planned_start) == (
+        offer.crew.pk,
+        offer.date,
+        offer.planned_start,
+    )
+    assert copy.locked  # the customer was promised it: Optimize keeps it there
+    day = Visit.objects.filter(plan=revision, crew_id=copy.crew_id, date=copy.date)
+    starts = list(day.order_by("sequence").values_list("planned_start", flat=True))
+    assert starts == sorted(starts)  # in time order on its crew-day
+    revision.refresh_from_db()
+    assert revision.version == version + 1  # a running optimization will not overwrite it
+    plan_publish(plan=revision)
+    assert live_visits().get(job=booking.job).plan_id == revision.pk
+    booking.job.refresh_from_db()
+    assert booking.job.status == JobStatus.SCHEDULED
+    assert ledger_problems() == []

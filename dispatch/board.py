@@ -256,7 +256,19 @@ def _segments(
     return segments
 
 
-def _warnings(crew: Crew, cell: Cell, figures: DayFigures, params: PlanParameters) -> list[str]:
+def _warnings(
+    crew: Crew,
+    cell: Cell,
+    figures: DayFigures,
+    params: PlanParameters,
+    kept_gone: set[tuple[int, int, dt.date]] | None = None,
+) -> list[str]:
+    """What the coordinator should know of a crew-day before publishing it.
+
+    ``kept_gone`` holds the (job, crew, date) of the live schedule on the days
+    gone by, for a plan still to be published (None for the others): a visit of
+    such a day that is not among them would be refused at publication.
+    """
     warnings = []
     limit = (
         crew.max_utilization_percent / 100
@@ -282,10 +294,28 @@ def _warnings(crew: Crew, cell: Cell, figures: DayFigures, params: PlanParameter
         )
     elif cell.out_of_scope:
         warnings.append(_("This crew-day was given to another region's plan of this week"))
-    for item in cell.visits:
+    previous: VisitItem | None = None
+    for item in sorted(cell.visits, key=lambda i: i.visit.sequence):
         job = item.visit.job
         if item.released:
             continue  # off the schedule: the label on the visit says what became of it
+        if previous is not None and item.visit.planned_start < previous.visit.planned_end:
+            # A slot confirmed into a revision that had changed this day, say.
+            warnings.append(
+                _("%(job)s starts before %(previous)s ends (%(end)s)")
+                % {
+                    "job": job.reference,
+                    "previous": previous.visit.job.reference,
+                    "end": previous.end,
+                }
+            )
+        previous = item
+        where = (item.visit.job_id, item.visit.crew_id, item.visit.date)
+        if kept_gone is not None and cell.gone and where not in kept_gone:
+            warnings.append(
+                _("%(job)s is on a day that has passed: publishing will be refused until it moves")
+                % {"job": job.reference}
+            )
         if item.late:
             warnings.append(
                 _("%(job)s is after its due date %(due)s")
@@ -499,6 +529,13 @@ def build_cells(
         )
     )
     today = planning_today()
+    kept_gone: set[tuple[int, int, dt.date]] | None = None
+    if plan.status in EDITABLE and dates[0] < today:
+        kept_gone = set(
+            live_visits()
+            .filter(job_id__in={v.job_id for v in visits}, date__range=(dates[0], today))
+            .values_list("job_id", "crew_id", "date")
+        )
     cells: dict[str, Cell] = {}
     for crew in crews:
         for date in dates:
@@ -531,7 +568,7 @@ def build_cells(
                 cell.figures = day_figures(crew, route, leg)
                 lunch = lunches.get((crew.pk, date))
                 cell.segments = _segments(crew, date, route, leg[1], words, lunch)
-                cell.warnings = _warnings(crew, cell, cell.figures, params)
+                cell.warnings = _warnings(crew, cell, cell.figures, params, kept_gone)
             else:
                 cell.figures = day_figures(crew, [], (0, 0))
             cells[cell.key] = cell

@@ -237,3 +237,66 @@ def test_the_pinned_day_is_read_as_an_iso_date(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DISPATCH_PLANNING_TODAY", "1st of April")
     with pytest.raises(ValueError, match="DISPATCH_PLANNING_TODAY must be a date"):
         env_date("DISPATCH_PLANNING_TODAY")
+
+
+def board_warnings(plan: Plan) -> dict[tuple[int, dt.date], list[str]]:
+    from dispatch.board import board_for
+
+    board = board_for(plan)
+    return {
+        (cell.crew.pk, cell.date): cell.warnings
+        for group in board.groups
+        for row in group.rows
+        for cell in row.cells
+        if cell.warnings
+    }
+
+
+def test_the_board_warns_of_a_visit_that_publishing_would_refuse(world: World, settings) -> None:
+    """Before the click: a draft's visit on a day gone by is flagged on its crew-day."""
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    stale = on_monday(plan)
+    settings.PLANNING_TODAY = TUESDAY
+
+    warnings = board_warnings(plan)[(stale.crew_id, MONDAY)]
+
+    assert (
+        f"{stale.job.reference} is on a day that has passed: publishing will be refused "
+        "until it moves"
+    ) in warnings
+
+
+def test_the_board_does_not_warn_of_the_field_record_in_a_revision(world: World, settings) -> None:
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    sent = on_monday(plan)
+    plan_publish(plan=plan)
+    settings.PLANNING_TODAY = WEDNESDAY
+
+    revision = plan_revise(plan=plan)
+
+    assert not any(
+        "has passed" in w for w in board_warnings(revision).get((sent.crew_id, MONDAY), [])
+    )
+
+
+def test_the_board_warns_of_visits_that_overlap(world: World, settings) -> None:
+    """Two visits of one crew-day whose times cross (a slot confirmed into a changed revision)."""
+    plan = optimize(world.plan())
+    for position, job in enumerate(world.jobs[:2], start=1):  # east's pair, both on Monday
+        visit_move(
+            visit=plan.visits.get(job=job), crew=world.east_crew, date=MONDAY, position=position
+        )
+    first, second = plan.visits.filter(crew=world.east_crew, date=MONDAY).order_by("sequence")[:2]
+    Visit.objects.filter(pk=second.pk).update(
+        planned_start=first.planned_end - dt.timedelta(minutes=30),
+        planned_end=first.planned_end + dt.timedelta(minutes=60),
+    )
+
+    warnings = board_warnings(plan)[(world.east_crew.pk, MONDAY)]
+
+    assert any(
+        w.startswith(f"{second.job.reference} starts before {first.job.reference} ends")
+        for w in warnings
+    ), warnings

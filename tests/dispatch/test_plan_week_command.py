@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -100,3 +101,37 @@ def test_with_several_planner_workers_it_searches_regions_as_parts_and_says_wher
     assert parallel["runner"] == "celery" and parallel["parts"] > 0
     assert parallel["not_run"] == 0
     assert f"Search parts: {parallel['parts']} via celery" in out.getvalue()
+
+
+def test_a_week_whose_days_have_passed_is_refused_and_leaves_no_plan(settings) -> None:
+    settings.PLANNING_TODAY = dt.date(2026, 12, 7)
+    with pytest.raises(CommandError, match="every day of this plan has passed"):
+        call_command("plan_week", start=WEEK, stdout=StringIO())
+    assert not Plan.objects.exists()
+
+
+def test_a_refused_publication_is_a_clear_error_and_the_plan_stays_a_proposal(
+    demo: None, settings
+) -> None:
+    """Optimized while the week was ahead, published after its Tuesday had passed (Monday 11/23
+    is a holiday: nobody works it)."""
+    from dispatch.runs import run_optimization
+
+    real = run_optimization
+
+    def optimize_then_a_day_passes(**kwargs):  # type: ignore[no-untyped-def]
+        run = real(**kwargs)
+        settings.PLANNING_TODAY = dt.date.fromisoformat(WEEK) + dt.timedelta(days=2)
+        return run
+
+    import dispatch.management.commands.plan_week as command
+
+    settings.PLANNING_TODAY = dt.date.fromisoformat(WEEK)
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        pytest.raises(CommandError, match="not published: these visits are on days that have"),
+    ):
+        patch.setattr(command, "run_optimization", optimize_then_a_day_passes)
+        call_command("plan_week", start=WEEK, time_limit=1, publish=True, stdout=StringIO())
+    assert Plan.objects.get().status == PlanStatus.PROPOSED
+    assert not LiveRoute.objects.exists()

@@ -12,10 +12,12 @@ from collections import Counter
 from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.errors import DomainError
 from dispatch.batches import batch_publish, batch_try_finish, planning_batch_start
 from dispatch.models import Crew, OptimizationRun, Plan, PlanningBatch, RunStatus
 from dispatch.plans import plan_create, plan_publish
@@ -79,14 +81,15 @@ class Command(BaseCommand):
             self._all_regions(console, start, end, params, publish=options["publish"])
             return
         try:
-            plan = plan_create(
-                name=f"{region.name if region else 'All regions'} {start:%Y-%m-%d}",
-                start_date=start,
-                end_date=end,
-                region=region,
-                params=params,
-            )
-            run = plan_request_optimization(plan=plan, enqueue=False)
+            with transaction.atomic():  # a refused optimization leaves no empty plan behind
+                plan = plan_create(
+                    name=f"{region.name if region else 'All regions'} {start:%Y-%m-%d}",
+                    start_date=start,
+                    end_date=end,
+                    region=region,
+                    params=params,
+                )
+                run = plan_request_optimization(plan=plan, enqueue=False)
         except (PlanningError, ParameterError) as exc:
             raise CommandError(str(exc)) from exc
 
@@ -97,7 +100,10 @@ class Command(BaseCommand):
             raise CommandError(f"optimization {run.status}: {run.error}")
         self._print_summary(console, plan)
         if options["publish"]:
-            plan = plan_publish(plan=plan)
+            try:
+                plan = plan_publish(plan=plan)
+            except DomainError as exc:  # a conflict with the live schedule, a day gone by
+                raise CommandError(f"plan {plan.pk} not published: {exc}") from exc
             console.print(f"[green]Published plan {plan.pk} (version {plan.version}).")
 
     def _optimize(self, console: Console, run: OptimizationRun, label: str) -> OptimizationRun:

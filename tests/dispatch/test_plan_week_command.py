@@ -119,7 +119,7 @@ def test_a_refused_publication_is_a_clear_error_and_the_plan_stays_a_proposal(
 
     real = run_optimization
 
-    def optimize_then_a_day_passes(**kwargs):  # type: ignore[no-untyped-def]
+    def optimize_then_two_days_pass(**kwargs):  # type: ignore[no-untyped-def]
         run = real(**kwargs)
         settings.PLANNING_TODAY = dt.date.fromisoformat(WEEK) + dt.timedelta(days=2)
         return run
@@ -131,7 +131,7 @@ def test_a_refused_publication_is_a_clear_error_and_the_plan_stays_a_proposal(
         pytest.MonkeyPatch.context() as patch,
         pytest.raises(CommandError, match="not published: these visits are on days that have"),
     ):
-        patch.setattr(command, "run_optimization", optimize_then_a_day_passes)
+        patch.setattr(command, "run_optimization", optimize_then_two_days_pass)
         call_command("plan_week", start=WEEK, time_limit=1, publish=True, stdout=StringIO())
     assert Plan.objects.get().status == PlanStatus.PROPOSED
     assert not LiveRoute.objects.exists()

@@ -22,7 +22,7 @@ from sites.models import Region
 from . import editing
 from .calendars import WorkCalendar
 from .figures import DayFigures, day_figures, plan_figures, return_legs, shift_minutes, totals
-from .ledger import ledger_holdings, live_visits
+from .ledger import Place, ledger_holdings, live_places, live_visits
 from .models import (
     ACTIVE_RUN_STATUSES,
     Crew,
@@ -261,7 +261,7 @@ def _warnings(
     cell: Cell,
     figures: DayFigures,
     params: PlanParameters,
-    kept_gone: set[tuple[int, int, dt.date]] | None = None,
+    kept_gone: set[Place] | None = None,
 ) -> list[str]:
     """What the coordinator should know of a crew-day before publishing it.
 
@@ -529,13 +529,9 @@ def build_cells(
         )
     )
     today = planning_today()
-    kept_gone: set[tuple[int, int, dt.date]] | None = None
+    kept_gone: set[Place] | None = None
     if plan.status in EDITABLE and dates[0] < today:
-        kept_gone = set(
-            live_visits()
-            .filter(job_id__in={v.job_id for v in visits}, date__range=(dates[0], today))
-            .values_list("job_id", "crew_id", "date")
-        )
+        kept_gone = live_places({v.job_id for v in visits}, first=dates[0], before=today)
     cells: dict[str, Cell] = {}
     for crew in crews:
         for date in dates:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -82,6 +83,24 @@ def live_visits_between(
 
 #: Visits that left the schedule but stay on the crew's day as its history.
 SHOWN_AFTER_RELEASE = (ReleaseReason.NOT_FINISHED, ReleaseReason.CANCELLED)
+
+
+Place = tuple[int, int, dt.date]
+"""``(job_id, crew_id, date)``: where the live schedule sends a job."""
+
+
+def live_places(job_ids: Iterable[int], *, first: dt.date, before: dt.date) -> set[Place]:
+    """Where the live schedule sent these jobs on the days from ``first`` up to ``before``.
+
+    The days gone by are the field's record: a plan may keep a visit there only
+    at one of these places (the optimizer fixes them, publishing and the board
+    check against them).
+    """
+    return set(
+        live_visits()
+        .filter(job_id__in=list(job_ids), date__gte=first, date__lt=before)
+        .values_list("job_id", "crew_id", "date")
+    )
 
 
 def scheduled_or_failed_visits() -> QuerySet[Visit]:

@@ -26,7 +26,7 @@ from accounts.models import User
 from sites.models import Region
 
 from . import texts
-from .ledger import ledger_conflicts, ledger_lock, ledger_publish, live_visits
+from .ledger import ledger_conflicts, ledger_lock, ledger_publish, live_places, live_visits
 from .models import (
     ACTIVE_RUN_STATUSES,
     ChangeKind,
@@ -567,11 +567,7 @@ def _check_days_gone_kept(visits: dict[int, Visit]) -> None:
     gone = {job_id: v for job_id, v in visits.items() if v.date < today}
     if not gone:
         return
-    live = set(
-        live_visits()
-        .filter(job__in=list(gone), date__lt=today)
-        .values_list("job_id", "crew_id", "date")
-    )
+    live = live_places(gone, first=min(v.date for v in gone.values()), before=today)
     added = [
         (v.job_id, f"{v.job.reference} ({v.crew.name}, {v.date.isoformat()})")
         for v in sorted(gone.values(), key=lambda v: (v.date, v.crew_id, v.sequence))

@@ -29,7 +29,7 @@ from sites.models import Region, Site
 
 from . import texts
 from .calendars import WorkCalendar
-from .ledger import Holdings, ledger_holdings, live_visits
+from .ledger import Holdings, ledger_holdings, live_places
 from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .readiness import job_blockers
 from .skills import region_skill
@@ -506,11 +506,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     usable = crew_day_usable(plan, holdings)
     # A visit the field was sent to on a day gone by stays there: it is done, or
     # its report is still to come (a "not finished" report releases it).
-    live_gone = set(
-        live_visits()
-        .filter(job__in=candidates, date__gte=dates[0], date__lt=today)
-        .values_list("job_id", "crew_id", "date")
-    )
+    live_gone = live_places((job.pk for job in candidates), first=dates[0], before=today)
     fixed_crew_days_gone: set[tuple[int, dt.date]] = set()
     kept_out = held_out_by_hand(plan)
     # Without a region, every crew is in play: keep each job to the crews of
@@ -531,17 +527,11 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             continue
         fixed = None
         visit = own_visits.get(job.pk)
+        live_there = visit is not None and (visit.job_id, visit.crew_id, visit.date) in live_gone
         is_fixed = visit is not None and (
-            visit.locked
-            or job.status in FIXED_STATUSES
-            or (visit.job_id, visit.crew_id, visit.date) in live_gone
+            visit.locked or job.status in FIXED_STATUSES or live_there
         )
-        if (
-            is_fixed
-            and visit is not None
-            and visit.date < today
-            and (visit.job_id, visit.crew_id, visit.date) not in live_gone
-        ):
+        if is_fixed and visit is not None and visit.date < today and not live_there:
             # Pinned by hand on a day that passed before it went live: the pin is
             # kept (it is the coordinator's), and the job waits for a new place.
             screened.append(

@@ -42,6 +42,15 @@ def on_monday(plan: Plan) -> Visit:
     return visit_move(visit=visit, crew=visit.crew, date=MONDAY)
 
 
+def published_with_monday(world: World, settings) -> tuple[Plan, Visit]:
+    """The week optimized and published on its Monday, one visit sent to Monday."""
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    sent = on_monday(plan)
+    plan_publish(plan=plan)
+    return plan, sent
+
+
 def places(plan: Plan) -> dict[int, tuple[int, dt.date]]:
     return {v.job_id: (v.crew_id, v.date) for v in plan.visits.all()}
 
@@ -60,10 +69,7 @@ def test_optimizing_on_wednesday_plans_nothing_on_monday_or_tuesday(world: World
 
 
 def test_a_revision_keeps_the_days_gone_by_as_the_field_left_them(world: World, settings) -> None:
-    settings.PLANNING_TODAY = MONDAY
-    plan = optimize(world.plan())
-    on_monday(plan)
-    plan_publish(plan=plan)
+    plan, _ = published_with_monday(world, settings)
     sent_before_wednesday = {
         job: place for job, place in live_places().items() if place[1] < WEDNESDAY
     }
@@ -82,10 +88,7 @@ def test_a_revision_keeps_the_days_gone_by_as_the_field_left_them(world: World, 
 
 
 def test_a_job_not_finished_on_monday_is_planned_again_from_today(world: World, settings) -> None:
-    settings.PLANNING_TODAY = MONDAY
-    plan = optimize(world.plan())
-    failed = on_monday(plan)
-    plan_publish(plan=plan)
+    plan, failed = published_with_monday(world, settings)
     job_report_record(
         job=failed.job,
         visit=live_visits().get(job=failed.job),
@@ -141,10 +144,7 @@ def test_a_job_from_the_queue_cannot_be_placed_on_a_day_gone_by(world: World, se
 def test_a_live_visit_of_a_day_gone_by_may_be_put_back_where_it_is_live(
     world: World, settings
 ) -> None:
-    settings.PLANNING_TODAY = MONDAY
-    plan = optimize(world.plan())
-    sent = on_monday(plan)
-    plan_publish(plan=plan)
+    plan, sent = published_with_monday(world, settings)
     settings.PLANNING_TODAY = WEDNESDAY
     revision = plan_revise(plan=plan)
     copy = revision.visits.get(job=sent.job)
@@ -268,10 +268,7 @@ def test_the_board_warns_of_a_visit_that_publishing_would_refuse(world: World, s
 
 
 def test_the_board_does_not_warn_of_the_field_record_in_a_revision(world: World, settings) -> None:
-    settings.PLANNING_TODAY = MONDAY
-    plan = optimize(world.plan())
-    sent = on_monday(plan)
-    plan_publish(plan=plan)
+    plan, sent = published_with_monday(world, settings)
     settings.PLANNING_TODAY = WEDNESDAY
 
     revision = plan_revise(plan=plan)

@@ -163,32 +163,24 @@ def test_a_closure_over_published_visits_warns_which_ones_still_go_out(
     assert visit is not None
     stranded = live_visits().filter(date=visit.date).count()
 
-    response = coordinator.post(
-        f"{URL}company-closure/",
-        {
-            "company-start_date": str(visit.date),
-            "company-end_date": str(visit.date),
-            "company-name": "棚卸",
-        },
-        follow=True,
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
+    def close_the_day(language: str) -> str:
+        return coordinator.post(
+            f"{URL}company-closure/",
+            {
+                "company-start_date": str(visit.date),
+                "company-end_date": str(visit.date),
+                "company-name": "棚卸",
+            },
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE=language,
+        ).content.decode()
 
-    page = response.content.decode()
+    page = close_the_day("en")
     assert "Company closure added." in page
     assert f"{stranded} published visit" in page
     assert visit.job.reference in page and f"plan {plan.pk}" in page
 
-    in_japanese = coordinator.post(
-        f"{URL}company-closure/",
-        {
-            "company-start_date": str(visit.date),
-            "company-end_date": str(visit.date),
-            "company-name": "棚卸",
-        },
-        follow=True,
-        HTTP_ACCEPT_LANGUAGE="ja",
-    ).content.decode()
+    in_japanese = close_the_day("ja")
     assert f"公開済みの訪問 {stranded} 件" in in_japanese
     assert f"計画 {plan.pk} を改訂して公開する" in in_japanese
 

@@ -143,6 +143,18 @@ def _is_live_on(job: Job, crew: Crew, date: dt.date) -> bool:
     return live_visits().filter(job=job, crew=crew, date=date).exists()
 
 
+def _worked_visit_on(job: Job, crew: Crew, date: dt.date) -> Visit | None:
+    """The live visit on ``crew``'s ``date`` of a job the crew started or finished there.
+
+    A revision that took such a job out cannot be published
+    (``plans._check_worked_visits_stay``): putting it back where it was worked
+    must stay possible, although the job is no longer ready to plan.
+    """
+    if job.status not in FIXED_STATUSES:
+        return None
+    return live_visits().filter(job=job, crew=crew, date=date).first()
+
+
 def _check_day_open(job: Job, crew: Crew, date: dt.date) -> None:
     """Refuse to put work on a day gone by, unless it is where the job is live already."""
     if date < planning_today() and not _is_live_on(job, crew, date):
@@ -382,7 +394,8 @@ def visit_place(
             ]
         )
     job = Job.objects.select_related("site").get(pk=job.pk)
-    if job.status not in PLANNABLE_STATUSES:
+    worked_here = _worked_visit_on(job, crew, date)
+    if job.status not in PLANNABLE_STATUSES and worked_here is None:
         raise RuleViolation(
             [
                 texts.violation(
@@ -393,7 +406,7 @@ def visit_place(
                 )
             ]
         )
-    blockers = job_blockers(job, on=date)
+    blockers = [] if worked_here is not None else job_blockers(job, on=date)
     if blockers:
         raise RuleViolation([scheduler.Violation(b.code, b.message, str(job.pk)) for b in blockers])
     if Visit.objects.filter(plan=plan, job=job).exists():
@@ -402,7 +415,10 @@ def visit_place(
         )
     target: RouteKey = (crew.pk, date)
     routes = {target: _insert([v.job for v in _route(plan, target)], job, position)}
-    _rewrite(plan, routes, _locked_visits(plan, [target]))
+    pinned = _locked_visits(plan, [target])
+    if worked_here is not None:
+        pinned[job.pk] = worked_here  # back at the very time the crew worked it
+    _rewrite(plan, routes, pinned)
     if elsewhere is not None:
         Visit.objects.filter(plan=plan, job=job).update(takes_over=True)
     _bump(plan, unassigned=_drop_from_unassigned(plan, job.pk))

@@ -478,7 +478,7 @@ def plan_publish(
     if previous is not None:
         old_visits |= _live_by_job(previous.visits.all())
     _check_publishable_jobs(locked, new_visits)
-    _check_worked_visits_stay(new_visits)
+    _check_worked_visits_stay(new_visits, dropped=set(old_visits) - set(new_visits))
     _check_days_gone_kept(new_visits)
     ledger_publish(locked, previous)
     published_version = locked.version + 1
@@ -524,15 +524,18 @@ def _refuse_jobs(message: str, entries: list[tuple[int, str]], **params: str) ->
     )
 
 
-def _check_worked_visits_stay(visits: dict[int, Visit]) -> None:
+def _check_worked_visits_stay(visits: dict[int, Visit], *, dropped: set[int]) -> None:
     """Refuse to move a job a crew already started or finished off the crew-day it was worked on.
 
     A revision copies the published visits and may be edited for days; if the
     crew starts or finishes a job meanwhile, the revision's copy (dragged to
     another day or crew, or placed anew) would send a crew back to work that
     is done. The job's live visit is where it was worked: it must stay there.
+    A job the revision took out (``dropped``, live in the plan it replaces) is
+    refused too: publishing would release the stop under the crew's feet and
+    leave the job started with no visit to report it finished on.
     """
-    worked = list(Job.objects.filter(pk__in=visits, status__in=FIXED_STATUSES))
+    worked = list(Job.objects.filter(pk__in={*visits, *dropped}, status__in=FIXED_STATUSES))
     held = {v.job_id: v for v in live_visits().filter(job__in=worked).select_related("crew")}
     moved = [
         (
@@ -543,6 +546,7 @@ def _check_worked_visits_stay(visits: dict[int, Visit]) -> None:
         )
         for job in worked
         if job.pk not in held
+        or job.pk not in visits
         or (held[job.pk].crew_id, held[job.pk].date)
         != (visits[job.pk].crew_id, visits[job.pk].date)
     ]

@@ -1,0 +1,114 @@
+"""The field loop in the orders people really produce it.
+
+A revision stays open for days while crews keep reporting, support keeps
+cancelling and booking, and a second coordinator keeps working. Each test
+is one such ordering; each ran red before its fix.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatch.editing import RuleViolation, visit_place, visit_unassign
+from dispatch.ledger import ledger_problems, live_visits
+from dispatch.models import Job, JobReport, Plan, Visit
+from dispatch.plans import plan_publish, plan_revise
+from dispatch.reports import job_report_record
+from dispatch.runs import plan_request_optimization, run_optimization
+from dispatch.states import JobStatus, PlanningError
+from tests.dispatch.conftest import World
+
+
+def optimize(plan: Plan) -> Plan:
+    run_optimization(run_id=plan_request_optimization(plan=plan, enqueue=False).pk)
+    plan.refresh_from_db()
+    return plan
+
+
+def published(plan: Plan) -> Plan:
+    return plan_publish(plan=optimize(plan))
+
+
+def report(job: Job, kind: str, **fields: object) -> JobReport:
+    """The crew's report on the job's live visit, as the partner API sends it."""
+    created, _ = job_report_record(
+        job=job,
+        visit=live_visits().get(job=job),
+        kind=kind,  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
+    )
+    return created
+
+
+def revision_without(plan: Plan, job: Job) -> Plan:
+    """A revision of ``plan`` from which the coordinator took ``job`` out by hand."""
+    revision = plan_revise(plan=plan)
+    visit_unassign(visit=Visit.objects.get(plan=revision, job=job))
+    return revision
+
+
+# --- a crew starts a job the open revision took out --------------------------------
+
+
+@pytest.mark.parametrize("kind", ["started", "completed"])
+def test_a_revision_that_dropped_a_job_the_crew_then_worked_is_not_published(
+    world: World, kind: str
+) -> None:
+    plan = published(world.plan())
+    job = world.jobs[0]
+    worked_at = live_visits().get(job=job)
+    revision = revision_without(plan, job)  # Monday morning: not started yet
+
+    report(job, "started")  # meanwhile the crew is on site
+    if kind == "completed":
+        report(job, "completed", idempotency_key="done")
+
+    with pytest.raises(PlanningError) as refused:
+        plan_publish(plan=revision)
+
+    assert refused.value.field == "visits"
+    assert refused.value.details["jobs"] == [job.pk]
+    assert job.reference in str(refused.value)
+    assert live_visits().get(job=job) == worked_at, "the crew's stop stays on its route"
+    revision.refresh_from_db()
+    assert revision.status != "published"
+    assert ledger_problems() == []
+
+
+def test_a_worked_job_the_revision_dropped_can_be_put_back_where_it_was_worked(
+    world: World,
+) -> None:
+    plan = published(world.plan())
+    job = world.jobs[0]
+    worked_at = live_visits().get(job=job)
+    revision = revision_without(plan, job)
+    report(job, "started")
+
+    back = visit_place(plan=revision, job=job, crew=worked_at.crew, date=worked_at.date)
+
+    assert (back.planned_start, back.locked) == (worked_at.planned_start, True)
+    plan_publish(plan=revision)
+    live = live_visits().get(job=job)
+    assert (live.plan_id, live.crew_id, live.date) == (
+        revision.pk,
+        worked_at.crew_id,
+        worked_at.date,
+    )
+    report(job, "completed", idempotency_key="done")  # the crew can still finish it
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED
+    assert ledger_problems() == []
+
+
+def test_a_worked_job_is_not_placed_anywhere_else(world: World) -> None:
+    plan = published(world.plan())
+    job = world.jobs[0]
+    worked_at = live_visits().get(job=job)
+    revision = revision_without(plan, job)
+    report(job, "started")
+    elsewhere = world.west_crew if worked_at.crew_id == world.east_crew.pk else world.east_crew
+
+    with pytest.raises(RuleViolation) as refused:
+        visit_place(plan=revision, job=job, crew=elsewhere, date=worked_at.date)
+
+    assert refused.value.rule == "not_ready"

@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -747,9 +747,19 @@ def route_problem(
 
 
 def result_visits(
-    *, plan: Plan, planning: PlanningInput, result: scheduler.Result, locked_job_ids: set[int]
+    *,
+    plan: Plan,
+    planning: PlanningInput,
+    result: scheduler.Result,
+    locked_job_ids: set[int],
+    taking_over: Collection[int] = (),
 ) -> list[Visit]:
-    """Unsaved :class:`Visit` rows for every stop of ``result``."""
+    """Unsaved :class:`Visit` rows for every stop of ``result``.
+
+    ``taking_over`` are the jobs the coordinator took over by hand from another
+    published plan: their new visits keep saying so, or publishing would
+    refuse them as live elsewhere and the next optimization would drop them.
+    """
     visits = []
     for route in result.routes:
         crew = planning.crews[route.crew_id]
@@ -768,6 +778,7 @@ def result_visits(
                     travel_minutes_from_previous=math.ceil(stop.travel_s / 60),
                     travel_m_from_previous=stop.travel_m,
                     locked=job.pk in locked_job_ids,
+                    takes_over=job.pk in taking_over,
                 )
             )
     return visits

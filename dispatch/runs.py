@@ -347,7 +347,13 @@ def _run_store_result(*, run_id: int, planning: PlanningInput, result: scheduler
     plan.visits.all().delete()
     plan.breaks.all().delete()
     Visit.objects.bulk_create(
-        result_visits(plan=plan, planning=planning, result=result, locked_job_ids=locked_job_ids)
+        result_visits(
+            plan=plan,
+            planning=planning,
+            result=result,
+            locked_job_ids=locked_job_ids,
+            taking_over={v.job_id for v in before_visits if v.takes_over},
+        )
     )
     PlannedBreak.objects.bulk_create(result_breaks(plan=plan, planning=planning, result=result))
     after_visits = list(plan.visits.select_related("crew", "job__site"))
@@ -404,6 +410,7 @@ def _plan_snapshot(plan: Plan, visits: list[Visit]) -> dict:
                 "travel_minutes_from_previous": v.travel_minutes_from_previous,
                 "travel_m_from_previous": v.travel_m_from_previous,
                 "locked": v.locked,
+                "takes_over": v.takes_over,
             }
             for v in visits
         ],
@@ -479,6 +486,7 @@ def run_discard(*, run: OptimizationRun, by: User | None = None) -> Optimization
             travel_minutes_from_previous=row["travel_minutes_from_previous"],
             travel_m_from_previous=row["travel_m_from_previous"],
             locked=row["locked"],
+            takes_over=row.get("takes_over", False),  # snapshots from before it was kept
         )
         for row in previous.get("visits", [])
     )

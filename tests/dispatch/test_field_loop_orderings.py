@@ -7,16 +7,18 @@ is one such ordering; each ran red before its fix.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from dispatch.editing import RuleViolation, visit_place, visit_unassign
 from dispatch.ledger import ledger_problems, live_visits
 from dispatch.models import Job, JobReport, Plan, Visit
-from dispatch.plans import plan_publish, plan_revise
+from dispatch.plans import plan_create, plan_publish, plan_revise
 from dispatch.reports import job_report_record
-from dispatch.runs import plan_request_optimization, run_optimization
+from dispatch.runs import plan_request_optimization, run_discard, run_optimization
 from dispatch.states import JobStatus, PlanningError
-from tests.dispatch.conftest import World
+from tests.dispatch.conftest import MONDAY, World
 
 
 def optimize(plan: Plan) -> Plan:
@@ -112,3 +114,50 @@ def test_a_worked_job_is_not_placed_anywhere_else(world: World) -> None:
         visit_place(plan=revision, job=job, crew=elsewhere, date=worked_at.date)
 
     assert refused.value.rule == "not_ready"
+
+
+# --- a job taken over by hand, then the plan is optimized ----------------------------
+
+
+def next_week_taking_over(world: World, job: Job) -> tuple[Plan, dt.date]:
+    """Next week's plan, into which the coordinator took ``job`` over by hand."""
+    next_monday = MONDAY + dt.timedelta(days=7)
+    second = optimize(
+        plan_create(
+            name="Week 49",
+            start_date=next_monday,
+            end_date=next_monday + dt.timedelta(days=4),
+            region=world.region,
+            params={"time_limit_seconds": 1},
+        )
+    )
+    visit_place(plan=second, job=job, crew=world.west_crew, date=next_monday, take_over=True)
+    return second, next_monday
+
+
+def test_optimizing_keeps_a_job_taken_over_by_hand(world: World) -> None:
+    published(world.plan())
+    job = world.jobs[0]
+    second, next_monday = next_week_taking_over(world, job)
+
+    optimize(second)
+
+    kept = second.visits.get(job=job)
+    assert (kept.crew_id, kept.date, kept.takes_over) == (world.west_crew.pk, next_monday, True)
+    plan_publish(plan=second)
+    assert live_visits().get(job=job).plan_id == second.pk
+    assert ledger_problems() == []
+
+
+def test_discarding_a_proposal_keeps_a_job_taken_over_by_hand(world: World) -> None:
+    published(world.plan())
+    job = world.jobs[0]
+    second, _ = next_week_taking_over(world, job)
+    run = plan_request_optimization(plan=second, enqueue=False)
+    run_optimization(run_id=run.pk)
+
+    run_discard(run=run)
+
+    assert second.visits.get(job=job).takes_over
+    plan_publish(plan=second)
+    assert live_visits().get(job=job).plan_id == second.pk

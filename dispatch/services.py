@@ -46,6 +46,31 @@ class JobOnLiveSchedule(DomainError):
         )
 
 
+class ReportNotFinishedInstead(DomainError):
+    """'Not finished' by hand on a live job: the crew's report is the way, it frees the stop."""
+
+    code = "on_live_schedule"
+
+    def __init__(self, job: Job, visit: Visit) -> None:
+        super().__init__(
+            _(
+                "%(job)s is on the live schedule (plan %(plan)s, %(date)s): report the visit "
+                "not finished (POST /api/v1/jobs/%(id)s/reports/, kind 'incomplete'), which "
+                "takes it off the crew's route and sends the job back to the queue"
+            )
+            % {
+                "job": job.reference,
+                "plan": visit.plan_id,
+                "date": visit.date.isoformat(),
+                "id": job.pk,
+            },
+            field="status",
+            job_id=job.pk,
+            plan_id=visit.plan_id,
+            visit_id=visit.pk,
+        )
+
+
 def job_check_off_schedule(job: Job, *, field: str) -> None:
     """Refuse a change (to ``field``) that a job live on the published schedule cannot take.
 
@@ -58,13 +83,20 @@ def job_check_off_schedule(job: Job, *, field: str) -> None:
 
 
 def _check_off_schedule(job: Job, to_status: str) -> None:
-    """Refuse a move to the queue while the job is live: it would be both queued and routed.
+    """Refuse a move to the queue, or to *not finished*, while the job is live.
 
-    Publishing and a not-finished report release the visit first and then move
-    the job; a transition by hand has no visit of its own to release.
+    Queued and routed at once would send a crew to a job being planned again;
+    *not finished* on a live visit would keep the stop on the crew's route with
+    a job no report fits any more. Publishing and a not-finished report
+    release the visit first and then move the job; a transition by hand has
+    no visit of its own to release.
     """
     if to_status in QUEUE_STATUSES:
         job_check_off_schedule(job, field="status")
+    elif to_status == JobStatus.INCOMPLETE:
+        visit = live_visits().filter(job=job).first()
+        if visit is not None:
+            raise ReportNotFinishedInstead(job, visit)
 
 
 @transaction.atomic
@@ -94,7 +126,7 @@ def job_transition(
     JobOnLiveSchedule
         When moving to the queue while a published visit still holds the job.
     """
-    if to_status == JobStatus.CANCELLED or to_status in QUEUE_STATUSES:
+    if to_status in (JobStatus.CANCELLED, JobStatus.INCOMPLETE) or to_status in QUEUE_STATUSES:
         ledger_lock()  # before the job's row lock, in the same order as publishing
     locked = Job.objects.select_for_update().get(pk=job.pk)
     if precondition is not None:
@@ -155,11 +187,11 @@ def job_report_incomplete(
         reported_by=by,
     )
     note = f"{reason_code}: {reason_text}"[:500]
-    job_transition(job=job, to_status=JobStatus.INCOMPLETE, by=by, note=note)
-    # Off the route before back to the queue (a queued job is never live).
+    # Off the route first: a job not finished (or queued) is never live.
     live = visit if visit is not None and visit.is_live else live_visits().filter(job=job).first()
     if live is not None:
         ledger_release_not_finished(live)
+    job_transition(job=job, to_status=JobStatus.INCOMPLETE, by=by, note=note)
     # Back to the queue; or to the permission round if a permission lapsed meanwhile.
     with translation.override(settings.LANGUAGE_CODE):  # history notes: one language
         blocked = job_blockers(job)

@@ -136,6 +136,26 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
             },
         },
     ),
+    services.ReportNotFinishedInstead: (
+        lambda: services.ReportNotFinishedInstead(
+            SimpleNamespace(pk=7, reference="J-7"),  # type: ignore[arg-type]
+            SimpleNamespace(pk=30, plan_id=4, date=dt.date(2026, 3, 2)),  # type: ignore[arg-type]
+        ),
+        {
+            "status": 409,
+            "code": "on_live_schedule",
+            "job_id": 7,
+            "plan_id": 4,
+            "visit_id": 30,
+            "fields": {
+                "status": [
+                    "J-7 is on the live schedule (plan 4, 2026-03-02): report the visit not "
+                    "finished (POST /api/v1/jobs/7/reports/, kind 'incomplete'), which takes "
+                    "it off the crew's route and sends the job back to the queue"
+                ]
+            },
+        },
+    ),
     states.TransitionError: (
         lambda: states.TransitionError("new", "completed"),
         {

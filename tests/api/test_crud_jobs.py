@@ -217,6 +217,49 @@ def test_a_job_on_the_live_schedule_cannot_be_sent_back_to_the_queue_by_hand(
     assert cast.visit_a.is_live
 
 
+@pytest.mark.parametrize("via", ["dispatched", "in_progress"])
+def test_a_live_job_is_not_marked_not_finished_by_hand_but_reported(
+    cast: Cast, client_for: Client, via: str
+) -> None:
+    """'Not finished' by hand used to leave the visit live with the job stuck 'incomplete'.
+
+    The crew's route kept the stop (no report was accepted on it any more), the job
+    never came back to the queue ('ready' is refused while live), no attempt was
+    counted and open revisions kept their copy. A visit that failed is reported
+    (POST .../reports/, kind incomplete, a coordinator may report for the crew):
+    that takes it off the schedule and sends the job back to the queue.
+    """
+    client = client_for(cast.coordinator)
+    job_transition(job=cast.job_a, to_status=JobStatus.DISPATCHED)
+    if via == "in_progress":
+        job_transition(job=cast.job_a, to_status=JobStatus.IN_PROGRESS)
+    changes = JobStatusChange.objects.count()
+
+    response = client.post(
+        f"{detail(cast.job_a)}transition/", {"status": "incomplete"}, format="json"
+    )
+
+    assert response.status_code == 409, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "on_live_schedule"
+    assert "status" in error["fields"]
+    assert "reports" in error["message"]
+    assert Job.objects.get(pk=cast.job_a.pk).status == via
+    assert JobStatusChange.objects.count() == changes
+    cast.visit_a.refresh_from_db()
+    assert cast.visit_a.is_live
+
+    reported = client.post(
+        f"{detail(cast.job_a)}reports/",
+        {"kind": "incomplete", "reason_code": "no_access"},
+        format="json",
+    )
+    assert reported.status_code == 201, reported.json()
+    cast.visit_a.refresh_from_db()
+    assert not cast.visit_a.is_live
+    assert Job.objects.get(pk=cast.job_a.pk).status == JobStatus.READY
+
+
 def test_a_job_s_contract_must_cover_its_site(cast: Cast, client_for: Client) -> None:
     """Support finds jobs by contract and handover closes the contract's jobs: a job filed
     under a contract of another building would turn up at the wrong customer's call and

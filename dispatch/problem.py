@@ -496,12 +496,8 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     crews = plan_crews(plan)
     crew_ids = {crew.pk for crew in crews}
     candidates = plan_candidate_jobs(plan)
-    own_visits = {
-        v.job_id: v
-        for v in Visit.objects.filter(plan=plan).only(
-            "job_id", "crew_id", "date", "sequence", "planned_start", "locked", "takes_over"
-        )
-    }
+    own_visits = {v.job_id: v for v in Visit.objects.filter(plan=plan).only(*_PLACE_FIELDS)}
+    revised_live = _revised_live_visits(plan)
     holdings = ledger_holdings(plan, job_ids={job.pk for job in candidates})
     usable = crew_day_usable(plan, holdings)
     # A visit the field was sent to on a day gone by stays there: it is done, or
@@ -527,6 +523,8 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             continue
         fixed = None
         visit = own_visits.get(job.pk)
+        if visit is None and job.pk not in kept_out:
+            visit = _field_record(revised_live.get(job.pk), job, today)
         live_there = visit is not None and (visit.job_id, visit.crew_id, visit.date) in live_gone
         is_fixed = visit is not None and (
             visit.locked or job.status in FIXED_STATUSES or live_there
@@ -645,6 +643,32 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         screened_out=tuple(screened),
         warm_start=warm_start,
     )
+
+
+#: What :func:`plan_problem` reads of a visit to place its job.
+_PLACE_FIELDS = ("job_id", "crew_id", "date", "sequence", "planned_start", "locked", "takes_over")
+
+
+def _revised_live_visits(plan: Plan) -> dict[int, Visit]:
+    """The live visits of the published plan ``plan`` replaces, by job (none for other plans)."""
+    if plan.revises_id is None:
+        return {}
+    live = Visit.objects.filter(plan_id=plan.revises_id, route__isnull=False)
+    return {v.job_id: v for v in live.only(*_PLACE_FIELDS)}
+
+
+def _field_record(live: Visit | None, job: Job, today: dt.date) -> Visit | None:
+    """``live`` when the field made it fact: its day has gone by, or its job was started or done.
+
+    A plan holds such a visit where it is live whether or not it copied it:
+    "start a new plan" for exactly a published week revises it as Revise
+    does, but begins with no visits, and the optimizer would plan the job
+    again from today on. Only the coordinator taking the job out by hand
+    (checked by the caller) keeps it out.
+    """
+    if live is not None and (live.date < today or job.status in FIXED_STATUSES):
+        return live
+    return None
 
 
 def crew_day_usable(plan: Plan, holdings: Holdings | None = None) -> Callable[[int, dt.date], bool]:

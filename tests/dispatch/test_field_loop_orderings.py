@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from dispatch.editing import RuleViolation, visit_place, visit_unassign
+from dispatch.editing import RuleViolation, visit_move, visit_place, visit_unassign
 from dispatch.ledger import ledger_problems, live_visits
 from dispatch.models import Job, JobReport, Plan, Visit
 from dispatch.plans import plan_create, plan_publish, plan_revise
@@ -161,3 +161,56 @@ def test_discarding_a_proposal_keeps_a_job_taken_over_by_hand(world: World) -> N
     assert second.visits.get(job=job).takes_over
     plan_publish(plan=second)
     assert live_visits().get(job=job).plan_id == second.pk
+
+
+# --- a new plan for the published week, made on its Wednesday -----------------------
+
+
+def test_a_new_plan_for_the_published_week_keeps_the_days_gone_by(world: World, settings) -> None:
+    """A new plan for exactly the published dates is a revision too (docs/SCHEDULE.md).
+
+    Made on Wednesday, it must keep Monday's visit where the field was sent, as
+    Revise does: it used to plan the job again from Wednesday on, so publishing
+    took Monday's stop (done, or waiting for its report) off the crew's day.
+    """
+    settings.PLANNING_TODAY = MONDAY
+    plan = optimize(world.plan())
+    first = plan.visits.order_by("job_id").first()
+    assert first is not None
+    sent = visit_move(visit=first, crew=first.crew, date=MONDAY)
+    plan_publish(plan=plan)
+    settings.PLANNING_TODAY = MONDAY + dt.timedelta(days=2)
+
+    fresh = world.plan()
+    assert fresh.revises_id == plan.pk
+    optimize(fresh)
+
+    kept = fresh.visits.get(job=sent.job)
+    assert (kept.crew_id, kept.date) == (sent.crew_id, MONDAY)
+    plan_publish(plan=fresh)
+    live = live_visits().get(job=sent.job)
+    assert (live.crew_id, live.date, live.plan_id) == (sent.crew_id, MONDAY, fresh.pk)
+    assert ledger_problems() == []
+
+
+def test_a_new_plan_for_the_published_week_keeps_a_job_the_crew_started(world: World) -> None:
+    plan = optimize(world.plan())
+    job = world.jobs[0]  # in the east: the optimizer would give it to the east crew
+    visit = plan.visits.get(job=job)
+    visit_move(visit=visit, crew=world.west_crew, date=visit.date)
+    plan_publish(plan=plan)
+    worked_at = live_visits().get(job=job)
+    report(job, "started")  # the west crew is on site
+
+    # Nothing but the start keeps the job there: no weight against moving it.
+    fresh = optimize(world.plan(weights={"disruption_yen": 0}))
+
+    kept = fresh.visits.get(job=job)
+    assert (kept.crew_id, kept.date, kept.planned_start) == (
+        worked_at.crew_id,
+        worked_at.date,
+        worked_at.planned_start,
+    )
+    plan_publish(plan=fresh)
+    assert live_visits().get(job=job).plan_id == fresh.pk
+    assert plan.pk != fresh.pk

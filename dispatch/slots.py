@@ -651,6 +651,7 @@ def _publish(booking: SlotBooking, *, by: User) -> None:
     job = booking.job
     if live_visits().filter(job=job).exists():
         raise SlotNotConfirmable(_("the job is already on the live schedule"))
+    _check_confirmable(booking, job)
     request = SlotRequest(
         site=job.site,
         skills=tuple(job.required_skills.values_list("code", flat=True)),
@@ -722,6 +723,19 @@ def _publish(booking: SlotBooking, *, by: User) -> None:
     booking.confirmed_by = by
     booking.confirmed_at = timezone.now()
     booking.save()
+
+
+def _check_confirmable(booking: SlotBooking, job: Job) -> None:
+    """Refuse a held slot whose job left the queue (cancelled, say) since the board was loaded.
+
+    The board lists the slot until it is reloaded: a customer who called back
+    to cancel would otherwise get a crew at the door of a cancelled job.
+    """
+    if job.status != JobStatus.READY:
+        raise SlotNotConfirmable(
+            _("%(job)s is no longer waiting to be scheduled (%(status)s)")
+            % {"job": job.reference, "status": job.get_status_display().lower()}
+        )
 
 
 def _covering_plan(booking: SlotBooking) -> Plan | None:

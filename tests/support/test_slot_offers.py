@@ -368,3 +368,26 @@ def test_a_slot_confirmed_while_the_plan_is_being_revised_stays_live_when_it_is_
     booking.job.refresh_from_db()
     assert booking.job.status == JobStatus.SCHEDULED
     assert ledger_problems() == []
+
+
+def test_a_slot_whose_job_was_cancelled_meanwhile_is_not_put_on_the_schedule(
+    desk: Desk, crews: list[Crew], call: Call
+) -> None:
+    """The coordinator's board was loaded before the customer called back to cancel."""
+    from dispatch.services import job_transition
+    from dispatch.slots import SlotNotConfirmable
+
+    publish_visit(crews[0], MONDAY, 15)
+    booking = book(desk, call, ask(desk).offers[0])
+    on_the_board = SlotBooking.objects.get(job=booking.job)
+    job_transition(job=booking.job, to_status=JobStatus.CANCELLED, by=desk.support)
+
+    with pytest.raises(SlotNotConfirmable) as caught:
+        slot_confirm(booking=on_the_board, by=desk.coordinator)
+
+    assert caught.value.status == 409
+    assert not Visit.objects.filter(job=booking.job).exists()  # no crew drives to it
+    booking.job.refresh_from_db()
+    assert booking.job.status == JobStatus.CANCELLED
+    assert SlotBooking.objects.get(job=booking.job).status == SlotBookingStatus.PENDING
+    assert ledger_problems() == []

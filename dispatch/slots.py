@@ -70,6 +70,7 @@ from .problem import (
     _to_crew,
     _up,
     _windows,
+    planning_today,
     planning_tz,
 )
 from .states import JobStatus
@@ -726,15 +727,23 @@ def _publish(booking: SlotBooking, *, by: User) -> None:
 
 
 def _check_confirmable(booking: SlotBooking, job: Job) -> None:
-    """Refuse a held slot whose job left the queue (cancelled, say) since the board was loaded.
+    """Refuse a held slot whose job left the queue or whose day has passed.
 
     The board lists the slot until it is reloaded: a customer who called back
-    to cancel would otherwise get a crew at the door of a cancelled job.
+    to cancel, or a coordinator confirming after the day, would otherwise send
+    a crew to a cancelled job, or write a visit nobody made into the field's
+    record (the days gone by, :func:`dispatch.problem.planning_today`).
     """
     if job.status != JobStatus.READY:
         raise SlotNotConfirmable(
             _("%(job)s is no longer waiting to be scheduled (%(status)s)")
             % {"job": job.reference, "status": job.get_status_display().lower()}
+        )
+    today = planning_today()
+    if booking.date < today:
+        raise SlotNotConfirmable(
+            _("%(day)s has passed (today is %(today)s): plan the job from the queue")
+            % {"day": texts.day_label(booking.date), "today": texts.day_label(today)}
         )
 
 

@@ -391,3 +391,34 @@ def test_a_slot_whose_job_was_cancelled_meanwhile_is_not_put_on_the_schedule(
     assert booking.job.status == JobStatus.CANCELLED
     assert SlotBooking.objects.get(job=booking.job).status == SlotBookingStatus.PENDING
     assert ledger_problems() == []
+
+
+def test_a_slot_whose_day_has_passed_is_not_put_on_the_schedule(
+    desk: Desk, crews: list[Crew], call: Call
+) -> None:
+    """Confirmed too late: the day is the field's record, no crew went there."""
+    from dispatch.slots import SlotNotConfirmable
+
+    publish_visit(crews[0], MONDAY, 15)
+    booking = book(desk, call, ask(desk).offers[0])
+    held = SlotBooking.objects.get(job=booking.job)
+
+    with override_settings(PLANNING_TODAY=TUESDAY), pytest.raises(SlotNotConfirmable) as caught:
+        slot_confirm(booking=held, by=desk.coordinator)
+
+    assert caught.value.status == 409
+    assert not Visit.objects.filter(job=booking.job).exists()
+    booking.job.refresh_from_db()
+    assert booking.job.status == JobStatus.READY  # still in the coordinators' queue
+
+
+def test_a_slot_confirmed_on_its_own_day_still_goes_live(
+    desk: Desk, crews: list[Crew], call: Call
+) -> None:
+    publish_visit(crews[0], MONDAY, 15)
+    booking = book(desk, call, ask(desk).offers[0])
+
+    with override_settings(PLANNING_TODAY=MONDAY):
+        slot_confirm(booking=SlotBooking.objects.get(job=booking.job), by=desk.coordinator)
+
+    assert live_visits().filter(job=booking.job).exists()

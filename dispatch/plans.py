@@ -36,6 +36,8 @@ from .models import (
     PlanChange,
     PlannedBreak,
     PlanStatus,
+    SlotBooking,
+    SlotBookingStatus,
     Visit,
 )
 from .problem import ParameterError, PlanParameters, planning_today
@@ -481,6 +483,7 @@ def plan_publish(
     _check_worked_visits_stay(new_visits, dropped=set(old_visits) - set(new_visits))
     _check_days_gone_kept(new_visits)
     ledger_publish(locked, previous)
+    _held_slots_went_live(new_visits, by=by)
     published_version = locked.version + 1
     PlanChange.objects.bulk_create(
         PlanChange(
@@ -508,6 +511,24 @@ def plan_publish(
         _plan_move(previous, PlanStatus.SUPERSEDED)
     _plan_move(locked, PlanStatus.PUBLISHED, published_at=timezone.now())
     return locked
+
+
+def _held_slots_went_live(visits: dict[int, Visit], *, by: User | None) -> None:
+    """Slots booked from calls whose jobs this publication put live are held no more.
+
+    A held slot's job is ready, so optimizing the week plans it (its date and
+    window are a hard promise, its crew may change). Left *pending*, the slot
+    kept its first crew-day for later callers (offered free, refused as taken
+    when booked), and after a "not finished" report it came back on the board,
+    to be confirmed onto the day that had just failed.
+    """
+    now = timezone.now()
+    for booking in SlotBooking.objects.filter(job_id__in=visits, status=SlotBookingStatus.PENDING):
+        booking.status = SlotBookingStatus.LIVE
+        booking.visit = visits[booking.job_id]
+        booking.confirmed_by = by
+        booking.confirmed_at = now
+        booking.save(update_fields=["status", "visit", "confirmed_by", "confirmed_at"])
 
 
 def _refuse_jobs(message: str, entries: list[tuple[int, str]], **params: str) -> None:

@@ -366,6 +366,7 @@ def _world(
             crew_id__in=crew_ids,
         )
         .exclude(job__status=JobStatus.CANCELLED)  # a cancelled job holds nothing
+        .exclude(job__visits__route__isnull=False)  # live elsewhere: that visit counts
         .select_related("job__site")
     )
     for booking in held:

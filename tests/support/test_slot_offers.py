@@ -422,3 +422,71 @@ def test_a_slot_confirmed_on_its_own_day_still_goes_live(
         slot_confirm(booking=SlotBooking.objects.get(job=booking.job), by=desk.coordinator)
 
     assert live_visits().filter(job=booking.job).exists()
+
+
+def publish_plan_with(desk: Desk, job: Job, crew: Crew, start: dt.datetime) -> Plan:
+    """The coordinator optimizes the week and publishes it: the job goes live with ``crew``."""
+    from dispatch.plans import plan_publish
+
+    plan = make_plan(
+        status=PlanStatus.PROPOSED, start_date=MONDAY, end_date=MONDAY + dt.timedelta(days=4)
+    )
+    make_visit(
+        plan=plan,
+        job=job,
+        crew=crew,
+        date=start.date(),
+        planned_start=start,
+        planned_end=start + dt.timedelta(minutes=job.duration_minutes),
+    )
+    return plan_publish(plan=plan, by=desk.coordinator)
+
+
+def test_a_held_slot_whose_job_a_publication_put_elsewhere_holds_nothing_any_more(
+    desk: Desk, crews: list[Crew], call: Call
+) -> None:
+    """The week was optimized and published before the slot was confirmed, with crew B.
+
+    Crew A's day is free again: the next caller is offered it, and booking
+    it must not be refused as "taken" by the first call's slot.
+    """
+    Crew.objects.update(max_jobs_per_day=1)
+    first = ask(desk).offers[0]
+    booking = book(desk, call, first)
+    other = next(crew for crew in crews if crew.pk != first.crew.pk)
+    publish_plan_with(desk, booking.job, other, first.planned_start)
+
+    second = call_log(
+        site=desk.shibaura,
+        operator=desk.support,
+        category="no_connection",
+        fault_isolation="carrier_side",
+        description="別のフロアも繋がらない",
+    )
+    again = next(o for o in ask(desk).offers if (o.crew.pk, o.date) == (first.crew.pk, MONDAY))
+    booked = book(desk, second, again, create_anyway=True, reason="別フロアの回線")
+
+    assert SlotBooking.objects.get(job=booked.job).crew_id == first.crew.pk
+
+
+def test_a_slot_that_went_live_by_publication_does_not_come_back_after_a_failed_visit(
+    desk: Desk, crews: list[Crew], call: Call
+) -> None:
+    """The crew could not finish: the job goes to the queue, not back onto the failed day."""
+    from dispatch.services import job_report_incomplete, job_transition
+    from dispatch.slots import SlotNotConfirmable
+
+    first = ask(desk).offers[0]
+    booking = book(desk, call, first)
+    publish_plan_with(desk, booking.job, first.crew, first.planned_start)
+    visit = live_visits().get(job=booking.job)
+
+    job_transition(job=booking.job, to_status=JobStatus.DISPATCHED, by=desk.coordinator)
+    job_report_incomplete(
+        job=booking.job, crew=visit.crew, visit=visit, reason_code="no_access", by=desk.coordinator
+    )
+
+    assert pending_slots(start=MONDAY, end=MONDAY + dt.timedelta(days=4)) == []
+    with pytest.raises(SlotNotConfirmable):  # a board loaded before the publication
+        slot_confirm(booking=SlotBooking.objects.get(job=booking.job), by=desk.coordinator)
+    assert not live_visits().filter(job=booking.job).exists()

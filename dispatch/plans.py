@@ -283,7 +283,8 @@ def revisions_take_live_visit(visit: Visit) -> list[int]:
     the copy, publishing it would take the customer's promised visit off the
     schedule and send the job back to the queue, and nobody would be told.
     The copy is pinned at the same crew, day and time, in time order on its
-    crew-day (a visit of the job the revision had elsewhere gives way to it);
+    crew-day (a visit of the job the revision had elsewhere, and the
+    revision's visits overlapping it, give way to it: :func:`_give_way_to`);
     each revision gets a new version (a running optimization of it will not
     overwrite the change) and loses the job from its queue. Returns the ids of
     the revisions changed.
@@ -294,6 +295,7 @@ def revisions_take_live_visit(visit: Visit) -> list[int]:
     )
     for revision in revisions.order_by("pk"):
         Visit.objects.filter(plan=revision, job_id=visit.job_id).delete()
+        gave_way = _give_way_to(revision, visit)
         later = Visit.objects.filter(
             plan=revision,
             crew_id=visit.crew_id,
@@ -320,12 +322,50 @@ def revisions_take_live_visit(visit: Visit) -> list[int]:
             travel_m_from_previous=visit.travel_m_from_previous,
             locked=True,
         )
+        gone = {visit.job_id} | {row["job_id"] for row in gave_way}
         _bump(
             revision,
-            unassigned=[row for row in revision.unassigned if row.get("job_id") != visit.job_id],
+            unassigned=[row for row in revision.unassigned if row.get("job_id") not in gone]
+            + gave_way,
         )
         changed.append(revision.pk)
     return changed
+
+
+def _give_way_to(revision: Plan, visit: Visit) -> list[dict]:
+    """Take the revision's visits that overlap ``visit`` on its crew-day out, to its queue.
+
+    The slot was found free on the live schedule, not in the revision: a
+    re-optimized revision may propose other work at that time. Kept, both
+    went live on top of each other when the revision was published; the
+    customer's promised visit keeps its time, and the proposals come back to
+    the revision's queue saying why. Returns their rows for ``unassigned``.
+    """
+    overlapping = list(
+        Visit.objects.filter(
+            plan=revision,
+            crew_id=visit.crew_id,
+            date=visit.date,
+            planned_start__lt=visit.planned_end,
+            planned_end__gt=visit.planned_start,
+        ).select_related("job", "crew")
+    )
+    if not overlapping:
+        return []
+    Visit.objects.filter(pk__in=[v.pk for v in overlapping]).delete()
+    start = timezone.localtime(visit.planned_start)
+    reason = texts.stored(
+        "promise",
+        texts.SLOT_GAVE_WAY,
+        {
+            "crew": visit.crew_id,
+            "crew_name": overlapping[0].crew.name,
+            "when": {**texts.day_param(visit.date), "time": start.strftime("%H:%M")},
+        },
+    )
+    return [
+        {"job_id": v.job_id, "reference": v.job.reference, "reasons": [reason]} for v in overlapping
+    ]
 
 
 def _visit_snapshot(visit: Visit) -> dict:

@@ -201,6 +201,9 @@ LOCKED_ON_DAY_GONE = gettext_noop(
     "it was pinned by hand to {day}, which has passed; drag it to today or later"
 )
 CANNOT_UNASSIGN_LOCKED = gettext_noop("a locked or started visit cannot be unassigned")
+SLOT_GAVE_WAY = gettext_noop(
+    "gave way to a visit slot promised to a customer: {crew} at {when}; place it again"
+)
 TAKEN_OUT_BY_HAND = gettext_noop("taken out of the plan by hand")
 TAKEN_OUT_BY_HAND_BY = gettext_noop("taken out of the plan by hand by {user}")
 

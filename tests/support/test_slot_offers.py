@@ -15,6 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 import scheduler
+from dispatch import texts
 from dispatch.ledger import ledger_problems, live_visits
 from dispatch.models import (
     CompanyClosure,
@@ -490,3 +491,48 @@ def test_a_slot_that_went_live_by_publication_does_not_come_back_after_a_failed_
     with pytest.raises(SlotNotConfirmable):  # a board loaded before the publication
         slot_confirm(booking=SlotBooking.objects.get(job=booking.job), by=desk.coordinator)
     assert not live_visits().filter(job=booking.job).exists()
+
+
+def test_a_confirmed_slot_takes_its_time_in_the_revision_from_what_was_only_proposed_there(
+    desk: Desk, crews: list[Crew], call: Call
+) -> None:
+    """The revision, re-optimized, proposes a queued job in the gap the customer was promised.
+
+    Publishing the revision keeps the customer's visit; the proposal that
+    overlapped it goes back to the revision's queue, saying why, instead of
+    both going live on top of each other.
+    """
+    from dispatch.plans import plan_publish, plan_revise
+    from tests.support.conftest import a_job
+
+    existing = publish_visit(crews[0], MONDAY, 15)
+    Job.objects.filter(pk=existing.job_id).update(status=JobStatus.SCHEDULED)
+    revision = plan_revise(plan=existing.plan)
+    offer = next(o for o in ask(desk).offers if o.crew.pk == crews[0].pk)
+    queued = a_job(desk.marunouchi, duration_minutes=60)
+    Visit.objects.filter(plan=revision, job=existing.job).update(sequence=2)
+    make_visit(
+        plan=revision,
+        job=queued,
+        crew=crews[0],
+        date=MONDAY,
+        sequence=1,
+        planned_start=offer.planned_start,
+        planned_end=offer.planned_start + dt.timedelta(minutes=60),
+    )
+    booking = book(desk, call, offer)
+    slot_confirm(booking=SlotBooking.objects.get(job=booking.job), by=desk.coordinator)
+
+    assert not Visit.objects.filter(plan=revision, job=queued).exists()
+    revision.refresh_from_db()
+    (row,) = [row for row in revision.unassigned if row["job_id"] == queued.pk]
+    start = offer.planned_start.astimezone(timezone.get_current_timezone())
+    when = f"{texts.day_label(MONDAY)} {start:%H:%M}"
+    assert texts.render_row(row["reasons"][0]) == (
+        f"gave way to a visit slot promised to a customer: A at {when}; place it again"
+    )
+    plan_publish(plan=revision, by=desk.coordinator)
+    assert live_visits().get(job=booking.job).planned_start == offer.planned_start
+    assert ledger_problems() == []
+    queued.refresh_from_db()
+    assert queued.status == JobStatus.READY

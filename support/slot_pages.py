@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,8 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import roles_required
 from accounts.models import Role
 from core.errors import DomainError
-from dispatch.models import Skill, SlotBooking
+from dispatch.ledger import live_visits
+from dispatch.models import Skill, SlotBooking, SlotBookingStatus
 from dispatch.slots import SlotOffers, SlotTaken, offer_days, slot_offers, slot_request
+from dispatch.states import JobStatus
 from dispatch.texts import day_label
 
 from .models import Call, CallCategory
@@ -134,14 +137,38 @@ def known_skills() -> dict[str, Skill]:
 
 
 def slot_promises(calls: Any) -> dict[int, SlotBooking]:
-    """Call id -> the slot its booking promised, in one query (calls without one are left out)."""
+    """Call id -> the slot its booking promised, in one query (calls without one are left out).
+
+    Each slot carries ``state``: where the promised visit stands now (:func:`promise_state`).
+    """
     jobs = {view.booking.job_id: view.call.pk for view in calls if view.booking}
     if not jobs:
         return {}
-    return {
-        jobs[slot.job_id]: slot
-        for slot in SlotBooking.objects.filter(job_id__in=jobs).select_related("crew__company")
-    }
+    slots = (
+        SlotBooking.objects.filter(job_id__in=jobs)
+        .select_related("crew__company", "job")
+        .annotate(on_schedule=Exists(live_visits().filter(job_id=OuterRef("job_id"))))
+    )
+    promised = {}
+    for slot in slots:
+        slot.state = promise_state(slot)  # type: ignore[attr-defined]
+        promised[jobs[slot.job_id]] = slot
+    return promised
+
+
+def promise_state(slot: SlotBooking) -> str:
+    """Where the promised visit stands now, in the operator's language.
+
+    The booking's status records how the slot went onto the schedule and
+    stays so; a visit that left it since (not finished, cancelled, dropped by
+    a revision) must not read "on the live schedule" to an operator with the
+    customer on the line. ``slot.on_schedule`` comes from :func:`slot_promises`.
+    """
+    if getattr(slot, "on_schedule", False):
+        return str(SlotBookingStatus.LIVE.label)
+    if slot.status == SlotBookingStatus.PENDING and slot.job.status == JobStatus.READY:
+        return str(SlotBookingStatus.PENDING.label)
+    return _("Off the schedule")
 
 
 def _desk_url(site_id: int, anchor: str = "", **params: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from django.conf import settings
@@ -20,8 +21,10 @@ from .ledger import (
     live_visits,
 )
 from .models import Crew, Job, JobReport, JobStatusChange, ReportKind, Visit
+from .problem import planning_today
 from .readiness import JobBlocked, job_blockers
 from .states import JobStatus, check_transition
+from .texts import day_label
 
 #: The coordinators' queue: a job in one of these is not on any crew's route.
 QUEUE_STATUSES: frozenset[str] = frozenset({JobStatus.READY, JobStatus.AWAITING_PERMISSION})
@@ -201,8 +204,54 @@ def job_report_incomplete(
         by=by,
         note="back to the planning queue" if not blocked else blocked[0].message,
     )
+    lapsed = _lapsed_promises(job, failed_on=live.date if live is not None else None)
     Job.objects.filter(pk=job.pk).update(
-        failed_attempts=F("failed_attempts") + 1, returned_from_field_at=report.occurred_at
+        failed_attempts=F("failed_attempts") + 1,
+        returned_from_field_at=report.occurred_at,
+        **lapsed,
     )
-    job.refresh_from_db(fields=["failed_attempts", "returned_from_field_at"])
+    job.refresh_from_db(fields=["failed_attempts", "returned_from_field_at", *lapsed])
     return report
+
+
+def _lapsed_promises(job: Job, *, failed_on: dt.date | None) -> dict[str, object]:
+    """The firm promises the failed visit was the last chance to keep, undone; noted in history.
+
+    A slot promised on the phone or a hard due date ties the job to days that
+    have now gone by: left firm, the planner screens the job out of every
+    later plan ("promised for Mon 11/30") and refuses every placement, and the
+    job the field sent back waits in the queue for good. The promise lapses
+    with the visit: the job is planned again like any ready job (a due date
+    stays, as a wish whose lateness costs), and the job's history says what
+    was promised, for whoever calls the customer for a new appointment. A
+    promise with a day still ahead of the failed one stands.
+    """
+    if failed_on is None:
+        return {}
+    after = max(failed_on + dt.timedelta(days=1), planning_today())
+    changes: dict[str, object] = {}
+    notes: list[str] = []
+    with translation.override(settings.LANGUAGE_CODE):  # history notes: one language
+        dates = sorted(dt.date.fromisoformat(str(day)) for day in job.preferred_dates or ())
+        if job.promise_is_hard and dates and dates[-1] < after:
+            slot = (
+                f" {job.window_start:%H:%M}–{job.window_end:%H:%M}"
+                if job.window_start and job.window_end
+                else ""
+            )
+            days = ", ".join(day_label(day) for day in dates)
+            notes.append(f"the promise of {days}{slot} lapsed with the visit not finished")
+            changes.update(
+                preferred_dates=[], promise_is_hard=False, window_start=None, window_end=None
+            )
+        if job.due_date_is_hard and job.due_date is not None and job.due_date < after:
+            notes.append(
+                f"the due date {day_label(job.due_date)} is no longer a promise: "
+                "it passed with the visit not finished"
+            )
+            changes["due_date_is_hard"] = False
+    if notes:
+        latest = JobStatusChange.objects.filter(job=job).latest("pk")
+        latest.note = "; ".join([latest.note, *notes])[:500] if latest.note else "; ".join(notes)
+        latest.save(update_fields=["note"])
+    return changes

@@ -530,8 +530,10 @@ def build_cells(
     )
     today = planning_today()
     kept_gone: set[Place] | None = None
+    sent_gone: dict[tuple[int, dt.date], list[Visit]] = {}
     if plan.status in EDITABLE and dates[0] < today:
         kept_gone = live_places({v.job_id for v in visits}, first=dates[0], before=today)
+        sent_gone = _sent_on_days_gone(plan, crews, dates, today)
     cells: dict[str, Cell] = {}
     for crew in crews:
         for date in dates:
@@ -567,8 +569,48 @@ def build_cells(
                 cell.warnings = _warnings(crew, cell, cell.figures, params, kept_gone)
             else:
                 cell.figures = day_figures(crew, [], (0, 0))
+            cell.warnings += _taken_off_warnings(cell, sent_gone.get((crew.pk, date), []))
             cells[cell.key] = cell
     return cells
+
+
+def _sent_on_days_gone(
+    plan: Plan, crews: list[Crew], dates: tuple[dt.date, ...], today: dt.date
+) -> dict[tuple[int, dt.date], list[Visit]]:
+    """The live visits of the plan ``plan`` revises on its days gone by, by crew-day.
+
+    Publishing refuses a revision that no longer holds one of them where it is
+    (``plans._check_days_gone_stay``); the board says so on that crew-day.
+    """
+    if plan.revises_id is None:
+        return {}
+    sent: dict[tuple[int, dt.date], list[Visit]] = defaultdict(list)
+    for visit in (
+        live_visits()
+        .filter(
+            plan_id=plan.revises_id,
+            crew__in=crews,
+            date__gte=dates[0],
+            date__lt=today,
+        )
+        .select_related("job")
+    ):
+        sent[(visit.crew_id, visit.date)].append(visit)
+    return sent
+
+
+def _taken_off_warnings(cell: Cell, sent: list[Visit]) -> list[str]:
+    """One warning per visit the field was sent to on this day gone by that the plan moved."""
+    held = {item.visit.job_id for item in cell.visits}
+    return [
+        _(
+            "%(job)s was sent to this crew-day, which has passed: publishing will be refused "
+            "until its visit is back here"
+        )
+        % {"job": visit.job.reference}
+        for visit in sorted(sent, key=lambda v: v.sequence)
+        if visit.job_id not in held
+    ]
 
 
 def queue_jobs(plan: Plan, filters: QueueFilters) -> list[QueueItem]:

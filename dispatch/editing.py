@@ -163,6 +163,30 @@ def _check_day_open(job: Job, crew: Crew, date: dt.date) -> None:
         )
 
 
+def _check_not_field_record(visit: Visit, target: RouteKey | None) -> None:
+    """Refuse to take a visit off a day gone by where the live schedule sent it.
+
+    Done or waiting for its report, it is the field's record: publishing a
+    revision that moved it or took it out is refused
+    (``plans._check_days_gone_stay``), so the edit is refused at once. Moving
+    it within its own crew-day (``target``) changes nothing the crew sees.
+    """
+    source: RouteKey = (visit.crew_id, visit.date)
+    if visit.date >= planning_today() or target == source:
+        return
+    if live_visits().filter(job_id=visit.job_id, crew_id=visit.crew_id, date=visit.date).exists():
+        raise RuleViolation(
+            [
+                texts.violation(
+                    "day",
+                    texts.FIELD_RECORD_STAYS,
+                    {"day": texts.day_param(visit.date)},
+                    str(visit.job_id),
+                )
+            ]
+        )
+
+
 def _pin(plan: Plan, job: Job) -> Visit:
     """A visit placed or moved by hand stays where the coordinator put it.
 
@@ -339,6 +363,7 @@ def visit_move(
     plan = _editable_plan(visit.plan, expected_version)
     visit = Visit.objects.select_related("job__site").get(pk=visit.pk)
     _check_date(plan, date)
+    _check_not_field_record(visit, (crew.pk, date))
     _check_day_open(visit.job, crew, date)
     _check_crew_day_free(plan, crew, date)
     if visit.job.status in FIXED_STATUSES and not _is_live_on(visit.job, crew, date):
@@ -432,6 +457,7 @@ def visit_unassign(
     """Take a visit out of the plan (back to the queue); the rest of its day is re-timed."""
     plan = _editable_plan(visit.plan, expected_version)
     visit = Visit.objects.select_related("job").get(pk=visit.pk)
+    _check_not_field_record(visit, None)
     if visit.locked or visit.job.status in FIXED_STATUSES:
         raise RuleViolation([texts.violation("locked", texts.CANNOT_UNASSIGN_LOCKED)])
     source: RouteKey = (visit.crew_id, visit.date)

@@ -522,6 +522,7 @@ def plan_publish(
     _check_publishable_jobs(locked, new_visits)
     _check_worked_visits_stay(new_visits, dropped=set(old_visits) - set(new_visits))
     _check_days_gone_kept(new_visits)
+    _check_days_gone_stay(old_visits, new_visits)
     ledger_publish(locked, previous)
     _held_slots_went_live(new_visits, by=by)
     published_version = locked.version + 1
@@ -647,6 +648,41 @@ def _check_days_gone_kept(visits: dict[int, Visit]) -> None:
             added,
             today=today.isoformat(),
         )
+
+
+def _check_days_gone_stay(old: dict[int, Visit], new: dict[int, Visit]) -> None:
+    """Refuse to take a live visit off a day gone by, or to move it: the field was sent there.
+
+    Such a visit is done or waiting for its report (a "not finished" report has
+    released it already, so it is not in ``old``). A revision edited while its
+    day was still ahead would release it as *replaced*: the crew's late report
+    would be refused and the job planned again. It stays on its crew-day.
+    """
+    today = planning_today()
+    off = [
+        v.pk
+        for v in old.values()
+        if v.date < today
+        and (
+            v.job_id not in new
+            or (new[v.job_id].crew_id, new[v.job_id].date) != (v.crew_id, v.date)
+        )
+    ]
+    if not off:
+        return
+    visits = Visit.objects.filter(pk__in=off).select_related("job", "crew")
+    _refuse_jobs(
+        _(
+            "these visits were sent to crews on days that have passed (today is %(today)s) "
+            "and stay there until their report comes: %(jobs)s; put them back there before "
+            "publishing"
+        ),
+        [
+            (v.job_id, f"{v.job.reference} ({v.crew.name}, {v.date.isoformat()})")
+            for v in sorted(visits, key=lambda v: (v.date, v.crew_id, v.sequence))
+        ],
+        today=today.isoformat(),
+    )
 
 
 def _check_publishable_jobs(plan: Plan, visits: dict[int, Visit]) -> None:

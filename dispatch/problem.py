@@ -29,7 +29,7 @@ from sites.models import Region, Site
 
 from . import texts
 from .calendars import WorkCalendar
-from .ledger import Holdings, ledger_holdings, live_places
+from .ledger import Holdings, Place, ledger_holdings, live_places
 from .models import Crew, Job, Plan, PlannedBreak, Visit
 from .readiness import job_blockers
 from .skills import region_skill
@@ -505,6 +505,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     live_gone = live_places((job.pk for job in candidates), first=dates[0], before=today)
     fixed_crew_days_gone: set[tuple[int, dt.date]] = set()
     kept_out = held_out_by_hand(plan)
+    back_on_day_gone: set[int] = set()
     # Without a region, every crew is in play: keep each job to the crews of
     # companies that serve its region (a company listing no region serves all).
     by_region = plan.region_id is None
@@ -523,7 +524,12 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             continue
         fixed = None
         visit = own_visits.get(job.pk)
-        if visit is None and job.pk not in kept_out:
+        sent = _sent_on_day_gone(revised_live.get(job.pk), live_gone)
+        if sent is not None and (visit is None or _place(visit) != _place(sent)):
+            # Moved or taken out while its day was ahead: publishing it so is refused.
+            visit = sent
+            back_on_day_gone.add(job.pk)
+        elif visit is None and job.pk not in kept_out:
             visit = _field_record(revised_live.get(job.pk), job, today)
         live_there = visit is not None and (visit.job_id, visit.crew_id, visit.date) in live_gone
         is_fixed = visit is not None and (
@@ -548,7 +554,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         if promise_outside is not None:
             screened.append(_screened(job, "promise", texts.PROMISE_OUTSIDE_PLAN, promise_outside))
             continue
-        if job.pk in kept_out:
+        if job.pk in kept_out and not live_there:
             screened.append(
                 {"job_id": job.pk, "reference": job.reference, "reasons": [kept_out[job.pk]]}
             )
@@ -619,7 +625,11 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     # The draft's own visits on days gone by that are not kept there would only
     # make the warm start infeasible: those jobs start again from the queue.
     fixed_ids = {job.id for job in problem_jobs if job.fixed is not None}
-    kept = [v for v in own_visits.values() if v.date >= today or str(v.job_id) in fixed_ids]
+    kept = [
+        v
+        for v in own_visits.values()
+        if v.job_id not in back_on_day_gone and (v.date >= today or str(v.job_id) in fixed_ids)
+    ]
     warm_start = _routes(kept, dates) if own_visits else reference
     problem = scheduler.Problem(
         crews=tuple(
@@ -655,6 +665,22 @@ def _revised_live_visits(plan: Plan) -> dict[int, Visit]:
         return {}
     live = Visit.objects.filter(plan_id=plan.revises_id, route__isnull=False)
     return {v.job_id: v for v in live.only(*_PLACE_FIELDS)}
+
+
+def _place(visit: Visit) -> tuple[int, dt.date]:
+    return (visit.crew_id, visit.date)
+
+
+def _sent_on_day_gone(live: Visit | None, live_gone: set[Place]) -> Visit | None:
+    """``live`` when the live schedule sent its crew there on a day gone by.
+
+    It is done or waits for its report, and publishing refuses a plan that
+    does not hold it there (``plans._check_days_gone_stay``): it wins over the
+    plan's own copy, moved or taken out by hand while its day was still ahead.
+    """
+    if live is not None and (live.job_id, live.crew_id, live.date) in live_gone:
+        return live
+    return None
 
 
 def _field_record(live: Visit | None, job: Job, today: dt.date) -> Visit | None:

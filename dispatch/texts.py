@@ -200,6 +200,10 @@ FIXED_VISIT_OUTSIDE = gettext_noop("its fixed visit is outside this plan's crews
 LOCKED_ON_DAY_GONE = gettext_noop(
     "it was pinned by hand to {day}, which has passed; drag it to today or later"
 )
+FIELD_RECORD_STAYS = gettext_noop(
+    "the crew was sent here on {day}, which has passed; the visit stays until its report comes "
+    "(a 'not finished' report frees it)"
+)
 CANNOT_UNASSIGN_LOCKED = gettext_noop("a locked or started visit cannot be unassigned")
 SLOT_GAVE_WAY = gettext_noop(
     "gave way to a visit slot promised to a customer: {crew} at {when}; place it again"

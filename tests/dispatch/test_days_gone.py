@@ -16,7 +16,13 @@ import pytest
 from django.test import override_settings
 
 from config.env import env_date
-from dispatch.editing import RuleViolation, visit_move, visit_place, visit_unassign
+from dispatch.editing import (
+    RuleViolation,
+    visit_move,
+    visit_place,
+    visit_set_locked,
+    visit_unassign,
+)
 from dispatch.ledger import live_visits
 from dispatch.models import LiveRoute, OptimizationRun, Plan, PlanStatus, Visit
 from dispatch.plans import plan_publish, plan_revise
@@ -145,16 +151,124 @@ def test_a_live_visit_of_a_day_gone_by_may_be_put_back_where_it_is_live(
     world: World, settings
 ) -> None:
     plan, sent = published_with_monday(world, settings)
+    moved = revision_moving_monday(plan, sent)  # on Monday morning, Monday was still ahead
     settings.PLANNING_TODAY = WEDNESDAY
-    revision = plan_revise(plan=plan)
-    copy = revision.visits.get(job=sent.job)
 
-    moved = visit_move(visit=copy, crew=copy.crew, date=THURSDAY)  # out of the past: fine
     with pytest.raises(RuleViolation):
         visit_move(visit=moved, crew=moved.crew, date=TUESDAY)  # another day gone by: no
     back = visit_move(visit=moved, crew=sent.crew, date=MONDAY)  # where it is live: yes
 
     assert (back.crew_id, back.date) == (sent.crew_id, MONDAY)
+
+
+# --- the field's record stays on its day ---------------------------------------------
+
+
+def revision_moving_monday(plan: Plan, sent: Visit) -> Visit:
+    """A revision made on Monday morning that moves Monday's visit to Thursday."""
+    copy = plan_revise(plan=plan).visits.get(job=sent.job)
+    return visit_move(visit=copy, crew=copy.crew, date=THURSDAY)
+
+
+def revision_dropping_monday(plan: Plan, sent: Visit) -> Plan:
+    """A revision made on Monday morning that takes Monday's visit out by hand."""
+    revision = plan_revise(plan=plan)
+    pinned = revision.visits.get(job=sent.job)  # dragged to Monday: pinned
+    visit_unassign(visit=visit_set_locked(visit=pinned, locked=False))
+    return revision
+
+
+@pytest.mark.parametrize("edit", ["moved", "dropped"])
+def test_publishing_a_revision_that_takes_a_visit_off_a_day_gone_by_is_refused(
+    world: World, settings, edit: str
+) -> None:
+    """Monday's visit waits for its report: publishing used to release it as 'replaced'.
+
+    The crew's late report was then refused and the job was planned again. The
+    revision was edited while Monday was still ahead, and published on Wednesday.
+    """
+    plan, sent = published_with_monday(world, settings)
+    if edit == "moved":
+        revision = revision_moving_monday(plan, sent).plan
+    else:
+        revision = revision_dropping_monday(plan, sent)
+    settings.PLANNING_TODAY = WEDNESDAY
+
+    with pytest.raises(PlanningError) as refused:
+        plan_publish(plan=revision)
+
+    assert refused.value.field == "visits"
+    assert refused.value.details["jobs"] == [sent.job_id]
+    assert f"{sent.job.reference} (East, 2026-11-30)" in str(refused.value)
+    assert "days that have passed" in str(refused.value)
+    revision.refresh_from_db()
+    assert revision.status != PlanStatus.PUBLISHED
+    assert live_places()[sent.job_id] == (sent.crew_id, MONDAY), "the crew's stop stays"
+
+
+@pytest.mark.parametrize("edit", ["moved", "dropped"])
+def test_a_visit_of_a_day_gone_by_put_back_where_it_was_sent_is_published(
+    world: World, settings, edit: str
+) -> None:
+    plan, sent = published_with_monday(world, settings)
+    if edit == "moved":
+        revision = revision_moving_monday(plan, sent).plan
+    else:
+        revision = revision_dropping_monday(plan, sent)
+    settings.PLANNING_TODAY = WEDNESDAY
+
+    if edit == "moved":
+        visit_move(visit=revision.visits.get(job=sent.job), crew=sent.crew, date=MONDAY)
+    else:
+        visit_place(plan=revision, job=sent.job, crew=sent.crew, date=MONDAY)
+    plan_publish(plan=revision)
+
+    assert live_places()[sent.job_id] == (sent.crew_id, MONDAY)
+    job_report_record(job=sent.job, visit=live_visits().get(job=sent.job), kind="started")
+    sent.job.refresh_from_db()
+    assert sent.job.status == JobStatus.IN_PROGRESS, "the crew's late report is taken"
+
+
+@pytest.mark.parametrize("edit", ["moved", "dropped"])
+def test_optimizing_puts_a_visit_of_a_day_gone_by_back_where_it_was_sent(
+    world: World, settings, edit: str
+) -> None:
+    """An edit made while Monday was ahead cannot be published once it has passed."""
+    plan, sent = published_with_monday(world, settings)
+    if edit == "moved":
+        revision = revision_moving_monday(plan, sent).plan
+    else:
+        revision = revision_dropping_monday(plan, sent)
+    settings.PLANNING_TODAY = WEDNESDAY
+
+    optimize(revision)
+
+    assert places(revision)[sent.job_id] == (sent.crew_id, MONDAY)
+    plan_publish(plan=revision)
+    assert live_places()[sent.job_id] == (sent.crew_id, MONDAY)
+
+
+def test_a_visit_of_a_day_gone_by_is_not_taken_out_or_dragged_away(world: World, settings) -> None:
+    plan, sent = published_with_monday(world, settings)
+    settings.PLANNING_TODAY = WEDNESDAY
+    revision = plan_revise(plan=plan)
+    copy = revision.visits.get(job=sent.job)
+    revision.refresh_from_db()
+    version, before = revision.version, places(revision)
+
+    with pytest.raises(RuleViolation) as unassigned:
+        visit_unassign(visit=copy)
+    with pytest.raises(RuleViolation) as dragged:
+        visit_move(visit=copy, crew=copy.crew, date=THURSDAY)
+
+    for refused in (unassigned, dragged):
+        assert refused.value.rule == "day"
+        assert str(refused.value) == (
+            "day: the crew was sent here on Mon 11/30, which has passed; the visit stays "
+            "until its report comes (a 'not finished' report frees it)"
+        )
+    revision.refresh_from_db()
+    assert (revision.version, places(revision)) == (version, before)
 
 
 def test_publishing_a_draft_whose_day_has_passed_is_refused_whole(world: World, settings) -> None:
@@ -276,6 +390,22 @@ def test_the_board_does_not_warn_of_the_field_record_in_a_revision(world: World,
     assert not any(
         "has passed" in w for w in board_warnings(revision).get((sent.crew_id, MONDAY), [])
     )
+
+
+def test_the_board_warns_of_a_visit_of_a_day_gone_by_taken_off_its_day(
+    world: World, settings
+) -> None:
+    """Before the click: the revision no longer holds Monday's visit where the crew was sent."""
+    plan, sent = published_with_monday(world, settings)
+    revision = revision_dropping_monday(plan, sent)
+    settings.PLANNING_TODAY = WEDNESDAY
+
+    warnings = board_warnings(revision).get((sent.crew_id, MONDAY), [])
+
+    assert (
+        f"{sent.job.reference} was sent to this crew-day, which has passed: publishing will "
+        "be refused until its visit is back here"
+    ) in warnings
 
 
 def test_the_board_warns_of_visits_that_overlap(world: World, settings) -> None:

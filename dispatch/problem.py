@@ -123,6 +123,11 @@ class PlanningInput:
     screened_out: tuple[dict, ...]
     """Jobs kept out of the solver with their reasons (same shape as plan.unassigned)."""
     warm_start: scheduler.Plan | None
+    revised_pins: frozenset[int] = frozenset()
+    """Jobs fixed where the published plan it revises pins them, the draft having no copy.
+
+    Their visits are written pinned, as Revise would have copied them.
+    """
 
     def at(self, t_s: int) -> dt.datetime:
         """The aware datetime of a scheduler time."""
@@ -506,6 +511,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     fixed_crew_days_gone: set[tuple[int, dt.date]] = set()
     kept_out = held_out_by_hand(plan)
     back_on_day_gone: set[int] = set()
+    revised_pins: set[int] = set()
     # Without a region, every crew is in play: keep each job to the crews of
     # companies that serve its region (a company listing no region serves all).
     by_region = plan.region_id is None
@@ -531,6 +537,8 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             back_on_day_gone.add(job.pk)
         elif visit is None and job.pk not in kept_out:
             visit = _field_record(revised_live.get(job.pk), job, today)
+            if visit is not None and visit.locked:
+                revised_pins.add(job.pk)
         live_there = visit is not None and (visit.job_id, visit.crew_id, visit.date) in live_gone
         is_fixed = visit is not None and (
             visit.locked or job.status in FIXED_STATUSES or live_there
@@ -652,6 +660,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         crews={str(crew.pk): crew for crew in crews},
         screened_out=tuple(screened),
         warm_start=warm_start,
+        revised_pins=frozenset(revised_pins),
     )
 
 
@@ -684,15 +693,17 @@ def _sent_on_day_gone(live: Visit | None, live_gone: set[Place]) -> Visit | None
 
 
 def _field_record(live: Visit | None, job: Job, today: dt.date) -> Visit | None:
-    """``live`` when the field made it fact: its day has gone by, or its job was started or done.
+    """``live`` when the plan must keep it: the field made it fact, or a coordinator pinned it.
 
-    A plan holds such a visit where it is live whether or not it copied it:
-    "start a new plan" for exactly a published week revises it as Revise
-    does, but begins with no visits, and the optimizer would plan the job
-    again from today on. Only the coordinator taking the job out by hand
-    (checked by the caller) keeps it out.
+    Fact: its day has gone by, or its job was started or done. A plan holds
+    such a visit where it is live whether or not it copied it: "start a new
+    plan" for exactly a published week revises it as Revise does (which
+    copies the pins), but begins with no visits, and the optimizer would plan
+    the job again from today on, or move a hand placement without telling
+    anyone. Only the coordinator taking the job out by hand (checked by the
+    caller) keeps it out.
     """
-    if live is not None and (live.date < today or job.status in FIXED_STATUSES):
+    if live is not None and (live.date < today or job.status in FIXED_STATUSES or live.locked):
         return live
     return None
 

@@ -343,7 +343,7 @@ def _run_store_result(*, run_id: int, planning: PlanningInput, result: scheduler
     before_visits = list(plan.visits.select_related("crew", "job__site"))
     previous = _plan_snapshot(plan, before_visits)
     before = plan_figures(before_visits, in_play - len(before_visits))
-    locked_job_ids = {v.job_id for v in before_visits if v.locked}
+    locked_job_ids = {v.job_id for v in before_visits if v.locked} | planning.revised_pins
     plan.visits.all().delete()
     plan.breaks.all().delete()
     Visit.objects.bulk_create(

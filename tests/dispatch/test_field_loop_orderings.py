@@ -11,7 +11,13 @@ import datetime as dt
 
 import pytest
 
-from dispatch.editing import RuleViolation, visit_move, visit_place, visit_unassign
+from dispatch.editing import (
+    RuleViolation,
+    visit_move,
+    visit_place,
+    visit_set_locked,
+    visit_unassign,
+)
 from dispatch.ledger import ledger_problems, live_visits
 from dispatch.models import Job, JobReport, Plan, Visit
 from dispatch.plans import plan_create, plan_publish, plan_revise
@@ -214,3 +220,65 @@ def test_a_new_plan_for_the_published_week_keeps_a_job_the_crew_started(world: W
     plan_publish(plan=fresh)
     assert live_visits().get(job=job).plan_id == fresh.pk
     assert plan.pk != fresh.pk
+
+
+# --- a new plan for the published week, and the coordinator's pins ------------------
+
+
+def published_with_a_pin(world: World) -> Visit:
+    """The week published with one east job pinned by hand on the west crew: its live visit."""
+    plan = optimize(world.plan())
+    job = world.jobs[0]  # in the east: the optimizer would give it to the east crew
+    visit = plan.visits.get(job=job)
+    visit_move(visit=visit, crew=world.west_crew, date=visit.date)
+    plan_publish(plan=plan)
+    pinned = live_visits().get(job=job)
+    assert pinned.locked
+    return pinned
+
+
+def test_a_new_plan_for_the_published_week_keeps_its_pins(world: World) -> None:
+    """'Start a new plan' revises the published week as Revise does, pins included.
+
+    Revise copies the pins; the new plan, starting with no visits, let the
+    optimizer move the coordinator's hand placement without telling anyone.
+    """
+    pinned = published_with_a_pin(world)
+
+    # Nothing but the pin keeps the job there: no weight against moving it.
+    fresh = optimize(world.plan(weights={"disruption_yen": 0}))
+
+    kept = fresh.visits.get(job=pinned.job)
+    assert (kept.crew_id, kept.date, kept.planned_start, kept.locked) == (
+        pinned.crew_id,
+        pinned.date,
+        pinned.planned_start,
+        True,
+    ), "the pin stays, and shows on the board"
+    plan_publish(plan=fresh)
+    assert live_visits().get(job=pinned.job).crew_id == world.west_crew.pk
+
+
+def test_a_pin_the_coordinator_takes_out_of_the_new_plan_stays_out(world: World) -> None:
+    pinned = published_with_a_pin(world)
+    fresh = optimize(world.plan(weights={"disruption_yen": 0}))
+    kept = fresh.visits.get(job=pinned.job)
+    visit_unassign(visit=visit_set_locked(visit=kept, locked=False))
+
+    optimize(fresh)
+
+    assert not fresh.visits.filter(job=pinned.job).exists()
+    reasons = {row["job_id"]: row["reasons"][0]["rule"] for row in fresh.unassigned}
+    assert reasons[pinned.job_id] == "manual"
+
+
+def test_a_pin_the_coordinator_unlocks_in_the_new_plan_is_the_optimizers_again(
+    world: World,
+) -> None:
+    pinned = published_with_a_pin(world)
+    fresh = optimize(world.plan(weights={"disruption_yen": 0}))
+    visit_set_locked(visit=fresh.visits.get(job=pinned.job), locked=False)
+
+    optimize(fresh)
+
+    assert fresh.visits.get(job=pinned.job).crew_id == world.east_crew.pk

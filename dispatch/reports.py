@@ -30,6 +30,7 @@ from observability import metrics
 from .ledger import ledger_lock
 from .models import CompletionFacts, Crew, Job, JobReport, ReportKind, Visit
 from .plans import drafts_forget_failed_visit
+from .problem import planning_tz
 from .services import job_report_incomplete, job_transition
 from .states import JobStatus, PlanningError, TransitionError, check_transition
 
@@ -189,6 +190,49 @@ class FactsRefused(DomainError):
         super().__init__(message, field="facts")
 
 
+class OccurredAtRefused(DomainError):
+    """A report's ``occurred_at`` that cannot be when it happened (HTTP 400 naming it)."""
+
+    code = "invalid"
+    status = INVALID_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="occurred_at")
+
+
+#: A phone's clock may run a little fast; a report further in the future is a bug.
+OCCURRED_AT_FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+def check_occurred_at(occurred_at: dt.datetime | None, visit: Visit) -> None:
+    """Refuse a field time before the visit's day (in ``TIME_ZONE``) or in the future.
+
+    It is stored as said, and a "not finished" one becomes the job's
+    ``returned_from_field_at``: the queue's order, support's "returned on"
+    and the attempt history would all tell a day nobody was on site.
+    """
+    if occurred_at is None:
+        return
+    zone = planning_tz()
+    values = {
+        "time": occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "date": visit.date.isoformat(),
+        "zone": str(zone),
+    }
+    if occurred_at.astimezone(zone).date() < visit.date:
+        raise OccurredAtRefused(
+            _(
+                "%(time)s is before this visit's day (%(date)s, %(zone)s): "
+                "send the time it happened on site"
+            )
+            % values
+        )
+    if occurred_at > timezone.now() + OCCURRED_AT_FUTURE_TOLERANCE:
+        raise OccurredAtRefused(
+            _("%(time)s (%(zone)s) is in the future: send the time it happened on site") % values
+        )
+
+
 def _matches(
     report: JobReport,
     *,
@@ -252,6 +296,8 @@ def job_report_record(
     ------
     FactsRefused
         Facts on another kind of report (HTTP 400 naming ``facts``).
+    OccurredAtRefused
+        ``occurred_at`` before the visit's day or in the future (HTTP 400 naming it).
     IdempotencyKeyReused
         When the key was already used for another report (HTTP 409).
     dispatch.states.TransitionError
@@ -265,6 +311,7 @@ def job_report_record(
             _("completion facts go with a '%(completed)s' report only, not with '%(kind)s'")
             % {"completed": _kind_word(ReportKind.COMPLETED), "kind": _kind_word(kind)}
         )
+    check_occurred_at(occurred_at, visit)
     request = {
         "job": job,
         "kind": kind,

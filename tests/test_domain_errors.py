@@ -93,6 +93,10 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
         lambda: reports.FactsRefused(MESSAGE),
         {"status": 400, "code": "invalid", "fields": {"facts": [MESSAGE]}},
     ),
+    reports.OccurredAtRefused: (
+        lambda: reports.OccurredAtRefused(MESSAGE),
+        {"status": 400, "code": "invalid", "fields": {"occurred_at": [MESSAGE]}},
+    ),
     reports.IdempotencyKeyReused: (
         lambda: reports.IdempotencyKeyReused(SimpleNamespace(pk=31)),  # type: ignore[arg-type]
         {"status": 409, "code": "idempotency_key_reused", "report_id": 31},

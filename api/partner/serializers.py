@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -35,9 +34,6 @@ from sites.access import END_OF_DAY
 from sites.models import BuildingType, ConduitStatus
 
 from ..crud.serializers import AccessRangeSerializer, TimeSlotField
-
-#: A phone's clock may run a little fast; a report further in the future is a bug.
-OCCURRED_AT_FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
 class PartnerErrorSerializer(serializers.Serializer):
@@ -397,7 +393,11 @@ class ReportCreateSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=2000
     )
     occurred_at = SaneDateTimeField(
-        required=False, help_text="When it happened on site; default: when received."
+        required=False,
+        help_text=(
+            "When it happened on site; default: when received. Not before the visit's day "
+            "(Asia/Tokyo), not in the future (a phone's clock may run 5 minutes ahead)."
+        ),
     )
     facts = CompletionFactsInputSerializer(
         required=False,
@@ -408,11 +408,6 @@ class ReportCreateSerializer(serializers.Serializer):
             "confirms it at handover."
         ),
     )
-
-    def validate_occurred_at(self, value: dt.datetime) -> dt.datetime:
-        if value > timezone.now() + OCCURRED_AT_FUTURE_TOLERANCE:
-            raise serializers.ValidationError(_("cannot be in the future"))
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # Said here rather than left to the database constraint so the answer

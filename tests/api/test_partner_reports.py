@@ -24,8 +24,15 @@ def url(job_id: int) -> str:
     return f"/api/v1/jobs/{job_id}/reports/"
 
 
-def report(client: APIClient, job_id: int, body: dict[str, Any], key: str | None = "k-1") -> Any:
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+def report(
+    client: APIClient,
+    job_id: int,
+    body: dict[str, Any],
+    key: str | None = "k-1",
+    **headers: str,
+) -> Any:
+    if key is not None:
+        headers["HTTP_IDEMPOTENCY_KEY"] = key
     return client.post(url(job_id), body, format="json", **headers)
 
 
@@ -145,6 +152,85 @@ def test_bad_bodies_answer_400_naming_the_field(
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     assert not JobReport.objects.exists()
+
+
+# --- when it happened: on the visit's day (Asia/Tokyo) or later, and not in the future ---
+
+#: One minute before the visit's Monday begins in Tokyo (still Sunday in UTC too).
+SUNDAY_NIGHT = "2026-11-29T23:59:00+09:00"
+#: Monday just begun in Tokyo, while it is still Sunday in UTC.
+MONDAY_AT_DAWN = "2026-11-30T00:30:00+09:00"
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "en",
+            "2026-11-29 23:59 is before this visit's day (2026-11-30, Asia/Tokyo): "
+            "send the time it happened on site",
+        ),
+        (
+            "ja",
+            "2026-11-29 23:59 はこの訪問の日（2026-11-30、Asia/Tokyo）より前です。"
+            "現場で起きた日時を送ってください",
+        ),
+    ],
+    ids=["en", "ja"],
+)
+def test_a_report_that_happened_before_the_visits_day_is_refused_naming_occurred_at(
+    cast: Cast, client_for: Client, language: str, message: str
+) -> None:
+    """It used to be stored, and a 'not finished' one became the job's return time."""
+    client = client_for(cast.partner_a)
+    body = {"kind": "incomplete", "reason_code": "no_access", "occurred_at": SUNDAY_NIGHT}
+
+    response = report(client, cast.job_a.pk, body, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["fields"]) == ("invalid", {"occurred_at": [message]})
+    assert not JobReport.objects.exists()
+    cast.job_a.refresh_from_db()
+    assert (cast.job_a.status, cast.job_a.returned_from_field_at) == (JobStatus.SCHEDULED, None)
+
+
+def test_a_report_early_on_the_visits_day_in_tokyo_is_taken(cast: Cast, client_for: Client) -> None:
+    """The day is Tokyo's: 00:30 on Monday there is still Sunday in UTC."""
+    body = {"kind": "incomplete", "reason_code": "no_access", "occurred_at": MONDAY_AT_DAWN}
+
+    response = report(client_for(cast.partner_a), cast.job_a.pk, body)
+
+    assert response.status_code == 201, response.content
+    cast.job_a.refresh_from_db()
+    assert cast.job_a.returned_from_field_at == dt.datetime.fromisoformat(MONDAY_AT_DAWN)
+
+
+def test_a_report_that_happens_in_the_future_is_refused_by_the_service(cast: Cast) -> None:
+    """The rule is the service's, whichever interface records the report."""
+    later = timezone.now() + dt.timedelta(hours=1)
+
+    with pytest.raises(dispatch.reports.OccurredAtRefused) as refused:
+        dispatch.reports.job_report_record(
+            job=cast.job_a, visit=cast.visit_a, kind="started", occurred_at=later
+        )
+
+    assert (refused.value.field, refused.value.status) == ("occurred_at", 400)
+    assert "is in the future" in str(refused.value)
+    assert not JobReport.objects.exists()
+    assert status_of(cast) == JobStatus.SCHEDULED
+
+
+def test_a_phone_clock_a_little_ahead_is_forgiven(cast: Cast, client_for: Client) -> None:
+    ahead = (timezone.now() + dt.timedelta(minutes=2)).replace(microsecond=0).astimezone(JST)
+
+    response = report(
+        client_for(cast.partner_a),
+        cast.job_a.pk,
+        {"kind": "started", "occurred_at": ahead.isoformat()},
+    )
+
+    assert response.status_code == 201, response.content
 
 
 def test_the_same_key_ten_times_makes_one_report_and_returns_the_original(

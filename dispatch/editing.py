@@ -450,6 +450,17 @@ def visit_place(
     return _pin(plan, job)
 
 
+def visit_is_held(visit: Visit, job: Job) -> bool:
+    """Whether ``visit`` cannot go back to the queue: its job was worked, or it is pinned.
+
+    A pin holds a job where the coordinator wants it. A job cancelled, or sent
+    back to the permission round, since it was pinned can go nowhere and
+    publishing refuses it (``plans._check_publishable_jobs``): taking it out
+    needs no unlocking first.
+    """
+    return job.status in FIXED_STATUSES or (visit.locked and job.status in PLANNABLE_STATUSES)
+
+
 @transaction.atomic
 def visit_unassign(
     *, visit: Visit, expected_version: int | None = None, by: User | None = None
@@ -458,7 +469,7 @@ def visit_unassign(
     plan = _editable_plan(visit.plan, expected_version)
     visit = Visit.objects.select_related("job").get(pk=visit.pk)
     _check_not_field_record(visit, None)
-    if visit.locked or visit.job.status in FIXED_STATUSES:
+    if visit_is_held(visit, visit.job):
         raise RuleViolation([texts.violation("locked", texts.CANNOT_UNASSIGN_LOCKED)])
     source: RouteKey = (visit.crew_id, visit.date)
     remaining = [v.job for v in _route(plan, source) if v.pk != visit.pk]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.access import roles_required
 from accounts.models import Role
 from dispatch import board as boards
+from dispatch.editing import visit_is_held
 from dispatch.models import (
     Job,
     JobReport,
@@ -221,6 +222,7 @@ def job_drawer(request: HttpRequest, pk: int) -> HttpResponse:
             "time_slot": slot_name(job.window_start, job.window_end),
             "plan": plan,
             "visit": visit,
+            "visit_held": visit is not None and visit_is_held(visit, job),
             "visit_not_finished": not_finished,
             "visit_failure": failure,
             "failures": failures,

@@ -23,6 +23,7 @@ from dispatch.models import Job, JobReport, Plan, Visit
 from dispatch.plans import plan_create, plan_publish, plan_revise
 from dispatch.reports import job_report_record
 from dispatch.runs import plan_request_optimization, run_discard, run_optimization
+from dispatch.services import job_transition
 from dispatch.states import JobStatus, PlanningError
 from tests.dispatch.conftest import MONDAY, World
 
@@ -282,3 +283,42 @@ def test_a_pin_the_coordinator_unlocks_in_the_new_plan_is_the_optimizers_again(
     optimize(fresh)
 
     assert fresh.visits.get(job=pinned.job).crew_id == world.east_crew.pk
+
+
+# --- support cancels a job the draft pinned -------------------------------------------
+
+
+def test_a_pinned_visit_of_a_job_cancelled_meanwhile_is_taken_out_without_unlocking(
+    world: World,
+) -> None:
+    """Publishing refuses a cancelled job; its pin must not stand in the way of taking it out."""
+    plan = optimize(world.plan())
+    visit = plan.visits.order_by("job_id").first()
+    assert visit is not None
+    visit_move(visit=visit, crew=world.west_crew, date=visit.date)  # pinned by the drag
+    job = Job.objects.get(pk=visit.job_id)
+    job_transition(job=job, to_status=JobStatus.CANCELLED, note="the customer cancelled")
+
+    with pytest.raises(PlanningError) as refused:
+        plan_publish(plan=plan)
+    assert refused.value.field == "visits"
+
+    visit_unassign(visit=Visit.objects.get(plan=plan, job=job))
+
+    assert not plan.visits.filter(job=job).exists()
+    plan_publish(plan=plan)
+    assert not live_visits().filter(job=job).exists()
+    assert ledger_problems() == []
+
+
+def test_a_pinned_visit_of_a_schedulable_job_still_needs_unlocking(world: World) -> None:
+    plan = optimize(world.plan())
+    visit = plan.visits.order_by("job_id").first()
+    assert visit is not None
+    moved = visit_move(visit=visit, crew=world.west_crew, date=visit.date)
+    assert moved.locked
+
+    with pytest.raises(RuleViolation) as refused:
+        visit_unassign(visit=moved)
+
+    assert refused.value.rule == "locked"

@@ -11,8 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from dispatch.models import CrewUnavailability, OptimizationRun, Plan, RunStatus
+from dispatch.models import CrewUnavailability, OptimizationRun, Plan, RunStatus, Visit
 from dispatch.runs import plan_request_optimization, run_discard, run_optimization
+from dispatch.services import job_transition
 from dispatch.states import JobKind, JobStatus
 from tests.dispatch.conftest import MONDAY, World
 from tests.factories import make_crew, make_job, make_site, make_skill, make_user
@@ -238,6 +239,21 @@ def test_the_job_drawer_has_site_survey_permissions_instructions_and_history(
     assert "MDF室の鍵は管理人室で受け取る" in html and "来客用駐車場 2番" in html
     assert "Surveyed" in html and "Permissions" in html and "History" in html
     assert 'class="move-form"' in html and "Back to the queue" in html
+
+
+def test_the_drawer_offers_back_to_the_queue_for_a_pin_only_once_its_job_is_cancelled(
+    world: World, coordinator: Client
+) -> None:
+    plan, _ = optimized(world)
+    visit = plan.visits.order_by("job_id").first()
+    assert visit is not None
+    Visit.objects.filter(pk=visit.pk).update(locked=True)
+    url = f"/jobs/{visit.job_id}/drawer/?plan={plan.pk}"
+    assert "Back to the queue" not in coordinator.get(url).content.decode()  # unlock first
+
+    job_transition(job=visit.job, to_status=JobStatus.CANCELLED)
+
+    assert "Back to the queue" in coordinator.get(url).content.decode()
 
 
 def test_coordinators_create_a_plan_from_the_plans_page(world: World, coordinator: Client) -> None:

@@ -175,16 +175,18 @@ def _check_not_field_record(visit: Visit, target: RouteKey | None) -> None:
     if visit.date >= planning_today() or target == source:
         return
     if live_visits().filter(job_id=visit.job_id, crew_id=visit.crew_id, date=visit.date).exists():
-        raise RuleViolation(
-            [
-                texts.violation(
-                    "day",
-                    texts.FIELD_RECORD_STAYS,
-                    {"day": texts.day_param(visit.date)},
-                    str(visit.job_id),
-                )
-            ]
-        )
+        raise _field_record_stays(visit.job_id, visit.date)
+
+
+def _field_record_stays(job_id: int, day: dt.date) -> RuleViolation:
+    """The refusal to take a live visit of a day gone by off its crew-day."""
+    return RuleViolation(
+        [
+            texts.violation(
+                "day", texts.FIELD_RECORD_STAYS, {"day": texts.day_param(day)}, str(job_id)
+            )
+        ]
+    )
 
 
 def _pin(plan: Plan, job: Job) -> Visit:
@@ -418,6 +420,10 @@ def visit_place(
                 )
             ]
         )
+    if elsewhere is not None and elsewhere.date < planning_today():
+        # Taking it over would release the field's record of a day gone by
+        # (publishing refuses that: plans._check_days_gone_stay).
+        raise _field_record_stays(job.pk, elsewhere.date)
     job = Job.objects.select_related("site").get(pk=job.pk)
     worked_here = _worked_visit_on(job, crew, date)
     if job.status not in PLANNABLE_STATUSES and worked_here is None:

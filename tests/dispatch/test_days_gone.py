@@ -25,7 +25,7 @@ from dispatch.editing import (
 )
 from dispatch.ledger import live_visits
 from dispatch.models import LiveRoute, OptimizationRun, Plan, PlanStatus, Visit
-from dispatch.plans import plan_publish, plan_revise
+from dispatch.plans import plan_create, plan_publish, plan_revise
 from dispatch.problem import planning_today
 from dispatch.reports import job_report_record
 from dispatch.runs import plan_request_optimization, run_optimization
@@ -427,3 +427,27 @@ def test_the_board_warns_of_visits_that_overlap(world: World, settings) -> None:
         w.startswith(f"{second.job.reference} starts before {first.job.reference} ends")
         for w in warnings
     ), warnings
+
+
+def test_a_job_sent_out_on_a_day_gone_by_is_not_taken_over_into_another_plan(
+    world: World, settings
+) -> None:
+    _, sent = published_with_monday(world, settings)
+    settings.PLANNING_TODAY = WEDNESDAY
+    next_monday = MONDAY + dt.timedelta(days=7)
+    next_week = plan_create(
+        name="Week 49",
+        start_date=next_monday,
+        end_date=next_monday + dt.timedelta(days=4),
+        region=world.region,
+    )
+
+    with pytest.raises(RuleViolation) as refused:
+        visit_place(
+            plan=next_week, job=sent.job, crew=world.west_crew, date=next_monday, take_over=True
+        )
+
+    assert refused.value.rule == "day"
+    assert "Mon 11/30, which has passed" in str(refused.value)
+    assert not next_week.visits.exists()
+    assert live_places()[sent.job_id] == (sent.crew_id, MONDAY)

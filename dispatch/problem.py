@@ -510,7 +510,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     live_gone = live_places((job.pk for job in candidates), first=dates[0], before=today)
     fixed_crew_days_gone: set[tuple[int, dt.date]] = set()
     kept_out = held_out_by_hand(plan)
-    back_on_day_gone: set[int] = set()
+    back_by_field: set[int] = set()
     revised_pins: set[int] = set()
     # Without a region, every crew is in play: keep each job to the crews of
     # companies that serve its region (a company listing no region serves all).
@@ -530,11 +530,11 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
             continue
         fixed = None
         visit = own_visits.get(job.pk)
-        sent = _sent_on_day_gone(revised_live.get(job.pk), live_gone)
+        sent = _field_fact(revised_live.get(job.pk), job, live_gone)
         if sent is not None and (visit is None or _place(visit) != _place(sent)):
-            # Moved or taken out while its day was ahead: publishing it so is refused.
+            # Moved or taken out before the field made it fact: publishing it so is refused.
             visit = sent
-            back_on_day_gone.add(job.pk)
+            back_by_field.add(job.pk)
         elif visit is None and job.pk not in kept_out:
             visit = _field_record(revised_live.get(job.pk), job, today)
             if visit is not None and visit.locked:
@@ -562,7 +562,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
         if promise_outside is not None:
             screened.append(_screened(job, "promise", texts.PROMISE_OUTSIDE_PLAN, promise_outside))
             continue
-        if job.pk in kept_out and not live_there:
+        if job.pk in kept_out and not live_there and job.pk not in back_by_field:
             screened.append(
                 {"job_id": job.pk, "reference": job.reference, "reasons": [kept_out[job.pk]]}
             )
@@ -636,7 +636,7 @@ def plan_problem(*, plan: Plan, params: PlanParameters) -> PlanningInput:
     kept = [
         v
         for v in own_visits.values()
-        if v.job_id not in back_on_day_gone and (v.date >= today or str(v.job_id) in fixed_ids)
+        if v.job_id not in back_by_field and (v.date >= today or str(v.job_id) in fixed_ids)
     ]
     warm_start = _routes(kept, dates) if own_visits else reference
     problem = scheduler.Problem(
@@ -680,14 +680,17 @@ def _place(visit: Visit) -> tuple[int, dt.date]:
     return (visit.crew_id, visit.date)
 
 
-def _sent_on_day_gone(live: Visit | None, live_gone: set[Place]) -> Visit | None:
-    """``live`` when the live schedule sent its crew there on a day gone by.
+def _field_fact(live: Visit | None, job: Job, live_gone: set[Place]) -> Visit | None:
+    """``live`` when the field made it fact: sent out on a day gone by, or started or done there.
 
-    It is done or waits for its report, and publishing refuses a plan that
-    does not hold it there (``plans._check_days_gone_stay``): it wins over the
-    plan's own copy, moved or taken out by hand while its day was still ahead.
+    Done or waiting for its report, or with the crew on site, it stays where
+    it is live, and publishing refuses a plan that does not hold it there
+    (``plans._check_days_gone_stay``, ``plans._check_worked_visits_stay``): it
+    wins over the plan's own copy, moved or taken out by hand before then.
     """
-    if live is not None and (live.job_id, live.crew_id, live.date) in live_gone:
+    if live is None:
+        return None
+    if (live.job_id, live.crew_id, live.date) in live_gone or job.status in FIXED_STATUSES:
         return live
     return None
 

@@ -109,6 +109,30 @@ def test_a_worked_job_the_revision_dropped_can_be_put_back_where_it_was_worked(
     assert ledger_problems() == []
 
 
+@pytest.mark.parametrize("edit", ["taken out", "moved"])
+def test_optimizing_puts_a_worked_job_back_where_the_crew_works_it(world: World, edit: str) -> None:
+    """The field's fact wins over an edit made before it: the crew is on site there."""
+    plan = published(world.plan())
+    job = world.jobs[0]
+    worked_at = live_visits().get(job=job)
+    revision = plan_revise(plan=plan)
+    copy = Visit.objects.get(plan=revision, job=job)
+    other_crew = world.west_crew if worked_at.crew_id == world.east_crew.pk else world.east_crew
+    if edit == "taken out":
+        visit_unassign(visit=copy)
+    else:
+        visit_move(visit=copy, crew=other_crew, date=copy.date)  # pinned there by the drag
+    report(job, "started")
+
+    optimize(revision)
+
+    back = Visit.objects.get(plan=revision, job=job)
+    assert (back.crew_id, back.date) == (worked_at.crew_id, worked_at.date)
+    plan_publish(plan=revision)
+    assert live_visits().get(job=job).plan_id == revision.pk
+    assert ledger_problems() == []
+
+
 def test_a_worked_job_is_not_placed_anywhere_else(world: World) -> None:
     plan = published(world.plan())
     job = world.jobs[0]

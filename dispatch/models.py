@@ -1196,6 +1196,16 @@ class SlotBookingStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for the coordinator")
     LIVE = "live", _("On the live schedule")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    REPLACED = "replaced", _("Replaced by a new slot")
+
+
+#: The statuses of a job's *current* slot booking: the promise the customer holds now.
+#: A job has at most one (constraint ``slot_booking_one_current_per_job``); the
+#: others are its history (what was said on the phone before).
+CURRENT_SLOT_STATUSES: tuple[str, ...] = (
+    SlotBookingStatus.PENDING.value,
+    SlotBookingStatus.LIVE.value,
+)
 
 
 class SlotBooking(models.Model):
@@ -1206,10 +1216,15 @@ class SlotBooking(models.Model):
     confirms it onto the live schedule (:func:`dispatch.slots.slot_confirm`).
     The promise itself (``date``, ``window_start``-``window_end``) is kept as
     it was said on the phone, whatever happens to the job later.
+
+    A job may be booked again (a visit not finished, a slot that lapsed):
+    the new booking is its current one and the earlier one is kept,
+    *replaced*, as the history of what the customer was told. Read the
+    current one with :func:`dispatch.slots.current_slot_booking`.
     """
 
-    job = models.OneToOneField(
-        Job, verbose_name=_("job"), on_delete=models.PROTECT, related_name="slot_booking"
+    job = models.ForeignKey(
+        Job, verbose_name=_("job"), on_delete=models.PROTECT, related_name="slot_bookings"
     )
     crew = models.ForeignKey(
         Crew, verbose_name=_("crew"), on_delete=models.PROTECT, related_name="slot_bookings"
@@ -1265,6 +1280,13 @@ class SlotBooking(models.Model):
             ),
             models.CheckConstraint(
                 name="slot_booking_window_ordered", condition=Q(window_start__lt=F("window_end"))
+            ),
+            # One promise at a time: two operators rebooking a job at once cannot
+            # both leave a pending slot, whatever a code path forgets.
+            models.UniqueConstraint(
+                fields=["job"],
+                condition=Q(status__in=CURRENT_SLOT_STATUSES),
+                name="slot_booking_one_current_per_job",
             ),
         ]
 

@@ -47,6 +47,7 @@ from . import texts
 from .calendars import WorkCalendar
 from .ledger import ledger_lock, live_visits
 from .models import (
+    CURRENT_SLOT_STATUSES,
     ChangeKind,
     Crew,
     Job,
@@ -478,16 +479,20 @@ def _dates(request: SlotRequest) -> tuple[dt.date, ...]:
 
 
 @metrics.SLOT_OFFER_DURATION.time()
-def slot_offers(request: SlotRequest, *, limit: int = 3) -> SlotOffers:
+def slot_offers(
+    request: SlotRequest, *, limit: int = 3, exclude_booking: int | None = None
+) -> SlotOffers:
     """The ``limit`` earliest slots (one per crew-day) for ``request`` in the live schedule.
 
     Tomorrow is the first day by default (today's crews are already out).
     Nothing live moves; every hard rule holds (see
     :mod:`scheduler.insertion`). With no slot, ``reasons`` says why.
+    ``exclude_booking`` is a held slot that does not count (the job's own,
+    when it is booked again).
     """
     dates = _dates(request)
     crews = _serving_crews(request.site)
-    world = _world(request, crews=crews, dates=dates)
+    world = _world(request, crews=crews, dates=dates, exclude_booking=exclude_booking)
     if world.screened:
         return SlotOffers(request, dates[0], dates[-1], (), tuple(world.screened))
     with routing_required():
@@ -620,6 +625,196 @@ def slot_hold(
     return booking
 
 
+# --- A new slot for a job already in the queue ----------------------------------------
+
+
+class JobNotRebookable(DomainError):
+    """Only a job waiting in the coordinators' queue (*ready*) may get a new slot.
+
+    A job on the live schedule has its promise already (a coordinator moves
+    it), one in progress or done needs no visit, a cancelled one none at all,
+    and one still in survey or permissions cannot be promised a date yet.
+    """
+
+    code = "job_not_rebookable"
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(
+            _rebook_refusal(job), field="job", current_status=job.status, job_id=job.pk
+        )
+
+
+def _rebook_refusal(job: Job) -> str:
+    """Why ``job`` cannot be booked again, in the reader's language."""
+    values = {"job": job.reference, "status": job.get_status_display().lower()}
+    if job.status in (JobStatus.SCHEDULED, JobStatus.DISPATCHED):
+        text = _(
+            "%(job)s cannot get a new slot: it is on the live schedule already; "
+            "ask the coordinators to move its visit"
+        )
+    elif job.status == JobStatus.IN_PROGRESS:
+        text = _("%(job)s cannot get a new slot: the crew's work on it is in progress")
+    elif job.status in (JobStatus.COMPLETED, JobStatus.HANDED_OVER):
+        text = _("%(job)s cannot get a new slot: its work is done")
+    elif job.status == JobStatus.CANCELLED:
+        text = _("%(job)s cannot get a new slot: it was cancelled")
+    else:
+        text = _(
+            "%(job)s cannot get a new slot: it is not waiting in the coordinators' "
+            "queue (%(status)s)"
+        )
+    return text % values
+
+
+class SlotRebookedMeanwhile(DomainError):
+    """The job's current slot is not the one the operator saw: a colleague booked it meanwhile."""
+
+    code = "rebooked_meanwhile"
+
+    def __init__(self, job: Job, current: SlotBooking | None) -> None:
+        if current is None:
+            message = _("%(job)s has no current slot any more: look at its card again") % {
+                "job": job.reference
+            }
+        else:
+            message = _(
+                "%(job)s was given a new slot meanwhile (%(day)s, %(start)s–%(end)s): "
+                "look at its card again before booking another"
+            ) % {
+                "job": job.reference,
+                "day": texts.day_label(current.date),
+                "start": current.window_start.strftime("%H:%M"),
+                "end": current.window_end.strftime("%H:%M"),
+            }
+        super().__init__(
+            message, field="replaces", current_slot=current.pk if current is not None else None
+        )
+
+
+def current_slot_booking(job: Job | int) -> SlotBooking | None:
+    """The job's current slot (pending or live): what the customer was promised last.
+
+    Earlier bookings of the job are kept, *replaced*, as history; at most one
+    is current (constraint ``slot_booking_one_current_per_job``).
+    """
+    job_id = job if isinstance(job, int) else job.pk
+    return (
+        SlotBooking.objects.filter(job_id=job_id, status__in=CURRENT_SLOT_STATUSES)
+        .select_related("crew__company", "job")
+        .first()
+    )
+
+
+def check_rebookable(job: Job) -> None:
+    """Refuse a job that is not waiting in the queue, or that is live somewhere anyway."""
+    if job.status != JobStatus.READY or live_visits().filter(job=job).exists():
+        raise JobNotRebookable(job)
+
+
+def job_slot_request(job: Job, *, days: Any = None) -> SlotRequest:
+    """What the job itself needs: its site, skills, members and time on site."""
+    return slot_request(
+        site=job.site,
+        skills=list(job.required_skills.values_list("code", flat=True)),
+        duration_minutes=job.duration_minutes,
+        members=job.members_needed,
+        days=days,
+    )
+
+
+def job_slot_offers(job: Job, *, days: Any = None, limit: int = 3) -> SlotOffers:
+    """The earliest slots for a job already in the queue; its own held slot does not count.
+
+    Raises :class:`JobNotRebookable` for a job that is not waiting (asking
+    for slots nobody may book would only mislead the caller).
+    """
+    check_rebookable(job)
+    current = current_slot_booking(job)
+    held = (
+        current.pk if current is not None and current.status == SlotBookingStatus.PENDING else None
+    )
+    return slot_offers(job_slot_request(job, days=days), limit=limit, exclude_booking=held)
+
+
+def slot_replace(
+    *,
+    job: Job,
+    by: User,
+    crew_id: int,
+    date: dt.date,
+    window_start: dt.time,
+    window_end: dt.time,
+    replaces: int | None,
+    today: dt.date | None = None,
+) -> SlotBooking:
+    """Book a new slot for ``job``: the new promise current, the earlier one kept as history.
+
+    Call inside a transaction. Under the ledger lock and the job's row lock:
+    the job must still wait in the queue (:class:`JobNotRebookable`), its
+    current slot must be the one the operator saw (``replaces``; else
+    :class:`SlotRebookedMeanwhile`: two operators on one job, one wins), and
+    the slot must still be free (:class:`SlotTaken` with fresh offers). The
+    current booking becomes *replaced* (its date, window and who said it
+    stay), a held one stops holding its crew-day, and the new one is held
+    like a booking from a call (:func:`slot_hold`).
+    """
+    check_slot_date(date, today=today)
+    ledger_lock()
+    locked = Job.objects.select_for_update().select_related("site").get(pk=job.pk)
+    check_rebookable(locked)
+    current = (
+        SlotBooking.objects.select_for_update()
+        .filter(job=locked, status__in=CURRENT_SLOT_STATUSES)
+        .first()
+    )
+    if (current.pk if current is not None else None) != replaces:
+        raise SlotRebookedMeanwhile(locked, current)
+    held = (
+        current.pk if current is not None and current.status == SlotBookingStatus.PENDING else None
+    )
+    request = job_slot_request(locked, days=1)
+    offer = slot_still_free(
+        request,
+        crew_id=crew_id,
+        date=date,
+        window_start=window_start,
+        window_end=window_end,
+        exclude_booking=held,
+    )
+    if offer is None:
+        fresh = slot_offers(job_slot_request(locked), exclude_booking=held)
+        raise SlotTaken(
+            _("this slot was taken meanwhile: offer one of the slots still free"),
+            [o.as_dict() for o in fresh.offers],
+        )
+    if current is not None:
+        current.status = SlotBookingStatus.REPLACED
+        current.save(update_fields=["status"])
+    _make_room_for(locked, offer.date)
+    booking = slot_hold(job=locked, offer=offer, request=request, by=by)
+    job.refresh_from_db()
+    return booking
+
+
+def _make_room_for(job: Job, date: dt.date) -> None:
+    """Dates of the job that would make the new promise impossible give way to it.
+
+    A maintenance job booked on a call starts on its first slot's day
+    (``earliest_date``); an earlier new day would leave the job unplannable.
+    A hard due date before the new day the customer agreed to becomes a
+    soft one (its lateness still costs), as when a promise lapses.
+    """
+    fields = []
+    if job.earliest_date is not None and job.earliest_date > date:
+        job.earliest_date = date
+        fields.append("earliest_date")
+    if job.due_date_is_hard and job.due_date is not None and job.due_date < date:
+        job.due_date_is_hard = False
+        fields.append("due_date_is_hard")
+    if fields:
+        job.save(update_fields=[*fields, "updated_at"])
+
+
 class SlotNotConfirmable(DomainError):
     """A booked slot that cannot go live now (already live, withdrawn, no published plan)."""
 
@@ -681,6 +876,17 @@ def _publish(booking: SlotBooking, *, by: User) -> None:
             )
         route = LiveRoute.objects.create(crew_id=booking.crew_id, date=booking.date, plan=plan)
     plan = route.plan
+    if Visit.objects.filter(plan=plan, job=job).exists():
+        # A plan holds one visit per job: the one the crew could not finish
+        # stays in it as the field's record. A revision of the plan places the
+        # job (its promise is hard) and publishing it settles this slot.
+        raise SlotNotConfirmable(
+            _(
+                "%(job)s already has a visit in plan %(plan)s, which holds %(day)s: "
+                "revise that plan to put the job on the promised day"
+            )
+            % {"job": job.reference, "plan": plan.name, "day": texts.day_label(booking.date)}
+        )
     day_visits = list(
         Visit.objects.filter(plan=plan, crew_id=booking.crew_id, date=booking.date).order_by(
             "-sequence"

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role, User
-from dispatch.models import Job
+from dispatch.models import Job, SlotBooking
 from dispatch.services import job_transition
 from dispatch.states import JobKind, JobStatus
 from sites.models import Contract, Site
@@ -556,9 +556,10 @@ def slot_book(
     call's booking, the open-job check and the job's history are the usual
     ones) and the slot is held for it (:func:`dispatch.slots.slot_hold`):
     the job carries the date and the arrival window as a hard promise, and the
-    call's booking leads to what the customer was promised
-    (``booking.job.slot_booking``). A ``date`` before tomorrow, which no offer
-    ever names, is refused first (:class:`dispatch.slots.SlotInputError` on
+    call's booking leads to what the customer was promised (the job's current
+    slot, :func:`dispatch.slots.current_slot_booking`; a later
+    :func:`slot_rebook` replaces it). A ``date`` before tomorrow, which no
+    offer ever names, is refused first (:class:`dispatch.slots.SlotInputError` on
     ``date``, HTTP 400).
     """
     from dispatch.ledger import ledger_lock
@@ -606,3 +607,69 @@ def slot_book(
         )
         slot_hold(job=booking.job, offer=offer, request=request, by=by)
     return booking
+
+
+def slot_rebook(
+    *,
+    job: Job,
+    by: User,
+    crew_id: int,
+    date: dt.date,
+    window_start: dt.time,
+    window_end: dt.time,
+    replaces: int | None,
+    call: Call | None = None,
+    today: dt.date | None = None,
+) -> SlotBooking:
+    """Give a job already in the queue a new slot the customer accepted, all or nothing.
+
+    The visit was not finished, or a slot booked earlier lapsed: the customer
+    is on the phone for a new appointment, and a second job for the same
+    fault would be a duplicate. :func:`dispatch.slots.slot_replace` holds the
+    new slot (the job must be *ready*, ``replaces`` must be the current slot
+    the operator saw, the slot must still be free) and keeps the earlier
+    booking as history. ``call`` (the call being answered, at the job's
+    site) is linked to the job when it booked nothing yet, so its line on
+    the card shows the promise it made; a call that booked another job is a
+    400 on ``call``.
+    """
+    from dispatch.slots import slot_replace
+
+    with transaction.atomic():
+        if call is not None:
+            _link_call(call, job=job, by=by)
+        return slot_replace(
+            job=job,
+            by=by,
+            crew_id=crew_id,
+            date=date,
+            window_start=window_start,
+            window_end=window_end,
+            replaces=replaces,
+            today=today,
+        )
+
+
+def _link_call(call: Call, *, job: Job, by: User) -> None:
+    """Attach the call to ``job`` (decision *attached*) unless it is linked to it already."""
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    if locked.site_id != job.site_id:
+        raise ValidationError({"call": [_("this call is about another site than the job")]})
+    existing = MaintenanceBooking.objects.filter(call=locked).select_related("job").first()
+    if existing is None:
+        MaintenanceBooking.objects.create(
+            call=locked,
+            job=job,
+            decision=BookingDecision.ATTACHED,
+            booked_by=by,
+            booked_at=timezone.now(),
+        )
+    elif existing.job_id != job.pk:
+        raise ValidationError(
+            {
+                "call": [
+                    _("this call already booked visit %(reference)s")
+                    % {"reference": existing.job.reference}
+                ]
+            }
+        )

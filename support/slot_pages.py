@@ -26,13 +26,21 @@ from accounts.access import roles_required
 from accounts.models import Role
 from core.errors import DomainError
 from dispatch.ledger import live_visits
-from dispatch.models import Skill, SlotBooking, SlotBookingStatus
-from dispatch.slots import SlotOffers, SlotTaken, offer_days, slot_offers, slot_request
+from dispatch.models import CURRENT_SLOT_STATUSES, Job, Skill, SlotBooking, SlotBookingStatus
+from dispatch.slots import (
+    SlotOffers,
+    SlotTaken,
+    current_slot_booking,
+    job_slot_offers,
+    offer_days,
+    slot_offers,
+    slot_request,
+)
 from dispatch.states import JobStatus
 from dispatch.texts import day_label
 
 from .models import Call, CallCategory
-from .services import AlreadyBooked, DuplicateBooking, slot_book
+from .services import AlreadyBooked, DuplicateBooking, slot_book, slot_rebook
 
 #: Kind of work -> (label, skill codes, minutes on site).
 WORK_KINDS: dict[str, tuple[Any, tuple[str, ...], int]] = {
@@ -137,23 +145,51 @@ def known_skills() -> dict[str, Skill]:
 
 
 def slot_promises(calls: Any) -> dict[int, SlotBooking]:
-    """Call id -> the slot its booking promised, in one query (calls without one are left out).
+    """Call id -> the current slot of the job its booking leads to, in one query.
 
-    Each slot carries ``state``: where the promised visit stands now (:func:`promise_state`).
+    Calls without a booking, or whose job has no current slot, are left out.
+    The current slot is the last promise made, whichever call made it (a job
+    booked again shows its new slot on every call linked to it). Each slot
+    carries ``state``: where the promised visit stands now (:func:`promise_state`).
     """
-    jobs = {view.booking.job_id: view.call.pk for view in calls if view.booking}
-    if not jobs:
+    calls_of: dict[int, list[int]] = {}
+    for view in calls:
+        if view.booking:
+            calls_of.setdefault(view.booking.job_id, []).append(view.call.pk)
+    if not calls_of:
         return {}
     slots = (
-        SlotBooking.objects.filter(job_id__in=jobs)
+        SlotBooking.objects.filter(job_id__in=calls_of, status__in=CURRENT_SLOT_STATUSES)
         .select_related("crew__company", "job")
         .annotate(on_schedule=Exists(live_visits().filter(job_id=OuterRef("job_id"))))
     )
-    promised = {}
+    promised: dict[int, SlotBooking] = {}
     for slot in slots:
         slot.state = promise_state(slot)  # type: ignore[attr-defined]
-        promised[jobs[slot.job_id]] = slot
+        for call_id in calls_of[slot.job_id]:
+            promised[call_id] = slot
     return promised
+
+
+def job_promises(jobs: list[Job]) -> dict[int, list[SlotBooking]]:
+    """Job id -> every slot promised for it, newest first, in one query.
+
+    The first is the current promise unless it was replaced; the others are
+    what the customer was told before (the card's "Earlier promise" lines).
+    """
+    if not jobs:
+        return {}
+    history: dict[int, list[SlotBooking]] = {}
+    slots = (
+        SlotBooking.objects.filter(job_id__in=[job.pk for job in jobs])
+        .select_related("crew__company", "job", "booked_by")
+        .annotate(on_schedule=Exists(live_visits().filter(job_id=OuterRef("job_id"))))
+        .order_by("-booked_at", "-pk")
+    )
+    for slot in slots:
+        slot.state = promise_state(slot)  # type: ignore[attr-defined]
+        history.setdefault(slot.job_id, []).append(slot)
+    return history
 
 
 def promise_state(slot: SlotBooking) -> str:
@@ -164,6 +200,8 @@ def promise_state(slot: SlotBooking) -> str:
     a revision) must not read "on the live schedule" to an operator with the
     customer on the line. ``slot.on_schedule`` comes from :func:`slot_promises`.
     """
+    if slot.status in (SlotBookingStatus.REPLACED, SlotBookingStatus.WITHDRAWN):
+        return str(slot.get_status_display())
     if getattr(slot, "on_schedule", False):
         return str(SlotBookingStatus.LIVE.label)
     if slot.status == SlotBookingStatus.PENDING and slot.job.status == JobStatus.READY:
@@ -292,10 +330,109 @@ def slot_book_page(request: HttpRequest, pk: int) -> HttpResponse:
     except (DomainError, ValueError) as exc:
         messages.error(request, str(exc))
         return redirect(_desk_url(call.site_id, anchor))
-    slot = SlotBooking.objects.select_related("crew__company").get(job=booking.job)
+    slot = current_slot_booking(booking.job)
+    assert slot is not None  # held by slot_book in the same transaction
     messages.success(
         request,
         _("Slot booked as %(reference)s. Tell the customer: %(promise)s")
         % {"reference": booking.job.reference, "promise": promise_text(slot)},
     )
     return redirect(_desk_url(call.site_id, anchor))
+
+
+# --- A new slot for a job already in the queue -----------------------------------------
+
+
+def calls_to_link(card_calls: Any, job: Job) -> list[Call]:
+    """The card's calls that may be linked to ``job`` when it is booked again, newest first.
+
+    A call that booked nothing yet, or is linked to this job already; a call
+    that booked another job keeps that link.
+    """
+    return [
+        view.call for view in card_calls if view.booking is None or view.booking.job_id == job.pk
+    ]
+
+
+def _job(pk: int) -> Job:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(Job.objects.select_related("site"), pk=pk)
+
+
+def _call_choice(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@require_GET
+@roles_required(Role.SUPPORT, Role.COORDINATOR)
+def job_slot_offers_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The desk with the earliest slots for this job (its own skills, members, duration).
+
+    A GET: asking writes nothing. A job not waiting in the queue answers
+    409 with why, on the card.
+    """
+    from .views import _render_desk
+
+    job = _job(pk)
+    answer: SlotOffers | None = None
+    error = ""
+    status = 200
+    try:
+        answer = job_slot_offers(job, days=request.GET.get("days") or None)
+    except DomainError as exc:
+        error, status = str(exc), exc.status
+    current = current_slot_booking(job)
+    job_slot: dict[str, Any] = {
+        "job": job.pk,
+        "answer": answer,
+        "error": error,
+        "replaces": current.pk if current is not None else "",
+    }
+    if "call" in request.GET:  # else the card links the newest call it may
+        job_slot["call"] = _call_choice(request.GET.get("call"))
+    return _render_desk(request, status=status, site_id=job.site_id, job_slot=job_slot)
+
+
+@require_POST
+@roles_required(Role.SUPPORT)
+def job_slot_book_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Book the offered slot for this job; answer with what to tell the customer."""
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    job = _job(pk)
+    post = request.POST
+    anchor = f"job-{pk}"
+    call_id = _call_choice(post.get("call"))
+    try:
+        slot = slot_rebook(
+            job=job,
+            by=request.user,  # type: ignore[arg-type]
+            crew_id=int(post.get("crew", "0")),
+            date=dt.date.fromisoformat(post.get("date", "")),
+            window_start=dt.time.fromisoformat(post.get("window_start", "")),
+            window_end=dt.time.fromisoformat(post.get("window_end", "")),
+            replaces=_call_choice(post.get("replaces")),
+            call=Call.objects.filter(pk=call_id).first() if call_id else None,
+        )
+    except SlotTaken:
+        messages.warning(
+            request, _("This slot was taken meanwhile. Here are the slots still free.")
+        )
+        query = urlencode({"call": call_id} if call_id else {})
+        url = reverse("support:job-slot-offers", args=[pk]) + (f"?{query}" if query else "")
+        return redirect(url + f"#{anchor}")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_desk_url(job.site_id, anchor))
+    except (DomainError, ValueError) as exc:
+        messages.error(request, str(exc))
+        return redirect(_desk_url(job.site_id, anchor))
+    messages.success(
+        request,
+        _("New slot booked for %(reference)s. Tell the customer: %(promise)s")
+        % {"reference": job.reference, "promise": promise_text(slot)},
+    )
+    return redirect(_desk_url(job.site_id, anchor))

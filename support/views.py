@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import roles_required
 from accounts.models import Role, User
+from dispatch.models import CURRENT_SLOT_STATUSES
+from dispatch.states import JobStatus
 from sites.models import Site
 from sites.photos import site_photos
 
@@ -40,7 +42,7 @@ from .services import (
     call_log,
     maintenance_book,
 )
-from .slot_pages import SlotForm, known_skills, slot_promises
+from .slot_pages import SlotForm, calls_to_link, job_promises, known_skills, slot_promises
 
 FAULT_LABELS = dict(FaultIsolation.choices)
 HANDOFF_LABELS = dict(HandoffTeam.choices)
@@ -88,11 +90,13 @@ def _card_context(
     bound: dict[str, Form] | None = None,
     open_jobs: dict[int, list[OpenJob]] | None = None,
     slot: dict[str, Any] | None = None,
+    job_slot: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The card plus one amend and one booking form per call (bound ones keep their errors).
 
     ``open_jobs`` (call id -> open jobs) are shown in that call's booking
     form, with the choice between attaching the call and a new job anyway.
+    ``job_slot`` is the "New visit slot" answer of one job of the card.
     """
     bound = bound or {}
     open_jobs = open_jobs or {}
@@ -123,9 +127,32 @@ def _card_context(
                 "amendments": [(a, _corrections_text(a.corrections)) for a in view.amendments],
             }
         )
+    history = job_promises(card.jobs)  # every slot promised per job, newest first
+    jobs = []
+    for job in card.jobs:
+        promises = history.get(job.pk, [])
+        current = next((p for p in promises if p.status in CURRENT_SLOT_STATUSES), None)
+        links = calls_to_link(card.calls, job) if job.status == JobStatus.READY else []
+        asked = job_slot if job_slot and job_slot["job"] == job.pk else None
+        jobs.append(
+            {
+                "job": job,
+                "current": current,
+                "earlier": [p for p in promises if p is not current],
+                # A job waiting in the queue may get a new slot from the call.
+                "rebookable": job.status == JobStatus.READY,
+                "calls": links,
+                # The newest call that may be linked, unless the operator chose.
+                "call": asked["call"]
+                if asked and "call" in asked
+                else (links[0].pk if links else None),
+                "slot": asked,
+            }
+        )
     return {
         "card": card,
         "calls": calls,
+        "jobs": jobs,
         "call_form": call_form or CallForm(site=card.site),
         "photos": site_photos(card.site.pk),  # the crews' photos, in the as-built section
         "can_write": getattr(request.user, "role", None) in WRITERS,

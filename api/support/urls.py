@@ -38,6 +38,16 @@ urlpatterns = [
         name="support-call-book-slot",
     ),
     path(
+        "support/jobs/<int:pk>/slot-offers/",
+        slots.JobSlotOffersView.as_view(),
+        name="support-job-slot-offers",
+    ),
+    path(
+        "support/jobs/<int:pk>/book-slot/",
+        slots.JobBookSlotView.as_view(),
+        name="support-job-book-slot",
+    ),
+    path(
         "support/recurring-issues/",
         views.RecurringIssuesView.as_view(),
         name="support-recurring-issues",

@@ -104,6 +104,7 @@ def addressable(cast: Cast) -> dict[str, int | str]:
         "sites": site.pk,
         "skills": cast.crew_a.skills.first().pk,  # type: ignore[union-attr]
         "support/calls": call.pk,
+        "support/jobs": cast.job_a.pk,
         "support/sites": site.pk,
         "surveys": survey.pk,
         "visits": cast.visit_a.pk,

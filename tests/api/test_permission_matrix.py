@@ -199,6 +199,9 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/support/calls/{id}/maintenance/"): "-+-",
     ("POST", "/api/v1/support/calls/{id}/slot-offers/"): "++-",
     ("POST", "/api/v1/support/calls/{id}/book-slot/"): "-+-",
+    # A new slot for a job already in the queue: the same split as a call's slots.
+    ("POST", "/api/v1/support/jobs/{id}/slot-offers/"): "++-",
+    ("POST", "/api/v1/support/jobs/{id}/book-slot/"): "-+-",
     # Hand-offs: receivers among support and coordinators act (403 not_a_receiver otherwise).
     ("POST", "/api/v1/support/calls/{id}/handoff/acknowledge/"): "++-",
     ("POST", "/api/v1/support/calls/{id}/handoff/done/"): "++-",
@@ -302,6 +305,7 @@ def _path_values(cast: Cast) -> dict[str, int | str]:
         "/api/v1/exports/{kind}.": "csv",
         "/api/v1/support/sites/": cast.job_a.site_id,
         "/api/v1/support/calls/": call.pk,
+        "/api/v1/support/jobs/": cast.job_a.pk,
         "/api/v1/photos/": a_photo_row(cast.job_a, cast.partner_a).pk,
         "/api/v1/completion-facts/": 999_999,
         "/api/v1/webhooks/": webhook.pk,

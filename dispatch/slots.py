@@ -74,7 +74,7 @@ from .problem import (
     planning_today,
     planning_tz,
 )
-from .states import JobStatus
+from .states import JobKind, JobStatus
 from .travel import routing_required, travel_provider
 
 NEW_JOB = "new"
@@ -712,14 +712,28 @@ def check_rebookable(job: Job) -> None:
 
 
 def job_slot_request(job: Job, *, days: Any = None) -> SlotRequest:
-    """What the job itself needs: its site, skills, members and time on site."""
+    """What the job itself needs: its site, skills, members, time on site and first day."""
     return slot_request(
         site=job.site,
         skills=list(job.required_skills.values_list("code", flat=True)),
         duration_minutes=job.duration_minutes,
         members=job.members_needed,
         days=days,
+        first_date=_first_day_for(job),
     )
+
+
+def _first_day_for(job: Job) -> dt.date | None:
+    """The job's own first day for slots when it is later than tomorrow, else ``None``.
+
+    An installation's earliest date is the coordinators' (the line or the
+    materials are not there before it) and holds. A maintenance job booked on
+    a call got its first slot's day as its earliest date: that one moves with
+    the new promise (:func:`_make_room_for`).
+    """
+    if job.kind == JobKind.MAINTENANCE or job.earliest_date is None:
+        return None
+    return job.earliest_date if job.earliest_date > first_slot_date() else None
 
 
 def job_slot_offers(job: Job, *, days: Any = None, limit: int = 3) -> SlotOffers:
@@ -762,6 +776,13 @@ def slot_replace(
     ledger_lock()
     locked = Job.objects.select_for_update().select_related("site").get(pk=job.pk)
     check_rebookable(locked)
+    first = _first_day_for(locked)
+    if first is not None and date < first:
+        raise SlotInputError(
+            "date",
+            _("%(job)s cannot be visited before %(day)s (its earliest date)")
+            % {"job": locked.reference, "day": texts.day_label(first)},
+        )
     current = (
         SlotBooking.objects.select_for_update()
         .filter(job=locked, status__in=CURRENT_SLOT_STATUSES)

@@ -34,6 +34,7 @@ from dispatch import (
     states,
     travel,
 )
+from dispatch.models import Job
 from sites import photos
 from webhooks import services as webhook_services
 from webhooks import urls as webhook_urls
@@ -246,6 +247,28 @@ CASES: dict[type[DomainError], tuple[Callable[[], DomainError], dict[str, Any]]]
     slots.SlotNotConfirmable: (
         lambda: slots.SlotNotConfirmable("this slot is not waiting for confirmation"),
         {"status": 409, "code": "slot_not_confirmable"},
+    ),
+    slots.JobNotRebookable: (
+        lambda: slots.JobNotRebookable(Job(pk=7, reference="J-7", status="cancelled")),
+        {
+            "status": 409,
+            "code": "job_not_rebookable",
+            "current_status": "cancelled",
+            "job_id": 7,
+            "fields": {"job": ["J-7 cannot get a new slot: it was cancelled"]},
+        },
+    ),
+    slots.SlotRebookedMeanwhile: (
+        lambda: slots.SlotRebookedMeanwhile(
+            SimpleNamespace(pk=7, reference="J-7"),  # type: ignore[arg-type]
+            None,
+        ),
+        {
+            "status": 409,
+            "code": "rebooked_meanwhile",
+            "current_slot": None,
+            "fields": {"replaces": ["J-7 has no current slot any more: look at its card again"]},
+        },
     ),
     photos.PhotoRejected: (
         lambda: photos.PhotoRejected("the file is not a JPEG, PNG or WebP image"),

@@ -24,12 +24,14 @@ from dispatch.models import (
     Crew,
     Job,
     PlanStatus,
+    Skill,
     SlotBooking,
     SlotBookingStatus,
 )
 from dispatch.services import job_report_incomplete, job_transition
 from dispatch.slots import (
     JobNotRebookable,
+    SlotInputError,
     SlotNotConfirmable,
     SlotRebookedMeanwhile,
     current_slot_booking,
@@ -42,7 +44,7 @@ from dispatch.slots import (
 from dispatch.states import JobStatus
 from support.models import BookingDecision, Call, MaintenanceBooking
 from support.services import call_log, slot_book, slot_rebook
-from tests.factories import make_plan
+from tests.factories import make_job, make_plan
 from tests.support.conftest import Desk
 from tests.support.test_api import API, a_call, client
 from tests.support.test_slot_offers import crews  # noqa: F401  (fixture)
@@ -495,3 +497,35 @@ def test_api_a_call_of_another_site_is_a_400_naming_it(desk: Desk) -> None:
     assert response.status_code == 400, response.content
     assert "call" in response.json()["error"]["fields"]
     assert current_slot_booking(old.job) == old
+
+
+def test_an_installation_is_offered_and_booked_no_earlier_than_its_earliest_date(
+    desk: Desk,
+) -> None:
+    """Its earliest date is the coordinators' (the line is not there before): it holds."""
+    later = first_slot_date() + dt.timedelta(days=3)
+    job = make_job(
+        site=desk.shibaura, status=JobStatus.READY, duration_minutes=60, earliest_date=later
+    )
+    job.required_skills.add(Skill.objects.get(code="fault_diagnosis"))
+
+    offers = job_slot_offers(job).offers
+    assert offers and min(o.date for o in offers) >= later
+
+    early = slot_offers(
+        slot_request(site=desk.shibaura, skills=["fault_diagnosis"], duration_minutes=60)
+    ).offers[0]
+    assert early.date < later
+    with pytest.raises(SlotInputError) as refused:
+        slot_rebook(
+            job=job,
+            by=desk.support,
+            crew_id=early.crew.pk,
+            date=early.date,
+            window_start=early.window_start,
+            window_end=early.window_end,
+            replaces=None,
+        )
+    assert refused.value.field == "date"
+    job.refresh_from_db()
+    assert (job.earliest_date, current_slot_booking(job)) == (later, None)

@@ -134,6 +134,8 @@ def _card_context(
         current = next((p for p in promises if p.status in CURRENT_SLOT_STATUSES), None)
         links = calls_to_link(card.calls, job) if job.status == JobStatus.READY else []
         asked = job_slot if job_slot and job_slot["job"] == job.pk else None
+        # The newest call that may be linked, unless the operator chose.
+        call = asked["call"] if asked and "call" in asked else (links[0].pk if links else None)
         jobs.append(
             {
                 "job": job,
@@ -142,11 +144,10 @@ def _card_context(
                 # A job waiting in the queue may get a new slot from the call.
                 "rebookable": job.status == JobStatus.READY,
                 "calls": links,
-                # The newest call that may be linked, unless the operator chose.
-                "call": asked["call"]
-                if asked and "call" in asked
-                else (links[0].pk if links else None),
+                "call": call,
                 "slot": asked,
+                # What "Book this slot" sends besides the offer.
+                "hidden": [("replaces", asked["replaces"] if asked else ""), ("call", call or "")],
             }
         )
     return {
